@@ -1,0 +1,137 @@
+/**
+ * Progress events and their renderers: a bar on a terminal, plain log lines
+ * elsewhere. Rendering is pure; only {@linkcode createProgressReporter} writes.
+ *
+ * @module
+ */
+
+/** What a long step has done so far. */
+export interface ProgressEvent {
+  /** `fetch` (chunks read and decoded) or `write` (bytes written). */
+  stage: "fetch" | "write";
+  /** Units done: chunks for `fetch`, voxel bytes for `write`. */
+  done: number;
+  /** Units in all. */
+  total: number;
+  /** Bytes moved so far: compressed bytes fetched, or voxel bytes written. */
+  bytes: number;
+}
+
+function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return "--";
+  const s = Math.round(seconds);
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`;
+}
+
+/**
+ * One line describing progress: done/total, bytes, rate and time left.
+ *
+ * @example
+ * ```ts
+ * import { renderProgressLine } from "./progress.ts";
+ * const line = renderProgressLine({ stage: "fetch", done: 40, total: 80, bytes: 2 ** 20 }, 2000);
+ * console.assert(line === "fetch 40/80 chunks (50%), 1.0 MiB, 512.0 KiB/s, 2s left");
+ * ```
+ * @param event The latest event.
+ * @param elapsedMs Time since the stage started.
+ * @returns The line, without a newline.
+ */
+export function renderProgressLine(event: ProgressEvent, elapsedMs: number): string {
+  const unit = event.stage === "fetch" ? " chunks" : " bytes";
+  const percent = event.total > 0 ? Math.floor((100 * event.done) / event.total) : 100;
+  const seconds = elapsedMs / 1000;
+  const rate = seconds > 0 ? event.bytes / seconds : 0;
+  const left = event.done > 0 ? (seconds * (event.total - event.done)) / event.done : Infinity;
+  const counts = event.stage === "fetch"
+    ? `${event.done}/${event.total}${unit}`
+    : `${formatBytes(event.done)}/${formatBytes(event.total)}`;
+  return `${event.stage} ${counts} (${percent}%), ${formatBytes(event.bytes)}, ${formatBytes(rate)}/s, ${
+    formatDuration(left)
+  } left`;
+}
+
+/**
+ * A progress bar of `width` cells followed by {@linkcode renderProgressLine}.
+ *
+ * @example
+ * ```ts
+ * import { renderProgressBar } from "./progress.ts";
+ * const bar = renderProgressBar({ stage: "write", done: 1, total: 4, bytes: 1 }, 1000, { width: 8 });
+ * console.assert(bar.startsWith("[##......]"));
+ * ```
+ * @param event The latest event.
+ * @param elapsedMs Time since the stage started.
+ * @param options The bar's width in cells.
+ * @returns The bar, without a newline.
+ */
+export function renderProgressBar(
+  event: ProgressEvent,
+  elapsedMs: number,
+  options: { width?: number } = {},
+): string {
+  const width = options.width ?? 24;
+  const fraction = event.total > 0 ? Math.min(1, event.done / event.total) : 1;
+  const filled = Math.round(fraction * width);
+  return `[${"#".repeat(filled)}${".".repeat(width - filled)}] ${renderProgressLine(event, elapsedMs)}`;
+}
+
+/** Options for {@linkcode createProgressReporter}. */
+export interface ProgressReporterOptions {
+  /** Where to write. @default {Deno.stderr} */
+  writer?: { writeSync(bytes: Uint8Array): number; isTerminal(): boolean };
+  /** Shortest time between plain lines, in ms (a bar redraws at most every 100 ms). @default {2000} */
+  intervalMs?: number;
+  /** The clock. @default {performance.now} */
+  now?: () => number;
+}
+
+/**
+ * Returns an `onProgress` callback that draws a bar in place on a terminal,
+ * and prints a plain line now and then (and at the end of each stage) otherwise.
+ *
+ * @example
+ * ```ts
+ * import { createProgressReporter } from "./progress.ts";
+ * const lines: string[] = [];
+ * const writer = { writeSync: (b: Uint8Array) => (lines.push(new TextDecoder().decode(b)), b.length), isTerminal: () => false };
+ * const report = createProgressReporter({ writer });
+ * report({ stage: "fetch", done: 2, total: 2, bytes: 10 });
+ * console.assert(lines.length === 1 && lines[0].startsWith("fetch 2/2 chunks (100%)"));
+ * ```
+ * @param options Where to write and how often.
+ * @returns The callback.
+ */
+export function createProgressReporter(
+  options: ProgressReporterOptions = {},
+): (event: ProgressEvent) => void {
+  const writer = options.writer ?? Deno.stderr;
+  const now = options.now ?? (() => performance.now());
+  const tty = writer.isTerminal();
+  const interval = tty ? 100 : options.intervalMs ?? 2000;
+  const encoder = new TextEncoder();
+  const started = new Map<string, number>();
+  let last = -Infinity;
+  return (event: ProgressEvent): void => {
+    const t = now();
+    if (!started.has(event.stage)) started.set(event.stage, t);
+    const finished = event.done >= event.total;
+    if (!finished && t - last < interval) return;
+    last = t;
+    const elapsed = t - started.get(event.stage)!;
+    const text = tty
+      ? `\r\x1b[2K${renderProgressBar(event, elapsed)}${finished ? "\n" : ""}`
+      : `${renderProgressLine(event, elapsed)}\n`;
+    writer.writeSync(encoder.encode(text));
+  };
+}
