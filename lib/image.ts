@@ -164,6 +164,11 @@ export async function openImage(uri: string, options: OpenImageOptions = {}): Pr
   }
 }
 
+/** Drops float noise from unit conversion (14.4 µm is 0.0144 mm, not 0.014400000000000001). */
+function tidy(value: number): number {
+  return Number(value.toPrecision(12));
+}
+
 async function openLevel(
   store: ReadableStore,
   uri: string,
@@ -230,8 +235,8 @@ async function openLevel(
     chunks: array.chunks,
     dtype: array.dtype,
     size,
-    spacing: itk.map((a, i) => dataset.scale[a] * itkMm[i]) as [number, number, number],
-    translation: itk.map((a, i) => dataset.translation[a] * itkMm[i]) as [number, number, number],
+    spacing: itk.map((a, i) => tidy(dataset.scale[a] * itkMm[i])) as [number, number, number],
+    translation: itk.map((a, i) => tidy(dataset.translation[a] * itkMm[i])) as [number, number, number],
     chunkCount,
     bytes: size[0] * size[1] * size[2] * bytesPerVoxel(array.dtype),
     array,
