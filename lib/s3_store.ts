@@ -54,6 +54,7 @@ export class S3Store {
   /** Transfer counters, updated as requests complete. */
   readonly stats: S3StoreStats = { requests: 0, missing: 0, bytes: 0 };
   #limiter: Limiter;
+  #ownsClient: boolean;
 
   /**
    * Creates the store.
@@ -66,6 +67,7 @@ export class S3Store {
     this.bucket = bucket;
     this.prefix = prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`;
     this.client = createS3Client(options);
+    this.#ownsClient = options.client === undefined;
     this.#limiter = new Limiter(options.maxConcurrency ?? 16);
   }
 
@@ -104,7 +106,7 @@ export class S3Store {
 
   /** Closes the client's connections (only if the store created the client). */
   close(): void {
-    this.client.destroy();
+    if (this.#ownsClient) this.client.destroy();
   }
 
   #fetch(key: string, range: string | undefined, signal?: AbortSignal): Promise<Uint8Array | undefined> {
