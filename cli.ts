@@ -1,0 +1,249 @@
+/**
+ * The spimfetch command line: `list`, `info` and `fetch`. Parsing and printing
+ * only; every action is a library call.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import {
+  AIND_BUCKET,
+  createProgressReporter,
+  exportNifti,
+  formatAssets,
+  formatChannels,
+  formatLevels,
+  formatOrientation,
+  listAssets,
+  type S3Options,
+} from "./mod.ts";
+import { describeTarget } from "./lib/info.ts";
+
+const VERSION = "0.1.0";
+
+const COMMON_HELP = `
+S3 options (every command):
+  --bucket NAME       bucket to read (default: ${AIND_BUCKET})
+  --endpoint URL      an S3-compatible endpoint, e.g. http://127.0.0.1:4568 (path-style requests)
+  --region NAME       AWS region (default: us-west-2)
+  --signed            sign requests with the AWS SDK's credential chain (default: anonymous)
+  -h, --help          show help for the command`;
+
+const HELP: Record<string, string> = {
+  main: `spimfetch ${VERSION}: SmartSPIM OME-Zarr from S3 to oriented NIfTI
+
+Usage: deno task cli <command> [options]
+
+Commands:
+  list    list the assets (datasets) in the bucket
+  info    show a subject's stitched assets, channels, levels and orientation
+  fetch   export one level of one channel to NIfTI (.nii or .nii.gz)
+
+Run 'deno task cli <command> --help' for a command's options.
+  --version           print the version`,
+  list: `Usage: deno task cli list [--prefix P] [--json]
+
+List the assets at the top of the bucket whose names follow AIND's convention
+(<platform>_<subject>_<date>_<time>[_stitched_<date>_<time>]). Follows S3 pagination.
+
+  --prefix P          only names starting with P, e.g. SmartSPIM_652506
+  --json              print JSON instead of a table${COMMON_HELP}`,
+  info: `Usage: deno task cli info <subject | asset | s3-uri> [--level N] [--json]
+
+Show what can be fetched: for a subject, its stitched assets (newest first);
+for the selected asset, its channels; for the first channel (or the image an
+s3:// URI names), its levels with size, spacing in mm, chunking and dtype; and
+the orientation read from acquisition.json.
+
+  --level N           the level whose orientation is shown (default: 3, or the coarsest)
+  --json              print JSON instead of tables${COMMON_HELP}`,
+  fetch: `Usage: deno task cli fetch --subject ID --channel NAME --level N [options]
+
+Export one resolution level of one channel to NIfTI-1, oriented from acquisition.json.
+
+  --subject ID        subject id, e.g. 652506 (the newest stitched asset is used)
+  --asset NAME        an exact stitched asset name instead (reproduces a given version)
+  --channel NAME      channel, e.g. Ex_561_Em_593
+  --level N           resolution level, 0 = finest (default: 3, as in the seed)
+  --out PATH          output .nii or .nii.gz
+                      (default: data/input/<subject>/<subject>_<channel>_L<level>.nii.gz)
+  --dtype T           native (as stored, default) or float32 (as the seed writes)
+  --gzip-level N      gzip level 0-9 for .nii.gz (default: 1; SmartSPIM noise makes 6 only ~2% smaller)
+  --force             replace an existing output, once the new file is complete
+  --cache-mb N        memory for compressed chunks, MiB (default: 256)
+  --concurrency N     chunks fetched at once (default: 16)
+  --quiet             no progress output${COMMON_HELP}`,
+};
+
+const S3_FLAGS = {
+  bucket: { type: "string" },
+  endpoint: { type: "string" },
+  region: { type: "string" },
+  signed: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+class UsageError extends Error {
+  override name = "UsageError";
+}
+
+function s3Options(
+  values: { bucket?: string; endpoint?: string; region?: string; signed?: boolean },
+): S3Options & {
+  bucket: string;
+} {
+  return {
+    bucket: values.bucket ?? AIND_BUCKET,
+    endpoint: values.endpoint,
+    region: values.region,
+    credentials: values.signed ? "default" : "anonymous",
+  };
+}
+
+function integer(value: string | undefined, flag: string, fallback: number, min = 0, max = Infinity): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(
+      `${flag} must be an integer${max < Infinity ? ` from ${min} to ${max}` : ` >= ${min}`}, got "${value}"`,
+    );
+  }
+  return n;
+}
+
+function print(text: string): void {
+  console.log(text);
+}
+
+async function list(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { ...S3_FLAGS, prefix: { type: "string" }, json: { type: "boolean" } },
+  });
+  if (values.help) return print(HELP.list);
+  const assets = await listAssets({ ...s3Options(values), prefix: values.prefix });
+  if (values.json) return print(JSON.stringify(assets, null, 2));
+  print(formatAssets(assets));
+  print(`${assets.length} assets in s3://${values.bucket ?? AIND_BUCKET}/${values.prefix ?? ""}`);
+}
+
+async function info(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ...S3_FLAGS, level: { type: "string" }, json: { type: "boolean" } },
+  });
+  if (values.help) return print(HELP.info);
+  if (positionals.length !== 1) throw new UsageError("info takes one subject, asset name or s3:// URI");
+  const level = values.level === undefined ? undefined : integer(values.level, "--level", 0);
+  const described = await describeTarget(positionals[0], { ...s3Options(values), level });
+  if (values.json) {
+    return print(
+      JSON.stringify(described, (key, value) => (key === "array" || key === "raw" ? undefined : value), 2),
+    );
+  }
+  if (described.assets) {
+    print(
+      `Stitched assets of subject ${described.assets[0].subjectId} (newest first; the first is the default):`,
+    );
+    print(formatAssets(described.assets));
+    print("");
+  }
+  if (described.channels) {
+    print(`Channels of ${described.asset?.name}:`);
+    print(formatChannels(described.channels));
+    print("");
+  }
+  print(`Levels of ${described.image.uri}:`);
+  print(formatLevels(described.image));
+  if (described.orientation) {
+    print("");
+    print(`Orientation of level ${described.orientationLevel} (from ${described.acquisition?.uri}):`);
+    print(formatOrientation(described.orientation));
+  } else if (described.orientationProblem) {
+    print("");
+    print(`Orientation unknown: ${described.orientationProblem}`);
+  }
+}
+
+async function fetch(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      ...S3_FLAGS,
+      subject: { type: "string" },
+      asset: { type: "string" },
+      channel: { type: "string" },
+      level: { type: "string" },
+      out: { type: "string" },
+      dtype: { type: "string" },
+      "gzip-level": { type: "string" },
+      force: { type: "boolean" },
+      "cache-mb": { type: "string" },
+      concurrency: { type: "string" },
+      quiet: { type: "boolean" },
+    },
+  });
+  if (values.help) return print(HELP.fetch);
+  const subject = values.asset ?? values.subject;
+  if (!subject) throw new UsageError("fetch needs --subject ID or --asset NAME");
+  if (!values.channel) throw new UsageError("fetch needs --channel NAME, e.g. --channel Ex_561_Em_593");
+  const dtype = values.dtype ?? "native";
+  if (dtype !== "native" && dtype !== "float32") {
+    throw new UsageError(`--dtype must be native or float32, got "${dtype}"`);
+  }
+  if (values.out !== undefined && !/\.nii(\.gz)?$/.test(values.out)) {
+    throw new UsageError(`--out must end in .nii or .nii.gz, got "${values.out}"`);
+  }
+  const result = await exportNifti(
+    { subject, channel: values.channel, level: integer(values.level, "--level", 3) },
+    {
+      ...s3Options(values),
+      out: values.out,
+      dtype,
+      gzipLevel: values["gzip-level"] === undefined
+        ? undefined
+        : integer(values["gzip-level"], "--gzip-level", 1, 0, 9),
+      force: values.force,
+      cacheBytes: integer(values["cache-mb"], "--cache-mb", 256) * 2 ** 20,
+      concurrency: integer(values.concurrency, "--concurrency", 16, 1, 256),
+      log: values.quiet ? undefined : (line) => console.error(line),
+      onProgress: values.quiet ? undefined : createProgressReporter(),
+    },
+  );
+  print(result.path);
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { list, info, fetch };
+
+/**
+ * Runs the CLI.
+ * @param args Command-line arguments.
+ * @returns The exit code.
+ */
+export async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  try {
+    if (command === "--version") {
+      print(VERSION);
+      return 0;
+    }
+    if (!command || command === "help" || command === "--help" || command === "-h") {
+      print(HELP.main);
+      return command ? 0 : 2;
+    }
+    const run = COMMANDS[command];
+    if (!run) throw new UsageError(`unknown command "${command}": expected list, info or fetch`);
+    await run(rest);
+    return 0;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`error: ${message}`);
+    if (error instanceof UsageError || (error as { code?: string })?.code?.startsWith("ERR_PARSE_ARGS")) {
+      console.error(`Run 'deno task cli ${COMMANDS[command] ? `${command} ` : ""}--help' for usage.`);
+      return 2;
+    }
+    return 1;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,235 @@
+/**
+ * The seed end to end: select an asset and channel, read metadata, orient,
+ * stream one level from S3 into a NIfTI file.
+ *
+ * @module
+ */
+import { dirname } from "node:path";
+import { type Acquisition } from "./acquisition.ts";
+import { ChunkCache } from "./chunk_cache.ts";
+import { OutputExistsError } from "./errors.ts";
+import { getLevel, type ImageLevel, openImage } from "./image.ts";
+import type { Asset } from "./list.ts";
+import { computeOrientation, type Orientation } from "./orient.ts";
+import type { ProgressEvent } from "./progress.ts";
+import { readAcquisition } from "./read_acquisition.ts";
+import { type Region, streamLevel } from "./read.ts";
+import { createS3Client } from "./s3_client.ts";
+import { type Channel, selectAsset, selectChannel, type SelectOptions } from "./select.ts";
+import type { ImageGeometry, VoxelType } from "./volume.ts";
+import { writeNifti } from "./write_nifti.ts";
+
+/** What to export. */
+export interface ExportRequest {
+  /** A subject id (the newest stitched asset is used) or an exact stitched asset name. */
+  subject: string;
+  /** The channel, e.g. `Ex_561_Em_593`. */
+  channel: string;
+  /** The resolution level, 0 being the finest. */
+  level: number;
+}
+
+/** Options for {@linkcode exportNifti}. */
+export interface ExportOptions extends SelectOptions {
+  /** Output path (`.nii` or `.nii.gz`). @default {defaultOutputPath(...)} */
+  out?: string;
+  /** Output voxel type: the stored one, or `float32` as the seed writes. @default {"native"} */
+  dtype?: "native" | VoxelType;
+  /** gzip level for `.nii.gz`, 0-9. */
+  gzipLevel?: number;
+  /** Replace an existing output (only once the new file is complete). @default {false} */
+  force?: boolean;
+  /** Only this box of the level (voxel ranges). */
+  roi?: Region;
+  /** Bytes of compressed chunks kept in memory. @default {268435456} */
+  cacheBytes?: number;
+  /** Chunks fetched at once. @default {16} */
+  concurrency?: number;
+  /** Progress of the fetch and write stages. */
+  onProgress?: (event: ProgressEvent) => void;
+  /** One line per step, as the seed prints them. */
+  log?: (line: string) => void;
+}
+
+/** What {@linkcode exportNifti} did. */
+export interface ExportResult {
+  /** The file written. */
+  path: string;
+  /** The stitched asset. */
+  asset: Asset;
+  /** The channel. */
+  channel: Channel;
+  /** The level read. */
+  level: Omit<ImageLevel, "array">;
+  /** The acquisition metadata trusted for orientation. */
+  acquisition: Acquisition & { uri: string };
+  /** The orientation of the full level. */
+  orientation: Orientation;
+  /** The geometry written (the region's, when a region was asked for). */
+  geometry: ImageGeometry;
+  /** Voxel type written. */
+  dtype: VoxelType;
+  /** Output file size in bytes. */
+  bytes: number;
+  /** Compressed bytes fetched from S3. */
+  bytesFetched: number;
+  /** Wall time in ms. */
+  elapsedMs: number;
+}
+
+/**
+ * The seed's output path: `data/input/<subject>/<subject>_<channel>_L<level>.nii.gz`.
+ *
+ * @example
+ * ```ts
+ * import { defaultOutputPath } from "./export.ts";
+ * console.assert(defaultOutputPath("652506", "Ex_561_Em_593", 3) === "data/input/652506/652506_Ex_561_Em_593_L3.nii.gz");
+ * ```
+ * @param subject The subject id.
+ * @param channel The channel name.
+ * @param level The level.
+ * @returns The relative path.
+ */
+export function defaultOutputPath(subject: string, channel: string, level: number): string {
+  return `data/input/${subject}/${subject}_${channel}_L${level}.nii.gz`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/**
+ * Exports one level of one channel of a subject's stitched asset to NIfTI,
+ * oriented from the acquisition metadata. Voxels stream from S3 to the file
+ * one chunk row at a time; the file appears only when complete.
+ *
+ * @example The seed's job
+ * ```ts ignore
+ * import { exportNifti } from "./export.ts";
+ * const result = await exportNifti({ subject: "652506", channel: "Ex_561_Em_593", level: 3 });
+ * console.log(result.path, result.orientation.itkCode); // data/input/652506/652506_Ex_561_Em_593_L3.nii.gz 525570
+ * ```
+ * @param request Subject (or asset), channel and level.
+ * @param options Output, voxel type, S3 access, progress.
+ * @returns What was written.
+ * @throws {OutputExistsError} If the output exists and `force` is not set (checked before any request).
+ * @throws {NotFoundError} For an unknown subject, asset, channel or level.
+ * @throws {MetadataError} For malformed or inconsistent metadata.
+ */
+export async function exportNifti(
+  request: ExportRequest,
+  options: ExportOptions = {},
+): Promise<ExportResult> {
+  const started = performance.now();
+  const log = options.log ?? (() => {});
+  const client = createS3Client(options);
+  const s3 = { ...options, client };
+  let out = options.out;
+  if (out !== undefined && !options.force && await exists(out)) throw new OutputExistsError(out);
+  try {
+    const asset = await selectAsset(request.subject, s3);
+    log(`Selected asset: ${asset.name}`);
+    out ??= defaultOutputPath(asset.subjectId, request.channel, request.level);
+    if (!options.force && await exists(out)) throw new OutputExistsError(out);
+    const channel = await selectChannel(asset, request.channel, s3);
+    log(`Selected channel: ${channel.uri}`);
+    const [image, acquisition] = await Promise.all([
+      openImage(channel.uri, {
+        ...s3,
+        maxConcurrency: options.concurrency,
+        cache: new ChunkCache(options.cacheBytes),
+      }),
+      readAcquisition(asset, s3),
+    ]);
+    try {
+      const level = getLevel(image, request.level);
+      log(
+        `Level ${level.index}: size ${level.size.join(" x ")} (x, y, z), spacing ${
+          level.spacing.join(", ")
+        } mm`,
+      );
+      const orientation = computeOrientation(acquisition.axes, { size: level.size, spacing: level.spacing });
+      log(
+        `Orientation: ${orientation.itkCodeName} (ITK code ${orientation.itkCode}, nibabel ${orientation.nibabelCode})`,
+      );
+      const stream = streamLevel(image, level.index, {
+        dtype: options.dtype,
+        region: options.roi,
+        concurrency: options.concurrency,
+        onProgress: options.onProgress,
+        signal: options.signal,
+      });
+      const geometry = placeRegion(orientation.geometry, level, stream.region);
+      await Deno.mkdir(dirname(out), { recursive: true }).catch((cause) => {
+        throw new Error(`Cannot create output directory ${dirname(out!)}: ${cause.message}`, { cause });
+      });
+      const written = await writeNifti(out, stream, {
+        geometry,
+        gzipLevel: options.gzipLevel,
+        force: options.force,
+        signal: options.signal,
+        description: `spimfetch ${asset.subjectId} ${channel.name} L${level.index}`,
+        auxFile: channel.name,
+        onProgress: options.onProgress &&
+          ((e) =>
+            options.onProgress!({
+              stage: "write",
+              done: e.bytesWritten,
+              total: e.totalBytes,
+              bytes: e.bytesWritten,
+            })),
+      });
+      log(`Wrote ${written.path} (${written.bytes} bytes)`);
+      const { array: _array, ...levelInfo } = level;
+      return {
+        path: written.path,
+        asset,
+        channel,
+        level: levelInfo,
+        acquisition,
+        orientation,
+        geometry,
+        dtype: stream.dtype,
+        bytes: written.bytes,
+        bytesFetched: image.stats?.bytes ?? 0,
+        elapsedMs: performance.now() - started,
+      };
+    } finally {
+      image.close();
+    }
+  } finally {
+    if (!options.client) client.destroy();
+  }
+}
+
+/**
+ * The geometry of a region of a level: the level's, with the origin moved to
+ * the region's first voxel and the NGFF translation applied.
+ *
+ * @example
+ * ```ts ignore
+ * const geometry = placeRegion(orientation.geometry, level, { x: [10, 20], y: [0, 5], z: [3, 4] });
+ * ```
+ * @param geometry The full level's geometry (origin at voxel 0, no translation).
+ * @param level The level, for its NGFF translation.
+ * @param region The region's voxel ranges.
+ * @returns The region's geometry.
+ */
+export function placeRegion(
+  geometry: ImageGeometry,
+  level: Pick<ImageLevel, "translation">,
+  region: Required<Region>,
+): ImageGeometry {
+  const start = [region.x[0], region.y[0], region.z[0]];
+  const shift = start.map((s, j) => s * geometry.spacing[j] + level.translation[j]);
+  const origin = geometry.origin.map((o, row) =>
+    o + geometry.direction[row].reduce((sum, d, j) => sum + d * shift[j], 0)
+  ) as [number, number, number];
+  return { ...geometry, origin };
+}

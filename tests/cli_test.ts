@@ -1,0 +1,240 @@
+import { assert, assertEquals, assertStrictEquals, assertStringIncludes } from "@std/assert";
+import * as nifti from "nifti-reader-js";
+import { gunzipSync } from "fflate";
+import { main } from "../cli.ts";
+import { serveDataset } from "../testing/fixture.ts";
+
+const SPEC = {
+  shape: [24, 40, 32] as [number, number, number],
+  chunks: [16, 16, 16] as [number, number, number],
+  levels: 2,
+  channels: ["Ex_488_Em_525", "Ex_561_Em_593"],
+  stitched: [{ stitchedAt: "2023-01-13_19-00-54" }],
+};
+const ASSET = "SmartSPIM_652506_2023-01-09_10-18-12_stitched_2023-01-13_19-00-54";
+
+/** Runs the CLI in-process, capturing what it prints. */
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = console.log;
+  const error = console.error;
+  console.log = (...a: unknown[]) => out.push(a.join(" "));
+  console.error = (...a: unknown[]) => err.push(a.join(" "));
+  try {
+    const code = await main(args);
+    return { code, out: out.join("\n"), err: err.join("\n") };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+  return names.sort();
+}
+
+Deno.test("the CLI on a real S3 server", async (t) => {
+  await using fixture = await serveDataset(SPEC, [
+    ["SmartSPIM_652507_2023-01-09_10-18-12/acquisition.json", new Uint8Array([123])],
+  ]);
+  const endpoint = ["--endpoint", fixture.s3.endpoint];
+  const dir = await Deno.makeTempDir();
+  try {
+    await t.step("list prints the assets", async () => {
+      const { code, out } = await run(["list", ...endpoint]);
+      assertStrictEquals(code, 0);
+      assertStringIncludes(out, ASSET);
+      assertStringIncludes(out, "3 assets in s3://aind-open-data/");
+    });
+
+    await t.step("list --json gives parsed assets", async () => {
+      const { out } = await run(["list", "--json", "--prefix", "SmartSPIM_652506", ...endpoint]);
+      assertEquals(JSON.parse(out).map((a: { process?: string }) => a.process ?? null), [null, "stitched"]);
+    });
+
+    await t.step("info shows assets, channels, levels and orientation", async () => {
+      const { code, out } = await run(["info", "652506", "--level", "1", ...endpoint]);
+      assertStrictEquals(code, 0, out);
+      for (
+        const text of [
+          ASSET,
+          "Ex_561_Em_593",
+          "[32, 40, 24]",
+          "[0.0288, 0.0288, 0.032]",
+          "right-anterior-inferior: 525570",
+        ]
+      ) {
+        assertStringIncludes(out, text);
+      }
+    });
+
+    await t.step("fetch writes a NIfTI that an independent reader opens", async () => {
+      const out = `${dir}/brain.nii.gz`;
+      const result = await run([
+        "fetch",
+        "--subject",
+        "652506",
+        "--channel",
+        "Ex_561_Em_593",
+        "--level",
+        "0",
+        "--out",
+        out,
+        "--quiet",
+        ...endpoint,
+      ]);
+      assertStrictEquals(result.code, 0, result.err);
+      const bytes = gunzipSync(await Deno.readFile(out));
+      const header = nifti.readHeader(bytes.buffer as ArrayBuffer)!;
+      assertEquals(header.dims.slice(0, 4), [3, 32, 40, 24]);
+      const voxels = new Uint16Array(nifti.readImage(header, bytes.buffer as ArrayBuffer));
+      assertEquals(Array.from(voxels), Array.from(fixture.dataset.voxels(ASSET, "Ex_561_Em_593", 0).data));
+    });
+
+    const failures: [string, string[], string][] = [
+      [
+        "unknown subject",
+        ["fetch", "--subject", "999999", "--channel", "Ex_561_Em_593"],
+        'Unknown subject "999999"',
+      ],
+      [
+        "no stitched asset",
+        ["fetch", "--subject", "652507", "--channel", "Ex_561_Em_593"],
+        "has raw data but no stitched asset",
+      ],
+      [
+        "unknown channel",
+        ["fetch", "--subject", "652506", "--channel", "Ex_999_Em_999"],
+        "available channels are Ex_488_Em_525, Ex_561_Em_593",
+      ],
+      [
+        "level out of range",
+        ["fetch", "--subject", "652506", "--channel", "Ex_561_Em_593", "--level", "5"],
+        "available levels are 0, 1",
+      ],
+      [
+        "bad dtype",
+        ["fetch", "--subject", "652506", "--channel", "Ex_561_Em_593", "--dtype", "int64"],
+        "--dtype must be native or float32",
+      ],
+      [
+        "bad gzip level",
+        ["fetch", "--subject", "652506", "--channel", "Ex_561_Em_593", "--gzip-level", "12"],
+        "--gzip-level must be an integer from 0 to 9",
+      ],
+      [
+        "bad extension",
+        ["fetch", "--subject", "652506", "--channel", "Ex_561_Em_593", "--out", "x.tif"],
+        "--out must end in .nii or .nii.gz",
+      ],
+      ["missing channel flag", ["fetch", "--subject", "652506"], "fetch needs --channel"],
+      ["unknown flag", ["fetch", "--subjekt", "652506"], "Unknown option '--subjekt'"],
+      ["unknown command", ["fletch"], 'unknown command "fletch"'],
+    ];
+    for (const [name, args, message] of failures) {
+      await t.step(`fetch fails clearly on ${name}, leaving no file`, async () => {
+        const before = await listDir(dir);
+        const out = args.includes("--out") ? [] : ["--out", `${dir}/bad.nii.gz`];
+        const { code, err } = await run([...args, ...out, ...endpoint]);
+        assert(code !== 0, `exit code ${code}`);
+        // Step lines may come first, and a usage hint after: the failure itself is one line.
+        const errors = err.split("\n").filter((line) => line.startsWith("error: "));
+        assertStrictEquals(errors.length, 1, err);
+        assertStringIncludes(errors[0], message);
+        assert(!err.includes("    at "), "no stack trace");
+        assertEquals(await listDir(dir), before);
+      });
+    }
+
+    await t.step("fetch refuses to overwrite, and replaces with --force", async () => {
+      const out = `${dir}/brain.nii.gz`;
+      const before = await Deno.readFile(out);
+      const refused = await run([
+        "fetch",
+        "--subject",
+        "652506",
+        "--channel",
+        "Ex_488_Em_525",
+        "--level",
+        "1",
+        "--out",
+        out,
+        "--quiet",
+        ...endpoint,
+      ]);
+      assertStrictEquals(refused.code, 1);
+      assertStringIncludes(refused.err, "exists: pass force (--force)");
+      assertEquals(await Deno.readFile(out), before);
+      const forced = await run([
+        "fetch",
+        "--subject",
+        "652506",
+        "--channel",
+        "Ex_488_Em_525",
+        "--level",
+        "1",
+        "--out",
+        out,
+        "--quiet",
+        "--force",
+        ...endpoint,
+      ]);
+      assertStrictEquals(forced.code, 0, forced.err);
+      assert((await Deno.readFile(out)).length !== before.length);
+    });
+
+    await t.step("fetch names an output directory it cannot write", async () => {
+      await Deno.writeTextFile(`${dir}/file`, "");
+      const { code, err } = await run([
+        "fetch",
+        "--subject",
+        "652506",
+        "--channel",
+        "Ex_561_Em_593",
+        "--out",
+        `${dir}/file/x.nii`,
+        "--quiet",
+        ...endpoint,
+      ]);
+      assertStrictEquals(code, 1);
+      assertStringIncludes(err, `${dir}/file`);
+    });
+
+    await t.step("every command has --help", async () => {
+      for (const command of ["list", "info", "fetch"]) {
+        const { code, out } = await run([command, "--help"]);
+        assertStrictEquals(code, 0);
+        assertStringIncludes(out, `Usage: deno task cli ${command}`);
+      }
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the CLI exits non-zero with one line when the endpoint is unreachable", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const command = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("../cli.ts", import.meta.url).pathname,
+      "list",
+      "--endpoint",
+      `http://127.0.0.1:${port}`,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  });
+  const { code, stderr } = await command.output();
+  const err = new TextDecoder().decode(stderr).trim();
+  assertStrictEquals(code, 1);
+  assertStringIncludes(err, `error: Cannot reach S3 for s3://aind-open-data/`);
+  assertStrictEquals(err.split("\n").length, 1, err);
+});
