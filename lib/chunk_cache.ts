@@ -23,13 +23,14 @@ export interface ChunkCacheStats {
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { ChunkCache } from "./chunk_cache.ts";
  * const cache = new ChunkCache(8);
  * cache.set("a", new Uint8Array(4));
  * cache.set("b", new Uint8Array(4));
  * cache.get("a"); // "a" is now the most recently used
  * cache.set("c", new Uint8Array(4)); // evicts "b"
- * console.assert(cache.has("a") && !cache.has("b") && cache.size === 8);
+ * assert(cache.has("a") && !cache.has("b") && cache.size === 8);
  * ```
  */
 export class ChunkCache {

@@ -18,9 +18,10 @@ export interface SpimfetchErrorOptions {
  *
  * @example Catch a metadata problem
  * ```ts
+ * import { assert } from "@std/assert";
  * import { MetadataError } from "./errors.ts";
  * const error = new MetadataError("Unknown unit \"parsec\"", { source: "s3://b/a.zarr/.zattrs" });
- * console.assert(error.name === "MetadataError" && error.source === "s3://b/a.zarr/.zattrs");
+ * assert(error.name === "MetadataError" && error.source === "s3://b/a.zarr/.zattrs");
  * ```
  */
 export class MetadataError extends Error {
@@ -47,9 +48,10 @@ export type NotFoundKind = "subject" | "asset" | "channel" | "level" | "object" 
  *
  * @example Catch an unknown channel
  * ```ts
+ * import { assert } from "@std/assert";
  * import { NotFoundError } from "./errors.ts";
  * const error = new NotFoundError("channel", "Ex_999_Em_999", { available: ["Ex_561_Em_593"] });
- * console.assert(error.message.includes("Ex_561_Em_593"));
+ * assert(error.message.includes("Ex_561_Em_593"));
  * ```
  */
 export class NotFoundError extends Error {
@@ -91,9 +93,10 @@ export class NotFoundError extends Error {
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { S3RequestError } from "./errors.ts";
  * const error = new S3RequestError("Cannot reach http://127.0.0.1:9", { uri: "s3://b/k" });
- * console.assert(error.name === "S3RequestError" && error.status === undefined);
+ * assert(error.name === "S3RequestError" && error.status === undefined);
  * ```
  */
 export class S3RequestError extends Error {
@@ -119,9 +122,10 @@ export class S3RequestError extends Error {
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { OutputExistsError } from "./errors.ts";
  * const error = new OutputExistsError("brain.nii.gz");
- * console.assert(error.path === "brain.nii.gz");
+ * assert(error.path === "brain.nii.gz");
  * ```
  */
 export class OutputExistsError extends Error {

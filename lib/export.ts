@@ -82,8 +82,9 @@ export interface ExportResult {
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { defaultOutputPath } from "./export.ts";
- * console.assert(defaultOutputPath("652506", "Ex_561_Em_593", 3) === "data/input/652506/652506_Ex_561_Em_593_L3.nii.gz");
+ * assert(defaultOutputPath("652506", "Ex_561_Em_593", 3) === "data/input/652506/652506_Ex_561_Em_593_L3.nii.gz");
  * ```
  * @param subject The subject id.
  * @param channel The channel name.

@@ -14,9 +14,10 @@ import type { Channel } from "./select.ts";
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { formatTable } from "./format.ts";
  * const text = formatTable([["level", "shape"], ["0", "[1, 2]"]]);
- * console.assert(text === "level  shape\n0      [1, 2]");
+ * assert(text === "level  shape\n0      [1, 2]");
  * ```
  * @param rows The rows; the first is the header.
  * @returns The table, lines joined by `\n`, without trailing spaces.
@@ -32,8 +33,9 @@ export function formatTable(rows: readonly (readonly string[])[]): string {
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { formatBytes } from "./format.ts";
- * console.assert(formatBytes(1536) === "1.5 KiB");
+ * assert(formatBytes(1536) === "1.5 KiB");
  * ```
  * @param bytes The count.
  * @returns E.g. `1.1 GiB`.
@@ -56,10 +58,11 @@ const list = (values: readonly number[]): string => `[${values.join(", ")}]`;
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { formatAssets } from "./format.ts";
  * import { parseAssetName } from "./list.ts";
  * const text = formatAssets([parseAssetName("SmartSPIM_652506_2023-01-09_10-18-12")!]);
- * console.assert(text.split("\n")[1].startsWith("SmartSPIM_652506_2023-01-09_10-18-12  652506"));
+ * assert(text.split("\n")[1].startsWith("SmartSPIM_652506_2023-01-09_10-18-12  652506"));
  * ```
  * @param assets The assets.
  * @returns The table.
@@ -76,9 +79,10 @@ export function formatAssets(assets: readonly Asset[]): string {
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { formatChannels } from "./format.ts";
  * const text = formatChannels([{ name: "Ex_561_Em_593", uri: "s3://b/a.zarr", layout: "processed/OMEZarr", excitationNm: 561, emissionNm: 593 }]);
- * console.assert(text.includes("561 nm"));
+ * assert(text.includes("561 nm"));
  * ```
  * @param channels The channels.
  * @returns The table.
@@ -125,6 +129,7 @@ export function formatLevels(image: OmeZarrImage): string {
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { formatOrientation } from "./format.ts";
  * import { computeOrientation } from "./orient.ts";
  * import { parseAcquisition } from "./acquisition.ts";
@@ -134,7 +139,7 @@ export function formatLevels(image: OmeZarrImage): string {
  *   { name: "Z", dimension: 0, direction: "Superior_to_inferior" },
  * ] }, { source: "acquisition.json" });
  * const text = formatOrientation(computeOrientation(axes, { size: [925, 1280, 464], spacing: [0.0144, 0.0144, 0.016] }));
- * console.assert(text.includes("origin (LPS, mm)    [13.3056, 18.4176, 7.408]"));
+ * assert(text.includes("origin (LPS, mm)    [13.3056, 18.4176, 7.408]"));
  * ```
  * @param orientation The orientation.
  * @returns The text.

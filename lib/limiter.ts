@@ -11,10 +11,11 @@
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { Limiter } from "./limiter.ts";
  * const limiter = new Limiter(2);
  * const results = await Promise.all([1, 2, 3].map((n) => limiter.run(async () => n * 2)));
- * console.assert(results.join() === "2,4,6");
+ * assert(results.join() === "2,4,6");
  * ```
  */
 export class Limiter {
@@ -75,12 +76,13 @@ export interface ChunkQueue {
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { Limiter, limitedQueue } from "./limiter.ts";
  * const queue = limitedQueue(new Limiter(4));
  * let done = 0;
  * for (let i = 0; i < 10; i++) queue.add(async () => void done++);
  * await queue.onIdle();
- * console.assert(done === 10);
+ * assert(done === 10);
  * ```
  * @param limiter The bound to share.
  * @param onTaskDone Called after each task succeeds.

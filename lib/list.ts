@@ -43,11 +43,12 @@ function isoDateTime(date: string, time: string): string {
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { parseAssetName } from "./list.ts";
  * const asset = parseAssetName("SmartSPIM_652506_2023-01-09_10-18-12_stitched_2023-01-13_19-00-54");
- * console.assert(asset?.subjectId === "652506" && asset.process === "stitched");
- * console.assert(asset?.processedAt === "2023-01-13T19:00:54");
- * console.assert(parseAssetName("README.txt") === undefined);
+ * assert(asset?.subjectId === "652506" && asset.process === "stitched");
+ * assert(asset?.processedAt === "2023-01-13T19:00:54");
+ * assert(parseAssetName("README.txt") === undefined);
  * ```
  * @param name A top-level prefix of the bucket, with or without the trailing slash.
  * @returns The parsed asset, or `undefined` if the name does not follow AIND's convention.

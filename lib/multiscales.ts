@@ -141,6 +141,7 @@ export interface ParseMultiscalesOptions {
  *
  * @example The seed's image
  * ```ts
+ * import { assert } from "@std/assert";
  * import { parseMultiscales } from "./multiscales.ts";
  * const axes = [
  *   { name: "t", type: "time", unit: "millisecond" }, { name: "c", type: "channel" },
@@ -149,7 +150,7 @@ export interface ParseMultiscalesOptions {
  * ];
  * const datasets = [{ path: "3", coordinateTransformations: [{ type: "scale", scale: [1, 1, 16, 14.4, 14.4] }] }];
  * const m = parseMultiscales({ multiscales: [{ version: "0.4", axes, datasets }] }, { source: ".zattrs" });
- * console.assert(m.spatialAxes.join() === "2,3,4" && m.millimetersPerUnit[0] === 1e-3);
+ * assert(m.spatialAxes.join() === "2,3,4" && m.millimetersPerUnit[0] === 1e-3);
  * ```
  * @param attributes The parsed attributes.
  * @param options Source name and unit fallback.

@@ -39,9 +39,10 @@ function formatDuration(seconds: number): string {
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { renderProgressLine } from "./progress.ts";
  * const line = renderProgressLine({ stage: "fetch", done: 40, total: 80, bytes: 2 ** 20 }, 2000);
- * console.assert(line === "fetch 40/80 chunks (50%), 1.0 MiB, 512.0 KiB/s, 2s left");
+ * assert(line === "fetch 40/80 chunks (50%), 1.0 MiB, 512.0 KiB/s, 2s left");
  * ```
  * @param event The latest event.
  * @param elapsedMs Time since the stage started.
@@ -66,9 +67,10 @@ export function renderProgressLine(event: ProgressEvent, elapsedMs: number): str
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { renderProgressBar } from "./progress.ts";
  * const bar = renderProgressBar({ stage: "write", done: 1, total: 4, bytes: 1 }, 1000, { width: 8 });
- * console.assert(bar.startsWith("[##......]"));
+ * assert(bar.startsWith("[##......]"));
  * ```
  * @param event The latest event.
  * @param elapsedMs Time since the stage started.
@@ -102,12 +104,13 @@ export interface ProgressReporterOptions {
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { createProgressReporter } from "./progress.ts";
  * const lines: string[] = [];
  * const writer = { writeSync: (b: Uint8Array) => (lines.push(new TextDecoder().decode(b)), b.length), isTerminal: () => false };
  * const report = createProgressReporter({ writer });
  * report({ stage: "fetch", done: 2, total: 2, bytes: 10 });
- * console.assert(lines.length === 1 && lines[0].startsWith("fetch 2/2 chunks (100%)"));
+ * assert(lines.length === 1 && lines[0].startsWith("fetch 2/2 chunks (100%)"));
  * ```
  * @param options Where to write and how often.
  * @returns The callback.

@@ -38,9 +38,10 @@ export interface S3Options {
  *
  * @example Anonymous client for the AIND bucket
  * ```ts
+ * import { assert } from "@std/assert";
  * import { createS3Client } from "./s3_client.ts";
  * const client = createS3Client();
- * console.assert(typeof client.send === "function");
+ * assert(typeof client.send === "function");
  * client.destroy();
  * ```
  * @param options Region, endpoint and credentials.
@@ -84,9 +85,10 @@ export interface S3Location {
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { parseS3Uri } from "./s3_client.ts";
  * const { bucket, prefix } = parseS3Uri("s3://aind-open-data/SmartSPIM_652506/");
- * console.assert(bucket === "aind-open-data" && prefix === "SmartSPIM_652506/");
+ * assert(bucket === "aind-open-data" && prefix === "SmartSPIM_652506/");
  * ```
  * @param uri The URI.
  * @returns Bucket and prefix.
@@ -105,8 +107,9 @@ export function parseS3Uri(uri: string): S3Location {
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { formatS3Uri } from "./s3_client.ts";
- * console.assert(formatS3Uri("b", "a/k") === "s3://b/a/k");
+ * assert(formatS3Uri("b", "a/k") === "s3://b/a/k");
  * ```
  * @param bucket The bucket.
  * @param key The key or prefix.

@@ -152,9 +152,10 @@ function isMissing(error: unknown): boolean {
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { toRequestError } from "./s3_store.ts";
  * const error = toRequestError(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }), "s3://b/k");
- * console.assert(error.message.includes("s3://b/k"));
+ * assert(error.message.includes("s3://b/k"));
  * ```
  * @param error What the SDK threw.
  * @param uri The object or prefix requested.

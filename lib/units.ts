@@ -55,10 +55,11 @@ export const LENGTH_UNITS: readonly string[] = Object.keys(MM_PER_UNIT);
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { millimetersPerUnit } from "./units.ts";
- * console.assert(millimetersPerUnit("micrometer") === 1e-3);
- * console.assert(millimetersPerUnit("um") === 1e-3);
- * console.assert(millimetersPerUnit("second") === undefined);
+ * assert(millimetersPerUnit("micrometer") === 1e-3);
+ * assert(millimetersPerUnit("um") === 1e-3);
+ * assert(millimetersPerUnit("second") === undefined);
  * ```
  * @param unit An NGFF unit name (`micrometer`) or a common abbreviation (`um`, `µm`).
  * @returns The factor, or `undefined`.

@@ -75,8 +75,9 @@ const ARRAY_TYPES = {
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { bytesPerVoxel } from "./volume.ts";
- * console.assert(bytesPerVoxel("uint16") === 2);
+ * assert(bytesPerVoxel("uint16") === 2);
  * ```
  * @param dtype The voxel type.
  * @returns Its size in bytes.
@@ -90,8 +91,9 @@ export function bytesPerVoxel(dtype: VoxelType): number {
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { allocateVoxels } from "./volume.ts";
- * console.assert(allocateVoxels("float32", 4) instanceof Float32Array);
+ * assert(allocateVoxels("float32", 4) instanceof Float32Array);
  * ```
  * @param dtype The voxel type.
  * @param length Number of voxels.
@@ -106,8 +108,9 @@ export function allocateVoxels(dtype: VoxelType, length: number): VoxelArray {
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { isVoxelType } from "./volume.ts";
- * console.assert(isVoxelType("uint16") && !isVoxelType("complex64"));
+ * assert(isVoxelType("uint16") && !isVoxelType("complex64"));
  * ```
  * @param value Any string.
  * @returns True for the names spimfetch supports.
