@@ -5,6 +5,7 @@
  */
 import * as zarr from "zarrita";
 import { ChunkCache } from "./chunk_cache.ts";
+import { useWorkerBlosc } from "./fast_blosc.ts";
 import { MetadataError, NotFoundError } from "./errors.ts";
 import { type Multiscales, parseMultiscales } from "./multiscales.ts";
 import { S3Store, type S3StoreOptions, type S3StoreStats } from "./s3_store.ts";
@@ -115,6 +116,7 @@ function parseJson(bytes: Uint8Array, source: string): Record<string, unknown> {
  * @throws {MetadataError} If its metadata is malformed or unsupported.
  */
 export async function openImage(uri: string, options: OpenImageOptions = {}): Promise<OmeZarrImage> {
+  useWorkerBlosc();
   const { store: base, s3 } = storeFor(uri, options);
   const cache = options.cache ?? new ChunkCache();
   const store = zarr.withByteCaching(base as zarr.AsyncReadable, { cache }) as ReadableStore;

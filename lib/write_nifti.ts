@@ -8,6 +8,7 @@
 import { Gzip } from "fflate";
 import { withAtomicFile } from "./atomic_file.ts";
 import { buildNiftiHeader } from "./nifti_header.ts";
+import { createParallelGzip } from "./parallel_gzip.ts";
 import {
   allocateVoxels,
   bytesPerVoxel,
@@ -60,6 +61,13 @@ export interface WriteNiftiOptions {
    * `float32` reproduces the seed. @default {the input's dtype}
    */
   outputType?: VoxelType;
+  /**
+   * Who compresses `.nii.gz`: `"workers"` runs Deno's native zlib on every
+   * core (one gzip member, pigz-style); `"fflate"` runs fflate on this thread.
+   * Both honour `gzipLevel` as zlib levels.
+   * @default {"workers"}
+   */
+  gzipEngine?: "workers" | "fflate";
   /** The header's `descrip` (ASCII, 79 characters kept). */
   description?: string;
   /** The header's `aux_file` (ASCII, 23 characters kept). */
@@ -153,7 +161,11 @@ export async function writeNifti(
   if (!LITTLE_ENDIAN_HOST) throw new Error("Cannot write NIfTI on a big-endian host: not supported");
 
   const bytes = await withAtomicFile(path, async (file) => {
-    const sink = gzip ? gzipSink(file, level) : plainSink(file);
+    const sink = !gzip
+      ? plainSink(file)
+      : options.gzipEngine === "fflate"
+      ? gzipSink(file, level)
+      : createParallelGzip((bytes) => writeAll(file, bytes), { level });
     await sink.write(header);
     const staging = allocateVoxels(outputType, PIECE_BYTES / bytesPerVoxel(outputType));
     const stagingBytes = new Uint8Array(staging.buffer);

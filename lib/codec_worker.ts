@@ -1,0 +1,41 @@
+/**
+ * The worker side of {@linkcode WorkerPool}: Blosc decode (native, with the
+ * WASM codec as fallback) and raw deflate segments for parallel gzip.
+ *
+ * @module
+ */
+import { parentPort } from "node:worker_threads";
+import zlib from "node:zlib";
+import { decodeBlosc } from "./blosc.ts";
+import type { WorkerRequest } from "./worker_pool.ts";
+
+let wasmBlosc: { decode(bytes: Uint8Array): Uint8Array | Promise<Uint8Array> } | undefined;
+
+async function handle(request: WorkerRequest): Promise<{ value: unknown; transfer: ArrayBuffer[] }> {
+  if (request.op === "blosc") {
+    let bytes = decodeBlosc(request.bytes);
+    if (!bytes) {
+      // LZ4, BloscLZ, bit shuffle or a damaged chunk: c-blosc (WASM) decides.
+      wasmBlosc ??= (await import("numcodecs/blosc")).default.fromConfig({ id: "blosc" });
+      bytes = await wasmBlosc.decode(request.bytes);
+    }
+    return { value: bytes, transfer: [bytes.buffer as ArrayBuffer] };
+  }
+  // A sync flush ends a segment on a byte boundary without a final block, so
+  // segments compressed apart join into one valid deflate stream (as pigz does).
+  const out: Uint8Array = zlib.deflateRawSync(request.bytes, {
+    level: request.level,
+    finishFlush: request.final ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
+  });
+  const copy = new Uint8Array(out);
+  return { value: { bytes: copy }, transfer: [copy.buffer as ArrayBuffer] };
+}
+
+parentPort?.on("message", async (request: WorkerRequest) => {
+  try {
+    const { value, transfer } = await handle(request);
+    parentPort!.postMessage({ ok: true, value }, transfer);
+  } catch (error) {
+    parentPort!.postMessage({ ok: false, error: error instanceof Error ? error.message : String(error) });
+  }
+});

@@ -1,0 +1,122 @@
+/**
+ * gzip on every core, as one gzip member. The input is cut into segments
+ * that workers deflate independently with Deno's native zlib; each segment
+ * but the last ends with a sync flush, so the segments join into one deflate
+ * stream (the way pigz does it), behind one header and one CRC-32 and length.
+ *
+ * One member matters: fflate's `gunzipSync` and nifti-reader-js read only the
+ * first member of a multi-member file and silently return a truncated volume.
+ *
+ * @module
+ */
+import zlib from "node:zlib";
+import { sharedWorkerPool, type WorkerPool } from "./worker_pool.ts";
+
+/** Where compressed bytes go, in order. */
+export type ByteWriter = (bytes: Uint8Array) => Promise<void>;
+
+/** Options for {@linkcode createParallelGzip}. */
+export interface ParallelGzipOptions {
+  /** zlib level, 0-9 (the same meaning as gzip's `-1` … `-9`). @default {1} */
+  level?: number;
+  /** Bytes per segment; larger segments compress a little better and cost more memory. @default {1048576} */
+  segmentBytes?: number;
+  /** The workers. @default {sharedWorkerPool()} */
+  pool?: WorkerPool;
+}
+
+/** A streaming gzip compressor; call {@linkcode ParallelGzip.end} once after the last write. */
+export interface ParallelGzip {
+  /** Adds bytes; the caller may reuse `bytes` once the promise resolves. */
+  write(bytes: Uint8Array): Promise<void>;
+  /** Flushes everything and writes the trailer; returns the compressed size. */
+  end(): Promise<number>;
+}
+
+// ID1 ID2 CM=deflate FLG=0 MTIME=0 (no time stamp, so equal input gives equal output) XFL=0 OS=255 (unknown).
+const HEADER = new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
+
+/**
+ * Creates a parallel gzip compressor writing to `sink`.
+ *
+ * @example Compress and read back with node:zlib
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import zlib from "node:zlib";
+ * import { createParallelGzip } from "./parallel_gzip.ts";
+ * const parts: Uint8Array[] = [];
+ * const gzip = createParallelGzip(async (bytes) => void parts.push(bytes.slice()), { segmentBytes: 1000 });
+ * const data = new Uint8Array(5500).map((_, i) => i % 7);
+ * await gzip.write(data.subarray(0, 3000));
+ * await gzip.write(data.subarray(3000));
+ * await gzip.end();
+ * const file = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+ * parts.reduce((at, p) => (file.set(p, at), at + p.length), 0);
+ * assertEquals(new Uint8Array(zlib.gunzipSync(file)), data);
+ * ```
+ * @param sink Receives the compressed bytes in order.
+ * @param options Level, segment size and workers.
+ * @returns The compressor.
+ * @throws {RangeError} For a level outside 0-9 or a segment size below 1 KiB.
+ */
+export function createParallelGzip(sink: ByteWriter, options: ParallelGzipOptions = {}): ParallelGzip {
+  const level = options.level ?? 1;
+  const segmentBytes = options.segmentBytes ?? 1 << 20;
+  if (!Number.isInteger(level) || level < 0 || level > 9) {
+    throw new RangeError(`Cannot use gzip level ${level}: expected an integer from 0 to 9`);
+  }
+  if (!(segmentBytes >= 1000)) throw new RangeError(`Cannot use gzip segments of ${segmentBytes} bytes`);
+  const pool = options.pool ?? sharedWorkerPool();
+  // Enough segments in flight to keep every worker busy while the oldest is written.
+  const maxInFlight = 2 * pool.size;
+  const inFlight: Promise<{ bytes: Uint8Array }>[] = [];
+  let segment = new Uint8Array(segmentBytes);
+  let filled = 0;
+  let crc = 0;
+  let length = 0;
+  let total = 0;
+  let started = false;
+
+  const emit = async (bytes: Uint8Array): Promise<void> => {
+    await sink(bytes);
+    total += bytes.length;
+  };
+  const dispatch = async (final: boolean): Promise<void> => {
+    if (!started) {
+      started = true;
+      await emit(HEADER);
+    }
+    const bytes = segment.subarray(0, filled);
+    crc = zlib.crc32(bytes, crc);
+    const job = pool.run<{ bytes: Uint8Array }>({ op: "deflate", bytes, level, final }, [segment.buffer]);
+    // A rejection is awaited in order below; this keeps it from being reported as unhandled meanwhile.
+    job.catch(() => {});
+    inFlight.push(job);
+    segment = new Uint8Array(segmentBytes);
+    filled = 0;
+    while (inFlight.length > (final ? 0 : maxInFlight - 1)) await emit((await inFlight.shift()!).bytes);
+  };
+
+  return {
+    async write(bytes: Uint8Array): Promise<void> {
+      length += bytes.length;
+      for (let from = 0; from < bytes.length;) {
+        const count = Math.min(bytes.length - from, segmentBytes - filled);
+        segment.set(bytes.subarray(from, from + count), filled);
+        filled += count;
+        from += count;
+        if (filled === segmentBytes) await dispatch(false);
+      }
+    },
+    async end(): Promise<number> {
+      await dispatch(true);
+      const trailer = new Uint8Array(8);
+      const view = new DataView(trailer.buffer);
+      view.setUint32(0, crc >>> 0, true);
+      // ISIZE is the length modulo 2^32, as RFC 1952 says.
+      view.setUint32(4, length % 2 ** 32, true);
+      await emit(trailer);
+      return total;
+    },
+  };
+}
