@@ -69,7 +69,11 @@ export function readBloscHeader(bytes: Uint8Array): BloscHeader | undefined {
 }
 
 function inflate(format: number, source: Uint8Array, expected: number): Uint8Array | undefined {
-  const out: Uint8Array = format === FORMAT_ZSTD ? zlib.zstdDecompressSync(source) : zlib.inflateSync(source);
+  // An output chunk the size of the block: node:zlib's default of 16 KiB pieces makes decoding 6x slower.
+  const options = { chunkSize: Math.max(64, expected) };
+  const out: Uint8Array = format === FORMAT_ZSTD
+    ? zlib.zstdDecompressSync(source, options)
+    : zlib.inflateSync(source, options);
   return out.byteLength === expected ? out : undefined;
 }
 

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { parentPort } from "node:worker_threads";
 import zlib from "node:zlib";
 import { decodeBlosc } from "./blosc.ts";
 import type { WorkerRequest } from "./worker_pool.ts";
@@ -31,11 +30,13 @@ async function handle(request: WorkerRequest): Promise<{ value: unknown; transfe
   return { value: { bytes: copy }, transfer: [copy.buffer as ArrayBuffer] };
 }
 
-parentPort?.on("message", async (request: WorkerRequest) => {
+// deno-lint-ignore no-explicit-any
+const scope = self as any;
+scope.onmessage = async (event: MessageEvent<WorkerRequest>) => {
   try {
-    const { value, transfer } = await handle(request);
-    parentPort!.postMessage({ ok: true, value }, transfer);
+    const { value, transfer } = await handle(event.data);
+    scope.postMessage({ ok: true, value }, transfer);
   } catch (error) {
-    parentPort!.postMessage({ ok: false, error: error instanceof Error ? error.message : String(error) });
+    scope.postMessage({ ok: false, error: error instanceof Error ? error.message : String(error) });
   }
-});
+};

@@ -13,8 +13,8 @@ import type { Asset } from "./list.ts";
 import { computeOrientation, type Orientation } from "./orient.ts";
 import type { ProgressEvent } from "./progress.ts";
 import { readAcquisition } from "./read_acquisition.ts";
-import { type Region, streamLevel } from "./read.ts";
-import { createS3Client } from "./s3_client.ts";
+import { type ReadLevelOptions, type Region, streamLevel } from "./read.ts";
+import { createS3Client, type RetryEvent } from "./s3_client.ts";
 import { type Channel, selectAsset, selectChannel, type SelectOptions } from "./select.ts";
 import type { ImageGeometry, VoxelType } from "./volume.ts";
 import { writeNifti } from "./write_nifti.ts";
@@ -45,6 +45,13 @@ export interface ExportOptions extends SelectOptions {
   cacheBytes?: number;
   /** Chunks fetched at once. @default {16} */
   concurrency?: number;
+  /**
+   * Keep fetched chunks in this directory, verified and written atomically,
+   * so that a re-run after an interruption fetches only what is missing.
+   */
+  cacheDir?: string;
+  /** Most bytes in one z-slab; see `maxSlabBytes` of {@linkcode ReadLevelOptions}. @default {one chunk row} */
+  maxSlabBytes?: number;
   /** Progress of the fetch and write stages. */
   onProgress?: (event: ProgressEvent) => void;
   /** One line per step, as the seed prints them. */
@@ -73,6 +80,8 @@ export interface ExportResult {
   bytes: number;
   /** Compressed bytes fetched from S3. */
   bytesFetched: number;
+  /** Requests repeated after a transient failure (listing, metadata and chunks). */
+  retries: number;
   /** Wall time in ms. */
   elapsedMs: number;
 }
@@ -130,7 +139,15 @@ export async function exportNifti(
   const started = performance.now();
   const log = options.log ?? (() => {});
   const client = createS3Client(options);
-  const s3 = { ...options, client };
+  // Requests still in flight when the export ends (a sibling of one that failed) are cancelled, not left running.
+  const finished = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, finished.signal]) : finished.signal;
+  let retries = 0;
+  const onRetry = (event: RetryEvent): void => {
+    retries++;
+    options.onRetry?.(event);
+  };
+  const s3 = { ...options, client, signal, onRetry };
   let out = options.out;
   if (out !== undefined && !options.force && await exists(out)) throw new OutputExistsError(out);
   try {
@@ -145,6 +162,7 @@ export async function exportNifti(
         ...s3,
         maxConcurrency: options.concurrency,
         cache: new ChunkCache(options.cacheBytes),
+        cacheDir: options.cacheDir,
       }),
       readAcquisition(asset, s3),
     ]);
@@ -163,6 +181,7 @@ export async function exportNifti(
         dtype: options.dtype,
         region: options.roi,
         concurrency: options.concurrency,
+        maxSlabBytes: options.maxSlabBytes,
         onProgress: options.onProgress,
         signal: options.signal,
       });
@@ -199,12 +218,14 @@ export async function exportNifti(
         dtype: stream.dtype,
         bytes: written.bytes,
         bytesFetched: image.stats?.bytes ?? 0,
+        retries,
         elapsedMs: performance.now() - started,
       };
     } finally {
       image.close();
     }
   } finally {
+    finished.abort();
     if (!options.client) client.destroy();
   }
 }

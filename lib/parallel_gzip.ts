@@ -31,6 +31,8 @@ export interface ParallelGzip {
   write(bytes: Uint8Array): Promise<void>;
   /** Flushes everything and writes the trailer; returns the compressed size. */
   end(): Promise<number>;
+  /** Lets go of the workers without finishing (after an error); harmless after `end`. */
+  abort(): void;
 }
 
 // ID1 ID2 CM=deflate FLG=0 MTIME=0 (no time stamp, so equal input gives equal output) XFL=0 OS=255 (unknown).
@@ -67,6 +69,7 @@ export function createParallelGzip(sink: ByteWriter, options: ParallelGzipOption
   }
   if (!(segmentBytes >= 1000)) throw new RangeError(`Cannot use gzip segments of ${segmentBytes} bytes`);
   const pool = options.pool ?? sharedWorkerPool();
+  const release = pool.hold();
   // Enough segments in flight to keep every worker busy while the oldest is written.
   const maxInFlight = 2 * pool.size;
   const inFlight: Promise<{ bytes: Uint8Array }>[] = [];
@@ -109,7 +112,11 @@ export function createParallelGzip(sink: ByteWriter, options: ParallelGzipOption
       }
     },
     async end(): Promise<number> {
-      await dispatch(true);
+      try {
+        await dispatch(true);
+      } finally {
+        release();
+      }
       const trailer = new Uint8Array(8);
       const view = new DataView(trailer.buffer);
       view.setUint32(0, crc >>> 0, true);
@@ -118,5 +125,6 @@ export function createParallelGzip(sink: ByteWriter, options: ParallelGzipOption
       await emit(trailer);
       return total;
     },
+    abort: release,
   };
 }

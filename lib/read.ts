@@ -8,8 +8,9 @@
 import * as zarr from "zarrita";
 import { getLevel, type ImageLevel, type OmeZarrImage } from "./image.ts";
 import { limitedQueue, Limiter } from "./limiter.ts";
+import { sharedWorkerPool } from "./worker_pool.ts";
 import type { ProgressEvent } from "./progress.ts";
-import { allocateVoxels, type Volume, type VoxelArray, type VoxelType } from "./volume.ts";
+import { allocateVoxels, bytesPerVoxel, type Volume, type VoxelArray, type VoxelType } from "./volume.ts";
 
 /** A half-open voxel range `[start, stop)` along one axis. */
 export type VoxelRange = [start: number, stop: number];
@@ -36,6 +37,13 @@ export interface ReadLevelOptions {
   channelIndex?: number;
   /** Chunks fetched and decoded at once. @default {16} */
   concurrency?: number;
+  /**
+   * Most bytes in one slab. Slabs are one chunk row thick by default; a
+   * smaller budget makes thinner slabs, bounding memory at the cost of decoding
+   * each chunk once per slab it spans (its compressed bytes come from the
+   * chunk cache, which should hold a chunk row). @default {Infinity}
+   */
+  maxSlabBytes?: number;
   /** Called as chunks arrive. */
   onProgress?: (event: ProgressEvent) => void;
   /** Cancels the read. */
@@ -129,8 +137,20 @@ export function streamLevel(
     region.x[1] - region.x[0],
   ];
   const zChunk = found.chunks[spatial[0]];
-  const total = chunkSpan(region.z, zChunk) * chunkSpan(region.y, found.chunks[spatial[1]]) *
+  const planeBytes = shape[1] * shape[2] * bytesPerVoxel(dtype);
+  const planesPerSlab = Math.max(
+    1,
+    Math.min(zChunk, Math.floor((options.maxSlabBytes ?? Infinity) / planeBytes)),
+  );
+  const bounds: VoxelRange[] = [];
+  for (let z = region.z[0]; z < region.z[1];) {
+    const next = Math.min(region.z[1], (Math.floor(z / zChunk) + 1) * zChunk, z + planesPerSlab);
+    bounds.push([z, next]);
+    z = next;
+  }
+  const chunksPerPlane = chunkSpan(region.y, found.chunks[spatial[1]]) *
     chunkSpan(region.x, found.chunks[spatial[2]]);
+  const total = bounds.reduce((sum, range) => sum + chunkSpan(range, zChunk) * chunksPerPlane, 0);
   const limiter = new Limiter(options.concurrency ?? 16);
   const bytesAtStart = image.stats?.bytes ?? 0;
   let done = 0;
@@ -157,12 +177,16 @@ export function streamLevel(
   };
 
   async function* slabs(): AsyncGenerator<VoxelArray> {
-    const bounds: VoxelRange[] = [];
-    for (let z = region.z[0]; z < region.z[1];) {
-      const next = Math.min(region.z[1], (Math.floor(z / zChunk) + 1) * zChunk);
-      bounds.push([z, next]);
-      z = next;
+    // Decode workers stay up between chunks for as long as the stream is read.
+    const release = sharedWorkerPool().hold();
+    try {
+      yield* readSlabs();
+    } finally {
+      release();
     }
+  }
+
+  async function* readSlabs(): AsyncGenerator<VoxelArray> {
     let pending: Promise<VoxelArray> | undefined = readSlab(...bounds[0]);
     for (let i = 0; i < bounds.length; i++) {
       const current: Promise<VoxelArray> = pending!;

@@ -166,42 +166,46 @@ export async function writeNifti(
       : options.gzipEngine === "fflate"
       ? gzipSink(file, level)
       : createParallelGzip((bytes) => writeAll(file, bytes), { level });
-    await sink.write(header);
-    const staging = allocateVoxels(outputType, PIECE_BYTES / bytesPerVoxel(outputType));
-    const stagingBytes = new Uint8Array(staging.buffer);
-    let staged = 0;
-    let written = 0;
-    const flush = async (): Promise<void> => {
-      await sink.write(stagingBytes.subarray(0, staged * staging.BYTES_PER_ELEMENT));
-      written += staged * staging.BYTES_PER_ELEMENT;
-      staged = 0;
-      options.onProgress?.({ bytesWritten: written, totalBytes: voxelBytes });
-    };
-    let planes = 0;
-    let index = 0;
-    for await (const slab of slabs) {
-      options.signal?.throwIfAborted();
-      planes += checkSlab(slab, index++, { inputType, dtype: image.dtype, plane, planes, nz });
-      // Staging every slab into fixed pieces makes the file independent of how the input was sliced.
-      for (let from = 0; from < slab.length;) {
-        const count = Math.min(slab.length - from, staging.length - staged);
-        (staging as Float64Array).set(
-          slab.subarray(from, from + count) as unknown as ArrayLike<number>,
-          staged,
-        );
-        staged += count;
-        from += count;
-        if (staged === staging.length) {
-          await flush();
-          options.signal?.throwIfAborted();
+    try {
+      await sink.write(header);
+      const staging = allocateVoxels(outputType, PIECE_BYTES / bytesPerVoxel(outputType));
+      const stagingBytes = new Uint8Array(staging.buffer);
+      let staged = 0;
+      let written = 0;
+      const flush = async (): Promise<void> => {
+        await sink.write(stagingBytes.subarray(0, staged * staging.BYTES_PER_ELEMENT));
+        written += staged * staging.BYTES_PER_ELEMENT;
+        staged = 0;
+        options.onProgress?.({ bytesWritten: written, totalBytes: voxelBytes });
+      };
+      let planes = 0;
+      let index = 0;
+      for await (const slab of slabs) {
+        options.signal?.throwIfAborted();
+        planes += checkSlab(slab, index++, { inputType, dtype: image.dtype, plane, planes, nz });
+        // Staging every slab into fixed pieces makes the file independent of how the input was sliced.
+        for (let from = 0; from < slab.length;) {
+          const count = Math.min(slab.length - from, staging.length - staged);
+          (staging as Float64Array).set(
+            slab.subarray(from, from + count) as unknown as ArrayLike<number>,
+            staged,
+          );
+          staged += count;
+          from += count;
+          if (staged === staging.length) {
+            await flush();
+            options.signal?.throwIfAborted();
+          }
         }
       }
+      if (planes !== nz) {
+        throw new RangeError(`Cannot write NIfTI: the slabs ended after ${planes} of ${nz} z planes`);
+      }
+      if (staged > 0) await flush();
+      return await sink.end();
+    } finally {
+      sink.abort?.();
     }
-    if (planes !== nz) {
-      throw new RangeError(`Cannot write NIfTI: the slabs ended after ${planes} of ${nz} z planes`);
-    }
-    if (staged > 0) await flush();
-    return await sink.end();
   }, options);
   return { path, bytes, voxelBytes, gzip };
 }
@@ -260,6 +264,8 @@ interface Sink {
   write(bytes: Uint8Array): Promise<void>;
   /** Finishes the stream and returns the bytes written to the file. */
   end(): Promise<number>;
+  /** Frees what the sink holds when the write fails before `end`. */
+  abort?(): void;
 }
 
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {

@@ -19,6 +19,8 @@ export interface BloscEncodeOptions {
   split: boolean;
   /** Inner codec. */
   cname: "zstd" | "zlib";
+  /** Inner codec level. @default {1} */
+  clevel?: number;
 }
 
 function shuffleBlock(block: Uint8Array, typesize: number): Uint8Array {
@@ -57,7 +59,10 @@ export function encodeBlosc(data: Uint8Array, options: BloscEncodeOptions): Uint
     starts.push(offset);
     for (let s = 0; s < streams; s++) {
       const raw = block.subarray(s * size, (s + 1) * size);
-      const packed: Uint8Array = cname === "zstd" ? zlib.zstdCompressSync(raw) : zlib.deflateSync(raw);
+      const clevel = options.clevel ?? 1;
+      const packed: Uint8Array = cname === "zstd"
+        ? zlib.zstdCompressSync(raw, { params: { [zlib.constants.ZSTD_c_compressionLevel]: clevel } })
+        : zlib.deflateSync(raw, { level: clevel });
       const body = packed.length < raw.length ? packed : raw;
       const sizeBytes = new Uint8Array(4);
       new DataView(sizeBytes.buffer).setInt32(0, body.length, true);

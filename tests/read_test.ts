@@ -97,6 +97,20 @@ Deno.test("reading Zarr v2 (Blosc zstd, shuffle) from a real S3 server", async (
       assertEquals(events.at(-1)?.total, 36);
     });
 
+    await t.step("streamLevel() with a slab budget makes thinner slabs with the same voxels", async () => {
+      const planeBytes = 45 * 51 * 2;
+      const stream = streamLevel(image, 0, { maxSlabBytes: 5 * planeBytes + 1 });
+      const lengths: number[] = [];
+      const voxels: number[] = [];
+      for await (const slab of stream.slabs) {
+        lengths.push(slab.length / (45 * 51));
+        voxels.push(...slab);
+      }
+      // Slabs never cross a chunk row (16 planes), and hold at most 5 planes.
+      assertEquals(lengths, [5, 5, 5, 1, 5, 5, 5, 1, 5]);
+      assertSameVoxels(voxels, fixture.dataset.voxels(asset, "Ex_561_Em_593", 0).data);
+    });
+
     await t.step("bad levels and regions are refused before any request", () => {
       const error = assertThrows(() => getLevel(image, 7), NotFoundError);
       assertStrictEquals(error.message, `Unknown level "7" in ${uri}: available levels are 0, 1, 2`);
