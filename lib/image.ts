@@ -4,6 +4,7 @@
  * @module
  */
 import * as zarr from "zarrita";
+import { levelArrays } from "./_level_arrays.ts";
 import { ChunkCache } from "./chunk_cache.ts";
 import { useWorkerBlosc } from "./fast_blosc.ts";
 import { MetadataError, NotFoundError } from "./errors.ts";
@@ -39,8 +40,6 @@ export interface ImageLevel {
   chunkCount: number;
   /** Bytes of the spatial volume uncompressed. */
   bytes: number;
-  /** The zarrita array, for reads. */
-  array: zarr.Array<zarr.DataType, ReadableStore>;
 }
 
 /** An opened OME-Zarr image (one channel of a stitched asset). */
@@ -230,7 +229,7 @@ async function openLevel(
     (n, a) => n * Math.ceil(array.shape[a] / array.chunks[a]),
     1,
   );
-  return {
+  const level: ImageLevel = {
     index,
     path: dataset.path,
     shape: array.shape,
@@ -241,8 +240,9 @@ async function openLevel(
     translation: itk.map((a, i) => tidy(dataset.translation[a] * itkMm[i])) as [number, number, number],
     chunkCount,
     bytes: size[0] * size[1] * size[2] * bytesPerVoxel(array.dtype),
-    array,
   };
+  levelArrays.set(level, array as zarr.Array<zarr.DataType, zarr.AsyncReadable>);
+  return level;
 }
 
 /**

@@ -6,6 +6,7 @@
  * @module
  */
 import * as zarr from "zarrita";
+import { levelArrays } from "./_level_arrays.ts";
 import { getLevel, type ImageLevel, type OmeZarrImage } from "./image.ts";
 import { limitedQueue, Limiter } from "./limiter.ts";
 import { sharedWorkerPool } from "./worker_pool.ts";
@@ -165,7 +166,7 @@ export function streamLevel(
       const s = spatial.indexOf(axis);
       return s < 0 ? fixed[axis] : zarr.slice(ranges[s][0], ranges[s][1]);
     });
-    const result = await zarr.get(found.array, selection, {
+    const result = await zarr.get(levelArrays.get(found)!, selection, {
       createQueue: () => limitedQueue(limiter, onChunk),
       signal: options.signal,
     });
