@@ -40,7 +40,7 @@ Runs the seed notebook's steps: list, select, read metadata, orient, read voxels
   --serve       local only: keep the server running after the export, for the CLI and notebooks
   -h, --help    this help`;
 
-/** Demo dataset: realistic physical extent (7.4 × 9.2 × 6.9 mm), coarse voxels. */
+/** Demo dataset: a mouse brain's physical extent (6.9 × 8.2 × 6.7 mm, z × y × x) in coarse voxels. */
 export const DEMO_DATASET = {
   subject: "652506",
   acquiredAt: "2023-01-09_10-18-12",
@@ -48,10 +48,12 @@ export const DEMO_DATASET = {
     { stitchedAt: "2023-01-13_19-00-54", layout: "processed/OMEZarr" },
     { stitchedAt: "2023-02-02_22-28-35", layout: "image_tile_fusing/OMEZarr", cropX: 8 },
   ],
-  shape: [232, 320, 240] as [number, number, number],
+  shape: [192, 256, 208] as [number, number, number],
   chunks: [64, 64, 64] as [number, number, number],
-  spacing: [32, 28.8, 28.8] as [number, number, number],
+  spacing: [36, 32, 32] as [number, number, number],
   levels: 5,
+  // AIND's chunk layout (typesize 2, 128 KiB blocks), and quick to make.
+  encoder: "native" as const,
 };
 
 async function awsReachable(): Promise<boolean> {

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { encodeZarrV2Array } from "./zarr_v2.ts";
+import { encodeZarrV2Array, type ZarrV2ArraySpec } from "./zarr_v2.ts";
 
 /** One acquisition axis as AIND's schema 0.x/1.x writes it. */
 export interface AcquisitionAxisJson {
@@ -61,6 +61,8 @@ export interface DatasetSpec {
   levels?: number;
   /** Acquisition axes. @default {SEED_AXES} */
   axes?: AcquisitionAxisJson[];
+  /** Who writes Blosc chunks; see {@linkcode ZarrV2ArraySpec.encoder}. @default {"numcodecs"} */
+  encoder?: "numcodecs" | "native";
   /** acquisition.json `schema_version`. @default {"0.4.3"} */
   schemaVersion?: string;
 }
@@ -90,17 +92,17 @@ function hash(n: number): number {
 }
 
 /**
- * A brain-like uint16 volume in the seed's acquisition frame (z toward
- * inferior, y toward anterior, x toward right).
+ * The anatomy of the synthetic brain, without noise: tissue intensity in the
+ * seed's acquisition frame (z toward inferior, y toward anterior, x toward
+ * right). Computed once and shared by every channel, which is what keeps the
+ * demo dataset quick to make.
  *
  * @param shape Sizes (z, y, x).
- * @param channelSeed Varies texture and brightness between channels.
- * @returns The voxels, x fastest.
+ * @returns Intensity above background per voxel (0 outside the brain), x fastest.
  */
-export function syntheticBrain(shape: [number, number, number], channelSeed = 0): Uint16Array {
+export function brainAnatomy(shape: [number, number, number]): Float32Array {
   const [nz, ny, nx] = shape;
-  const data = new Uint16Array(nz * ny * nx);
-  const gain = 1 + 0.25 * channelSeed;
+  const out = new Float32Array(nz * ny * nx);
   for (let z = 0; z < nz; z++) {
     const u = (z + 0.5) / nz; // 0 superior → 1 inferior
     for (let y = 0; y < ny; y++) {
@@ -114,19 +116,66 @@ export function syntheticBrain(shape: [number, number, number], channelSeed = 0)
         );
         const cerebellum = ((w - 0.5) / 0.3) ** 2 + ((v - 0.14) / 0.1) ** 2 + ((u - 0.6) / 0.25) ** 2;
         const leftSpot = ((w - 0.3) / 0.06) ** 2 + ((v - 0.55) / 0.06) ** 2 + ((u - 0.4) / 0.06) ** 2;
-        const inside = u > 0.12 && (cerebrum < 1 || bulbs < 1 || cerebellum < 1);
-        const i = (z * ny + y) * nx + x;
-        let value = 90 + 20 * hash(i * 3 + channelSeed);
-        if (inside) {
-          value += gain * (500 + 300 * v + 200 * Math.sin(12 * u + 3 * channelSeed) + 150 * hash(i + 7));
-          if (cerebellum < 1) value += 400 * gain;
+        // u > 0.12 flattens the dorsal surface.
+        if (u > 0.12 && (cerebrum < 1 || bulbs < 1 || cerebellum < 1)) {
+          let value = 500 + 300 * v + 200 * Math.sin(12 * u);
+          if (cerebellum < 1) value += 400;
           if (leftSpot < 1) value += 2500;
+          out[(z * ny + y) * nx + x] = value;
         }
-        data[i] = Math.min(65535, Math.round(value));
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * One channel of the synthetic brain: its anatomy with a channel's gain and
+ * noise, cropped to `shape` (which may be smaller than the anatomy's along x).
+ *
+ * @param anatomy From {@linkcode brainAnatomy}.
+ * @param anatomyShape The anatomy's sizes (z, y, x).
+ * @param options The channel (varies brightness and noise) and the output shape.
+ * @returns The voxels, x fastest.
+ */
+export function brainChannel(
+  anatomy: Float32Array,
+  anatomyShape: [number, number, number],
+  options: { channel: number; shape?: [number, number, number] },
+): Uint16Array {
+  const [nz, ny, nx] = options.shape ?? anatomyShape;
+  const ax = anatomyShape[2];
+  const gain = 1 + 0.25 * options.channel;
+  const data = new Uint16Array(nz * ny * nx);
+  // xorshift32: a reproducible noise stream per channel, far cheaper than hashing every index.
+  let state = (0x9e3779b9 ^ (options.channel * 0x85ebca6b)) >>> 0 || 1;
+  for (let z = 0; z < nz; z++) {
+    for (let y = 0; y < ny; y++) {
+      const row = (z * ny + y) * nx;
+      const source = (z * anatomyShape[1] + y) * ax;
+      for (let x = 0; x < nx; x++) {
+        state ^= state << 13;
+        state ^= state >>> 17;
+        state ^= state << 5;
+        const random = (state >>> 0) / 4294967296;
+        const tissue = anatomy[source + x];
+        const noise = tissue > 0 ? 170 * random : 20 * random;
+        data[row + x] = Math.min(65535, Math.round(90 + gain * tissue + noise));
       }
     }
   }
   return data;
+}
+
+/**
+ * A brain-like uint16 volume in the seed's acquisition frame.
+ *
+ * @param shape Sizes (z, y, x).
+ * @param channelSeed Varies brightness and noise between channels.
+ * @returns The voxels, x fastest.
+ */
+export function syntheticBrain(shape: [number, number, number], channelSeed = 0): Uint16Array {
+  return brainChannel(brainAnatomy(shape), shape, { channel: channelSeed });
 }
 
 /** 2× windowed-mean downsampling along z, y and x (sizes rounded down, as xarray-multiscale does). */
@@ -134,25 +183,21 @@ function downsample(
   data: Uint16Array,
   shape: [number, number, number],
 ): [Uint16Array, [number, number, number]] {
+  const [sz, sy, sx] = shape;
   const [nz, ny, nx] = shape.map((n) => Math.max(1, Math.floor(n / 2))) as [number, number, number];
   const out = new Uint16Array(nz * ny * nx);
+  // A size-1 axis has no second sample: reading the first twice keeps the mean exact.
+  const dz = sz > 1 ? 1 : 0, dy = sy > 1 ? 1 : 0, dx = sx > 1 ? 1 : 0;
   for (let z = 0; z < nz; z++) {
     for (let y = 0; y < ny; y++) {
+      const r00 = ((2 * z) * sy + 2 * y) * sx, r01 = r00 + dy * sx;
+      const r10 = r00 + dz * sy * sx, r11 = r10 + dy * sx;
+      const o = (z * ny + y) * nx;
       for (let x = 0; x < nx; x++) {
-        let sum = 0;
-        let count = 0;
-        for (let dz = 0; dz < 2; dz++) {
-          for (let dy = 0; dy < 2; dy++) {
-            for (let dx = 0; dx < 2; dx++) {
-              const zz = 2 * z + dz, yy = 2 * y + dy, xx = 2 * x + dx;
-              if (zz < shape[0] && yy < shape[1] && xx < shape[2]) {
-                sum += data[(zz * shape[1] + yy) * shape[2] + xx];
-                count++;
-              }
-            }
-          }
-        }
-        out[(z * ny + y) * nx + x] = Math.round(sum / count);
+        const a = 2 * x, b = a + dx;
+        const sum = data[r00 + a] + data[r00 + b] + data[r01 + a] + data[r01 + b] +
+          data[r10 + a] + data[r10 + b] + data[r11 + a] + data[r11 + b];
+        out[o + x] = Math.round(sum / 8);
       }
     }
   }
@@ -195,6 +240,7 @@ export async function buildSmartSpimDataset(spec: DatasetSpec = {}): Promise<Dat
   );
 
   const stitchedNames: string[] = [];
+  const anatomy = brainAnatomy(shape0);
   for (const version of spec.stitched ?? [{ stitchedAt: "2023-01-13_19-00-54" }]) {
     const name = `${rawName}_stitched_${version.stitchedAt}`;
     stitchedNames.push(name);
@@ -204,7 +250,7 @@ export async function buildSmartSpimDataset(spec: DatasetSpec = {}): Promise<Dat
     for (const [c, channel] of channels.entries()) {
       const prefix = `${name}/${layout}/${channel}.zarr`;
       const cropped: [number, number, number] = [shape0[0], shape0[1], shape0[2] - (version.cropX ?? 0)];
-      let data = syntheticBrain(cropped, c);
+      let data = brainChannel(anatomy, shape0, { channel: c, shape: cropped });
       let shape = cropped;
       const datasets = [];
       for (let level = 0; level < levelCount; level++) {
@@ -219,6 +265,7 @@ export async function buildSmartSpimDataset(spec: DatasetSpec = {}): Promise<Dat
           }],
         });
         const arrays = await encodeZarrV2Array(`${prefix}/${level}`, {
+          encoder: spec.encoder,
           data,
           shape: [1, 1, ...shape],
           chunks: [1, 1, ...chunks],

@@ -5,6 +5,7 @@
  * @module
  */
 import Blosc from "numcodecs/blosc";
+import { encodeBlosc } from "./blosc_encoder.ts";
 
 /** Blosc settings as they appear in `.zarray`. */
 export interface BloscSettings {
@@ -30,6 +31,13 @@ export interface ZarrV2ArraySpec {
   compressor?: BloscSettings | null;
   /** `/` (AIND) or `.` between chunk indices. @default {"/"} */
   dimensionSeparator?: "/" | ".";
+  /**
+   * Who writes the Blosc chunks: numcodecs' WASM c-blosc (always typesize 4),
+   * or `testing/blosc_encoder.ts` with the item size as typesize and 128 KiB
+   * blocks, the layout zarr-python gives AIND's chunks (and much faster).
+   * @default {"numcodecs"}
+   */
+  encoder?: "numcodecs" | "native";
   /** Chunk keys to leave out (zarrita must then use the fill value). */
   skip?: (coords: number[]) => boolean;
 }
@@ -114,7 +122,17 @@ export async function encodeZarrV2Array(
       chunk.set(data.subarray(srcOffset + x0, srcOffset + x0 + width) as never, r * chunks[rank - 1]);
     }
     const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    out.set(`${prefix}/${coords.join(separator)}`, codec ? await codec.encode(bytes) : bytes.slice());
+    const encoded = !compressor ? bytes.slice() : spec.encoder === "native"
+      ? encodeBlosc(bytes, {
+        typesize: chunk.BYTES_PER_ELEMENT,
+        blocksize: 131072,
+        shuffle: compressor.shuffle === 0 ? 0 : 1,
+        split: false,
+        cname: compressor.cname === "zlib" ? "zlib" : "zstd",
+        clevel: compressor.clevel,
+      })
+      : await codec!.encode(bytes);
+    out.set(`${prefix}/${coords.join(separator)}`, encoded);
   }
   return out;
 }
