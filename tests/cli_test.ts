@@ -1,8 +1,8 @@
 import { assert, assertEquals, assertStrictEquals, assertStringIncludes } from "@std/assert";
 import * as nifti from "nifti-reader-js";
 import { gunzipSync } from "fflate";
-import { main } from "../cli.ts";
 import { serveDataset } from "../testing/fixture.ts";
+import { listDir, runCli } from "../testing/run_cli.ts";
 
 const SPEC = {
   shape: [24, 40, 32] as [number, number, number],
@@ -13,29 +13,6 @@ const SPEC = {
 };
 const ASSET = "SmartSPIM_652506_2023-01-09_10-18-12_stitched_2023-01-13_19-00-54";
 
-/** Runs the CLI in-process, capturing what it prints. */
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    const code = await main(args);
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
-
-async function listDir(dir: string): Promise<string[]> {
-  const names: string[] = [];
-  for await (const entry of Deno.readDir(dir)) names.push(entry.name);
-  return names.sort();
-}
-
 Deno.test("the CLI on a real S3 server", async (t) => {
   await using fixture = await serveDataset(SPEC, [
     ["SmartSPIM_652507_2023-01-09_10-18-12/acquisition.json", new Uint8Array([123])],
@@ -44,19 +21,19 @@ Deno.test("the CLI on a real S3 server", async (t) => {
   const dir = await Deno.makeTempDir();
   try {
     await t.step("list prints the assets", async () => {
-      const { code, out } = await run(["list", ...endpoint]);
+      const { code, out } = await runCli(["list", ...endpoint]);
       assertStrictEquals(code, 0);
       assertStringIncludes(out, ASSET);
       assertStringIncludes(out, "3 assets in s3://aind-open-data/");
     });
 
     await t.step("list --json gives parsed assets", async () => {
-      const { out } = await run(["list", "--json", "--prefix", "SmartSPIM_652506", ...endpoint]);
+      const { out } = await runCli(["list", "--json", "--prefix", "SmartSPIM_652506", ...endpoint]);
       assertEquals(JSON.parse(out).map((a: { process?: string }) => a.process ?? null), [null, "stitched"]);
     });
 
     await t.step("info shows assets, channels, levels and orientation", async () => {
-      const { code, out } = await run(["info", "652506", "--level", "1", ...endpoint]);
+      const { code, out } = await runCli(["info", "652506", "--level", "1", ...endpoint]);
       assertStrictEquals(code, 0, out);
       for (
         const text of [
@@ -73,7 +50,7 @@ Deno.test("the CLI on a real S3 server", async (t) => {
 
     await t.step("fetch writes a NIfTI that an independent reader opens", async () => {
       const out = `${dir}/brain.nii.gz`;
-      const result = await run([
+      const result = await runCli([
         "fetch",
         "--subject",
         "652506",
@@ -138,7 +115,7 @@ Deno.test("the CLI on a real S3 server", async (t) => {
       await t.step(`fetch fails clearly on ${name}, leaving no file`, async () => {
         const before = await listDir(dir);
         const out = args.includes("--out") ? [] : ["--out", `${dir}/bad.nii.gz`];
-        const { code, err } = await run([...args, ...out, ...endpoint]);
+        const { code, err } = await runCli([...args, ...out, ...endpoint]);
         assert(code !== 0, `exit code ${code}`);
         // Step lines may come first, and a usage hint after: the failure itself is one line.
         const errors = err.split("\n").filter((line) => line.startsWith("error: "));
@@ -152,7 +129,7 @@ Deno.test("the CLI on a real S3 server", async (t) => {
     await t.step("fetch refuses to overwrite, and replaces with --force", async () => {
       const out = `${dir}/brain.nii.gz`;
       const before = await Deno.readFile(out);
-      const refused = await run([
+      const refused = await runCli([
         "fetch",
         "--subject",
         "652506",
@@ -168,7 +145,7 @@ Deno.test("the CLI on a real S3 server", async (t) => {
       assertStrictEquals(refused.code, 1);
       assertStringIncludes(refused.err, "exists: pass force (--force)");
       assertEquals(await Deno.readFile(out), before);
-      const forced = await run([
+      const forced = await runCli([
         "fetch",
         "--subject",
         "652506",
@@ -188,7 +165,7 @@ Deno.test("the CLI on a real S3 server", async (t) => {
 
     await t.step("fetch names an output directory it cannot write", async () => {
       await Deno.writeTextFile(`${dir}/file`, "");
-      const { code, err } = await run([
+      const { code, err } = await runCli([
         "fetch",
         "--subject",
         "652506",
@@ -205,7 +182,7 @@ Deno.test("the CLI on a real S3 server", async (t) => {
 
     await t.step("every command has --help", async () => {
       for (const command of ["list", "info", "fetch"]) {
-        const { code, out } = await run([command, "--help"]);
+        const { code, out } = await runCli([command, "--help"]);
         assertStrictEquals(code, 0);
         assertStringIncludes(out, `Usage: deno task cli ${command}`);
       }

@@ -9,7 +9,6 @@ import {
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { gunzipSync } from "fflate";
 import * as nifti from "nifti-reader-js";
-import { main } from "../cli.ts";
 import { OutputExistsError } from "../lib/errors.ts";
 import { exportNifti } from "../lib/export.ts";
 import { computeOrientation, indexToPhysical } from "../lib/orient.ts";
@@ -23,6 +22,7 @@ import { serveDataset } from "../testing/fixture.ts";
 import { nrrdIndexToLps, readNrrd } from "../testing/nrrd.ts";
 import { slowResample } from "../testing/slow_resample.ts";
 import { SEED_AXES } from "../testing/smartspim_dataset.ts";
+import { listDir, runCli } from "../testing/run_cli.ts";
 
 type Vec3 = [number, number, number];
 const CHANNEL = "Ex_561_Em_593";
@@ -59,29 +59,6 @@ function physicalToIndex(geometry: ImageGeometry, point: readonly number[]): Vec
   ) as Vec3;
 }
 
-/** Runs the CLI in-process, capturing what it prints. */
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    const code = await main(args);
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
-
-async function entries(dir: string): Promise<string[]> {
-  const names: string[] = [];
-  for await (const entry of Deno.readDir(dir)) names.push(entry.name);
-  return names.sort();
-}
-
 Deno.test("prepareForRegistration() to PIR at 0.05 mm places every voxel where the source data says", async (t) => {
   await using fixture = await serveDataset(SPEC);
   const dir = await Deno.makeTempDir();
@@ -101,7 +78,7 @@ Deno.test("prepareForRegistration() to PIR at 0.05 mm places every voxel where t
       assertEquals(result.files.map((f) => [f.path, f.format]), [[out[0], "nrrd"], [out[1], "nifti"]]);
       assertEquals(result.sidecars, [`${dir}/brain.json`]);
       assertEquals(warnings, ["smartspim-2022-2023-y-posterior-to-anterior"]);
-      assertEquals(await entries(dir), ["brain.json", "brain.nii.gz", "brain.nrrd"]);
+      assertEquals(await listDir(dir), ["brain.json", "brain.nii.gz", "brain.nrrd"]);
       const sidecar = JSON.parse(await Deno.readTextFile(`${dir}/brain.json`));
       assertEquals(sidecar.files.map((f: { path: string }) => f.path), out);
       assertStrictEquals(
@@ -281,7 +258,7 @@ Deno.test("prepareForRegistration() refuses existing outputs and unknown extensi
         }),
       SyntaxError,
     );
-    assertEquals(await entries(dir), ["brain.json"]);
+    assertEquals(await listDir(dir), ["brain.json"]);
     assertStrictEquals(sidecarPath("a/b.c.nii"), "a/b.c.json");
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -298,7 +275,7 @@ Deno.test("the CLI: fetch --orientation PIR --spacing writes an NRRD that indepe
     await t.step(
       "writes the NRRD and its sidecar, and warns about the 2023 acquisition on stderr",
       async () => {
-        const { code, out, err } = await run([
+        const { code, out, err } = await runCli([
           ...base,
           "--orientation",
           "PIR",
@@ -318,7 +295,7 @@ Deno.test("the CLI: fetch --orientation PIR --spacing writes an NRRD that indepe
     );
 
     await t.step("the NIfTI for the same request has the same voxels and voxel-to-physical map", async () => {
-      const { code, err } = await run([
+      const { code, err } = await runCli([
         ...base,
         "--orientation",
         "PIR",
@@ -341,7 +318,7 @@ Deno.test("the CLI: fetch --orientation PIR --spacing writes an NRRD that indepe
     await t.step(
       "--aind-orientation-fix flips Y's recorded direction: the output is mirrored along x (A-P)",
       async () => {
-        const { code, err } = await run([
+        const { code, err } = await runCli([
           ...base,
           "--orientation",
           "PIR",
@@ -375,10 +352,10 @@ Deno.test("the CLI: fetch --orientation PIR --spacing writes an NRRD that indepe
     );
 
     await t.step("plain fetch (the seed's NIfTI path) also prints the caveat warning", async () => {
-      const { code, err } = await run([...base, "--level", "1", "--out", `${dir}/plain.nii.gz`]);
+      const { code, err } = await runCli([...base, "--level", "1", "--out", `${dir}/plain.nii.gz`]);
       assertStrictEquals(code, 0, err);
       assertStringIncludes(err, "warning: SmartSPIM 2022-2023");
-      assertEquals((await entries(dir)).includes("plain.json"), false);
+      assertEquals((await listDir(dir)).includes("plain.json"), false);
     });
 
     const failures: [string, string[], number, string][] = [
@@ -390,17 +367,17 @@ Deno.test("the CLI: fetch --orientation PIR --spacing writes an NRRD that indepe
     ];
     for (const [name, args, expectedCode, message] of failures) {
       await t.step(`fetch fails clearly on ${name}, leaving no new file`, async () => {
-        const before = await entries(dir);
+        const before = await listDir(dir);
         const out = args.includes("--out") ? [] : ["--out", `${dir}/bad.nrrd`];
-        const { code, err } = await run([...base, ...args, ...out]);
+        const { code, err } = await runCli([...base, ...args, ...out]);
         assertStrictEquals(code, expectedCode, err);
         assertStringIncludes(err, message);
-        assertEquals(await entries(dir), before);
+        assertEquals(await listDir(dir), before);
       });
     }
 
     await t.step("fetch --help documents the new flags", async () => {
-      const { out } = await run(["fetch", "--help"]);
+      const { out } = await runCli(["fetch", "--help"]);
       for (const flag of ["--orientation CODE", "--spacing MM[,MM,MM]", "--aind-orientation-fix", ".nrrd"]) {
         assertStringIncludes(out, flag);
       }
@@ -431,7 +408,7 @@ Deno.test("the caveat warning appears for a real affected acquisition file, and 
     );
     const dir = await Deno.makeTempDir();
     try {
-      const { code, err } = await run([
+      const { code, err } = await runCli([
         "fetch",
         "--subject",
         subject,
