@@ -7,13 +7,18 @@
 import { parseArgs } from "node:util";
 import {
   AIND_BUCKET,
+  checkAindCaveats,
   createProgressReporter,
+  escapeControl,
   exportNifti,
+  type ExportResult,
   formatAssets,
   formatChannels,
   formatLevels,
   formatOrientation,
   listAssets,
+  parseOrientation,
+  prepareForRegistration,
   type S3Options,
 } from "./mod.ts";
 import { describeTarget } from "./lib/info.ts";
@@ -64,14 +69,26 @@ Export one resolution level of one channel to NIfTI-1, oriented from acquisition
   --asset NAME        an exact stitched asset name instead (reproduces a given version)
   --channel NAME      channel, e.g. Ex_561_Em_593
   --level N           resolution level, 0 = finest (default: 3, as in the seed)
-  --out PATH          output .nii or .nii.gz
+  --out PATH          output .nii, .nii.gz or .nrrd (gzip-encoded NRRD)
                       (default: data/input/<subject>/<subject>_<channel>_L<level>.nii.gz)
   --dtype T           native (as stored, default) or float32 (as the seed writes)
   --gzip-level N      gzip level 0-9 for .nii.gz (default: 1; SmartSPIM noise makes 6 only ~2% smaller)
   --force             replace an existing output, once the new file is complete
   --cache-mb N        memory for compressed chunks, MiB (default: 256)
+  --cache-dir DIR     keep fetched chunks in DIR (verified, written atomically): a re-run after
+                      an interruption (Ctrl-C, a crash, a lost network) fetches only what is missing
   --concurrency N     chunks fetched at once (default: 16)
-  --quiet             no progress output${COMMON_HELP}`,
+  --quiet             no progress output
+
+Registration-ready output (any of these, or an .nrrd output, also writes <name>.json beside the
+output: source, level, region, orientation steps, spacing, trusted acquisition axes, version):
+  --orientation CODE  reorient voxels so index axes point this way, nibabel letters ("to"):
+                      PIR for the Allen CCF (x posterior, y inferior, z right), RAS, LPS, any of 48
+  --spacing MM[,MM,MM]  resample to this spacing in mm (per output x,y,z) by area averaging, from
+                      the coarsest level at least as fine (unless --level), e.g. 0.025 for 25 um
+  --aind-orientation-fix  apply the corrections of AIND's known metadata caveats (e.g. SmartSPIM
+                      2022-2023 Y recorded Posterior_to_anterior); by default the recorded metadata
+                      is used and a warning is printed${COMMON_HELP}`,
 };
 
 const S3_FLAGS = {
@@ -84,6 +101,11 @@ const S3_FLAGS = {
 
 class UsageError extends Error {
   override name = "UsageError";
+}
+
+/** Ctrl-C: exit 130 (128 + SIGINT), as shells expect of an interrupted command. */
+class Interrupted extends Error {
+  override name = "Interrupted";
 }
 
 function s3Options(
@@ -179,8 +201,12 @@ async function fetch(args: string[]): Promise<void> {
       "gzip-level": { type: "string" },
       force: { type: "boolean" },
       "cache-mb": { type: "string" },
+      "cache-dir": { type: "string" },
       concurrency: { type: "string" },
       quiet: { type: "boolean" },
+      orientation: { type: "string" },
+      spacing: { type: "string" },
+      "aind-orientation-fix": { type: "boolean" },
     },
   });
   if (values.help) return print(HELP.fetch);
@@ -191,26 +217,106 @@ async function fetch(args: string[]): Promise<void> {
   if (dtype !== "native" && dtype !== "float32") {
     throw new UsageError(`--dtype must be native or float32, got "${dtype}"`);
   }
-  if (values.out !== undefined && !/\.nii(\.gz)?$/.test(values.out)) {
-    throw new UsageError(`--out must end in .nii or .nii.gz, got "${values.out}"`);
+  if (values.out !== undefined && !/\.(nii(\.gz)?|nrrd)$/.test(values.out)) {
+    throw new UsageError(`--out must end in .nii or .nii.gz, or .nrrd, got "${values.out}"`);
   }
-  const result = await exportNifti(
-    { subject, channel: values.channel, level: integer(values.level, "--level", 3) },
+  const prepare = values.orientation !== undefined || values.spacing !== undefined ||
+    values["aind-orientation-fix"] || values.out?.endsWith(".nrrd");
+  // Ctrl-C cancels the requests in flight; the writer then removes its temporary file.
+  const interrupt = new AbortController();
+  const onInterrupt = (): void => interrupt.abort(new Interrupted("interrupted; no output was written"));
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  let result: ExportResult;
+  try {
+    if (prepare) return await prepareFetch(subject, values, interrupt.signal);
+    result = await exportNifti(
+      { subject, channel: values.channel, level: integer(values.level, "--level", 3) },
+      {
+        ...s3Options(values),
+        signal: interrupt.signal,
+        cacheDir: values["cache-dir"],
+        out: values.out,
+        dtype,
+        gzipLevel: values["gzip-level"] === undefined
+          ? undefined
+          : integer(values["gzip-level"], "--gzip-level", 1, 0, 9),
+        force: values.force,
+        cacheBytes: integer(values["cache-mb"], "--cache-mb", 256) * 2 ** 20,
+        concurrency: integer(values.concurrency, "--concurrency", 16, 1, 256),
+        log: values.quiet ? undefined : (line) => console.error(line),
+        onProgress: values.quiet ? undefined : createProgressReporter(),
+      },
+    );
+  } catch (error) {
+    // Whatever a cancelled step threw, the cause is the interruption.
+    throw interrupt.signal.aborted ? interrupt.signal.reason : error;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+  }
+  if (result.retries > 0) console.error(`${result.retries} ${result.retries === 1 ? "retry" : "retries"}`);
+  for (const warning of checkAindCaveats(result.acquisition, { asset: result.asset })) {
+    console.error(`warning: ${warning.message}`);
+  }
+  print(result.path);
+}
+
+function spacingArg(value: string): number | [number, number, number] {
+  const parts = value.split(",").map((part) => Number(part.trim()));
+  if ((parts.length !== 1 && parts.length !== 3) || parts.some((v) => !Number.isFinite(v) || v <= 0)) {
+    throw new UsageError(
+      `--spacing must be one or three positive numbers in mm (e.g. 0.025), got "${value}"`,
+    );
+  }
+  return parts.length === 1 ? parts[0] : [parts[0], parts[1], parts[2]];
+}
+
+/** `fetch` with --orientation, --spacing, --aind-orientation-fix or an .nrrd output: the registration pipeline. */
+async function prepareFetch(
+  subject: string,
+  values: Record<string, string | boolean | undefined>,
+  signal: AbortSignal,
+): Promise<void> {
+  const text = (name: string): string | undefined => values[name] as string | undefined;
+  const orientation = text("orientation");
+  if (orientation !== undefined) {
+    try {
+      parseOrientation(orientation, "nibabel");
+    } catch (error) {
+      throw new UsageError(`--orientation: ${(error as Error).message}`);
+    }
+  }
+  const spacing = text("spacing") === undefined ? undefined : spacingArg(text("spacing")!);
+  const quiet = values.quiet === true;
+  const result = await prepareForRegistration(
     {
-      ...s3Options(values),
-      out: values.out,
-      dtype,
-      gzipLevel: values["gzip-level"] === undefined
+      subject,
+      channel: text("channel")!,
+      level: text("level") === undefined && spacing !== undefined
         ? undefined
-        : integer(values["gzip-level"], "--gzip-level", 1, 0, 9),
-      force: values.force,
-      cacheBytes: integer(values["cache-mb"], "--cache-mb", 256) * 2 ** 20,
-      concurrency: integer(values.concurrency, "--concurrency", 16, 1, 256),
-      log: values.quiet ? undefined : (line) => console.error(line),
-      onProgress: values.quiet ? undefined : createProgressReporter(),
+        : integer(text("level"), "--level", 3),
+    },
+    {
+      ...s3Options(values as Parameters<typeof s3Options>[0]),
+      signal,
+      out: text("out"),
+      orientation,
+      spacing,
+      aindOrientationFix: values["aind-orientation-fix"] === true,
+      dtype: text("dtype") as "native" | "float32" | undefined,
+      gzipLevel: text("gzip-level") === undefined
+        ? undefined
+        : integer(text("gzip-level"), "--gzip-level", 1, 0, 9),
+      force: values.force === true,
+      cacheBytes: integer(text("cache-mb"), "--cache-mb", 256) * 2 ** 20,
+      concurrency: integer(text("concurrency"), "--concurrency", 16, 1, 256),
+      // Caveats are printed even with --quiet: they change what the output means.
+      onWarning: (warning) => console.error(`warning: ${warning.message}`),
+      log: quiet ? undefined : (line) => console.error(line),
+      onProgress: quiet ? undefined : createProgressReporter(),
     },
   );
-  print(result.path);
+  for (const file of result.files) print(file.path);
+  for (const sidecar of result.sidecars) print(sidecar);
 }
 
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { list, info, fetch };
@@ -236,8 +342,10 @@ export async function main(args: string[]): Promise<number> {
     await run(rest);
     return 0;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    // Messages quote names and documents from the bucket: print them, never let them drive the terminal.
+    const message = escapeControl(error instanceof Error ? error.message : String(error));
     console.error(`error: ${message}`);
+    if (error instanceof Interrupted) return 130;
     if (error instanceof UsageError || (error as { code?: string })?.code?.startsWith("ERR_PARSE_ARGS")) {
       console.error(`Run 'deno task cli ${COMMANDS[command] ? `${command} ` : ""}--help' for usage.`);
       return 2;

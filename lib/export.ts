@@ -7,7 +7,9 @@
 import { dirname } from "node:path";
 import { type Acquisition } from "./acquisition.ts";
 import { ChunkCache } from "./chunk_cache.ts";
+import { chooseLevel, type LevelChoice, regionFromMillimeters, type RegionMm } from "./choose_level.ts";
 import { OutputExistsError } from "./errors.ts";
+import { checkReadMemory } from "./guards.ts";
 import { getLevel, type ImageLevel, openImage } from "./image.ts";
 import type { Asset } from "./list.ts";
 import { computeOrientation, type Orientation } from "./orient.ts";
@@ -25,8 +27,12 @@ export interface ExportRequest {
   subject: string;
   /** The channel, e.g. `Ex_561_Em_593`. */
   channel: string;
-  /** The resolution level, 0 being the finest. */
-  level: number;
+  /**
+   * The resolution level: an index (0 is the finest), `{ resolution }` in mm
+   * (the coarsest level at least that fine), or `{ maxBytes }` (the finest
+   * level whose output fits).
+   */
+  level: LevelChoice;
 }
 
 /** Options for {@linkcode exportNifti}. */
@@ -41,6 +47,8 @@ export interface ExportOptions extends SelectOptions {
   force?: boolean;
   /** Only this box of the level (voxel ranges). */
   roi?: Region;
+  /** Only this box, in mm along the image's axes from voxel 0 (ignored when `roi` is given). */
+  roiMm?: RegionMm;
   /** Bytes of compressed chunks kept in memory. @default {268435456} */
   cacheBytes?: number;
   /** Chunks fetched at once. @default {16} */
@@ -67,7 +75,7 @@ export interface ExportResult {
   /** The channel. */
   channel: Channel;
   /** The level read. */
-  level: Omit<ImageLevel, "array">;
+  level: ImageLevel;
   /** The acquisition metadata trusted for orientation. */
   acquisition: Acquisition & { uri: string };
   /** The orientation of the full level. */
@@ -102,6 +110,10 @@ export interface ExportResult {
  */
 export function defaultOutputPath(subject: string, channel: string, level: number): string {
   return `data/input/${subject}/${subject}_${channel}_L${level}.nii.gz`;
+}
+
+function outputType(dtype: ExportOptions["dtype"]): VoxelType | undefined {
+  return dtype === undefined || dtype === "native" ? undefined : dtype;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -153,8 +165,6 @@ export async function exportNifti(
   try {
     const asset = await selectAsset(request.subject, s3);
     log(`Selected asset: ${asset.name}`);
-    out ??= defaultOutputPath(asset.subjectId, request.channel, request.level);
-    if (!options.force && await exists(out)) throw new OutputExistsError(out);
     const channel = await selectChannel(asset, request.channel, s3);
     log(`Selected channel: ${channel.uri}`);
     const [image, acquisition] = await Promise.all([
@@ -167,7 +177,13 @@ export async function exportNifti(
       readAcquisition(asset, s3),
     ]);
     try {
-      const level = getLevel(image, request.level);
+      const level = typeof request.level === "number" ? getLevel(image, request.level) : image
+        .levels[
+          chooseLevel(image, request.level, { roiMm: options.roiMm, dtype: outputType(options.dtype) })
+            .index
+        ];
+      out ??= defaultOutputPath(asset.subjectId, request.channel, level.index);
+      if (!options.force && await exists(out)) throw new OutputExistsError(out);
       log(
         `Level ${level.index}: size ${level.size.join(" x ")} (x, y, z), spacing ${
           level.spacing.join(", ")
@@ -179,11 +195,19 @@ export async function exportNifti(
       );
       const stream = streamLevel(image, level.index, {
         dtype: options.dtype,
-        region: options.roi,
+        region: options.roi ?? (options.roiMm ? regionFromMillimeters(level, options.roiMm) : undefined),
         concurrency: options.concurrency,
         maxSlabBytes: options.maxSlabBytes,
         onProgress: options.onProgress,
         signal: options.signal,
+      });
+      // Nothing is fetched or allocated until the slabs are read: refuse now, with figures, rather than be
+      // killed for lack of memory halfway through.
+      checkReadMemory(image, level.index, {
+        region: stream.region,
+        dtype: options.dtype,
+        maxSlabBytes: options.maxSlabBytes,
+        concurrency: options.concurrency,
       });
       const geometry = placeRegion(orientation.geometry, level, stream.region);
       await Deno.mkdir(dirname(out), { recursive: true }).catch((cause) => {
@@ -206,12 +230,11 @@ export async function exportNifti(
             })),
       });
       log(`Wrote ${written.path} (${written.bytes} bytes)`);
-      const { array: _array, ...levelInfo } = level;
       return {
         path: written.path,
         asset,
         channel,
-        level: levelInfo,
+        level,
         acquisition,
         orientation,
         geometry,

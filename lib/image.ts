@@ -7,9 +7,10 @@ import * as zarr from "zarrita";
 import { levelArrays } from "./_level_arrays.ts";
 import { ChunkCache } from "./chunk_cache.ts";
 import { useWorkerBlosc } from "./fast_blosc.ts";
-import { MetadataError, NotFoundError } from "./errors.ts";
+import { MetadataError, NotFoundError, S3RequestError } from "./errors.ts";
+import { checkArrayLayout, checkArrayMetadata, guardChunkDecoding, guardStoreKeys } from "./guards.ts";
 import { type Multiscales, parseMultiscales } from "./multiscales.ts";
-import { S3Store, type S3StoreOptions, type S3StoreStats } from "./s3_store.ts";
+import { DEFAULT_MAX_METADATA_BYTES, S3Store, type S3StoreOptions, type S3StoreStats } from "./s3_store.ts";
 import { bytesPerVoxel, isVoxelType, type VoxelType } from "./volume.ts";
 
 /** A store zarrita can read; {@linkcode S3Store} is one. */
@@ -85,6 +86,13 @@ function storeFor(uri: string, options: OpenImageOptions): { store: ReadableStor
 }
 
 function parseJson(bytes: Uint8Array, source: string): Record<string, unknown> {
+  // S3Store refuses these by Content-Length before download; other stores hand over what they hold.
+  if (bytes.byteLength > DEFAULT_MAX_METADATA_BYTES) {
+    throw new MetadataError(
+      `metadata document is ${bytes.byteLength} bytes, more than the ${DEFAULT_MAX_METADATA_BYTES} accepted`,
+      { source },
+    );
+  }
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder().decode(bytes));
@@ -118,7 +126,10 @@ export async function openImage(uri: string, options: OpenImageOptions = {}): Pr
   useWorkerBlosc();
   const { store: base, s3 } = storeFor(uri, options);
   const cache = options.cache ?? new ChunkCache();
-  const store = zarr.withByteCaching(base as zarr.AsyncReadable, { cache }) as ReadableStore;
+  // Keys come from metadata (dataset paths, dimension separators): none may reach outside the image.
+  const store = zarr.withByteCaching(guardStoreKeys(base, uri) as zarr.AsyncReadable, {
+    cache,
+  }) as ReadableStore;
   const signal = options.signal;
   try {
     const [zattrs, zarrJson] = await Promise.all([
@@ -196,12 +207,31 @@ async function openLevel(
         cause,
       });
     }
-    if (signal?.aborted || !zarr.isZarritaError(cause)) throw cause;
-    throw new MetadataError(`level ${index} array metadata is invalid: ${(cause as Error).message}`, {
-      source,
-      cause,
-    });
+    if (signal?.aborted || cause instanceof S3RequestError || cause instanceof MetadataError) throw cause;
+    // zarrita trusts the document's structure: a null, a list or a number where an object or a string
+    // belongs surfaces as a TypeError from inside it.
+    throw new MetadataError(
+      `level ${index} array metadata is invalid: ${(cause as Error)?.message ?? cause}`,
+      {
+        source,
+        cause,
+      },
+    );
   }
+  // zarrita takes codecs and chunk key settings on trust, and loads codecs only at the first decode (where an
+  // unknown one can escape as an unhandled rejection): check them now. The document is in the byte cache.
+  const document = await store.get(`/${dataset.path}/${zarrFormat === 3 ? "zarr.json" : ".zarray"}`, {
+    signal,
+  });
+  checkArrayMetadata(document ? parseJson(document, source) : {}, zarrFormat, {
+    source,
+    what: `level ${index}`,
+  });
+  // Before anything is sized from them: a chunk shape of 0 would never end a loop, a huge one exhaust memory.
+  checkArrayLayout(array.shape, array.chunks, isVoxelType(array.dtype) ? bytesPerVoxel(array.dtype) : 1, {
+    source,
+    what: `level ${index}`,
+  });
   const rank = multiscales.axes.length;
   if (array.shape.length !== rank) {
     throw new MetadataError(
@@ -220,6 +250,7 @@ async function openLevel(
       { source },
     );
   }
+  guardChunkDecoding(array, { source: `${uri}/${dataset.path}`, what: `level ${index}` });
   const [z, y, x] = multiscales.spatialAxes;
   const mm = multiscales.millimetersPerUnit;
   const itk = [x, y, z];

@@ -10,7 +10,7 @@
  * @module
  */
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import { toRequestError } from "./s3_store.ts";
+import { toRequestError, withRetries } from "./s3_store.ts";
 import { AIND_BUCKET, createS3Client, formatS3Uri, type S3Options } from "./s3_client.ts";
 
 /** One asset (a top-level prefix of the bucket), parsed from its name. */
@@ -112,16 +112,17 @@ export async function listPrefixes(options: ListOptions = {}): Promise<PrefixLis
   try {
     do {
       options.signal?.throwIfAborted();
-      const page = await client.send(
-        new ListObjectsV2Command({
-          Bucket: bucket,
-          Prefix: prefix,
-          Delimiter: "/",
-          MaxKeys: options.pageSize ?? 1000,
-          ContinuationToken: token,
-        }),
-        { abortSignal: options.signal },
-      );
+      const command = new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: prefix,
+        Delimiter: "/",
+        MaxKeys: options.pageSize ?? 1000,
+        ContinuationToken: token,
+      });
+      const page = await withRetries((signal) => client.send(command, { abortSignal: signal }), {
+        ...options,
+        uri: formatS3Uri(bucket, prefix),
+      });
       result.pages++;
       for (const p of page.CommonPrefixes ?? []) if (p.Prefix) result.prefixes.push(p.Prefix);
       for (const o of page.Contents ?? []) if (o.Key) result.keys.push(o.Key);

@@ -7,6 +7,7 @@
  * @module
  */
 import { MetadataError } from "./errors.ts";
+import { isSafeRelativePath } from "./guards.ts";
 import { LENGTH_UNITS, millimetersPerUnit } from "./units.ts";
 
 /** One axis of an NGFF image. */
@@ -214,6 +215,15 @@ export function parseMultiscales(attributes: unknown, options: ParseMultiscalesO
   const datasets = entry.datasets.map((d: unknown, level: number): NgffDataset => {
     if (!isObject(d) || typeof d.path !== "string" || d.path === "") {
       throw new MetadataError(`datasets[${level}] must have a non-empty "path"`, { source });
+    }
+    // The path becomes part of S3 keys: it must stay below the image.
+    if (!isSafeRelativePath(d.path)) {
+      throw new MetadataError(
+        `datasets[${level}] path ${
+          JSON.stringify(d.path.slice(0, 100))
+        } is not a relative path of plain names (no "..", "/" at either end, or control characters)`,
+        { source },
+      );
     }
     const own = transforms(
       d.coordinateTransformations,

@@ -9,13 +9,49 @@
  */
 import { S3Client } from "@aws-sdk/client-s3";
 
+/** The AWS SDK's S3 client, re-exported because {@linkcode S3Options.client} takes one. */
+export type { S3Client };
+
 /** The public bucket of the Allen Institute for Neural Dynamics. */
 export const AIND_BUCKET = "aind-open-data";
 /** The region of {@linkcode AIND_BUCKET}. */
 export const DEFAULT_REGION = "us-west-2";
 
+/** What {@linkcode RetryOptions.onRetry} is told before each retry. */
+export interface RetryEvent {
+  /** The object or prefix requested. */
+  uri: string;
+  /** The attempt that failed, from 1. */
+  attempt: number;
+  /** How long the retry waits first. */
+  delayMs: number;
+  /** Why the attempt failed. */
+  error: Error;
+}
+
+/**
+ * How requests are retried. spimfetch retries in one place (`withRetries` in
+ * `s3_store.ts`), so clients made by {@linkcode createS3Client} have the
+ * SDK's own retries turned off.
+ */
+export interface RetryOptions {
+  /** Attempts per request, the first included; 1 turns retries off. @default {5} */
+  maxAttempts?: number;
+  /**
+   * Backoff base: retry n waits a random time up to `retryBaseMs · 2^(n-1)`
+   * ("full jitter"), capped at `retryMaxMs`. @default {200}
+   */
+  retryBaseMs?: number;
+  /** Longest wait before a retry. @default {20000} */
+  retryMaxMs?: number;
+  /** Time allowed for one attempt, body included. @default {30000} */
+  requestTimeoutMs?: number;
+  /** Called before each retry. */
+  onRetry?: (event: RetryEvent) => void;
+}
+
 /** How to reach S3. Every field is optional; the defaults reach `aind-open-data` on AWS. */
-export interface S3Options {
+export interface S3Options extends RetryOptions {
   /** AWS region. @default {"us-west-2"} */
   region?: string;
   /**
@@ -29,7 +65,10 @@ export interface S3Options {
    * @default {"anonymous"}
    */
   credentials?: "anonymous" | "default";
-  /** An existing client to use instead of creating one; the fields above are then ignored. */
+  /**
+   * An existing client to use instead of creating one; the fields above are then ignored. Give it
+   * `maxAttempts: 1`, or the SDK's retries multiply with spimfetch's.
+   */
   client?: S3Client;
 }
 
@@ -63,6 +102,9 @@ export function createS3Client(options: S3Options = {}): S3Client {
     // Checksums on plain GETs add CPU per chunk and are not supported by every S3-compatible server.
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
+    // Retries happen in withRetries (s3_store.ts), where they are counted and share one deadline per attempt;
+    // the SDK's own would multiply with them.
+    maxAttempts: 1,
     // Unsigned requests never look credentials up; the placeholder only satisfies the SDK's resolver.
     ...(anonymous ? { credentials: { accessKeyId: "anonymous", secretAccessKey: "anonymous" } } : {}),
   });

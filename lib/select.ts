@@ -9,6 +9,7 @@
  * @module
  */
 import { NotFoundError } from "./errors.ts";
+import { isSafeName } from "./guards.ts";
 import { type Asset, listAssets, type ListOptions, listPrefixes, parseAssetName } from "./list.ts";
 import { AIND_BUCKET, createS3Client, formatS3Uri, type S3Options } from "./s3_client.ts";
 
@@ -147,7 +148,9 @@ export async function listChannels(asset: Asset | string, options: SelectOptions
   try {
     const zarrsUnder = async (layout: string): Promise<Channel[]> => {
       const { prefixes } = await listPrefixes({ ...shared, prefix: `${name}/${layout}/` });
-      return prefixes.filter((p) => p.endsWith(".zarr/")).map((p) => toChannel(bucket, p, layout));
+      // A name that could climb out of the asset or drive the terminal is not offered as a channel.
+      return prefixes.filter((p) => p.endsWith(".zarr/")).map((p) => toChannel(bucket, p, layout))
+        .filter((channel) => isSafeName(channel.name));
     };
     const known = (await Promise.all(CHANNEL_LAYOUTS.map(zarrsUnder))).flat();
     if (known.length > 0) return known.sort((a, b) => a.name.localeCompare(b.name));
