@@ -5,7 +5,7 @@
  * @module
  */
 import { dirname } from "node:path";
-import { type Acquisition } from "./acquisition.ts";
+import type { Acquisition } from "./acquisition.ts";
 import { ChunkCache } from "./chunk_cache.ts";
 import { chooseLevel, type LevelChoice, regionFromMillimeters, type RegionMm } from "./choose_level.ts";
 import { OutputExistsError } from "./errors.ts";
@@ -15,7 +15,7 @@ import type { Asset } from "./list.ts";
 import { computeOrientation, type Orientation } from "./orient.ts";
 import type { ProgressEvent } from "./progress.ts";
 import { readAcquisition } from "./read_acquisition.ts";
-import { type ReadLevelOptions, type Region, streamLevel } from "./read.ts";
+import { type Region, streamLevel } from "./read.ts";
 import { createS3Client, type RetryEvent } from "./s3_client.ts";
 import { type Channel, selectAsset, selectChannel, type SelectOptions } from "./select.ts";
 import type { ImageGeometry, VoxelType } from "./volume.ts";

@@ -156,9 +156,7 @@ export async function openImage(uri: string, options: OpenImageOptions = {}): Pr
       defaultSpatialUnit: options.defaultSpatialUnit,
     });
     const levels = await Promise.all(
-      multiscales.datasets.map((dataset, index) =>
-        openLevel(store, uri, zarrFormat, multiscales, index, signal)
-      ),
+      multiscales.datasets.map((_, index) => openLevel(store, uri, zarrFormat, multiscales, index, signal)),
     );
     return {
       uri,

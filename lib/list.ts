@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from "@aws-sdk/client-s3";
 import { toRequestError, withRetries } from "./s3_store.ts";
 import { AIND_BUCKET, createS3Client, formatS3Uri, type S3Options } from "./s3_client.ts";
 
@@ -104,7 +104,7 @@ export interface PrefixListing {
  * @throws {S3RequestError} If S3 cannot be reached or refuses the listing.
  */
 export async function listPrefixes(options: ListOptions = {}): Promise<PrefixListing> {
-  const client: S3Client = createS3Client(options);
+  const client = createS3Client(options);
   const bucket = options.bucket ?? AIND_BUCKET;
   const prefix = options.prefix ?? "";
   const result: PrefixListing = { prefixes: [], keys: [], pages: 0 };
@@ -119,10 +119,13 @@ export async function listPrefixes(options: ListOptions = {}): Promise<PrefixLis
         MaxKeys: options.pageSize ?? 1000,
         ContinuationToken: token,
       });
-      const page = await withRetries((signal) => client.send(command, { abortSignal: signal }), {
-        ...options,
-        uri: formatS3Uri(bucket, prefix),
-      });
+      const page: ListObjectsV2CommandOutput = await withRetries(
+        (signal) => client.send(command, { abortSignal: signal }),
+        {
+          ...options,
+          uri: formatS3Uri(bucket, prefix),
+        },
+      );
       result.pages++;
       for (const p of page.CommonPrefixes ?? []) if (p.Prefix) result.prefixes.push(p.Prefix);
       for (const o of page.Contents ?? []) if (o.Key) result.keys.push(o.Key);

@@ -9,8 +9,23 @@
  */
 import { S3Client } from "@aws-sdk/client-s3";
 
-/** The AWS SDK's S3 client, re-exported because {@linkcode S3Options.client} takes one. */
-export type { S3Client };
+/**
+ * The AWS SDK v3 `S3Client` (`@aws-sdk/client-s3`) as spimfetch uses it: any
+ * `S3Client` is one. Declared here so that the SDK's types are not part of
+ * spimfetch's API.
+ */
+export interface S3ClientLike {
+  /**
+   * Sends a command (`GetObjectCommand`, `ListObjectsV2Command`, ...).
+   * @param command The command.
+   * @param options Cancellation.
+   * @returns The command's output.
+   */
+  // deno-lint-ignore no-explicit-any
+  send(command: any, options?: { abortSignal?: AbortSignal }): Promise<any>;
+  /** Closes the client's connections. */
+  destroy(): void;
+}
 
 /** The public bucket of the Allen Institute for Neural Dynamics. */
 export const AIND_BUCKET = "aind-open-data";
@@ -69,7 +84,7 @@ export interface S3Options extends RetryOptions {
    * An existing client to use instead of creating one; the fields above are then ignored. Give it
    * `maxAttempts: 1`, or the SDK's retries multiply with spimfetch's.
    */
-  client?: S3Client;
+  client?: S3ClientLike;
 }
 
 /**
@@ -87,7 +102,7 @@ export interface S3Options extends RetryOptions {
  * @returns The client (`options.client` itself when given).
  * @throws {TypeError} If `endpoint` is not an http(s) URL.
  */
-export function createS3Client(options: S3Options = {}): S3Client {
+export function createS3Client(options: S3Options = {}): S3ClientLike {
   if (options.client) return options.client;
   if (options.endpoint !== undefined && !/^https?:\/\/[^/]+/.test(options.endpoint)) {
     throw new TypeError(

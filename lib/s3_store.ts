@@ -11,7 +11,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, type GetObjectCommandOutput } from "@aws-sdk/client-s3";
 import { DiskCache } from "./disk_cache.ts";
 import { MetadataError, S3RequestError } from "./errors.ts";
 import { Limiter } from "./limiter.ts";
@@ -22,6 +22,7 @@ import {
   parseS3Uri,
   type RetryEvent,
   type RetryOptions,
+  type S3ClientLike,
   type S3Options,
 } from "./s3_client.ts";
 
@@ -90,7 +91,7 @@ export class S3Store {
   /** The key prefix, with a trailing slash unless empty. */
   readonly prefix: string;
   /** The client requests go through. */
-  readonly client: S3Client;
+  readonly client: S3ClientLike;
   /** Transfer counters, updated as requests complete. */
   readonly stats: S3StoreStats = { requests: 0, missing: 0, bytes: 0, retries: 0, cacheHits: 0 };
   /** The disk cache, when `cacheDir` was given. */

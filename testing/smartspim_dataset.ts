@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { encodeZarrV2Array, type ZarrV2ArraySpec } from "./zarr_v2.ts";
+import { encodeZarrV2Array } from "./zarr_v2.ts";
 
 /** One acquisition axis as AIND's schema 0.x/1.x writes it. */
 export interface AcquisitionAxisJson {
@@ -61,7 +61,7 @@ export interface DatasetSpec {
   levels?: number;
   /** Acquisition axes. @default {SEED_AXES} */
   axes?: AcquisitionAxisJson[];
-  /** Who writes Blosc chunks; see {@linkcode ZarrV2ArraySpec.encoder}. @default {"numcodecs"} */
+  /** Who writes Blosc chunks; see `encoder` in `zarr_v2.ts`. @default {"numcodecs"} */
   encoder?: "numcodecs" | "native";
   /** acquisition.json `schema_version`. @default {"0.4.3"} */
   schemaVersion?: string;
@@ -81,14 +81,6 @@ export interface Dataset {
     channel: string,
     level: number,
   ): { data: Uint16Array; shape: [number, number, number] };
-}
-
-function hash(n: number): number {
-  // A small integer hash (splitmix-like), so data is reproducible without a PRNG state.
-  let x = (n ^ 0x9e3779b9) >>> 0;
-  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;
-  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0;
-  return ((x ^ (x >>> 16)) >>> 0) / 4294967296;
 }
 
 /**
@@ -296,7 +288,7 @@ export async function buildSmartSpimDataset(spec: DatasetSpec = {}): Promise<Dat
     objects,
     rawName,
     stitchedNames,
-    voxels(asset, channel, level) {
+    voxels(asset, channel, level): { data: Uint16Array; shape: [number, number, number] } {
       const found = stored.get(`${asset}|${channel}|${level}`);
       if (!found) throw new RangeError(`No voxels generated for ${asset} ${channel} level ${level}`);
       return found;

@@ -26,7 +26,11 @@ Deno.test("chooseLevel() by bytes takes the finest level that fits, counting the
   assertStrictEquals(chooseLevel(image, { maxBytes: 1.1e9 }).index, 3);
   assertStrictEquals(chooseLevel(image, { maxBytes: 1.1e9 }, { dtype: "float32" }).index, 4);
   // 1 mm³ of brain at level 0 is ~555³ voxels (~0.6 GB as uint16).
-  const roiMm = { x: [0, 1] as [number, number], y: [0, 1] as [number, number], z: [0, 1] as [number, number] };
+  const roiMm = {
+    x: [0, 1] as [number, number],
+    y: [0, 1] as [number, number],
+    z: [0, 1] as [number, number],
+  };
   assertStrictEquals(chooseLevel(image, { maxBytes: 1e9 }, { roiMm }).index, 0);
   assertThrows(() => chooseLevel(image, { maxBytes: 1000 }), RangeError, "the coarsest needs");
   assertStrictEquals(outputBytes(levels[3]), 925 * 1280 * 464 * 2);

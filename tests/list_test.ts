@@ -51,7 +51,9 @@ Deno.test("listPrefixes() follows continuation tokens on a real S3 server", asyn
 /** A stand-in client that pages CommonPrefixes (s3rver returns them all in one page). */
 function pagingClient(prefixes: string[], pageSize: number): { client: S3Client; calls: number[] } {
   const calls: number[] = [];
-  const send = (command: { input: { ContinuationToken?: string; MaxKeys?: number; Prefix?: string } }) => {
+  const send = (
+    command: { input: { ContinuationToken?: string; MaxKeys?: number; Prefix?: string } },
+  ): Promise<unknown> => {
     const start = Number(command.input.ContinuationToken ?? 0);
     const size = Math.min(pageSize, command.input.MaxKeys ?? 1000);
     const matching = prefixes.filter((p) => p.startsWith(command.input.Prefix ?? ""));
@@ -63,7 +65,7 @@ function pagingClient(prefixes: string[], pageSize: number): { client: S3Client;
       NextContinuationToken: end < matching.length ? String(end) : undefined,
     });
   };
-  return { client: { send, destroy() {} } as unknown as S3Client, calls };
+  return { client: { send, destroy(): void {} } as unknown as S3Client, calls };
 }
 
 Deno.test("listAssets() gathers thousands of prefixes across pages and sorts them", async () => {
