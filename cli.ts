@@ -8,7 +8,9 @@ import { parseArgs } from "node:util";
 import {
   AIND_BUCKET,
   checkAindCaveats,
+  chooseLevel,
   createProgressReporter,
+  describeTarget,
   escapeControl,
   exportNifti,
   type ExportResult,
@@ -16,12 +18,17 @@ import {
   formatChannels,
   formatLevels,
   formatOrientation,
+  type LevelChoice,
   listAssets,
+  outputBytes,
   parseOrientation,
+  parseRegion,
   prepareForRegistration,
+  type Region,
+  type RegionMm,
   type S3Options,
+  type TargetDescription,
 } from "./mod.ts";
-import { describeTarget } from "./lib/info.ts";
 
 const VERSION = "0.1.0";
 
@@ -60,6 +67,10 @@ s3:// URI names), its levels with size, spacing in mm, chunking and dtype; and
 the orientation read from acquisition.json.
 
   --level N           the level whose orientation is shown (default: 3, or the coarsest)
+  --resolution MM     also show which level 'fetch --resolution MM' would read
+  --max-bytes SIZE    also show which level 'fetch --max-bytes SIZE' would read (e.g. 2GB)
+  --roi-mm BOX        with --max-bytes: count only this box (x=A:B,y=A:B,z=A:B in mm)
+  --dtype T           with --max-bytes: native (default) or float32
   --json              print JSON instead of tables${COMMON_HELP}`,
   fetch: `Usage: deno task cli fetch --subject ID --channel NAME --level N [options]
 
@@ -69,6 +80,10 @@ Export one resolution level of one channel to NIfTI-1, oriented from acquisition
   --asset NAME        an exact stitched asset name instead (reproduces a given version)
   --channel NAME      channel, e.g. Ex_561_Em_593
   --level N           resolution level, 0 = finest (default: 3, as in the seed)
+  --resolution MM     instead of --level: the coarsest level at least this fine, e.g. 0.025
+  --max-bytes SIZE    instead of --level: the finest level whose output fits, e.g. 2GB, 1.5GiB
+  --roi x=A:B,y=A:B,z=A:B   only these voxels of the level (half-open ranges; any subset of axes)
+  --roi-mm x=A:B,...  only the voxels whose centres lie in this box, mm from voxel 0 along x, y, z
   --out PATH          output .nii, .nii.gz or .nrrd (gzip-encoded NRRD)
                       (default: data/input/<subject>/<subject>_<channel>_L<level>.nii.gz)
   --dtype T           native (as stored, default) or float32 (as the seed writes)
@@ -78,6 +93,8 @@ Export one resolution level of one channel to NIfTI-1, oriented from acquisition
   --cache-dir DIR     keep fetched chunks in DIR (verified, written atomically): a re-run after
                       an interruption (Ctrl-C, a crash, a lost network) fetches only what is missing
   --concurrency N     chunks fetched at once (default: 16)
+  --max-slab-mb N     hold at most N MiB of voxels per z-slab (default: one chunk row): bounds memory,
+                      at the cost of decoding chunks once per slab they span
   --quiet             no progress output
 
 Registration-ready output (any of these, or an .nrrd output, also writes <name>.json beside the
@@ -152,13 +169,46 @@ async function info(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { ...S3_FLAGS, level: { type: "string" }, json: { type: "boolean" } },
+    options: {
+      ...S3_FLAGS,
+      level: { type: "string" },
+      resolution: { type: "string" },
+      "max-bytes": { type: "string" },
+      "roi-mm": { type: "string" },
+      dtype: { type: "string" },
+      json: { type: "boolean" },
+    },
   });
   if (values.help) return print(HELP.info);
   if (positionals.length !== 1) throw new UsageError("info takes one subject, asset name or s3:// URI");
   const level = values.level === undefined ? undefined : integer(values.level, "--level", 0);
+  const choices: [string, LevelChoice][] = [];
+  if (values.resolution !== undefined) {
+    choices.push([`--resolution ${values.resolution}`, levelArg({ resolution: values.resolution })]);
+  }
+  if (values["max-bytes"] !== undefined) {
+    choices.push([`--max-bytes ${values["max-bytes"]}`, levelArg({ "max-bytes": values["max-bytes"] })]);
+  }
+  const roiMm = regionArgs({ "roi-mm": values["roi-mm"] }).mm;
+  const dtype = values.dtype === "float32" ? "float32" : undefined;
   const described = await describeTarget(positionals[0], { ...s3Options(values), level });
-  if (values.json) {
+  try {
+    printDescription(described, values.json === true);
+    for (const [flag, choice] of choices) {
+      const chosen = chooseLevel(described.image, choice, { roiMm, dtype });
+      const bytes = outputBytes(chosen, { roiMm, dtype });
+      print(
+        `${flag} reads level ${chosen.index}: spacing [${chosen.spacing.join(", ")}] mm, ` +
+          `output ${(bytes / 2 ** 20).toFixed(1)} MiB${roiMm ? " (the --roi-mm box)" : ""}`,
+      );
+    }
+  } finally {
+    described.image.close();
+  }
+}
+
+function printDescription(described: TargetDescription, json: boolean): void {
+  if (json) {
     return print(
       JSON.stringify(described, (key, value) => (key === "array" || key === "raw" ? undefined : value), 2),
     );
@@ -207,6 +257,11 @@ async function fetch(args: string[]): Promise<void> {
       orientation: { type: "string" },
       spacing: { type: "string" },
       "aind-orientation-fix": { type: "boolean" },
+      roi: { type: "string" },
+      "roi-mm": { type: "string" },
+      resolution: { type: "string" },
+      "max-bytes": { type: "string" },
+      "max-slab-mb": { type: "string" },
     },
   });
   if (values.help) return print(HELP.fetch);
@@ -229,10 +284,16 @@ async function fetch(args: string[]): Promise<void> {
   let result: ExportResult;
   try {
     if (prepare) return await prepareFetch(subject, values, interrupt.signal);
+    const roi = regionArgs(values);
     result = await exportNifti(
-      { subject, channel: values.channel, level: integer(values.level, "--level", 3) },
+      { subject, channel: values.channel, level: levelArg(values) },
       {
         ...s3Options(values),
+        roi: roi.voxels,
+        roiMm: roi.mm,
+        maxSlabBytes: values["max-slab-mb"] === undefined
+          ? undefined
+          : integer(values["max-slab-mb"], "--max-slab-mb", 1, 1) * 2 ** 20,
         signal: interrupt.signal,
         cacheDir: values["cache-dir"],
         out: values.out,
@@ -258,6 +319,49 @@ async function fetch(args: string[]): Promise<void> {
     console.error(`warning: ${warning.message}`);
   }
   print(result.path);
+}
+
+/** `--level`, `--resolution` or `--max-bytes`: at most one of them. */
+function levelArg(values: { level?: string; resolution?: string; "max-bytes"?: string }): LevelChoice {
+  const given = [values.level, values.resolution, values["max-bytes"]].filter((v) => v !== undefined);
+  if (given.length > 1) throw new UsageError("give only one of --level, --resolution and --max-bytes");
+  if (values.resolution !== undefined) {
+    const resolution = Number(values.resolution);
+    if (!(resolution > 0)) {
+      throw new UsageError(`--resolution must be a positive size in mm, got "${values.resolution}"`);
+    }
+    return { resolution };
+  }
+  if (values["max-bytes"] !== undefined) return { maxBytes: byteCount(values["max-bytes"]) };
+  return integer(values.level, "--level", 3);
+}
+
+/** A byte count with an optional unit: 500000000, 500MB, 2GiB. */
+function byteCount(value: string): number {
+  const match = /^\s*([\d.]+)\s*(([kmgt])(i?)b?|b)?\s*$/i.exec(value);
+  if (!match || !(Number(match[1]) > 0)) {
+    throw new UsageError(`--max-bytes must be a size such as 2GB, 1.5GiB or 500000000, got "${value}"`);
+  }
+  const power = match[3] ? "kmgt".indexOf(match[3].toLowerCase()) + 1 : 0;
+  return Math.floor(Number(match[1]) * (match[4] ? 1024 : 1000) ** power);
+}
+
+/** `--roi` (voxels of the level) or `--roi-mm` (mm from voxel 0), as `x=A:B,y=A:B,z=A:B`. */
+function regionArgs(values: { roi?: string; "roi-mm"?: string }): { voxels?: Region; mm?: RegionMm } {
+  if (values.roi !== undefined && values["roi-mm"] !== undefined) {
+    throw new UsageError("give --roi (voxels) or --roi-mm (millimetres), not both");
+  }
+  try {
+    if (values["roi-mm"] !== undefined) return { mm: parseRegion(values["roi-mm"]) };
+    if (values.roi === undefined) return {};
+    const region = parseRegion(values.roi);
+    for (const [axis, range] of Object.entries(region)) {
+      if (!range.every(Number.isInteger)) throw new SyntaxError(`--roi ${axis} range must be whole voxels`);
+    }
+    return { voxels: region as Region };
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/^Cannot parse region/, "Cannot parse the region"));
+  }
 }
 
 function spacingArg(value: string): number | [number, number, number] {
@@ -286,6 +390,15 @@ async function prepareFetch(
     }
   }
   const spacing = text("spacing") === undefined ? undefined : spacingArg(text("spacing")!);
+  for (const flag of ["resolution", "max-bytes", "roi-mm", "max-slab-mb"]) {
+    if (values[flag] !== undefined) {
+      throw new UsageError(
+        `--${flag} does not combine with --orientation, --spacing, --aind-orientation-fix or .nrrd output yet; ` +
+          `use --level and --roi`,
+      );
+    }
+  }
+  const roi = regionArgs({ roi: text("roi") }).voxels;
   const quiet = values.quiet === true;
   const result = await prepareForRegistration(
     {
@@ -298,6 +411,7 @@ async function prepareFetch(
     {
       ...s3Options(values as Parameters<typeof s3Options>[0]),
       signal,
+      roi,
       out: text("out"),
       orientation,
       spacing,

@@ -215,3 +215,83 @@ Deno.test("the CLI exits non-zero with one line when the endpoint is unreachable
   assertStringIncludes(err, `error: Cannot reach S3 for s3://aind-open-data/`);
   assertStrictEquals(err.split("\n").length, 1, err);
 });
+
+Deno.test("fetch and info choose levels by resolution or size, and read regions in voxels or mm", async (t) => {
+  await using fixture = await serveDataset(SPEC);
+  const endpoint = ["--endpoint", fixture.s3.endpoint];
+  const dir = await Deno.makeTempDir();
+  const fetch = ["fetch", "--subject", "652506", "--channel", "Ex_561_Em_593", "--quiet", ...endpoint];
+  const dims = async (path: string) => {
+    const bytes = gunzipSync(await Deno.readFile(path));
+    return nifti.readHeader(bytes.buffer as ArrayBuffer)!.dims.slice(1, 4);
+  };
+  try {
+    await t.step("--resolution picks the coarsest level at least that fine", async () => {
+      const out = `${dir}/r.nii.gz`;
+      // Level 1 is 0.0288 mm in x and y and 0.032 mm in z: fine enough for 0.035, not for 0.03.
+      assertStrictEquals((await runCli([...fetch, "--resolution", "0.035", "--out", out])).code, 0);
+      assertEquals(await dims(out), [16, 20, 12]);
+      const finer = `${dir}/r0.nii.gz`;
+      assertStrictEquals((await runCli([...fetch, "--resolution", "0.03", "--out", finer])).code, 0);
+      assertEquals(await dims(finer), [32, 40, 24]);
+    });
+    await t.step("--max-bytes picks the finest level that fits", async () => {
+      const out = `${dir}/b.nii.gz`;
+      // Level 0 is 61,440 bytes of uint16 (60 KiB, more than 60 kB), level 1 is 7,680.
+      assertStrictEquals((await runCli([...fetch, "--max-bytes", "100KB", "--out", out])).code, 0);
+      assertEquals(await dims(out), [32, 40, 24]);
+      const smaller = `${dir}/b1.nii.gz`;
+      assertStrictEquals((await runCli([...fetch, "--max-bytes", "60KB", "--out", smaller])).code, 0);
+      assertEquals(await dims(smaller), [16, 20, 12]);
+      const tooSmall = await runCli([...fetch, "--max-bytes", "1KB", "--out", `${dir}/none.nii.gz`]);
+      assertStrictEquals(tooSmall.code, 1);
+      assertStringIncludes(tooSmall.err, "No level");
+    });
+    await t.step("--roi and --roi-mm cut the same box", async () => {
+      const a = `${dir}/roi.nii.gz`;
+      const b = `${dir}/roimm.nii.gz`;
+      assertStrictEquals(
+        (await runCli([...fetch, "--level", "0", "--roi", "x=2:10,z=4:20", "--out", a])).code,
+        0,
+      );
+      const mm = "x=0.0288:0.1296,z=0.064:0.304";
+      assertStrictEquals((await runCli([...fetch, "--level", "0", "--roi-mm", mm, "--out", b])).code, 0);
+      assertEquals(await dims(a), [8, 40, 16]);
+      assertEquals(
+        await Deno.readFile(a).then((x) => gunzipSync(x).slice(352)),
+        await Deno.readFile(b).then((x) => gunzipSync(x).slice(352)),
+      );
+    });
+    await t.step("conflicting or malformed choices are usage errors", async () => {
+      for (
+        const [args, message] of [
+          [["--level", "1", "--resolution", "0.1"], "only one of --level, --resolution and --max-bytes"],
+          [["--resolution", "0"], "--resolution must be a positive size"],
+          [["--max-bytes", "lots"], "--max-bytes must be a size"],
+          [["--roi", "x=1.5:3"], "whole voxels"],
+          [["--roi", "x=1:3", "--roi-mm", "x=0:1"], "not both"],
+        ] as const
+      ) {
+        const { code, err } = await runCli([...fetch, ...args, "--out", `${dir}/u.nii.gz`]);
+        assertStrictEquals(code, 2, err);
+        assertStringIncludes(err, message);
+      }
+    });
+    await t.step("info shows which level a choice would read", async () => {
+      const { code, out } = await runCli([
+        "info",
+        "652506",
+        "--resolution",
+        "0.035",
+        "--max-bytes",
+        "100KB",
+        ...endpoint,
+      ]);
+      assertStrictEquals(code, 0);
+      assertStringIncludes(out, "--resolution 0.035 reads level 1");
+      assertStringIncludes(out, "--max-bytes 100KB reads level 0");
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
