@@ -9,6 +9,7 @@ import * as zarr from "zarrita";
 import { levelArrays } from "./_level_arrays.ts";
 import { getLevel, type ImageLevel, type OmeZarrImage } from "./image.ts";
 import { limitedQueue, Limiter } from "./limiter.ts";
+import { checkReadMemory } from "./guards.ts";
 import { sharedWorkerPool } from "./worker_pool.ts";
 import type { ProgressEvent } from "./progress.ts";
 import { allocateVoxels, bytesPerVoxel, type Volume, type VoxelArray, type VoxelType } from "./volume.ts";
@@ -220,7 +221,8 @@ export function streamLevel(
  * @param options Voxel type, region, progress and cancellation.
  * @returns The volume.
  * @throws {NotFoundError} If the level does not exist.
- * @throws {RangeError} If the region or a time/channel index is out of range.
+ * @throws {RangeError} If the region or a time/channel index is out of range, or the volume would not
+ * fit in the memory available.
  */
 export async function readLevel(
   image: OmeZarrImage,
@@ -228,6 +230,8 @@ export async function readLevel(
   options: ReadLevelOptions = {},
 ): Promise<Volume> {
   const stream = streamLevel(image, level, options);
+  // Refuse before allocating: a whole level 0 is hundreds of GB.
+  checkReadMemory(image, level, { ...options, mode: "whole" });
   const [nz, ny, nx] = stream.shape;
   const data = allocateVoxels(stream.dtype, nz * ny * nx);
   let offset = 0;

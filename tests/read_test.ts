@@ -212,3 +212,19 @@ Deno.test("openImage() explains missing and malformed metadata", async () => {
     "s3://broken/bad-zarray.zarr/0/.zarray",
   );
 });
+
+Deno.test("readLevel() refuses a level larger than the memory available before fetching anything", async () => {
+  const { syntheticStore } = await import("../testing/synthetic_store.ts");
+  let requests = 0;
+  const store = syntheticStore([7424, 20480, 14800]);
+  const counting = {
+    get(key: string): Promise<Uint8Array | undefined> {
+      if (/^\/0\/\d+\/\d+\/\d+$/.test(key)) requests++;
+      return store.get(key);
+    },
+  };
+  const image = await openImage("synthetic://level0.zarr", { store: counting });
+  // SmartSPIM level 0: 7424 × 20480 × 14800 uint16, about 4.5 TB.
+  await assertRejects(() => readLevel(image, 0), RangeError, "GiB");
+  assertStrictEquals(requests, 0, "no chunk was requested");
+});
