@@ -16,11 +16,12 @@ export interface AtomicFileOptions {
 }
 
 /**
- * Writes a file through a temporary file beside it (`.<name>.<random>.partial`)
+ * Writes a file through a temporary file beside it (`.<name>.<pid>-<random>.partial`)
  * that is renamed onto the path only after `write` resolves, so readers never
  * see a partial file. If `write` throws, or `signal` aborts, the temporary
  * file is removed and the path is left as it was. A process killed mid-write
- * can leave a `.partial` file behind; nothing else does.
+ * can leave a `.partial` file behind; the next write to the same path removes
+ * it (on Linux, where it can tell the writer is gone).
  *
  * Without `force`, an existing path is an error both before starting and at
  * the end (a file that appeared meanwhile is not overwritten either). The
@@ -103,13 +104,36 @@ async function checkDirectory(dir: string): Promise<void> {
   if (!info.isDirectory) throw new Error(`Cannot write to directory ${where}: it is not a directory`);
 }
 
+/**
+ * Removes temporary files that writers of `name` killed outright (SIGKILL, a
+ * crash) left in `dir`: those whose process is gone. Only Linux says which
+ * processes live (`/proc`); elsewhere nothing is removed.
+ */
+async function removeStaleTemps(dir: string, name: string): Promise<void> {
+  if (Deno.build.os !== "linux") return;
+  const prefix = `.${name}.`;
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (!entry.isFile || !entry.name.startsWith(prefix) || !entry.name.endsWith(".partial")) continue;
+      const pid = /^(\d+)-[0-9a-f]+\.partial$/.exec(entry.name.slice(prefix.length))?.[1];
+      if (pid === undefined || Number(pid) === Deno.pid) continue;
+      const alive = await Deno.stat(`/proc/${pid}`).then(() => true, () => false);
+      if (!alive) await Deno.remove(`${dir}/${entry.name}`).catch(() => {});
+    }
+  } catch {
+    // Cleaning up is a courtesy: an unreadable directory is reported by the write itself.
+  }
+}
+
 async function createTemp(dir: string, name: string): Promise<{ file: Deno.FsFile; temp: string }> {
+  await removeStaleTemps(dir, name);
   for (let attempt = 0;; attempt++) {
     const random = Array.from(
       crypto.getRandomValues(new Uint8Array(6)),
       (b) => b.toString(16).padStart(2, "0"),
     );
-    const temp = `${dir}/.${name}.${random.join("")}.partial`;
+    // The writer's pid in the name lets a later run tell a crashed writer's leftover from a live one.
+    const temp = `${dir}/.${name}.${Deno.pid}-${random.join("")}.partial`;
     try {
       return { file: await Deno.open(temp, { write: true, createNew: true }), temp };
     } catch (cause) {

@@ -286,6 +286,8 @@ for (const signal of ["SIGINT", "SIGKILL"] as const) {
       assertStrictEquals(rerun.code, 0, new TextDecoder().decode(rerun.stderr));
       assertFetchedOnlyMissing(proxy.stats.log.slice(mark), cached, LEVEL0_CHUNKS);
       assertEquals(await Deno.readFile(out), clean);
+      // The re-run also clears what a killed writer left behind.
+      assertEquals(await entries(`${dir}/out`), [out.split("/").pop()!]);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

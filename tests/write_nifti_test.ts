@@ -433,7 +433,7 @@ Deno.test("withAtomicFile() shows the file under its name only once complete", a
       return await listDir(dir);
     });
     assertEquals(seen.length, 1);
-    assertMatch(seen[0], /^\.data\.bin\.[0-9a-f]{12}\.partial$/);
+    assertMatch(seen[0], new RegExp(`^\\.data\\.bin\\.${Deno.pid}-[0-9a-f]{12}\\.partial$`));
     assertEquals(await listDir(dir), ["data.bin"]);
     assertEquals(await Deno.readFile(`${dir}/data.bin`), new Uint8Array([1, 2, 3]));
   });
@@ -496,5 +496,21 @@ Deno.test("withAtomicFile() refuses a directory in the way, even with force", as
     );
     assertNotEquals(error.name, "OutputExistsError");
     assertEquals(await listDir(dir), ["out.nii"]);
+  });
+});
+
+Deno.test("withAtomicFile() removes what a killed writer of the same file left, and nothing else", async () => {
+  await withTempDir(async (dir) => {
+    // A pid that is not running: the highest pid Linux allows, plus one.
+    const max = Number((await Deno.readTextFile("/proc/sys/kernel/pid_max").catch(() => "4194304")).trim());
+    const stale = `.data.bin.${max + 1}-0123456789ab.partial`;
+    const live = `.data.bin.${Deno.pid}-0123456789ab.partial`;
+    const other = `.other.bin.${max + 1}-0123456789ab.partial`;
+    for (const name of [stale, live, other]) await Deno.writeFile(`${dir}/${name}`, new Uint8Array([1]));
+    await withAtomicFile(`${dir}/data.bin`, async (file) => void await file.write(new Uint8Array([1])));
+    const expected = Deno.build.os === "linux"
+      ? ["." + live.slice(1), other, "data.bin"]
+      : [stale, live, other, "data.bin"];
+    assertEquals(await listDir(dir), expected.sort());
   });
 });
