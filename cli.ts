@@ -412,6 +412,7 @@ async function prepareFetch(
       ...s3Options(values as Parameters<typeof s3Options>[0]),
       signal,
       roi,
+      cacheDir: text("cache-dir"),
       out: text("out"),
       orientation,
       spacing,

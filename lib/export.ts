@@ -6,20 +6,19 @@
  */
 import { dirname } from "node:path";
 import type { Acquisition } from "./acquisition.ts";
-import { ChunkCache } from "./chunk_cache.ts";
 import { chooseLevel, type LevelChoice, regionFromMillimeters, type RegionMm } from "./choose_level.ts";
 import { OutputExistsError } from "./errors.ts";
 import { checkReadMemory } from "./guards.ts";
-import { getLevel, type ImageLevel, openImage } from "./image.ts";
+import { getLevel, type ImageLevel } from "./image.ts";
 import type { Asset } from "./list.ts";
 import { computeOrientation, type Orientation } from "./orient.ts";
 import type { ProgressEvent } from "./progress.ts";
-import { readAcquisition } from "./read_acquisition.ts";
 import { type Region, streamLevel } from "./read.ts";
 import { createS3Client, type RetryEvent } from "./s3_client.ts";
-import { type Channel, selectAsset, selectChannel, type SelectOptions } from "./select.ts";
+import type { Channel } from "./select.ts";
 import type { ImageGeometry, VoxelType } from "./volume.ts";
 import { writeNifti } from "./write_nifti.ts";
+import { openSource, type OpenSourceOptions } from "./open_source.ts";
 
 /** What to export. */
 export interface ExportRequest {
@@ -36,7 +35,7 @@ export interface ExportRequest {
 }
 
 /** Options for {@linkcode exportNifti}. */
-export interface ExportOptions extends SelectOptions {
+export interface ExportOptions extends OpenSourceOptions {
   /** Output path (`.nii` or `.nii.gz`). @default {defaultOutputPath(...)} */
   out?: string;
   /** Output voxel type: the stored one, or `float32` as the seed writes. @default {"native"} */
@@ -49,21 +48,10 @@ export interface ExportOptions extends SelectOptions {
   roi?: Region;
   /** Only this box, in mm along the image's axes from voxel 0 (ignored when `roi` is given). */
   roiMm?: RegionMm;
-  /** Bytes of compressed chunks kept in memory. @default {268435456} */
-  cacheBytes?: number;
-  /** Chunks fetched at once. @default {16} */
-  concurrency?: number;
-  /**
-   * Keep fetched chunks in this directory, verified and written atomically,
-   * so that a re-run after an interruption fetches only what is missing.
-   */
-  cacheDir?: string;
   /** Most bytes in one z-slab; see `maxSlabBytes` of {@linkcode ReadLevelOptions}. @default {one chunk row} */
   maxSlabBytes?: number;
   /** Progress of the fetch and write stages. */
   onProgress?: (event: ProgressEvent) => void;
-  /** One line per step, as the seed prints them. */
-  log?: (line: string) => void;
 }
 
 /** What {@linkcode exportNifti} did. */
@@ -163,19 +151,7 @@ export async function exportNifti(
   let out = options.out;
   if (out !== undefined && !options.force && await exists(out)) throw new OutputExistsError(out);
   try {
-    const asset = await selectAsset(request.subject, s3);
-    log(`Selected asset: ${asset.name}`);
-    const channel = await selectChannel(asset, request.channel, s3);
-    log(`Selected channel: ${channel.uri}`);
-    const [image, acquisition] = await Promise.all([
-      openImage(channel.uri, {
-        ...s3,
-        maxConcurrency: options.concurrency,
-        cache: new ChunkCache(options.cacheBytes),
-        cacheDir: options.cacheDir,
-      }),
-      readAcquisition(asset, s3),
-    ]);
+    const { asset, channel, image, acquisition } = await openSource(request, s3);
     try {
       const level = typeof request.level === "number" ? getLevel(image, request.level) : image
         .levels[

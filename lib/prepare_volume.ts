@@ -14,9 +14,8 @@
  */
 import type { AcquisitionAxis } from "./acquisition.ts";
 import { applyAindCaveats, type CaveatWarning, checkAindCaveats } from "./aind_caveats.ts";
-import { ChunkCache } from "./chunk_cache.ts";
 import { placeRegion } from "./export.ts";
-import { getLevel, type ImageLevel, openImage } from "./image.ts";
+import { getLevel, type ImageLevel } from "./image.ts";
 import type { Asset } from "./list.ts";
 import { computeOrientation } from "./orient.ts";
 import {
@@ -28,12 +27,13 @@ import {
 } from "./orientation_codes.ts";
 import { describeTransform, orientationTransform } from "./orientation_transform.ts";
 import type { ProgressEvent } from "./progress.ts";
-import { type AcquisitionRecord, readAcquisition } from "./read_acquisition.ts";
+import type { AcquisitionRecord } from "./read_acquisition.ts";
 import { readLevel, type Region, streamLevel } from "./read.ts";
 import { chooseLevelForSpacing, resampleVolume } from "./resample.ts";
 import { type OrientedVolume, reorientVolume, resolveOrientation } from "./reorient.ts";
 import { AIND_BUCKET, createS3Client } from "./s3_client.ts";
-import { type Channel, selectAsset, selectChannel, type SelectOptions } from "./select.ts";
+import type { Channel } from "./select.ts";
+import { openSource, type OpenSourceOptions } from "./open_source.ts";
 
 type Vec3 = [number, number, number];
 
@@ -48,7 +48,7 @@ export interface PrepareRequest {
 }
 
 /** Options for {@linkcode prepareVolume}. */
-export interface PrepareVolumeOptions extends SelectOptions {
+export interface PrepareVolumeOptions extends OpenSourceOptions {
   /** Target orientation: nibabel letters (`PIR` for the Allen CCF, `RAS`, `LPS`, ...) or axes. @default {as recorded} */
   orientation?: AnatomicalAxes | string;
   /**
@@ -62,14 +62,8 @@ export interface PrepareVolumeOptions extends SelectOptions {
   roi?: Region;
   /** Voxel type: as stored (means rounded), or float32. @default {"native"} */
   dtype?: "native" | "float32";
-  /** Bytes of compressed chunks kept in memory. @default {268435456} */
-  cacheBytes?: number;
-  /** Chunks fetched at once. @default {16} */
-  concurrency?: number;
   /** Progress of the fetch. */
   onProgress?: (event: ProgressEvent) => void;
-  /** One line per step. */
-  log?: (line: string) => void;
   /** Called for each caveat that matches and is not corrected. */
   onWarning?: (warning: CaveatWarning) => void;
 }
@@ -163,18 +157,7 @@ export async function prepareVolume(
   const s3 = { ...options, client };
   const bucket = options.bucket ?? AIND_BUCKET;
   try {
-    const asset = await selectAsset(request.subject, s3);
-    log(`Selected asset: ${asset.name}`);
-    const channel = await selectChannel(asset, request.channel, s3);
-    log(`Selected channel: ${channel.uri}`);
-    const [image, acquisition] = await Promise.all([
-      openImage(channel.uri, {
-        ...s3,
-        maxConcurrency: options.concurrency,
-        cache: new ChunkCache(options.cacheBytes),
-      }),
-      readAcquisition(asset, s3),
-    ]);
+    const { asset, channel, image, acquisition } = await openSource(request, s3);
     try {
       const warnings = checkAindCaveats(acquisition, { asset });
       const steps: PrepareStep[] = [];
