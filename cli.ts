@@ -89,7 +89,8 @@ Export one resolution level of one channel to NIfTI-1, oriented from acquisition
   --dtype T           native (as stored, default) or float32 (as the seed writes)
   --gzip-level N      gzip level 0-9 for .nii.gz (default: 1; SmartSPIM noise makes 6 only ~2% smaller)
   --force             replace an existing output, once the new file is complete
-  --cache-mb N        memory for compressed chunks, MiB (default: 256)
+  --cache-mb N        memory for compressed chunks, MiB (default: 16, as each chunk is read once;
+                      256 with --max-slab-mb, whose slabs read a chunk row again)
   --cache-dir DIR     keep fetched chunks in DIR (verified, written atomically): a re-run after
                       an interruption (Ctrl-C, a crash, a lost network) fetches only what is missing
   --concurrency N     chunks fetched at once (default: 16)
@@ -302,7 +303,9 @@ async function fetch(args: string[]): Promise<void> {
           ? undefined
           : integer(values["gzip-level"], "--gzip-level", 1, 0, 9),
         force: values.force,
-        cacheBytes: integer(values["cache-mb"], "--cache-mb", 256) * 2 ** 20,
+        cacheBytes: values["cache-mb"] === undefined
+          ? undefined
+          : integer(values["cache-mb"], "--cache-mb", 256) * 2 ** 20,
         concurrency: integer(values.concurrency, "--concurrency", 16, 1, 256),
         log: values.quiet ? undefined : (line) => console.error(line),
         onProgress: values.quiet ? undefined : createProgressReporter(),

@@ -151,7 +151,10 @@ export async function exportNifti(
   let out = options.out;
   if (out !== undefined && !options.force && await exists(out)) throw new OutputExistsError(out);
   try {
-    const { asset, channel, image, acquisition } = await openSource(request, s3);
+    // With whole chunk-row slabs each chunk is read once, so a big cache would only hold memory;
+    // thinner slabs read a chunk row again for each slab.
+    const cacheBytes = options.cacheBytes ?? (options.maxSlabBytes === undefined ? 16 : 256) * 2 ** 20;
+    const { asset, channel, image, acquisition } = await openSource(request, { ...s3, cacheBytes });
     try {
       const level = typeof request.level === "number" ? getLevel(image, request.level) : image
         .levels[
