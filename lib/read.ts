@@ -59,7 +59,10 @@ export interface VolumeStream {
   dtype: VoxelType;
   /** The region of the level this covers, with every axis filled in. */
   region: Required<Region>;
-  /** The slabs, in z order. */
+  /**
+   * The slabs, in z order. A slab's buffer is used again once the next slab
+   * is requested: copy a slab to keep it.
+   */
   slabs: AsyncIterable<VoxelArray>;
 }
 
@@ -88,6 +91,19 @@ function fixedIndex(image: OmeZarrImage, level: ImageLevel, axis: number, option
     );
   }
   return index;
+}
+
+/** Copies `width` voxels from `source` (every `step`-th from `from`) to `target` at `to`, converting type. */
+function copyRun(
+  target: Float64Array,
+  source: Float64Array,
+  to: number,
+  from: number,
+  width: number,
+  step: number,
+): void {
+  if (step === 1) target.set(source.subarray(from, from + width), to);
+  else for (let i = 0; i < width; i++) target[to + i] = source[from + i * step];
 }
 
 function chunkSpan(range: VoxelRange, chunk: number): number {
@@ -163,9 +179,15 @@ export function streamLevel(
   const array = levelArrays.get(found)!;
   const chunks = found.chunks;
   const [sz, sy, sx] = spatial;
+  // Fresh memory costs a page fault per 4 KiB (on this machine ~1 s per 300 MB slab): buffers of slabs
+  // the consumer is done with are used again.
+  const spares: VoxelArray[] = [];
   const readSlab = async (z0: number, z1: number): Promise<VoxelArray> => {
     const [ny, nx] = [shape[1], shape[2]];
-    const slab = allocateVoxels(dtype, (z1 - z0) * ny * nx);
+    const length = (z1 - z0) * ny * nx;
+    // Every voxel of a slab is written (a missing chunk as its fill value), so a spare buffer needs no clearing.
+    const reused = spares.findIndex((spare) => spare.length >= length);
+    const slab = reused >= 0 ? spares.splice(reused, 1)[0].subarray(0, length) : allocateVoxels(dtype, length);
     const ranges: VoxelRange[] = [[z0, z1], region.y, region.x];
     const first = ranges.map(([start], s) => Math.floor(start / chunks[spatial[s]]));
     const last = ranges.map(([, stop], s) => Math.floor((stop - 1) / chunks[spatial[s]]));
@@ -192,8 +214,7 @@ export function streamLevel(
   /**
    * Copies the part of a decoded chunk inside the slab, one x-run at a time:
    * zarrita's generic n-d copy ran at ~150 MB/s here, which made it the
-   * bottleneck of an export; TypedArray.set on runs is memory speed (and
-   * converts to the slab's type on the way).
+   * bottleneck of an export.
    */
   const placeChunk = (
     slab: VoxelArray,
@@ -218,9 +239,7 @@ export function streamLevel(
         const from = base + (z - origin[0]) * stride[sz] + (y - origin[1]) * stride[sy] +
           (lo[2] - origin[2]) * stride[sx];
         const to = ((z - ranges[0][0]) * ny + (y - ranges[1][0])) * nx + (lo[2] - ranges[2][0]);
-        if (stride[sx] === 1) {
-          target.set(data.subarray(from, from + width) as unknown as ArrayLike<number>, to);
-        } else for (let i = 0; i < width; i++) target[to + i] = data[from + i * stride[sx]];
+        copyRun(target, data as unknown as Float64Array, to, from, width, stride[sx]);
       }
     }
   };
@@ -237,13 +256,17 @@ export function streamLevel(
 
   async function* readSlabs(): AsyncGenerator<VoxelArray> {
     let pending: Promise<VoxelArray> | undefined = readSlab(...bounds[0]);
+    let previous: VoxelArray | undefined;
     for (let i = 0; i < bounds.length; i++) {
       const current: Promise<VoxelArray> = pending!;
+      // The consumer asked for this slab, so it is done with the one before: its buffer is free.
+      if (previous) spares.push(previous);
       // Start the next slab now so fetching overlaps with the consumer's work.
       pending = i + 1 < bounds.length ? readSlab(...bounds[i + 1]) : undefined;
       // A failed prefetch must not surface as an unhandled rejection if we stop early.
       pending?.catch(() => {});
-      yield await current;
+      previous = await current;
+      yield previous;
     }
   }
 
