@@ -81,6 +81,23 @@ export async function withAtomicFile<T>(
   }
 }
 
+/**
+ * Whether anything (file, directory, link) exists at a path.
+ *
+ * @example
+ * ```ts
+ * import { assert } from "@std/assert";
+ * import { pathExists } from "./atomic_file.ts";
+ * assert(!await pathExists("/no/such/path"));
+ * ```
+ * @param path The path.
+ * @returns True if it exists.
+ * @throws {Error} If the path cannot be examined (permission denied).
+ */
+export async function pathExists(path: string): Promise<boolean> {
+  return (await kindOf(path)) !== undefined;
+}
+
 async function kindOf(path: string): Promise<"file" | "directory" | undefined> {
   try {
     return (await Deno.lstat(path)).isDirectory ? "directory" : "file";

@@ -12,7 +12,14 @@ import type { Asset } from "./list.ts";
 import type { OmeZarrImage } from "./image.ts";
 import type { Orientation } from "./orient.ts";
 import type { Channel } from "./select.ts";
-import { formatAssets, formatBytes, formatChannels, formatOrientation, formatTable } from "./format.ts";
+import {
+  formatAssets,
+  formatBytes,
+  formatChannels,
+  formatOrientation,
+  formatTable,
+  orientationAxisRows,
+} from "./format.ts";
 
 /** The key of the Jupyter display protocol: the Deno kernel calls `value[JUPYTER_DISPLAY]()`. */
 export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display");
@@ -351,14 +358,7 @@ export function orientationView(orientation: Orientation): Display {
   const round = (v: number): string => String(Number(v.toPrecision(10)) + 0);
   const axes = htmlTable([
     ["index axis", "zarr dim", "acquisition axis", "direction", "ITK letter (from)", "nibabel letter (to)"],
-    ...orientation.axes.map((a) => [
-      "xyz"[a.itkAxis],
-      String(a.dimension),
-      a.name,
-      a.rawDirection,
-      a.fromLetter,
-      a.toLetter,
-    ]),
+    ...orientationAxisRows(orientation),
   ]);
   const facts = htmlTable([
     ["", ""],

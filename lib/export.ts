@@ -7,6 +7,7 @@
 import { dirname } from "node:path";
 import type { Acquisition } from "./acquisition.ts";
 import { chooseLevel, type LevelChoice, regionFromMillimeters, type RegionMm } from "./choose_level.ts";
+import { pathExists } from "./atomic_file.ts";
 import { OutputExistsError } from "./errors.ts";
 import { checkReadMemory } from "./guards.ts";
 import { getLevel, type ImageLevel } from "./image.ts";
@@ -104,16 +105,6 @@ function outputType(dtype: ExportOptions["dtype"]): VoxelType | undefined {
   return dtype === undefined || dtype === "native" ? undefined : dtype;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
 /**
  * Exports one level of one channel of a subject's stitched asset to NIfTI,
  * oriented from the acquisition metadata. Voxels stream from S3 to the file
@@ -149,7 +140,7 @@ export async function exportNifti(
   };
   const s3 = { ...options, client, signal, onRetry };
   let out = options.out;
-  if (out !== undefined && !options.force && await exists(out)) throw new OutputExistsError(out);
+  if (out !== undefined && !options.force && await pathExists(out)) throw new OutputExistsError(out);
   try {
     // With whole chunk-row slabs each chunk is read once, so a big cache would only hold memory;
     // thinner slabs read a chunk row again for each slab.
@@ -162,7 +153,7 @@ export async function exportNifti(
             .index
         ];
       out ??= defaultOutputPath(asset.subjectId, request.channel, level.index);
-      if (!options.force && await exists(out)) throw new OutputExistsError(out);
+      if (!options.force && await pathExists(out)) throw new OutputExistsError(out);
       log(
         `Level ${level.index}: size ${level.size.join(" x ")} (x, y, z), spacing ${
           level.spacing.join(", ")

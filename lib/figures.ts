@@ -12,14 +12,8 @@ import { Buffer } from "node:buffer";
 import { Display, escapeHtml } from "./display.ts";
 import { formatTable } from "./format.ts";
 import type { Orientation } from "./orient.ts";
-import { encodePng, rasterizeProjections } from "./png.ts";
-import {
-  intensityHistogram,
-  intensityPercentiles,
-  maxIntensityProjections,
-  projectionEdges,
-  projectionLayout,
-} from "./preview.ts";
+import { renderProjections } from "./png.ts";
+import { intensityHistogram, intensityPercentiles, projectionEdges } from "./preview.ts";
 import type { Volume } from "./volume.ts";
 
 /** Options for {@linkcode projectionsView}. */
@@ -59,19 +53,10 @@ const MARGIN = 22;
 export function projectionsView(volume: Volume, options: ProjectionsViewOptions = {}): Display {
   const spacing = options.spacing ?? options.orientation?.geometry.spacing ?? [1, 1, 1];
   const percents = options.percentiles ?? [1, 99.5];
-  const projections = maxIntensityProjections(volume);
-  const pixels = new Float32Array(
-    projections.z.data.length + projections.y.data.length + projections.x.data.length,
-  );
-  pixels.set(projections.z.data);
-  pixels.set(projections.y.data, projections.z.data.length);
-  pixels.set(projections.x.data, projections.z.data.length + projections.y.data.length);
-  const [low, high] = intensityPercentiles(pixels, percents);
-  const layout = projectionLayout(volume.shape, spacing, {
-    maxWidth: options.maxSize ?? 640,
-    maxHeight: options.maxSize ?? 640,
+  const { layout, window: [low, high], png } = renderProjections(volume, spacing, {
+    percentiles: percents,
+    maxSize: options.maxSize,
   });
-  const png = encodePng(rasterizeProjections(projections, layout, [low, high]));
   const edges = projectionEdges(volume.shape, options.orientation);
   const top = MARGIN;
   const width = layout.width + 2 * MARGIN;

@@ -123,6 +123,38 @@ export function formatLevels(image: OmeZarrImage): string {
 }
 
 /**
+ * One row per ITK index axis: its letter, Zarr dimension, acquisition axis
+ * name, recorded direction, ITK's "from" letter and nibabel's "to" letter.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { orientationAxisRows } from "./format.ts";
+ * import { computeOrientation } from "./orient.ts";
+ * import { parseAcquisition } from "./acquisition.ts";
+ * const { axes } = parseAcquisition({ axes: [
+ *   { name: "X", dimension: 2, direction: "Left_to_right" },
+ *   { name: "Y", dimension: 1, direction: "Posterior_to_anterior" },
+ *   { name: "Z", dimension: 0, direction: "Superior_to_inferior" },
+ * ] }, { source: "acquisition.json" });
+ * const rows = orientationAxisRows(computeOrientation(axes, { size: [2, 2, 2], spacing: [1, 1, 1] }));
+ * assertEquals(rows[0], ["x", "2", "X", "Left_to_right", "L", "R"]);
+ * ```
+ * @param orientation The orientation.
+ * @returns Three rows of six cells.
+ */
+export function orientationAxisRows(orientation: Orientation): string[][] {
+  return orientation.axes.map((a) => [
+    "xyz"[a.itkAxis],
+    String(a.dimension),
+    a.name,
+    a.rawDirection,
+    a.fromLetter,
+    a.toLetter,
+  ]);
+}
+
+/**
  * The orientation as a table (one row per ITK axis: Zarr dimension,
  * acquisition direction, ITK's "from" letter, nibabel's "to" letter), then
  * spacing, origin and direction.
@@ -149,14 +181,7 @@ export function formatOrientation(orientation: Orientation): string {
   const round = (v: number): number => Number(v.toPrecision(10)) + 0;
   const table = formatTable([
     ["itk axis", "zarr dim", "acquisition axis", "direction", "itk (from)", "nibabel (to)"],
-    ...orientation.axes.map((a) => [
-      "xyz"[a.itkAxis],
-      String(a.dimension),
-      a.name,
-      a.rawDirection,
-      a.fromLetter,
-      a.toLetter,
-    ]),
+    ...orientationAxisRows(orientation),
   ]);
   const rows = geometry.direction.map((row) => `[${row.map(round).join(", ")}]`).join(" ");
   return [

@@ -6,7 +6,16 @@
  * @module
  */
 import { encode } from "fast-png";
-import type { PixelRect, ProjectionLayout, ProjectionPlane, Projections } from "./preview.ts";
+import {
+  intensityPercentiles,
+  maxIntensityProjections,
+  type PixelRect,
+  type ProjectionLayout,
+  projectionLayout,
+  type ProjectionPlane,
+  type Projections,
+} from "./preview.ts";
+import type { Volume } from "./volume.ts";
 
 /** An 8-bit image: gray (1 channel) or gray + alpha (2), row-major. */
 export interface GrayRaster {
@@ -129,4 +138,52 @@ export function rasterizeProjections(
     drawPlane(raster, projections[name], layout.panels[name], window[0], window[1]);
   }
   return raster;
+}
+
+/** The pieces of a projections figure: the PNG, where each panel lies, and the contrast window. */
+export interface ProjectionsImage {
+  /** The maximum-intensity projections. */
+  projections: Projections;
+  /** Where each projection lies in the picture. */
+  layout: ProjectionLayout;
+  /** The values shown black and white. */
+  window: [number, number];
+  /** The picture, PNG-encoded. */
+  png: Uint8Array;
+}
+
+/**
+ * Renders a volume's three maximum-intensity projections as one PNG, the
+ * contrast from percentiles of the projections and the aspect from the spacing.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { renderProjections } from "./png.ts";
+ * const volume = { data: new Uint16Array([0, 100]), shape: [1, 1, 2] as [number, number, number], dtype: "uint16" as const };
+ * const image = renderProjections(volume, [1, 1, 1], { percentiles: [0, 100], maxSize: 4 });
+ * assertEquals(image.window, [0, 100]);
+ * assertEquals([...image.png.subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
+ * ```
+ * @param volume The volume, (z, y, x).
+ * @param spacing Voxel size along x, y, z.
+ * @param options Percentiles for the contrast and the largest side in pixels.
+ * @returns The PNG and its layout.
+ */
+export function renderProjections(
+  volume: Volume,
+  spacing: readonly [number, number, number],
+  options: { percentiles?: readonly [number, number]; maxSize?: number } = {},
+): ProjectionsImage {
+  const projections = maxIntensityProjections(volume);
+  const { z, y, x } = projections;
+  const pixels = new Float32Array(z.data.length + y.data.length + x.data.length);
+  pixels.set(z.data);
+  pixels.set(y.data, z.data.length);
+  pixels.set(x.data, z.data.length + y.data.length);
+  const [low, high] = intensityPercentiles(pixels, options.percentiles ?? [1, 99.5]);
+  const size = options.maxSize ?? 640;
+  const layout = projectionLayout(volume.shape, spacing, { maxWidth: size, maxHeight: size });
+  const png = encodePng(rasterizeProjections(projections, layout, [low, high]));
+  return { projections, layout, window: [low, high], png };
 }

@@ -187,7 +187,9 @@ export function streamLevel(
     const length = (z1 - z0) * ny * nx;
     // Every voxel of a slab is written (a missing chunk as its fill value), so a spare buffer needs no clearing.
     const reused = spares.findIndex((spare) => spare.length >= length);
-    const slab = reused >= 0 ? spares.splice(reused, 1)[0].subarray(0, length) : allocateVoxels(dtype, length);
+    const slab = reused >= 0
+      ? spares.splice(reused, 1)[0].subarray(0, length)
+      : allocateVoxels(dtype, length);
     const ranges: VoxelRange[] = [[z0, z1], region.y, region.x];
     const first = ranges.map(([start], s) => Math.floor(start / chunks[spatial[s]]));
     const last = ranges.map(([, stop], s) => Math.floor((stop - 1) / chunks[spatial[s]]));

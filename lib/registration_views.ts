@@ -19,13 +19,8 @@ import { Display, escapeHtml, htmlTable } from "./display.ts";
 import { formatTable } from "./format.ts";
 import { type AnatomicalAxes, orientationCode, orientationCodes } from "./orientation_codes.ts";
 import { orientationOfDirection } from "./orientation_transform.ts";
-import { encodePng, rasterizeProjections } from "./png.ts";
-import {
-  intensityPercentiles,
-  maxIntensityProjections,
-  projectionLayout,
-  type ProjectionPlane,
-} from "./preview.ts";
+import { renderProjections } from "./png.ts";
+import type { ProjectionPlane } from "./preview.ts";
 import type { ImageGeometry, Volume } from "./volume.ts";
 
 /**
@@ -140,19 +135,10 @@ export function ccfExtentView(volume: Volume, options: CcfExtentViewOptions): Di
   const axes = orientationOfDirection(options.geometry.direction);
   const spacing = options.geometry.spacing;
   const percents = options.percentiles ?? [1, 99.5];
-  const projections = maxIntensityProjections(volume);
-  const all = new Float32Array(
-    projections.z.data.length + projections.y.data.length + projections.x.data.length,
-  );
-  all.set(projections.z.data);
-  all.set(projections.y.data, projections.z.data.length);
-  all.set(projections.x.data, projections.z.data.length + projections.y.data.length);
-  const [low, high] = intensityPercentiles(all, percents);
-  const layout = projectionLayout(volume.shape, spacing, {
-    maxWidth: options.maxSize ?? 640,
-    maxHeight: options.maxSize ?? 640,
+  const { projections, layout, window: [low, high], png } = renderProjections(volume, spacing, {
+    percentiles: percents,
+    maxSize: options.maxSize,
   });
-  const png = encodePng(rasterizeProjections(projections, layout, [low, high]));
   const extent = boxExtent(axes, options.extentMm ?? CCF_EXTENT_MM);
 
   // The foreground's index range per axis, from the projections (z gives x and y; y gives z).

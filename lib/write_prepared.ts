@@ -18,7 +18,7 @@ import { dirname } from "node:path";
 import denoConfig from "../deno.json" with { type: "json" };
 import type { AcquisitionAxis } from "./acquisition.ts";
 import { acquisitionDate } from "./aind_caveats.ts";
-import { withAtomicFile } from "./atomic_file.ts";
+import { pathExists, withAtomicFile } from "./atomic_file.ts";
 import { OutputExistsError } from "./errors.ts";
 import { toRasAffine } from "./orient.ts";
 import type { PreparedVolume } from "./prepare_volume.ts";
@@ -139,16 +139,6 @@ export function defaultPreparedPath(
   return `data/input/${subject}/${parts.join("_")}.nii.gz`;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
 function plan(
   out: string | readonly string[],
 ): { outputs: { path: string; format: "nifti" | "nrrd" }[]; sidecars: Map<string, string[]> } {
@@ -188,7 +178,7 @@ export async function checkPreparedOutputs(
   const { outputs, sidecars } = plan(out);
   if (options.force) return;
   for (const path of [...outputs.map((o) => o.path), ...sidecars.keys()]) {
-    if (await exists(path)) throw new OutputExistsError(path);
+    if (await pathExists(path)) throw new OutputExistsError(path);
   }
 }
 
