@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { formatBytes } from "./format.ts";
 
 /** What a long step has done so far. */
 export interface ProgressEvent {
@@ -15,17 +16,6 @@ export interface ProgressEvent {
   total: number;
   /** Bytes moved so far: compressed bytes fetched, or voxel bytes written. */
   bytes: number;
-}
-
-function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
 
 function formatDuration(seconds: number): string {
@@ -52,14 +42,15 @@ export function renderProgressLine(event: ProgressEvent, elapsedMs: number): str
   const unit = event.stage === "fetch" ? " chunks" : " bytes";
   const percent = event.total > 0 ? Math.floor((100 * event.done) / event.total) : 100;
   const seconds = elapsedMs / 1000;
-  const rate = seconds > 0 ? event.bytes / seconds : 0;
+  // Under 50 ms a rate says more about timer resolution than about the transfer.
+  const rate = seconds >= 0.05 ? `${formatBytes(event.bytes / seconds)}/s` : "-/s";
+  const finished = event.total > 0 && event.done >= event.total;
   const left = event.done > 0 ? (seconds * (event.total - event.done)) / event.done : Infinity;
   const counts = event.stage === "fetch"
     ? `${event.done}/${event.total}${unit}`
     : `${formatBytes(event.done)}/${formatBytes(event.total)}`;
-  return `${event.stage} ${counts} (${percent}%), ${formatBytes(event.bytes)}, ${formatBytes(rate)}/s, ${
-    formatDuration(left)
-  } left`;
+  const time = finished ? `done in ${formatDuration(seconds)}` : `${formatDuration(left)} left`;
+  return `${event.stage} ${counts} (${percent}%), ${formatBytes(event.bytes)}, ${rate}, ${time}`;
 }
 
 /**
