@@ -120,6 +120,10 @@ export function createS3Client(options: S3Options = {}): S3ClientLike {
     // Retries happen in withRetries (s3_store.ts), where they are counted and share one deadline per attempt;
     // the SDK's own would multiply with them.
     maxAttempts: 1,
+    // Given, not looked up: the SDK would otherwise start reading ~/.aws/config the moment the client is made.
+    defaultsMode: "standard",
+    useFipsEndpoint: false,
+    useDualstackEndpoint: false,
     // Unsigned requests never look credentials up; the placeholder only satisfies the SDK's resolver.
     ...(anonymous ? { credentials: { accessKeyId: "anonymous", secretAccessKey: "anonymous" } } : {}),
   });
