@@ -78,6 +78,20 @@ Deno.test("reading Zarr v2 (Blosc zstd, shuffle) from a real S3 server", async (
       assertSameVoxels(volume.data, expected);
     });
 
+    await t.step("a region fetches only the chunks it intersects", async () => {
+      // Level 1 is 18 × 22 × 25 in chunks of 16: z 17..18, y 3..5, x 20..24 lie in 2 × 1 × 1 chunks.
+      // Earlier steps cached level 1, so count the chunk keys looked up rather than the requests sent.
+      const looked = () => image.cache.stats.hits + image.cache.stats.misses;
+      const before = looked();
+      const region = {
+        z: [15, 18] as [number, number],
+        y: [3, 5] as [number, number],
+        x: [20, 24] as [number, number],
+      };
+      await readLevel(image, 1, { region });
+      assertStrictEquals(looked() - before, 2);
+    });
+
     await t.step("the chunk cache serves a repeated read without new requests", async () => {
       await readLevel(image, 2);
       const before = image.stats!.requests;
