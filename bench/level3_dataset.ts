@@ -7,6 +7,7 @@
  * @module
  */
 import { encodeBlosc } from "../testing/blosc_encoder.ts";
+import { AIND_NGFF_AXES } from "../testing/smartspim_dataset.ts";
 
 /** The level-3 shape of SmartSPIM 652506, (z, y, x). */
 export const LEVEL3_SHAPE: [number, number, number] = [464, 1280, 925];
@@ -38,13 +39,7 @@ export async function* level3Objects(
     enc({
       multiscales: [{
         version: "0.4",
-        axes: [
-          { name: "t", type: "time", unit: "millisecond" },
-          { name: "c", type: "channel" },
-          { name: "z", type: "space", unit: "micrometer" },
-          { name: "y", type: "space", unit: "micrometer" },
-          { name: "x", type: "space", unit: "micrometer" },
-        ],
+        axes: AIND_NGFF_AXES,
         datasets: [{
           path: "0",
           coordinateTransformations: [{ type: "scale", scale: [1, 1, 16, 14.4, 14.4] }],

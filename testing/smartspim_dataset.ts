@@ -24,6 +24,15 @@ export interface AcquisitionAxisJson {
   unit: string;
 }
 
+/** The OME-NGFF axes of AIND's stitched images: t, c, z, y, x, in micrometres. */
+export const AIND_NGFF_AXES: readonly { name: string; type: string; unit?: string }[] = [
+  { name: "t", type: "time", unit: "millisecond" },
+  { name: "c", type: "channel" },
+  { name: "z", type: "space", unit: "micrometer" },
+  { name: "y", type: "space", unit: "micrometer" },
+  { name: "x", type: "space", unit: "micrometer" },
+];
+
 /** The seed's acquisition axes (SmartSPIM 652506). */
 export const SEED_AXES: AcquisitionAxisJson[] = [
   { name: "X", dimension: 2, direction: "Left_to_right", unit: "micrometer" },
@@ -269,13 +278,7 @@ export async function buildSmartSpimDataset(spec: DatasetSpec = {}): Promise<Dat
         `${prefix}/.zattrs`,
         json({
           multiscales: [{
-            axes: [
-              { name: "t", type: "time", unit: "millisecond" },
-              { name: "c", type: "channel" },
-              { name: "z", type: "space", unit: "micrometer" },
-              { name: "y", type: "space", unit: "micrometer" },
-              { name: "x", type: "space", unit: "micrometer" },
-            ],
+            axes: AIND_NGFF_AXES,
             datasets,
             name: `/${channel}.zarr`,
             version: "0.4",

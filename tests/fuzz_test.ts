@@ -25,6 +25,7 @@ import { writeNifti } from "../lib/write_nifti.ts";
 import { mulberry32 } from "../testing/fault_proxy.ts";
 import { startS3Server } from "../testing/s3_server.ts";
 import { encodeZarrV2Array } from "../testing/zarr_v2.ts";
+import { AIND_NGFF_AXES } from "../testing/smartspim_dataset.ts";
 
 const SEED = Number(Deno.env.get("FUZZ_SEED") ?? 20261123);
 const SCALE = Number(Deno.env.get("FUZZ_CASES") ?? 1);
@@ -342,13 +343,7 @@ async function syntheticImage(random: Random): Promise<Map<string, Uint8Array>> 
     enc({
       multiscales: [{
         version: "0.4",
-        axes: [
-          { name: "t", type: "time", unit: "millisecond" },
-          { name: "c", type: "channel" },
-          { name: "z", type: "space", unit: "micrometer" },
-          { name: "y", type: "space", unit: "micrometer" },
-          { name: "x", type: "space", unit: "micrometer" },
-        ],
+        axes: AIND_NGFF_AXES,
         datasets: [{ path: "0", coordinateTransformations: [{ type: "scale", scale: [1, 1, 2, 1.8, 1.8] }] }],
       }],
     }),
