@@ -18,6 +18,7 @@ import {
   formatChannels,
   formatOrientation,
   formatTable,
+  levelRows,
   orientationAxisRows,
 } from "./format.ts";
 
@@ -242,9 +243,7 @@ export interface LevelsTableOptions {
  * @returns The display.
  */
 export function levelsTable(image: OmeZarrImage, options: LevelsTableOptions = {}): Display {
-  const [z, y, x] = image.multiscales.spatialAxes;
   const stored = options.storedBytes;
-  const list = (v: readonly number[]): string => `[${v.join(", ")}]`;
   const rows = [
     [
       "level",
@@ -256,18 +255,13 @@ export function levelsTable(image: OmeZarrImage, options: LevelsTableOptions = {
       "uncompressed",
       ...(stored ? ["stored", "ratio"] : []),
     ],
-    ...image.levels.map((l, i) => {
+    ...levelRows(image).map((row, i) => {
       const s = stored?.[i];
+      const bytes = image.levels[i].bytes;
       return [
-        String(l.index),
-        list(l.size),
-        list(l.spacing),
-        list([l.chunks[x], l.chunks[y], l.chunks[z]]),
-        l.dtype,
-        String(l.chunkCount),
-        formatBytes(l.bytes),
+        ...row,
         ...(stored
-          ? [s === undefined ? "not measured" : formatBytes(s), s ? `${(l.bytes / s).toFixed(2)}×` : "-"]
+          ? [s === undefined ? "not measured" : formatBytes(s), s ? `${(bytes / s).toFixed(2)}×` : "-"]
           : []),
       ];
     }),

@@ -96,6 +96,30 @@ export function formatChannels(channels: readonly Channel[]): string {
 }
 
 /**
+ * One row per level: index, size (x, y, z), spacing in mm, chunk shape
+ * (x, y, z), dtype, chunk count and uncompressed size.
+ *
+ * @example
+ * ```ts ignore
+ * const rows = levelRows(await openImage(uri));
+ * ```
+ * @param image The image.
+ * @returns One row of seven cells per level.
+ */
+export function levelRows(image: OmeZarrImage): string[][] {
+  const [z, y, x] = image.multiscales.spatialAxes;
+  return image.levels.map((l) => [
+    String(l.index),
+    list(l.size),
+    list(l.spacing),
+    list([l.chunks[x], l.chunks[y], l.chunks[z]]),
+    l.dtype,
+    String(l.chunkCount),
+    formatBytes(l.bytes),
+  ]);
+}
+
+/**
  * The levels of an image as a table: level, size (x, y, z), spacing in mm,
  * chunk shape, dtype and uncompressed size.
  *
@@ -107,18 +131,9 @@ export function formatChannels(channels: readonly Channel[]): string {
  * @returns The table.
  */
 export function formatLevels(image: OmeZarrImage): string {
-  const [z, y, x] = image.multiscales.spatialAxes;
   return formatTable([
     ["level", "size (x, y, z)", "spacing mm (x, y, z)", "chunks (x, y, z)", "dtype", "chunks", "size"],
-    ...image.levels.map((l) => [
-      String(l.index),
-      list(l.size),
-      list(l.spacing),
-      list([l.chunks[x], l.chunks[y], l.chunks[z]]),
-      l.dtype,
-      String(l.chunkCount),
-      formatBytes(l.bytes),
-    ]),
+    ...levelRows(image),
   ]);
 }
 

@@ -95,7 +95,8 @@ export interface NgffOrientation {
   value: string;
 }
 
-const LETTER: Readonly<Record<AnatomicalTerm, string>> = {
+/** nibabel's letter of each anatomical term (where an axis points): `R`, `L`, `A`, `P`, `S`, `I`. */
+export const LETTER: Readonly<Record<AnatomicalTerm, string>> = {
   right: "R",
   left: "L",
   anterior: "A",

@@ -13,11 +13,16 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { AnatomicalTerm } from "./acquisition.ts";
 import type { CaveatWarning } from "./aind_caveats.ts";
 import { Display, escapeHtml, htmlTable } from "./display.ts";
 import { formatTable } from "./format.ts";
-import { type AnatomicalAxes, orientationCode, orientationCodes } from "./orientation_codes.ts";
+import {
+  type AnatomicalAxes,
+  LETTER,
+  oppositeTerm,
+  orientationCode,
+  orientationCodes,
+} from "./orientation_codes.ts";
 import { orientationOfDirection } from "./orientation_transform.ts";
 import { renderProjections } from "./png.ts";
 import type { ProjectionPlane } from "./preview.ts";
@@ -61,22 +66,6 @@ const MARGIN = 22;
 const TITLE = 20;
 // Index axes (0, 1, 2 = x, y, z) along each projection's columns and rows, as preview.ts lays them out.
 const PANEL_AXES = { z: [0, 1], y: [0, 2], x: [2, 1] } as const;
-const LETTER: Readonly<Record<AnatomicalTerm, string>> = {
-  right: "R",
-  left: "L",
-  anterior: "A",
-  posterior: "P",
-  superior: "S",
-  inferior: "I",
-};
-const OPPOSITE_LETTER: Readonly<Record<AnatomicalTerm, string>> = {
-  right: "L",
-  left: "R",
-  anterior: "P",
-  posterior: "A",
-  superior: "I",
-  inferior: "S",
-};
 
 function boxExtent(axes: AnatomicalAxes, extent: CcfExtentViewOptions["extentMm"] & object): number[] {
   return axes.map((t) =>
@@ -165,9 +154,9 @@ export function ccfExtentView(volume: Volume, options: CcfExtentViewOptions): Di
     const [x0, y0] = [MARGIN + r.x, top + r.y];
     const [columns, rows] = PANEL_AXES[name];
     parts.push(
-      text(x0 - 3, y0 + r.height / 2 + 4, OPPOSITE_LETTER[axes[columns]], "end"),
+      text(x0 - 3, y0 + r.height / 2 + 4, LETTER[oppositeTerm(axes[columns])], "end"),
       text(x0 + r.width + 3, y0 + r.height / 2 + 4, LETTER[axes[columns]], "start"),
-      text(x0 + r.width / 2, y0 - 4, OPPOSITE_LETTER[axes[rows]]),
+      text(x0 + r.width / 2, y0 - 4, LETTER[oppositeTerm(axes[rows])]),
       text(x0 + r.width / 2, y0 + r.height + 13, LETTER[axes[rows]]),
     );
     const px = (mm: number): number => mm / layout.mmPerPixel;
