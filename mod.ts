@@ -71,6 +71,7 @@ export * from "./lib/resample.ts";
 export * from "./lib/s3_client.ts";
 export * from "./lib/s3_store.ts";
 export * from "./lib/select.ts";
+export * from "./lib/stage_voxels.ts";
 export * from "./lib/stored_bytes.ts";
 export * from "./lib/units.ts";
 export * from "./lib/volume.ts";

@@ -9,6 +9,7 @@ import { Gzip } from "fflate";
 import { withAtomicFile } from "./atomic_file.ts";
 import { buildNiftiHeader } from "./nifti_header.ts";
 import { createParallelGzip } from "./parallel_gzip.ts";
+import { stageVoxels } from "./stage_voxels.ts";
 import {
   allocateVoxels,
   bytesPerVoxel,
@@ -92,8 +93,6 @@ export interface WriteNiftiResult {
   gzip: boolean;
 }
 
-/** Voxels are staged, cast and compressed in pieces of this size, which bounds the writer's memory. */
-const PIECE_BYTES = 1 << 20;
 const DEFAULT_GZIP_LEVEL = 1;
 const EXTENSIONS = [".nii", ".nii.gz"];
 // NIfTI files here are little-endian and typed arrays use the host's order.
@@ -168,40 +167,19 @@ export async function writeNifti(
       : createParallelGzip((bytes) => writeAll(file, bytes), { level });
     try {
       await sink.write(header);
-      const staging = allocateVoxels(outputType, PIECE_BYTES / bytesPerVoxel(outputType));
-      const stagingBytes = new Uint8Array(staging.buffer);
-      let staged = 0;
-      let written = 0;
-      const flush = async (): Promise<void> => {
-        await sink.write(stagingBytes.subarray(0, staged * staging.BYTES_PER_ELEMENT));
-        written += staged * staging.BYTES_PER_ELEMENT;
-        staged = 0;
-        options.onProgress?.({ bytesWritten: written, totalBytes: voxelBytes });
-      };
       let planes = 0;
-      let index = 0;
-      for await (const slab of slabs) {
-        options.signal?.throwIfAborted();
-        planes += checkSlab(slab, index++, { inputType, dtype: image.dtype, plane, planes, nz });
-        // Staging every slab into fixed pieces makes the file independent of how the input was sliced.
-        for (let from = 0; from < slab.length;) {
-          const count = Math.min(slab.length - from, staging.length - staged);
-          (staging as Float64Array).set(
-            slab.subarray(from, from + count) as unknown as ArrayLike<number>,
-            staged,
-          );
-          staged += count;
-          from += count;
-          if (staged === staging.length) {
-            await flush();
-            options.signal?.throwIfAborted();
-          }
-        }
-      }
+      await stageVoxels(slabs, {
+        outputType,
+        write: (piece) => sink.write(piece),
+        check: (slab, index) => {
+          planes += checkSlab(slab, index, { inputType, dtype: image.dtype, plane, planes, nz });
+        },
+        onPiece: (written) => options.onProgress?.({ bytesWritten: written, totalBytes: voxelBytes }),
+        signal: options.signal,
+      });
       if (planes !== nz) {
         throw new RangeError(`Cannot write NIfTI: the slabs ended after ${planes} of ${nz} z planes`);
       }
-      if (staged > 0) await flush();
       return await sink.end();
     } finally {
       sink.abort?.();

@@ -20,8 +20,8 @@
  */
 import { withAtomicFile } from "./atomic_file.ts";
 import { createParallelGzip } from "./parallel_gzip.ts";
+import { stageVoxels } from "./stage_voxels.ts";
 import {
-  allocateVoxels,
   bytesPerVoxel,
   type ImageGeometry,
   isVoxelType,
@@ -87,7 +87,6 @@ const SPACE_NAMES: Readonly<Record<NrrdSpace, string>> = {
   LPS: "left-posterior-superior",
   RAS: "right-anterior-superior",
 };
-const PIECE_BYTES = 1 << 20;
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function checkGeometry(geometry: ImageGeometry): void {
@@ -245,42 +244,29 @@ export async function writeNrrd(
   const bytes = await withAtomicFile(path, async (file) => {
     await writeAll(file, header);
     const gz = gzip ? createParallelGzip((bytes) => writeAll(file, bytes), { level }) : undefined;
-    const sink = (bytes: Uint8Array): Promise<void> => (gz ? gz.write(bytes) : writeAll(file, bytes));
-    const staging = allocateVoxels(outputType, PIECE_BYTES / bytesPerVoxel(outputType));
-    const stagingBytes = new Uint8Array(staging.buffer);
-    let staged = 0;
-    let voxels = 0;
-    let dataBytes = 0;
-    const flush = async (): Promise<void> => {
-      const piece = stagingBytes.subarray(0, staged * staging.BYTES_PER_ELEMENT);
-      await sink(piece);
-      dataBytes += piece.length;
-      staged = 0;
-    };
-    for await (const slab of slabs) {
-      options.signal?.throwIfAborted();
-      if (voxels + slab.length > total || slab.length % (ny * nx) !== 0) {
-        throw new RangeError(
-          `Cannot write NRRD: a slab of ${slab.length} voxels at voxel ${voxels} does not fit shape [${image.shape}]`,
-        );
+    try {
+      let seen = 0;
+      const voxels = await stageVoxels(slabs, {
+        outputType,
+        write: (piece) => (gz ? gz.write(piece) : writeAll(file, piece)),
+        check: (slab) => {
+          if (seen + slab.length > total || slab.length % (ny * nx) !== 0) {
+            throw new RangeError(
+              `Cannot write NRRD: a slab of ${slab.length} voxels at voxel ${seen} does not fit shape [${image.shape}]`,
+            );
+          }
+          seen += slab.length;
+        },
+        signal: options.signal,
+      });
+      if (voxels !== total) {
+        throw new RangeError(`Cannot write NRRD: the slabs ended after ${voxels} of ${total} voxels`);
       }
-      voxels += slab.length;
-      for (let from = 0; from < slab.length;) {
-        const count = Math.min(slab.length - from, staging.length - staged);
-        (staging as Float64Array).set(
-          slab.subarray(from, from + count) as unknown as ArrayLike<number>,
-          staged,
-        );
-        staged += count;
-        from += count;
-        if (staged === staging.length) await flush();
-      }
+      return header.length + (gz ? await gz.end() : total * bytesPerVoxel(outputType));
+    } finally {
+      // After an error the gzip workers must be let go, or they keep the process alive.
+      gz?.abort();
     }
-    if (voxels !== total) {
-      throw new RangeError(`Cannot write NRRD: the slabs ended after ${voxels} of ${total} voxels`);
-    }
-    if (staged > 0) await flush();
-    return header.length + (gz ? await gz.end() : dataBytes);
   }, options);
   return { path, bytes, voxelBytes: total * bytesPerVoxel(outputType), gzip };
 }

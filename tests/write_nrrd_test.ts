@@ -320,3 +320,33 @@ Deno.test("writeNrrd() refuses other extensions, existing files and short data, 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("writeNrrd() lets its gzip workers go when the slabs fail midway", async () => {
+  const { sharedWorkerPool } = await import("../lib/worker_pool.ts");
+  const dir = await Deno.makeTempDir();
+  try {
+    const geometry: ImageGeometry = {
+      spacing: [1, 1, 1],
+      origin: [0, 0, 0],
+      direction: [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
+    };
+    async function* slabs(): AsyncGenerator<Uint16Array> {
+      yield new Uint16Array(1024 * 1024); // two planes of 512 × 1024: more than one gzip segment
+      throw new Error("the source went away");
+    }
+    await assertRejects(
+      () =>
+        writeNrrd(`${dir}/x.nrrd`, { shape: [4, 512, 1024], dtype: "uint16", slabs: slabs() }, { geometry }),
+      Error,
+      "the source went away",
+    );
+    // A held pool keeps its workers (and the process) alive; a released one stops them once the segments in
+    // flight are done.
+    for (let i = 0; i < 200 && sharedWorkerPool().workers > 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assertStrictEquals(sharedWorkerPool().workers, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
