@@ -321,6 +321,12 @@ Deno.test("writeNrrd() refuses other extensions, existing files and short data, 
   }
 });
 
+/** One slab, then a failure: a source that goes away midway. */
+async function* failingSlabs(): AsyncGenerator<Uint16Array> {
+  yield new Uint16Array(1024 * 1024); // two planes of 512 × 1024: more than one gzip segment
+  throw new Error("the source went away");
+}
+
 Deno.test("writeNrrd() lets its gzip workers go when the slabs fail midway", async () => {
   const { sharedWorkerPool } = await import("../lib/worker_pool.ts");
   const dir = await Deno.makeTempDir();
@@ -330,13 +336,11 @@ Deno.test("writeNrrd() lets its gzip workers go when the slabs fail midway", asy
       origin: [0, 0, 0],
       direction: [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
     };
-    async function* slabs(): AsyncGenerator<Uint16Array> {
-      yield new Uint16Array(1024 * 1024); // two planes of 512 × 1024: more than one gzip segment
-      throw new Error("the source went away");
-    }
     await assertRejects(
       () =>
-        writeNrrd(`${dir}/x.nrrd`, { shape: [4, 512, 1024], dtype: "uint16", slabs: slabs() }, { geometry }),
+        writeNrrd(`${dir}/x.nrrd`, { shape: [4, 512, 1024], dtype: "uint16", slabs: failingSlabs() }, {
+          geometry,
+        }),
       Error,
       "the source went away",
     );
