@@ -9,7 +9,7 @@ import {
 import { type Acquisition, parseAcquisition, parseAcquisitionText } from "../lib/acquisition.ts";
 import { MetadataError } from "../lib/errors.ts";
 
-const FIXTURES = new URL("../../shared/fixtures/aind/", import.meta.url);
+const FIXTURES = new URL("./fixtures/aind/", import.meta.url);
 
 async function readFixture(name: string): Promise<string> {
   return await Deno.readTextFile(new URL(name, FIXTURES));

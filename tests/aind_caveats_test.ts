@@ -9,7 +9,7 @@ import {
 } from "../lib/aind_caveats.ts";
 import { computeOrientation } from "../lib/orient.ts";
 
-const FIXTURES = new URL("../../shared/fixtures/aind/", import.meta.url);
+const FIXTURES = new URL("./fixtures/aind/", import.meta.url);
 const ID = "smartspim-2022-2023-y-posterior-to-anterior";
 
 async function fixtures(): Promise<Map<string, Acquisition>> {

@@ -207,7 +207,7 @@ Deno.test("describeTarget() reproduces the seed's level-3 figures from metadata 
   const zattrs = JSON.parse(
     Deno.readTextFileSync(
       new URL(
-        "../../shared/fixtures/aind/SmartSPIM_631680_stitched_2022-11-10_Ex_647_Em_690.zarr.zattrs.json",
+        "./fixtures/aind/SmartSPIM_631680_stitched_2022-11-10_Ex_647_Em_690.zarr.zattrs.json",
         import.meta.url,
       ),
     ),

@@ -1,6 +1,6 @@
 /**
  * Fuzz-style tests of everything that reads metadata from a bucket: the real
- * AIND documents in `../shared/fixtures/aind/` (acquisition.json of every
+ * AIND documents in `tests/fixtures/aind/` (acquisition.json of every
  * schema version, an image's .zattrs) and synthetic `.zattrs`, `.zarray`,
  * `zarr.json` and chunks, mutated on a seeded schedule.
  *
@@ -31,7 +31,7 @@ const SEED = Number(Deno.env.get("FUZZ_SEED") ?? 20261123);
 const SCALE = Number(Deno.env.get("FUZZ_CASES") ?? 1);
 /** A bound per case against hangs; a case takes milliseconds. */
 const CASE_TIMEOUT_MS = 20_000;
-const FIXTURES = new URL("../../shared/fixtures/aind/", import.meta.url);
+const FIXTURES = new URL("./fixtures/aind/", import.meta.url);
 const enc = (value: unknown): Uint8Array =>
   new TextEncoder().encode(typeof value === "string" ? value : JSON.stringify(value));
 const dec = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);

@@ -3,7 +3,7 @@ import { MetadataError } from "../lib/errors.ts";
 import { parseMultiscales } from "../lib/multiscales.ts";
 import { millimetersPerUnit } from "../lib/units.ts";
 
-const FIXTURES = new URL("../../shared/fixtures/aind/", import.meta.url);
+const FIXTURES = new URL("./fixtures/aind/", import.meta.url);
 const REAL_ZATTRS = JSON.parse(
   Deno.readTextFileSync(
     new URL("SmartSPIM_631680_stitched_2022-11-10_Ex_647_Em_690.zarr.zattrs.json", FIXTURES),

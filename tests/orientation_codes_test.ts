@@ -15,7 +15,7 @@ import { ALL_ORIENTATIONS } from "../lib/orientation_transform.ts";
 const CONVENTIONS: OrientationConvention[] = ["nibabel", "itk", "brainglobe", "aind", "ngff"];
 const REFERENCE: AnatomicalAxes = ["right", "anterior", "inferior"];
 const CCF: AnatomicalAxes = ["posterior", "inferior", "right"];
-const FIXTURES = new URL("../../shared/fixtures/aind/", import.meta.url);
+const FIXTURES = new URL("./fixtures/aind/", import.meta.url);
 
 Deno.test("every convention writes and reads back all 48 orientations", () => {
   for (const axes of ALL_ORIENTATIONS) {

@@ -33,7 +33,7 @@ const SPEC = {
   levels: 3,
   channels: [CHANNEL],
 };
-const FIXTURES = new URL("../../shared/fixtures/aind/", import.meta.url);
+const FIXTURES = new URL("./fixtures/aind/", import.meta.url);
 
 function readNifti(bytes: Uint8Array): { header: nifti.NIFTI1; image: ArrayBuffer } {
   const raw = nifti.isCompressed(bytes.buffer as ArrayBuffer) ? gunzipSync(bytes) : bytes;
