@@ -29,6 +29,7 @@ import {
   type S3Options,
   type TargetDescription,
 } from "./mod.ts";
+import { explainPermissionError } from "./cli/permissions.ts";
 
 const VERSION = "0.1.0";
 
@@ -437,6 +438,17 @@ async function prepareFetch(
   for (const sidecar of result.sidecars) print(sidecar);
 }
 
+/** One clear line for a permission the launcher did not grant, found anywhere in the error's causes. */
+function permissionLine(error: unknown): string | undefined {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    if (e instanceof Deno.errors.NotCapable) return explainPermissionError(e.message);
+  }
+  // Wrapped without a cause (e.g. by the AWS SDK): Deno's wording is still in the message.
+  return error instanceof Error && error.message.includes("(NotCapable)")
+    ? explainPermissionError(error.message.slice(error.message.indexOf("Requires ")))
+    : undefined;
+}
+
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { list, info, fetch };
 
 /**
@@ -461,8 +473,8 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   } catch (error) {
     // Messages quote names and documents from the bucket: print them, never let them drive the terminal.
-    const message = escapeControl(error instanceof Error ? error.message : String(error));
-    console.error(`error: ${message}`);
+    const raw = error instanceof Error ? error.message : String(error);
+    console.error(`error: ${escapeControl(permissionLine(error) ?? raw)}`);
     if (error instanceof Interrupted) return 130;
     if (error instanceof UsageError || (error as { code?: string })?.code?.startsWith("ERR_PARSE_ARGS")) {
       console.error(`Run 'deno task cli ${COMMANDS[command] ? `${command} ` : ""}--help' for usage.`);

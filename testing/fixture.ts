@@ -4,7 +4,7 @@
  * @module
  */
 import { AIND_BUCKET } from "../lib/s3_client.ts";
-import { startS3Server, type TestS3Server } from "./s3_server.ts";
+import { startS3Server, type StartS3ServerOptions, type TestS3Server } from "./s3_server.ts";
 import { buildSmartSpimDataset, type Dataset, type DatasetSpec } from "./smartspim_dataset.ts";
 
 /** A server, its dataset, and the S3 options that reach it. */
@@ -24,14 +24,16 @@ export interface DatasetServer {
  *
  * @param spec The dataset; see {@linkcode buildSmartSpimDataset}.
  * @param extra More objects to upload.
+ * @param options Where the server listens.
  * @returns The running server.
  */
 export async function serveDataset(
   spec: DatasetSpec = {},
   extra: Iterable<[string, Uint8Array]> = [],
+  options: Pick<StartS3ServerOptions, "address"> = {},
 ): Promise<DatasetServer> {
   const dataset = await buildSmartSpimDataset(spec);
-  const server = await startS3Server();
+  const server = await startS3Server(options);
   try {
     await server.createBucket(AIND_BUCKET);
     await server.upload(AIND_BUCKET, [...dataset.objects, ...extra]);

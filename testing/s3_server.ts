@@ -32,7 +32,7 @@ function patchDesCipher(): void {
 
 /** A running test server. */
 export interface TestS3Server {
-  /** `http://127.0.0.1:<port>`. */
+  /** `http://<address>:<port>`. */
   endpoint: string;
   /** A signed client for setting up data (the code under test should make its own). */
   admin: S3Client;
@@ -52,10 +52,12 @@ export interface StartS3ServerOptions {
   port?: number;
   /** Where s3rver keeps objects. @default {a new temporary directory, removed on close} */
   directory?: string;
+  /** The loopback address to listen on (any of 127.0.0.0/8 works on Linux). @default {"127.0.0.1"} */
+  address?: string;
 }
 
 /**
- * Starts s3rver on 127.0.0.1.
+ * Starts s3rver on a loopback address (127.0.0.1 by default).
  *
  * @example
  * ```ts ignore
@@ -70,9 +72,10 @@ export async function startS3Server(options: StartS3ServerOptions = {}): Promise
   const { default: S3rver } = await import("s3rver");
   const ownDirectory = options.directory === undefined;
   const directory = options.directory ?? await Deno.makeTempDir({ prefix: "spimfetch-s3rver-" });
-  const server = new S3rver({ port: options.port ?? 0, address: "127.0.0.1", silent: true, directory });
+  const address = options.address ?? "127.0.0.1";
+  const server = new S3rver({ port: options.port ?? 0, address, silent: true, directory });
   const { port } = await server.run();
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `http://${address}:${port}`;
   const admin = new S3Client({
     region: "us-west-2",
     endpoint,

@@ -66,7 +66,13 @@ async function findJupyter(): Promise<{ nbconvert: string[] } | { missing: strin
 
 const jupyter = await findJupyter();
 const missing = "missing" in jupyter ? jupyter.missing : undefined;
-if (missing) {
+// CI installs Jupyter (.ci/run): there a missing kernel is a failure, never a silent skip.
+const inCi = Deno.env.get("CI") === "true";
+if (missing && inCi) {
+  Deno.test(`notebooks run on the Deno kernel (CI): ${missing}`, () => {
+    throw new Error(`Cannot run the notebooks in CI: ${missing}; .ci/run should have installed it`);
+  });
+} else if (missing) {
   console.warn(`WARNING: notebook tests SKIPPED: ${missing}; .ci/run installs Jupyter and the Deno kernel.`);
 }
 

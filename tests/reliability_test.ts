@@ -4,6 +4,7 @@
  * from the disk cache. Every run compares files byte for byte with a clean
  * export of the same data.
  */
+import { planPermissions } from "../cli/permissions.ts";
 import { assert, assertEquals, assertRejects, assertStrictEquals, assertStringIncludes } from "@std/assert";
 import { join } from "node:path";
 import { DiskCache } from "../lib/disk_cache.ts";
@@ -324,28 +325,41 @@ Deno.test("the CLI reports retries at the end of a fetch", async () => {
   }
 });
 
-Deno.test("the cli permission set allows an export to ./data over loopback, and nothing else", async () => {
+Deno.test("the launcher's permissions let the CLI write what its arguments name, and nothing else", async () => {
   await using fixture = await serveDataset(SPEC);
-  const root = new URL("..", import.meta.url).pathname;
-  // Inside ./data, which the set may write; removed afterwards.
-  await Deno.mkdir(`${root}data`, { recursive: true });
-  const dir = await Deno.makeTempDir({ dir: `${root}data`, prefix: "permission-test-" });
+  const packageDir = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+  const dir = await Deno.makeTempDir();
   const outside = await Deno.makeTempDir();
-  const run = async (extra: string[]): Promise<{ code: number; err: string }> => {
+  const fetchArgs = (out: string, endpoint: string): string[] => [
+    "fetch",
+    "--subject",
+    "652506",
+    "--channel",
+    CHANNEL,
+    "--level",
+    "1",
+    "--quiet",
+    "--out",
+    out,
+    "--cache-dir",
+    `${dir}/cache`,
+    "--endpoint",
+    endpoint,
+  ];
+  // The permissions planned for `granted` args, used to run `actual` args: what the launcher would grant.
+  const run = async (granted: string[], actual: string[]): Promise<{ code: number; err: string }> => {
+    const flags = planPermissions({ args: granted, cwd: dir, packageDir });
     const { code, stderr } = await new Deno.Command(Deno.execPath(), {
       args: [
         "run",
-        "-P=cli",
-        "cli.ts",
-        "fetch",
-        "--subject",
-        "652506",
-        "--channel",
-        CHANNEL,
-        "--quiet",
-        ...extra,
+        "--no-prompt",
+        "--config",
+        `${packageDir}/deno.json`,
+        ...flags,
+        `${packageDir}/cli.ts`,
+        ...actual,
       ],
-      cwd: root,
+      cwd: dir,
       stdout: "piped",
       stderr: "piped",
       env: { NO_COLOR: "1" },
@@ -353,37 +367,22 @@ Deno.test("the cli permission set allows an export to ./data over loopback, and 
     return { code, err: new TextDecoder().decode(stderr) };
   };
   try {
-    const relative = dir.slice(root.length);
-    const allowed = await run([
-      "--level",
-      "1",
-      "--out",
-      `${relative}/b.nii.gz`,
-      "--cache-dir",
-      `${relative}/cache`,
-      "--endpoint",
-      fixture.s3.endpoint,
-    ]);
+    const own = fetchArgs(`${dir}/b.nii.gz`, fixture.s3.endpoint);
+    const allowed = await run(own, own);
     assertStrictEquals(allowed.code, 0, allowed.err);
     assert((await entries(dir)).includes("b.nii.gz"));
 
-    const elsewhere = await run([
-      "--level",
-      "1",
-      "--out",
-      `${outside}/b.nii.gz`,
-      "--endpoint",
-      fixture.s3.endpoint,
-    ]);
+    const elsewhere = await run(own, fetchArgs(`${outside}/b.nii.gz`, fixture.s3.endpoint));
     assertStrictEquals(elsewhere.code, 1);
-    assertStringIncludes(elsewhere.err, `Requires read access to "${outside}/b.nii.gz"`);
+    assertStringIncludes(elsewhere.err, `no permission to read "${outside}/b.nii.gz"`);
     assertEquals(await entries(outside), []);
 
-    // Another loopback address is another host: not in the set.
+    // Another loopback address is another host: not granted.
     const port = new URL(fixture.s3.endpoint).port;
-    const host = await run(["--out", `${relative}/c.nii.gz`, "--endpoint", `http://127.0.0.2:${port}`]);
+    const host = await run(own, fetchArgs(`${dir}/c.nii.gz`, `http://127.0.0.2:${port}`));
     assertStrictEquals(host.code, 1);
-    assertStringIncludes(host.err, "127.0.0.2");
+    assertStringIncludes(host.err, `no permission to connect to "127.0.0.2:${port}"`);
+    assert(!(await entries(dir)).includes("c.nii.gz"));
   } finally {
     await Deno.remove(dir, { recursive: true });
     await Deno.remove(outside, { recursive: true });

@@ -104,8 +104,20 @@ async function checkNotebook(path: string, config: string, tmp: string): Promise
   return problems;
 }
 
-if (import.meta.main) {
-  const root = dirname(dirname(fileURLToPath(import.meta.url)));
+/** What {@linkcode checkNotebooks} found. */
+export interface NotebookCheck {
+  /** The notebooks checked. */
+  notebooks: string[];
+  /** Every problem found. */
+  problems: NotebookProblem[];
+}
+
+/**
+ * Type-checks every notebook in `<root>/notebooks` and checks that none carries outputs.
+ * @param root The repository's root directory.
+ * @returns The notebooks checked and the problems found.
+ */
+export async function checkNotebooks(root: string): Promise<NotebookCheck> {
   const folder = join(root, "notebooks");
   const paths = [];
   for await (const entry of Deno.readDir(folder)) {
@@ -116,10 +128,15 @@ if (import.meta.main) {
   try {
     const problems = (await Promise.all(paths.map((p) => checkNotebook(p, join(root, "deno.json"), tmp))))
       .flat();
-    for (const p of problems) console.error(`${p.notebook}: ${p.message}`);
-    console.log(`${paths.length} notebooks checked, ${problems.length} problems`);
-    if (problems.length > 0 || paths.length === 0) Deno.exit(1);
+    return { notebooks: paths.map((p) => basename(p)), problems };
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
+}
+
+if (import.meta.main) {
+  const { notebooks, problems } = await checkNotebooks(dirname(dirname(fileURLToPath(import.meta.url))));
+  for (const p of problems) console.error(`${p.notebook}: ${p.message}`);
+  console.log(`${notebooks.length} notebooks checked, ${problems.length} problems`);
+  if (problems.length > 0 || notebooks.length === 0) Deno.exit(1);
 }
