@@ -11,10 +11,10 @@
 import { parseArgs } from "node:util";
 import { gzipSync } from "fflate";
 import zlib from "node:zlib";
-import { decodeBlosc } from "../lib/blosc.ts";
-import { createParallelGzip } from "../lib/parallel_gzip.ts";
-import { S3Store } from "../lib/s3_store.ts";
-import { sharedWorkerPool } from "../lib/worker_pool.ts";
+import { decodeBlosc } from "../lib/codecs/blosc.ts";
+import { createParallelGzip } from "../lib/codecs/parallel_gzip.ts";
+import { S3Store } from "../lib/s3/store.ts";
+import { sharedWorkerPool } from "../lib/codecs/worker_pool.ts";
 import { startS3Server } from "../testing/s3_server.ts";
 import { buildSmartSpimDataset } from "../testing/smartspim_dataset.ts";
 import { LEVEL3_SHAPE, level3Objects } from "./level3_dataset.ts";

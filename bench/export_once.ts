@@ -4,7 +4,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { exportNifti } from "../lib/export.ts";
+import { exportNifti } from "../lib/export/export_nifti.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -11,9 +11,9 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { DiskCache } from "../lib/disk_cache.ts";
-import { S3RequestError } from "../lib/errors.ts";
-import { exportNifti, type ExportOptions } from "../lib/export.ts";
+import { DiskCache } from "../lib/s3/disk_cache.ts";
+import { S3RequestError } from "../lib/core/errors.ts";
+import { exportNifti, type ExportOptions } from "../lib/export/export_nifti.ts";
 import { FAULT_KINDS, type FaultKind, startFaultProxy } from "../testing/fault_proxy.ts";
 import { serveDataset } from "../testing/fixture.ts";
 

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { AIND_BUCKET } from "../lib/s3_client.ts";
+import { AIND_BUCKET } from "../lib/s3/client.ts";
 import { startS3Server, type StartS3ServerOptions, type TestS3Server } from "./s3_server.ts";
 import { buildSmartSpimDataset, type Dataset, type DatasetSpec } from "./smartspim_dataset.ts";
 

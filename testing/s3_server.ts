@@ -6,7 +6,7 @@
  */
 import crypto from "node:crypto";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { Limiter } from "../lib/limiter.ts";
+import { Limiter } from "../lib/core/limiter.ts";
 
 // s3rver encrypts continuation tokens with DES, which Deno's node:crypto lacks:
 // without this every truncated listing answers HTTP 500. The token is opaque

@@ -1,8 +1,8 @@
 // Run by streaming_test.ts in its own process, so that its peak RSS is its own.
-import { ChunkCache } from "../lib/chunk_cache.ts";
-import { openImage } from "../lib/image.ts";
-import { streamLevel } from "../lib/read.ts";
-import { writeNifti } from "../lib/write_nifti.ts";
+import { ChunkCache } from "../lib/read/chunk_cache.ts";
+import { openImage } from "../lib/metadata/image.ts";
+import { streamLevel } from "../lib/read/read.ts";
+import { writeNifti } from "../lib/write/nifti.ts";
 import { syntheticStore } from "../testing/synthetic_store.ts";
 
 const [out, z, y, x, slabMiB] = Deno.args;

@@ -6,8 +6,8 @@ import {
   assertStringIncludes,
   assertThrows,
 } from "@std/assert";
-import { type Acquisition, parseAcquisition, parseAcquisitionText } from "../lib/acquisition.ts";
-import { MetadataError } from "../lib/errors.ts";
+import { type Acquisition, parseAcquisition, parseAcquisitionText } from "../lib/metadata/acquisition.ts";
+import { MetadataError } from "../lib/core/errors.ts";
 
 const FIXTURES = new URL("./fixtures/aind/", import.meta.url);
 

@@ -1,13 +1,13 @@
 import { assert, assertEquals, assertStrictEquals, assertStringIncludes } from "@std/assert";
-import { type Acquisition, parseAcquisitionText } from "../lib/acquisition.ts";
+import { type Acquisition, parseAcquisitionText } from "../lib/metadata/acquisition.ts";
 import {
   acquisitionDate,
   AIND_CAVEATS,
   type AindCaveat,
   applyAindCaveats,
   checkAindCaveats,
-} from "../lib/aind_caveats.ts";
-import { computeOrientation } from "../lib/orient.ts";
+} from "../lib/metadata/aind_caveats.ts";
+import { computeOrientation } from "../lib/orient/orient.ts";
 
 const FIXTURES = new URL("./fixtures/aind/", import.meta.url);
 const ID = "smartspim-2022-2023-y-posterior-to-anterior";

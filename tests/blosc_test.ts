@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertStrictEquals } from "@std/assert";
 import Blosc from "numcodecs/blosc";
-import { decodeBlosc, readBloscHeader } from "../lib/blosc.ts";
+import { decodeBlosc, readBloscHeader } from "../lib/codecs/blosc.ts";
 
 function lcg(seed: number): () => number {
   let state = seed >>> 0;

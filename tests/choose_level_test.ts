@@ -1,6 +1,6 @@
 import { assertEquals, assertStrictEquals, assertThrows } from "@std/assert";
-import { chooseLevel, outputBytes, parseRegion, regionFromMillimeters } from "../lib/choose_level.ts";
-import type { ImageLevel } from "../lib/image.ts";
+import { chooseLevel, outputBytes, parseRegion, regionFromMillimeters } from "../lib/select/choose_level.ts";
+import type { ImageLevel } from "../lib/metadata/image.ts";
 
 /** AIND's five levels of SmartSPIM 652506 (sizes x, y, z; spacing in mm). */
 const levels = [

@@ -8,7 +8,7 @@ import {
 } from "@std/assert";
 import { Buffer } from "node:buffer";
 import { unzlibSync } from "fflate";
-import { parseAcquisition } from "../lib/acquisition.ts";
+import { parseAcquisition } from "../lib/metadata/acquisition.ts";
 import {
   assetsTable,
   channelsTable,
@@ -17,27 +17,27 @@ import {
   JUPYTER_DISPLAY,
   levelsTable,
   orientationView,
-} from "../lib/display.ts";
-import { settingsFromEnv } from "../lib/env.ts";
-import { histogramView, projectionsView } from "../lib/figures.ts";
-import { type OmeZarrImage, openImage } from "../lib/image.ts";
-import { show } from "../lib/jupyter.ts";
-import { parseAssetName } from "../lib/list.ts";
-import { notebookProgress } from "../lib/notebook_progress.ts";
-import { computeOrientation, type Orientation } from "../lib/orient.ts";
-import { encodePng } from "../lib/png.ts";
+} from "../lib/display/display.ts";
+import { settingsFromEnv } from "../lib/display/notebook_settings.ts";
+import { histogramView, projectionsView } from "../lib/display/figures.ts";
+import { type OmeZarrImage, openImage } from "../lib/metadata/image.ts";
+import { show } from "../lib/display/jupyter.ts";
+import { parseAssetName } from "../lib/list/assets.ts";
+import { notebookProgress } from "../lib/display/notebook_progress.ts";
+import { computeOrientation, type Orientation } from "../lib/orient/orient.ts";
+import { encodePng } from "../lib/display/png.ts";
 import {
   intensityHistogram,
   intensityPercentiles,
   maxIntensityProjections,
   projectionEdges,
   projectionLayout,
-} from "../lib/preview.ts";
-import { previewLevels, previewRegion } from "../lib/preview_levels.ts";
-import { AIND_BUCKET } from "../lib/s3_client.ts";
-import type { Channel } from "../lib/select.ts";
-import { measureStoredBytes } from "../lib/stored_bytes.ts";
-import type { Volume } from "../lib/volume.ts";
+} from "../lib/display/preview.ts";
+import { previewLevels, previewRegion } from "../lib/display/preview_levels.ts";
+import { AIND_BUCKET } from "../lib/s3/client.ts";
+import type { Channel } from "../lib/select/select.ts";
+import { measureStoredBytes } from "../lib/metadata/stored_bytes.ts";
+import type { Volume } from "../lib/core/volume.ts";
 import { findOutputs, type NotebookCell } from "../tools/check_notebooks.ts";
 import { serveDataset } from "../testing/fixture.ts";
 

@@ -8,10 +8,10 @@ import {
 } from "@std/assert";
 import * as nifti from "nifti-reader-js";
 import { gunzipSync } from "fflate";
-import { MetadataError, NotFoundError, OutputExistsError } from "../lib/errors.ts";
-import { exportNifti } from "../lib/export.ts";
-import { describeTarget } from "../lib/info.ts";
-import { indexToPhysical, toRasAffine } from "../lib/orient.ts";
+import { MetadataError, NotFoundError, OutputExistsError } from "../lib/core/errors.ts";
+import { exportNifti } from "../lib/export/export_nifti.ts";
+import { describeTarget } from "../lib/source/describe.ts";
+import { indexToPhysical, toRasAffine } from "../lib/orient/orient.ts";
 import { serveDataset } from "../testing/fixture.ts";
 import type { AcquisitionAxisJson } from "../testing/smartspim_dataset.ts";
 

@@ -14,14 +14,14 @@
  */
 import { assert, assertEquals } from "@std/assert";
 import * as zarr from "zarrita";
-import { parseAcquisitionText } from "../lib/acquisition.ts";
-import { MetadataError, NotFoundError } from "../lib/errors.ts";
-import { checkReadMemory, escapeControl, isContainedKey } from "../lib/guards.ts";
-import { openImage, type ReadableStore } from "../lib/image.ts";
-import { computeOrientation } from "../lib/orient.ts";
-import { streamLevel } from "../lib/read.ts";
-import { listChannels } from "../lib/select.ts";
-import { writeNifti } from "../lib/write_nifti.ts";
+import { parseAcquisitionText } from "../lib/metadata/acquisition.ts";
+import { MetadataError, NotFoundError } from "../lib/core/errors.ts";
+import { checkReadMemory, escapeControl, isContainedKey } from "../lib/core/guards.ts";
+import { openImage, type ReadableStore } from "../lib/metadata/image.ts";
+import { computeOrientation } from "../lib/orient/orient.ts";
+import { streamLevel } from "../lib/read/read.ts";
+import { listChannels } from "../lib/select/select.ts";
+import { writeNifti } from "../lib/write/nifti.ts";
 import { mulberry32 } from "../testing/fault_proxy.ts";
 import { startS3Server } from "../testing/s3_server.ts";
 import { encodeZarrV2Array } from "../testing/zarr_v2.ts";

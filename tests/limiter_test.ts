@@ -1,5 +1,5 @@
 import { assertEquals, assertStrictEquals } from "@std/assert";
-import { limitedQueue, Limiter } from "../lib/limiter.ts";
+import { limitedQueue, Limiter } from "../lib/core/limiter.ts";
 
 Deno.test("Limiter never runs more than its limit and runs everything", async () => {
   const limiter = new Limiter(3);

@@ -1,7 +1,7 @@
 import { assertEquals, assertRejects, assertStrictEquals } from "@std/assert";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { S3RequestError } from "../lib/errors.ts";
-import { listAssets, listPrefixes, parseAssetName } from "../lib/list.ts";
+import { S3RequestError } from "../lib/core/errors.ts";
+import { listAssets, listPrefixes, parseAssetName } from "../lib/list/assets.ts";
 import { startS3Server } from "../testing/s3_server.ts";
 
 Deno.test("parseAssetName() reads platform, subject and both date-times", () => {

@@ -1,7 +1,7 @@
 import { assertAlmostEquals, assertEquals, assertStrictEquals, assertThrows } from "@std/assert";
-import { MetadataError } from "../lib/errors.ts";
-import { parseMultiscales } from "../lib/multiscales.ts";
-import { millimetersPerUnit } from "../lib/units.ts";
+import { MetadataError } from "../lib/core/errors.ts";
+import { parseMultiscales } from "../lib/metadata/multiscales.ts";
+import { millimetersPerUnit } from "../lib/metadata/units.ts";
 
 const FIXTURES = new URL("./fixtures/aind/", import.meta.url);
 const REAL_ZATTRS = JSON.parse(

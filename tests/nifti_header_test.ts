@@ -1,7 +1,7 @@
 import { assert, assertAlmostEquals, assertEquals, assertStringIncludes, assertThrows } from "@std/assert";
 import * as nifti from "nifti-reader-js";
-import { buildNiftiHeader, NIFTI1_MAX_DIM, niftiDatatype } from "../lib/nifti_header.ts";
-import type { ImageGeometry, VoxelType } from "../lib/volume.ts";
+import { buildNiftiHeader, NIFTI1_MAX_DIM, niftiDatatype } from "../lib/write/nifti_header.ts";
+import type { ImageGeometry, VoxelType } from "../lib/core/volume.ts";
 
 type Matrix3 = ImageGeometry["direction"];
 

@@ -4,8 +4,8 @@ import {
   type AnatomicalTerm,
   parseAcquisition,
   parseAnatomicalDirection,
-} from "../lib/acquisition.ts";
-import { computeOrientation, indexToPhysical, toRasAffine } from "../lib/orient.ts";
+} from "../lib/metadata/acquisition.ts";
+import { computeOrientation, indexToPhysical, toRasAffine } from "../lib/orient/orient.ts";
 
 type Vec3 = [number, number, number];
 

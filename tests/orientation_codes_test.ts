@@ -1,6 +1,6 @@
 import { assertEquals, assertStrictEquals, assertThrows } from "@std/assert";
-import { parseAcquisitionText } from "../lib/acquisition.ts";
-import { computeOrientation } from "../lib/orient.ts";
+import { parseAcquisitionText } from "../lib/metadata/acquisition.ts";
+import { computeOrientation } from "../lib/orient/orient.ts";
 import {
   type AnatomicalAxes,
   convertOrientation,
@@ -9,8 +9,8 @@ import {
   type OrientationConvention,
   orientationOfAcquisition,
   parseOrientation,
-} from "../lib/orientation_codes.ts";
-import { ALL_ORIENTATIONS } from "../lib/orientation_transform.ts";
+} from "../lib/orient/codes.ts";
+import { ALL_ORIENTATIONS } from "../lib/orient/transform.ts";
 
 const CONVENTIONS: OrientationConvention[] = ["nibabel", "itk", "brainglobe", "aind", "ngff"];
 const REFERENCE: AnatomicalAxes = ["right", "anterior", "inferior"];

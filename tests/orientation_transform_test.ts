@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
-import { orientationCode } from "../lib/orientation_codes.ts";
+import { orientationCode } from "../lib/orient/codes.ts";
 import {
   ALL_ORIENTATIONS,
   describeTransform,
@@ -7,7 +7,7 @@ import {
   isIdentityTransform,
   orientationOfDirection,
   orientationTransform,
-} from "../lib/orientation_transform.ts";
+} from "../lib/orient/transform.ts";
 
 function det(m: number[][]): number {
   return m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -

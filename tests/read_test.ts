@@ -7,11 +7,11 @@ import {
   assertThrows,
 } from "@std/assert";
 import * as zarr from "zarrita";
-import { MetadataError, NotFoundError } from "../lib/errors.ts";
-import { getLevel, openImage } from "../lib/image.ts";
-import type { ProgressEvent } from "../lib/progress.ts";
-import { readLevel, streamLevel } from "../lib/read.ts";
-import { AIND_BUCKET } from "../lib/s3_client.ts";
+import { MetadataError, NotFoundError } from "../lib/core/errors.ts";
+import { getLevel, openImage } from "../lib/metadata/image.ts";
+import type { ProgressEvent } from "../lib/display/progress.ts";
+import { readLevel, streamLevel } from "../lib/read/read.ts";
+import { AIND_BUCKET } from "../lib/s3/client.ts";
 import { serveDataset } from "../testing/fixture.ts";
 import { startS3Server } from "../testing/s3_server.ts";
 

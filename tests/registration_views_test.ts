@@ -1,10 +1,10 @@
 import { assert, assertAlmostEquals, assertEquals, assertStringIncludes } from "@std/assert";
-import { checkAindCaveats } from "../lib/aind_caveats.ts";
-import { parseAcquisition } from "../lib/acquisition.ts";
-import { directionOfOrientation } from "../lib/orientation_transform.ts";
-import { projectionLayout } from "../lib/preview.ts";
-import { caveatsView, ccfExtentView, orientationCodesView } from "../lib/registration_views.ts";
-import type { Volume } from "../lib/volume.ts";
+import { checkAindCaveats } from "../lib/metadata/aind_caveats.ts";
+import { parseAcquisition } from "../lib/metadata/acquisition.ts";
+import { directionOfOrientation } from "../lib/orient/transform.ts";
+import { projectionLayout } from "../lib/display/preview.ts";
+import { caveatsView, ccfExtentView, orientationCodesView } from "../lib/display/registration_views.ts";
+import type { Volume } from "../lib/core/volume.ts";
 
 /** A PIR volume of 1 mm voxels holding a bright block of 13 × 8 × 11 voxels (x, y, z) at an offset. */
 function blockVolume(): Volume<Uint16Array> {

@@ -7,9 +7,9 @@
 import { planPermissions } from "../cli/permissions.ts";
 import { assert, assertEquals, assertRejects, assertStrictEquals, assertStringIncludes } from "@std/assert";
 import { join } from "node:path";
-import { DiskCache } from "../lib/disk_cache.ts";
-import { S3RequestError } from "../lib/errors.ts";
-import { exportNifti, type ExportOptions } from "../lib/export.ts";
+import { DiskCache } from "../lib/s3/disk_cache.ts";
+import { S3RequestError } from "../lib/core/errors.ts";
+import { exportNifti, type ExportOptions } from "../lib/export/export_nifti.ts";
 import { type FaultProxy, type ProxyRequest, startFaultProxy } from "../testing/fault_proxy.ts";
 import { type DatasetServer, serveDataset } from "../testing/fixture.ts";
 

@@ -1,8 +1,8 @@
 import { assertAlmostEquals, assertEquals, assertStrictEquals, assertThrows } from "@std/assert";
-import { indexToPhysical } from "../lib/orient.ts";
-import { type AnatomicalAxes, orientationCode } from "../lib/orientation_codes.ts";
-import { ALL_ORIENTATIONS, directionOfOrientation } from "../lib/orientation_transform.ts";
-import { type OrientedVolume, reorientGeometry, reorientVolume } from "../lib/reorient.ts";
+import { indexToPhysical } from "../lib/orient/orient.ts";
+import { type AnatomicalAxes, orientationCode } from "../lib/orient/codes.ts";
+import { ALL_ORIENTATIONS, directionOfOrientation } from "../lib/orient/transform.ts";
+import { type OrientedVolume, reorientGeometry, reorientVolume } from "../lib/registration/reorient.ts";
 
 type Vec3 = [number, number, number];
 

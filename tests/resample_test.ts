@@ -5,10 +5,10 @@ import {
   assertStrictEquals,
   assertThrows,
 } from "@std/assert";
-import { indexToPhysical } from "../lib/orient.ts";
-import { directionOfOrientation } from "../lib/orientation_transform.ts";
-import { chooseLevelForSpacing, resampleGrid, resampleVolume } from "../lib/resample.ts";
-import type { ImageGeometry, Volume } from "../lib/volume.ts";
+import { indexToPhysical } from "../lib/orient/orient.ts";
+import { directionOfOrientation } from "../lib/orient/transform.ts";
+import { chooseLevelForSpacing, resampleGrid, resampleVolume } from "../lib/registration/resample.ts";
+import type { ImageGeometry, Volume } from "../lib/core/volume.ts";
 import { slowResample } from "../testing/slow_resample.ts";
 import { buildSmartSpimDataset } from "../testing/smartspim_dataset.ts";
 

@@ -6,9 +6,9 @@ import {
   assertStringIncludes,
   assertThrows,
 } from "@std/assert";
-import { MetadataError, S3RequestError } from "../lib/errors.ts";
-import { createS3Client, parseS3Uri } from "../lib/s3_client.ts";
-import { S3Store, type S3StoreOptions } from "../lib/s3_store.ts";
+import { MetadataError, S3RequestError } from "../lib/core/errors.ts";
+import { createS3Client, parseS3Uri } from "../lib/s3/client.ts";
+import { S3Store, type S3StoreOptions } from "../lib/s3/store.ts";
 import { type FaultKind, type FaultProxy, startFaultProxy } from "../testing/fault_proxy.ts";
 import { startS3Server } from "../testing/s3_server.ts";
 

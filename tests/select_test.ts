@@ -1,6 +1,6 @@
 import { assertEquals, assertRejects, assertStrictEquals, assertStringIncludes } from "@std/assert";
-import { NotFoundError } from "../lib/errors.ts";
-import { findStitchedAssets, listChannels, selectAsset, selectChannel } from "../lib/select.ts";
+import { NotFoundError } from "../lib/core/errors.ts";
+import { findStitchedAssets, listChannels, selectAsset, selectChannel } from "../lib/select/select.ts";
 import { serveDataset } from "../testing/fixture.ts";
 
 const OLD = "SmartSPIM_652506_2023-01-09_10-18-12_stitched_2023-01-13_19-00-54";

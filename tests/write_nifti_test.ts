@@ -10,16 +10,16 @@ import {
 import { gunzipSync } from "fflate";
 import * as nifti from "nifti-reader-js";
 import { gunzipSync as zlibGunzipSync } from "node:zlib";
-import { withAtomicFile } from "../lib/atomic_file.ts";
-import { OutputExistsError } from "../lib/errors.ts";
+import { withAtomicFile } from "../lib/write/atomic_file.ts";
+import { OutputExistsError } from "../lib/core/errors.ts";
 import {
   allocateVoxels,
   type ImageGeometry,
   type Volume,
   type VoxelArray,
   type VoxelType,
-} from "../lib/volume.ts";
-import { type VolumeSlabs, writeNifti, type WriteNiftiProgress } from "../lib/write_nifti.ts";
+} from "../lib/core/volume.ts";
+import { type VolumeSlabs, writeNifti, type WriteNiftiProgress } from "../lib/write/nifti.ts";
 
 const GEOMETRY: ImageGeometry = {
   spacing: [0.0144, 0.0144, 0.016],
@@ -463,7 +463,7 @@ Deno.test("withAtomicFile() names the directory when it may not write there", as
     await Deno.writeTextFile(
       script,
       `import { withAtomicFile } from ${
-        JSON.stringify(new URL("../lib/atomic_file.ts", import.meta.url).href)
+        JSON.stringify(new URL("../lib/write/atomic_file.ts", import.meta.url).href)
       };
       await withAtomicFile(${JSON.stringify(`${dir}/out.nii`)}, () => Promise.resolve(0)).catch((e) => {
         console.log(JSON.stringify({ message: e.message, cause: e.cause?.name }));

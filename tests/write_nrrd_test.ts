@@ -10,12 +10,12 @@ import {
 import { gunzipSync } from "fflate";
 import * as nifti from "nifti-reader-js";
 import zlib from "node:zlib";
-import { OutputExistsError } from "../lib/errors.ts";
-import { indexToPhysical } from "../lib/orient.ts";
-import { ALL_ORIENTATIONS, directionOfOrientation } from "../lib/orientation_transform.ts";
-import type { ImageGeometry, Volume } from "../lib/volume.ts";
-import { writeNifti } from "../lib/write_nifti.ts";
-import { buildNrrdHeader, writeNrrd } from "../lib/write_nrrd.ts";
+import { OutputExistsError } from "../lib/core/errors.ts";
+import { indexToPhysical } from "../lib/orient/orient.ts";
+import { ALL_ORIENTATIONS, directionOfOrientation } from "../lib/orient/transform.ts";
+import type { ImageGeometry, Volume } from "../lib/core/volume.ts";
+import { writeNifti } from "../lib/write/nifti.ts";
+import { buildNrrdHeader, writeNrrd } from "../lib/write/nrrd.ts";
 import { nrrdIndexToLps, nrrdIndexToWorld, parseNrrdHeader, readNrrd } from "../testing/nrrd.ts";
 
 // Headers from the NRRD definition and its example pages (teem.sourceforge.net/nrrd/format.html and
@@ -328,7 +328,7 @@ async function* failingSlabs(): AsyncGenerator<Uint16Array> {
 }
 
 Deno.test("writeNrrd() lets its gzip workers go when the slabs fail midway", async () => {
-  const { sharedWorkerPool } = await import("../lib/worker_pool.ts");
+  const { sharedWorkerPool } = await import("../lib/codecs/worker_pool.ts");
   const dir = await Deno.makeTempDir();
   try {
     const geometry: ImageGeometry = {

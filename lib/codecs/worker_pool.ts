@@ -1,0 +1,167 @@
+/**
+ * A small pool of worker threads for CPU-bound steps (chunk decode, gzip),
+ * so that both cores work while the main thread fetches and writes.
+ *
+ * Deno's Web Workers move buffers between threads at memory speed (its
+ * `node:worker_threads` took 100 ms per MiB here). A live worker keeps the
+ * process running, so workers are stopped as soon as the pool is idle and
+ * nobody holds it: a script, a test or a notebook cell never hangs on them.
+ * Long jobs {@linkcode WorkerPool.hold} the pool so that the workers survive
+ * the short idle gaps between chunks.
+ *
+ * @module
+ */
+
+/** A request as the codec worker understands it. */
+export type WorkerRequest =
+  | { op: "blosc"; bytes: Uint8Array }
+  | { op: "deflate"; bytes: Uint8Array; level: number; final: boolean };
+
+interface Job {
+  request: WorkerRequest;
+  transfer: ArrayBuffer[];
+  resolve: (value: unknown) => void;
+  reject: (reason: unknown) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  job: Job | undefined;
+}
+
+/**
+ * Runs requests on up to `size` workers, each one request at a time, in arrival order.
+ *
+ * @example Deflate a buffer on a worker
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import zlib from "node:zlib";
+ * import { WorkerPool } from "./worker_pool.ts";
+ * const pool = new WorkerPool({ size: 1 });
+ * const bytes = new Uint8Array(1000).fill(7);
+ * const result = await pool.run<{ bytes: Uint8Array }>({ op: "deflate", bytes, level: 1, final: true });
+ * assertEquals(new Uint8Array(zlib.inflateRawSync(result.bytes)), bytes);
+ * ```
+ */
+export class WorkerPool {
+  /** Most workers at once. */
+  readonly size: number;
+  #slots: Slot[] = [];
+  #queue: Job[] = [];
+  #url: URL;
+  #holds = 0;
+
+  /**
+   * Creates a pool; workers start on demand.
+   * @param options Pool size and worker script. @default {size: navigator.hardwareConcurrency}
+   */
+  constructor(options: { size?: number; url?: URL } = {}) {
+    this.size = Math.max(1, options.size ?? navigator.hardwareConcurrency ?? 2);
+    this.#url = options.url ?? new URL("./_codec_worker.ts", import.meta.url);
+  }
+
+  /** Workers running now (0 when idle and not held). */
+  get workers(): number {
+    return this.#slots.length;
+  }
+
+  /**
+   * Keeps the workers alive between jobs until the returned function is called.
+   * @returns The release function (calling it twice is harmless).
+   */
+  hold(): () => void {
+    this.#holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#holds--;
+      this.#stopIfIdle();
+    };
+  }
+
+  /**
+   * Runs one request on the next free worker.
+   * @param request The request.
+   * @param transfer Buffers to move to the worker instead of copying (the caller must not use them after).
+   * @returns The worker's answer.
+   */
+  run<T>(request: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<T> {
+    const { bytes } = request;
+    if (!transfer.includes(bytes.buffer as ArrayBuffer)) {
+      // Copying here means only the bytes in view cross, and the copy can be moved rather than cloned.
+      request = { ...request, bytes: bytes.slice() };
+      transfer = [...transfer, request.bytes.buffer as ArrayBuffer];
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ request, transfer, resolve: resolve as (value: unknown) => void, reject });
+      this.#dispatch();
+    });
+  }
+
+  /** Stops every worker now; queued and running requests are rejected. */
+  close(): void {
+    for (const job of this.#queue.splice(0)) job.reject(new Error("Worker pool closed"));
+    for (const slot of this.#slots) {
+      slot.job?.reject(new Error("Worker pool closed"));
+      slot.worker.terminate();
+    }
+    this.#slots = [];
+  }
+
+  #spawn(): Slot {
+    const slot: Slot = { worker: new Worker(this.#url.href, { type: "module" }), job: undefined };
+    slot.worker.onmessage = (event: MessageEvent<{ ok: boolean; value?: unknown; error?: string }>) => {
+      const job = slot.job!;
+      slot.job = undefined;
+      if (event.data.ok) job.resolve(event.data.value);
+      else job.reject(new Error(event.data.error));
+      this.#dispatch();
+    };
+    slot.worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault();
+      // A crashed worker is dropped; its job fails and the next job gets a fresh worker.
+      slot.worker.terminate();
+      this.#slots = this.#slots.filter((s) => s !== slot);
+      slot.job?.reject(new Error(`Worker failed: ${event.message}`));
+      this.#dispatch();
+    };
+    this.#slots.push(slot);
+    return slot;
+  }
+
+  #dispatch(): void {
+    while (this.#queue.length > 0) {
+      let slot = this.#slots.find((s) => s.job === undefined);
+      if (!slot && this.#slots.length < this.size) slot = this.#spawn();
+      if (!slot) return;
+      const job = this.#queue.shift()!;
+      slot.job = job;
+      slot.worker.postMessage(job.request, job.transfer);
+    }
+    this.#stopIfIdle();
+  }
+
+  #stopIfIdle(): void {
+    if (this.#holds > 0 || this.#queue.length > 0 || this.#slots.some((s) => s.job)) return;
+    for (const slot of this.#slots) slot.worker.terminate();
+    this.#slots = [];
+  }
+}
+
+let shared: WorkerPool | undefined;
+
+/**
+ * The process-wide pool (one worker per core), created on first use.
+ *
+ * @example
+ * ```ts
+ * import { assert } from "@std/assert";
+ * import { sharedWorkerPool } from "./worker_pool.ts";
+ * assert(sharedWorkerPool() === sharedWorkerPool());
+ * ```
+ * @returns The pool.
+ */
+export function sharedWorkerPool(): WorkerPool {
+  return shared ??= new WorkerPool();
+}

@@ -1,0 +1,189 @@
+/**
+ * Rasters and PNG: projections windowed to 8 bits, resampled onto one canvas
+ * and encoded with `fast-png` (npm, maintained by image-js; it deflates with
+ * fflate, which spimfetch already uses).
+ *
+ * @module
+ */
+import { encode } from "fast-png";
+import {
+  intensityPercentiles,
+  maxIntensityProjections,
+  type PixelRect,
+  type ProjectionLayout,
+  projectionLayout,
+  type ProjectionPlane,
+  type Projections,
+} from "./preview.ts";
+import type { Volume } from "../core/volume.ts";
+
+/** An 8-bit image: gray (1 channel) or gray + alpha (2), row-major. */
+export interface GrayRaster {
+  /** Pixels per row. */
+  width: number;
+  /** Rows. */
+  height: number;
+  /** Samples per pixel. */
+  channels: 1 | 2;
+  /** `width · height · channels` samples. */
+  data: Uint8Array;
+}
+
+/**
+ * Encodes a raster as PNG (8-bit gray or gray + alpha).
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { encodePng } from "./png.ts";
+ * const png = encodePng({ width: 2, height: 1, channels: 1, data: new Uint8Array([0, 255]) });
+ * assertEquals([...png.subarray(1, 4)], [80, 78, 71]); // "PNG"
+ * ```
+ * @param raster The image.
+ * @returns The PNG file's bytes.
+ * @throws {RangeError} If `data` does not hold `width · height · channels` samples.
+ */
+export function encodePng(raster: GrayRaster): Uint8Array {
+  const { width, height, channels, data } = raster;
+  if (data.length !== width * height * channels) {
+    throw new RangeError(
+      `Cannot encode a ${width}×${height} PNG with ${channels} channel(s) from ${data.length} samples: expected ${
+        width * height * channels
+      }`,
+    );
+  }
+  return encode({ width, height, data, channels, depth: 8 });
+}
+
+/**
+ * Maps a value to 0-255 linearly between `low` (black) and `high` (white), clamping outside.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { windowLevel } from "./png.ts";
+ * assertEquals([windowLevel(5, 10, 20), windowLevel(15, 10, 20), windowLevel(99, 10, 20)], [0, 128, 255]);
+ * ```
+ * @param value The value.
+ * @param low The value shown black.
+ * @param high The value shown white.
+ * @returns The gray level.
+ */
+export function windowLevel(value: number, low: number, high: number): number {
+  if (!(value > low)) return 0;
+  if (value >= high || !(high > low)) return 255;
+  return Math.round((255 * (value - low)) / (high - low));
+}
+
+/** Draws a plane into a rectangle of a gray + alpha raster; each pixel takes the max of the source pixels it covers. */
+function drawPlane(
+  raster: GrayRaster,
+  plane: ProjectionPlane,
+  rect: PixelRect,
+  low: number,
+  high: number,
+): void {
+  const { width: w, height: h } = plane;
+  for (let oy = 0; oy < rect.height; oy++) {
+    const y0 = Math.floor((oy * h) / rect.height);
+    const y1 = Math.max(y0 + 1, Math.floor(((oy + 1) * h) / rect.height));
+    for (let ox = 0; ox < rect.width; ox++) {
+      const x0 = Math.floor((ox * w) / rect.width);
+      const x1 = Math.max(x0 + 1, Math.floor(((ox + 1) * w) / rect.width));
+      // Max rather than mean when shrinking, so a projection keeps its bright details.
+      let v = -Infinity;
+      for (let y = y0; y < y1; y++) {
+        for (let x = x0; x < x1; x++) if (plane.data[y * w + x] > v) v = plane.data[y * w + x];
+      }
+      const at = 2 * ((rect.y + oy) * raster.width + rect.x + ox);
+      raster.data[at] = windowLevel(v, low, high);
+      raster.data[at + 1] = 255;
+    }
+  }
+}
+
+/**
+ * Draws the three projections onto one gray + alpha canvas as the layout
+ * places them, windowed from `low` to `high`; the space between panels is
+ * transparent.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { rasterizeProjections } from "./png.ts";
+ * import { maxIntensityProjections, projectionLayout } from "./preview.ts";
+ * const volume = { data: new Uint16Array([0, 100]), shape: [1, 1, 2] as [number, number, number], dtype: "uint16" as const };
+ * const layout = projectionLayout(volume.shape, [1, 1, 1], { maxWidth: 4, maxHeight: 3, gap: 1 });
+ * const raster = rasterizeProjections(maxIntensityProjections(volume), layout, [0, 100]);
+ * assertEquals([raster.width, raster.height], [4, 3]);
+ * assertEquals([...raster.data.subarray(0, 8)], [0, 255, 255, 255, 0, 0, 255, 255]); // x=0, x=1, gap, z panel
+ * ```
+ * @param projections The projections.
+ * @param layout Where each goes.
+ * @param window The values shown black and white.
+ * @returns The canvas.
+ */
+export function rasterizeProjections(
+  projections: Projections,
+  layout: ProjectionLayout,
+  window: readonly [number, number],
+): GrayRaster {
+  const raster: GrayRaster = {
+    width: layout.width,
+    height: layout.height,
+    channels: 2,
+    data: new Uint8Array(layout.width * layout.height * 2),
+  };
+  for (const name of ["z", "y", "x"] as const) {
+    drawPlane(raster, projections[name], layout.panels[name], window[0], window[1]);
+  }
+  return raster;
+}
+
+/** The pieces of a projections figure: the PNG, where each panel lies, and the contrast window. */
+export interface ProjectionsImage {
+  /** The maximum-intensity projections. */
+  projections: Projections;
+  /** Where each projection lies in the picture. */
+  layout: ProjectionLayout;
+  /** The values shown black and white. */
+  window: [number, number];
+  /** The picture, PNG-encoded. */
+  png: Uint8Array;
+}
+
+/**
+ * Renders a volume's three maximum-intensity projections as one PNG, the
+ * contrast from percentiles of the projections and the aspect from the spacing.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { renderProjections } from "./png.ts";
+ * const volume = { data: new Uint16Array([0, 100]), shape: [1, 1, 2] as [number, number, number], dtype: "uint16" as const };
+ * const image = renderProjections(volume, [1, 1, 1], { percentiles: [0, 100], maxSize: 4 });
+ * assertEquals(image.window, [0, 100]);
+ * assertEquals([...image.png.subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
+ * ```
+ * @param volume The volume, (z, y, x).
+ * @param spacing Voxel size along x, y, z.
+ * @param options Percentiles for the contrast and the largest side in pixels.
+ * @returns The PNG and its layout.
+ */
+export function renderProjections(
+  volume: Volume,
+  spacing: readonly [number, number, number],
+  options: { percentiles?: readonly [number, number]; maxSize?: number } = {},
+): ProjectionsImage {
+  const projections = maxIntensityProjections(volume);
+  const { z, y, x } = projections;
+  const pixels = new Float32Array(z.data.length + y.data.length + x.data.length);
+  pixels.set(z.data);
+  pixels.set(y.data, z.data.length);
+  pixels.set(x.data, z.data.length + y.data.length);
+  const [low, high] = intensityPercentiles(pixels, options.percentiles ?? [1, 99.5]);
+  const size = options.maxSize ?? 640;
+  const layout = projectionLayout(volume.shape, spacing, { maxWidth: size, maxHeight: size });
+  const png = encodePng(rasterizeProjections(projections, layout, [low, high]));
+  return { projections, layout, window: [low, high], png };
+}

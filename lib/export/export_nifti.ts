@@ -1,0 +1,250 @@
+/**
+ * The seed end to end: select an asset and channel, read metadata, orient,
+ * stream one level from S3 into a NIfTI file.
+ *
+ * @module
+ */
+import { dirname } from "node:path";
+import type { Acquisition } from "../metadata/acquisition.ts";
+import { chooseLevel, type LevelChoice, regionFromMillimeters, type RegionMm } from "../select/choose_level.ts";
+import { pathExists } from "../write/atomic_file.ts";
+import { OutputExistsError } from "../core/errors.ts";
+import { checkReadMemory } from "../core/guards.ts";
+import { getLevel, type ImageLevel } from "../metadata/image.ts";
+import type { Asset } from "../list/assets.ts";
+import { computeOrientation, type Orientation } from "../orient/orient.ts";
+import type { ProgressEvent } from "../display/progress.ts";
+import { type Region, streamLevel } from "../read/read.ts";
+import { createS3Client, type RetryEvent } from "../s3/client.ts";
+import type { Channel } from "../select/select.ts";
+import type { ImageGeometry, VoxelType } from "../core/volume.ts";
+import { writeNifti } from "../write/nifti.ts";
+import { openSource, type OpenSourceOptions } from "../source/open_source.ts";
+
+/** What to export. */
+export interface ExportRequest {
+  /** A subject id (the newest stitched asset is used) or an exact stitched asset name. */
+  subject: string;
+  /** The channel, e.g. `Ex_561_Em_593`. */
+  channel: string;
+  /**
+   * The resolution level: an index (0 is the finest), `{ resolution }` in mm
+   * (the coarsest level at least that fine), or `{ maxBytes }` (the finest
+   * level whose output fits).
+   */
+  level: LevelChoice;
+}
+
+/** Options for {@linkcode exportNifti}. */
+export interface ExportOptions extends OpenSourceOptions {
+  /** Output path (`.nii` or `.nii.gz`). @default {defaultOutputPath(...)} */
+  out?: string;
+  /** Output voxel type: the stored one, or `float32` as the seed writes. @default {"native"} */
+  dtype?: "native" | VoxelType;
+  /** gzip level for `.nii.gz`, 0-9. */
+  gzipLevel?: number;
+  /** Replace an existing output (only once the new file is complete). @default {false} */
+  force?: boolean;
+  /** Only this box of the level (voxel ranges). */
+  roi?: Region;
+  /** Only this box, in mm along the image's axes from voxel 0 (ignored when `roi` is given). */
+  roiMm?: RegionMm;
+  /** Most bytes in one z-slab; see `maxSlabBytes` of {@linkcode ReadLevelOptions}. @default {one chunk row} */
+  maxSlabBytes?: number;
+  /** Progress of the fetch and write stages. */
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+/** What {@linkcode exportNifti} did. */
+export interface ExportResult {
+  /** The file written. */
+  path: string;
+  /** The stitched asset. */
+  asset: Asset;
+  /** The channel. */
+  channel: Channel;
+  /** The level read. */
+  level: ImageLevel;
+  /** The acquisition metadata trusted for orientation. */
+  acquisition: Acquisition & { uri: string };
+  /** The orientation of the full level. */
+  orientation: Orientation;
+  /** The geometry written (the region's, when a region was asked for). */
+  geometry: ImageGeometry;
+  /** Voxel type written. */
+  dtype: VoxelType;
+  /** Output file size in bytes. */
+  bytes: number;
+  /** Compressed bytes fetched from S3. */
+  bytesFetched: number;
+  /** Requests repeated after a transient failure (listing, metadata and chunks). */
+  retries: number;
+  /** Wall time in ms. */
+  elapsedMs: number;
+}
+
+/**
+ * The seed's output path: `data/input/<subject>/<subject>_<channel>_L<level>.nii.gz`.
+ *
+ * @example
+ * ```ts
+ * import { assert } from "@std/assert";
+ * import { defaultOutputPath } from "./export_nifti.ts";
+ * assert(defaultOutputPath("652506", "Ex_561_Em_593", 3) === "data/input/652506/652506_Ex_561_Em_593_L3.nii.gz");
+ * ```
+ * @param subject The subject id.
+ * @param channel The channel name.
+ * @param level The level.
+ * @returns The relative path.
+ */
+export function defaultOutputPath(subject: string, channel: string, level: number): string {
+  return `data/input/${subject}/${subject}_${channel}_L${level}.nii.gz`;
+}
+
+function outputType(dtype: ExportOptions["dtype"]): VoxelType | undefined {
+  return dtype === undefined || dtype === "native" ? undefined : dtype;
+}
+
+/**
+ * Exports one level of one channel of a subject's stitched asset to NIfTI,
+ * oriented from the acquisition metadata. Voxels stream from S3 to the file
+ * one chunk row at a time; the file appears only when complete.
+ *
+ * @example The seed's job
+ * ```ts ignore
+ * import { exportNifti } from "./export_nifti.ts";
+ * const result = await exportNifti({ subject: "652506", channel: "Ex_561_Em_593", level: 3 });
+ * console.log(result.path, result.orientation.itkCode); // data/input/652506/652506_Ex_561_Em_593_L3.nii.gz 525570
+ * ```
+ * @param request Subject (or asset), channel and level.
+ * @param options Output, voxel type, S3 access, progress.
+ * @returns What was written.
+ * @throws {OutputExistsError} If the output exists and `force` is not set (checked before any request).
+ * @throws {NotFoundError} For an unknown subject, asset, channel or level.
+ * @throws {MetadataError} For malformed or inconsistent metadata.
+ */
+export async function exportNifti(
+  request: ExportRequest,
+  options: ExportOptions = {},
+): Promise<ExportResult> {
+  const started = performance.now();
+  const log = options.log ?? (() => {});
+  const client = createS3Client(options);
+  // Requests still in flight when the export ends (a sibling of one that failed) are cancelled, not left running.
+  const finished = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, finished.signal]) : finished.signal;
+  let retries = 0;
+  const onRetry = (event: RetryEvent): void => {
+    retries++;
+    options.onRetry?.(event);
+  };
+  const s3 = { ...options, client, signal, onRetry };
+  let out = options.out;
+  if (out !== undefined && !options.force && await pathExists(out)) throw new OutputExistsError(out);
+  try {
+    // With whole chunk-row slabs each chunk is read once, so a big cache would only hold memory;
+    // thinner slabs read a chunk row again for each slab.
+    const cacheBytes = options.cacheBytes ?? (options.maxSlabBytes === undefined ? 16 : 256) * 2 ** 20;
+    const { asset, channel, image, acquisition } = await openSource(request, { ...s3, cacheBytes });
+    try {
+      const level = typeof request.level === "number" ? getLevel(image, request.level) : image
+        .levels[
+          chooseLevel(image, request.level, { roiMm: options.roiMm, dtype: outputType(options.dtype) })
+            .index
+        ];
+      out ??= defaultOutputPath(asset.subjectId, request.channel, level.index);
+      if (!options.force && await pathExists(out)) throw new OutputExistsError(out);
+      log(
+        `Level ${level.index}: size ${level.size.join(" x ")} (x, y, z), spacing ${
+          level.spacing.join(", ")
+        } mm`,
+      );
+      const orientation = computeOrientation(acquisition.axes, { size: level.size, spacing: level.spacing });
+      log(
+        `Orientation: ${orientation.itkCodeName} (ITK code ${orientation.itkCode}, nibabel ${orientation.nibabelCode})`,
+      );
+      const stream = streamLevel(image, level.index, {
+        dtype: options.dtype,
+        region: options.roi ?? (options.roiMm ? regionFromMillimeters(level, options.roiMm) : undefined),
+        concurrency: options.concurrency,
+        maxSlabBytes: options.maxSlabBytes,
+        onProgress: options.onProgress,
+        signal: options.signal,
+      });
+      // Nothing is fetched or allocated until the slabs are read: refuse now, with figures, rather than be
+      // killed for lack of memory halfway through.
+      checkReadMemory(image, level.index, {
+        region: stream.region,
+        dtype: options.dtype,
+        maxSlabBytes: options.maxSlabBytes,
+        concurrency: options.concurrency,
+      });
+      const geometry = placeRegion(orientation.geometry, level, stream.region);
+      await Deno.mkdir(dirname(out), { recursive: true }).catch((cause) => {
+        throw new Error(`Cannot create output directory ${dirname(out!)}: ${cause.message}`, { cause });
+      });
+      const written = await writeNifti(out, stream, {
+        geometry,
+        gzipLevel: options.gzipLevel,
+        force: options.force,
+        signal: options.signal,
+        description: `spimfetch ${asset.subjectId} ${channel.name} L${level.index}`,
+        auxFile: channel.name,
+        onProgress: options.onProgress &&
+          ((e) =>
+            options.onProgress!({
+              stage: "write",
+              done: e.bytesWritten,
+              total: e.totalBytes,
+              bytes: e.bytesWritten,
+            })),
+      });
+      log(`Wrote ${written.path} (${written.bytes} bytes)`);
+      return {
+        path: written.path,
+        asset,
+        channel,
+        level,
+        acquisition,
+        orientation,
+        geometry,
+        dtype: stream.dtype,
+        bytes: written.bytes,
+        bytesFetched: image.stats?.bytes ?? 0,
+        retries,
+        elapsedMs: performance.now() - started,
+      };
+    } finally {
+      image.close();
+    }
+  } finally {
+    finished.abort();
+    if (!options.client) client.destroy();
+  }
+}
+
+/**
+ * The geometry of a region of a level: the level's, with the origin moved to
+ * the region's first voxel and the NGFF translation applied.
+ *
+ * @example
+ * ```ts ignore
+ * const geometry = placeRegion(orientation.geometry, level, { x: [10, 20], y: [0, 5], z: [3, 4] });
+ * ```
+ * @param geometry The full level's geometry (origin at voxel 0, no translation).
+ * @param level The level, for its NGFF translation.
+ * @param region The region's voxel ranges.
+ * @returns The region's geometry.
+ */
+export function placeRegion(
+  geometry: ImageGeometry,
+  level: Pick<ImageLevel, "translation">,
+  region: Required<Region>,
+): ImageGeometry {
+  const start = [region.x[0], region.y[0], region.z[0]];
+  const shift = start.map((s, j) => s * geometry.spacing[j] + level.translation[j]);
+  const origin = geometry.origin.map((o, row) =>
+    o + geometry.direction[row].reduce((sum, d, j) => sum + d * shift[j], 0)
+  ) as [number, number, number];
+  return { ...geometry, origin };
+}

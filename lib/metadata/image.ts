@@ -1,0 +1,299 @@
+/**
+ * Step 3 of the seed, I/O half: open an OME-Zarr image and its levels.
+ *
+ * @module
+ */
+import * as zarr from "zarrita";
+import { levelArrays } from "./_level_arrays.ts";
+import { ChunkCache } from "../read/chunk_cache.ts";
+import { useWorkerBlosc } from "../codecs/worker_blosc.ts";
+import { MetadataError, NotFoundError, S3RequestError } from "../core/errors.ts";
+import { checkArrayLayout, checkArrayMetadata, guardChunkDecoding, guardStoreKeys } from "../core/guards.ts";
+import { type Multiscales, parseMultiscales } from "./multiscales.ts";
+import { DEFAULT_MAX_METADATA_BYTES, S3Store, type S3StoreOptions, type S3StoreStats } from "../s3/store.ts";
+import { bytesPerVoxel, isVoxelType, type VoxelType } from "../core/volume.ts";
+
+/** A store zarrita can read; {@linkcode S3Store} is one. */
+export interface ReadableStore {
+  /** Reads a whole object; `undefined` when missing. */
+  get(key: string, options?: { signal?: AbortSignal }): Promise<Uint8Array | undefined>;
+}
+
+/** One resolution level of an {@linkcode OmeZarrImage}. */
+export interface ImageLevel {
+  /** Position in the multiscales list; 0 is the finest. */
+  index: number;
+  /** The array's path below the image, e.g. `3`. */
+  path: string;
+  /** The array's shape, all axes (e.g. t, c, z, y, x). */
+  shape: number[];
+  /** The array's chunk shape, all axes. */
+  chunks: number[];
+  /** The voxel type. */
+  dtype: VoxelType;
+  /** Sizes of the spatial axes in ITK order (x, y, z): the reverse of Zarr's. */
+  size: [number, number, number];
+  /** Voxel spacing in mm, ITK order (x, y, z). */
+  spacing: [number, number, number];
+  /** NGFF translation in mm, ITK order (x, y, z): where voxel 0 sits along each array axis. */
+  translation: [number, number, number];
+  /** Chunks holding the spatial volume at fixed time and channel. */
+  chunkCount: number;
+  /** Bytes of the spatial volume uncompressed. */
+  bytes: number;
+}
+
+/** An opened OME-Zarr image (one channel of a stitched asset). */
+export interface OmeZarrImage {
+  /** Where it was opened from. */
+  uri: string;
+  /** The Zarr format version. */
+  zarrFormat: 2 | 3;
+  /** The parsed multiscales metadata. */
+  multiscales: Multiscales;
+  /** The levels, finest first. */
+  levels: ImageLevel[];
+  /** The image group's attributes as stored (`.zattrs`, or `zarr.json` attributes). */
+  attributes: Record<string, unknown>;
+  /** The cache chunk reads go through; shared by every read of this image. */
+  cache: ChunkCache;
+  /** Transfer counters, when the image is on S3. */
+  stats: S3StoreStats | undefined;
+  /** Closes network connections held for the image. */
+  close(): void;
+}
+
+/** Options for {@linkcode openImage}. */
+export interface OpenImageOptions extends S3StoreOptions {
+  /** The store to read instead of the URI's (the URI is then only a name). */
+  store?: ReadableStore;
+  /** A chunk cache to share, e.g. between channels. @default {a new 256 MiB ChunkCache} */
+  cache?: ChunkCache;
+  /** Unit assumed for spatial axes that declare none; without it they are an error. */
+  defaultSpatialUnit?: string;
+  /** Cancels the metadata requests. */
+  signal?: AbortSignal;
+}
+
+function storeFor(uri: string, options: OpenImageOptions): { store: ReadableStore; s3?: S3Store } {
+  if (options.store) return { store: options.store };
+  if (uri.startsWith("s3://")) {
+    const s3 = new S3Store(uri, options);
+    return { store: s3, s3 };
+  }
+  if (/^https?:\/\//.test(uri)) return { store: new zarr.FetchStore(uri) as ReadableStore };
+  throw new TypeError(`Cannot open "${uri}": expected an s3:// or http(s):// URI`);
+}
+
+function parseJson(bytes: Uint8Array, source: string): Record<string, unknown> {
+  // S3Store refuses these by Content-Length before download; other stores hand over what they hold.
+  if (bytes.byteLength > DEFAULT_MAX_METADATA_BYTES) {
+    throw new MetadataError(
+      `metadata document is ${bytes.byteLength} bytes, more than the ${DEFAULT_MAX_METADATA_BYTES} accepted`,
+      { source },
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (cause) {
+    throw new MetadataError(`not valid JSON: ${(cause as Error).message}`, { source, cause });
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new MetadataError("expected a JSON object", { source });
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Opens an OME-Zarr image: reads its multiscales metadata (NGFF 0.4 on Zarr
+ * v2, NGFF 0.5 on Zarr v3) and the array metadata of every level.
+ *
+ * @example Open the seed's channel
+ * ```ts ignore
+ * import { openImage } from "./image.ts";
+ * const image = await openImage("s3://aind-open-data/SmartSPIM_652506_2023-01-09_10-18-12_stitched_2023-01-13_19-00-54/processed/OMEZarr/Ex_561_Em_593.zarr");
+ * console.log(image.levels[3].size, image.levels[3].spacing); // [925, 1280, 464] [0.0144, 0.0144, 0.016]
+ * image.close();
+ * ```
+ * @param uri `s3://bucket/prefix/image.zarr` or an `https://` URL.
+ * @param options How to reach the store, the cache, and a unit fallback.
+ * @returns The image.
+ * @throws {NotFoundError} If there is no image at the URI.
+ * @throws {MetadataError} If its metadata is malformed or unsupported.
+ */
+export async function openImage(uri: string, options: OpenImageOptions = {}): Promise<OmeZarrImage> {
+  useWorkerBlosc();
+  const { store: base, s3 } = storeFor(uri, options);
+  const cache = options.cache ?? new ChunkCache();
+  // Keys come from metadata (dataset paths, dimension separators): none may reach outside the image.
+  const store = zarr.withByteCaching(guardStoreKeys(base, uri) as zarr.AsyncReadable, {
+    cache,
+  }) as ReadableStore;
+  const signal = options.signal;
+  try {
+    const [zattrs, zarrJson] = await Promise.all([
+      store.get("/.zattrs", { signal }),
+      store.get("/zarr.json", { signal }),
+    ]);
+    let attributes: Record<string, unknown>;
+    let zarrFormat: 2 | 3;
+    if (zarrJson) {
+      const meta = parseJson(zarrJson, `${uri}/zarr.json`);
+      attributes = (meta.attributes ?? {}) as Record<string, unknown>;
+      zarrFormat = 3;
+    } else if (zattrs) {
+      attributes = parseJson(zattrs, `${uri}/.zattrs`);
+      zarrFormat = 2;
+    } else {
+      throw new NotFoundError("object", `${uri}/.zattrs`, {
+        detail: "no OME-Zarr image here (neither .zattrs nor zarr.json exists)",
+      });
+    }
+    const source = `${uri}/${zarrFormat === 3 ? "zarr.json" : ".zattrs"}`;
+    const multiscales = parseMultiscales(attributes, {
+      source,
+      defaultSpatialUnit: options.defaultSpatialUnit,
+    });
+    const levels = await Promise.all(
+      multiscales.datasets.map((_, index) => openLevel(store, uri, zarrFormat, multiscales, index, signal)),
+    );
+    return {
+      uri,
+      zarrFormat,
+      multiscales,
+      levels,
+      attributes,
+      cache,
+      stats: s3?.stats,
+      close: () => s3?.close(),
+    };
+  } catch (error) {
+    s3?.close();
+    throw error;
+  }
+}
+
+/** Drops float noise from unit conversion (14.4 µm is 0.0144 mm, not 0.014400000000000001). */
+function tidy(value: number): number {
+  return Number(value.toPrecision(12));
+}
+
+async function openLevel(
+  store: ReadableStore,
+  uri: string,
+  zarrFormat: 2 | 3,
+  multiscales: Multiscales,
+  index: number,
+  signal: AbortSignal | undefined,
+): Promise<ImageLevel> {
+  const dataset = multiscales.datasets[index];
+  const location = zarr.root(store as zarr.AsyncReadable).resolve(dataset.path);
+  const source = `${uri}/${dataset.path}/${zarrFormat === 3 ? "zarr.json" : ".zarray"}`;
+  let array: zarr.Array<zarr.DataType, ReadableStore>;
+  try {
+    array = (zarrFormat === 3
+      ? await zarr.open.v3(location, { kind: "array", signal })
+      : await zarr.open.v2(location, { kind: "array", attrs: false, signal })) as zarr.Array<
+        zarr.DataType,
+        ReadableStore
+      >;
+  } catch (cause) {
+    if (cause instanceof zarr.NotFoundError) {
+      throw new MetadataError(`level ${index} (path "${dataset.path}") has no array metadata`, {
+        source,
+        cause,
+      });
+    }
+    if (signal?.aborted || cause instanceof S3RequestError || cause instanceof MetadataError) throw cause;
+    // zarrita trusts the document's structure: a null, a list or a number where an object or a string
+    // belongs surfaces as a TypeError from inside it.
+    throw new MetadataError(
+      `level ${index} array metadata is invalid: ${(cause as Error)?.message ?? cause}`,
+      {
+        source,
+        cause,
+      },
+    );
+  }
+  // zarrita takes codecs and chunk key settings on trust, and loads codecs only at the first decode (where an
+  // unknown one can escape as an unhandled rejection): check them now. The document is in the byte cache.
+  const document = await store.get(`/${dataset.path}/${zarrFormat === 3 ? "zarr.json" : ".zarray"}`, {
+    signal,
+  });
+  checkArrayMetadata(document ? parseJson(document, source) : {}, zarrFormat, {
+    source,
+    what: `level ${index}`,
+  });
+  // Before anything is sized from them: a chunk shape of 0 would never end a loop, a huge one exhaust memory.
+  checkArrayLayout(array.shape, array.chunks, isVoxelType(array.dtype) ? bytesPerVoxel(array.dtype) : 1, {
+    source,
+    what: `level ${index}`,
+  });
+  const rank = multiscales.axes.length;
+  if (array.shape.length !== rank) {
+    throw new MetadataError(
+      `level ${index} has ${array.shape.length} dimensions but the multiscales axes name ${rank}`,
+      { source },
+    );
+  }
+  if (!array.shape.every((n) => Number.isSafeInteger(n) && n > 0)) {
+    throw new MetadataError(`level ${index} shape ${JSON.stringify(array.shape)} must be positive integers`, {
+      source,
+    });
+  }
+  if (!isVoxelType(array.dtype)) {
+    throw new MetadataError(
+      `level ${index} has data type ${array.dtype}; supported: int8, uint8, int16, uint16, int32, uint32, float32, float64`,
+      { source },
+    );
+  }
+  guardChunkDecoding(array, { source: `${uri}/${dataset.path}`, what: `level ${index}` });
+  const [z, y, x] = multiscales.spatialAxes;
+  const mm = multiscales.millimetersPerUnit;
+  const itk = [x, y, z];
+  const itkMm = [mm[2], mm[1], mm[0]];
+  const size = itk.map((a) => array.shape[a]) as [number, number, number];
+  const chunkCount = multiscales.spatialAxes.reduce(
+    (n, a) => n * Math.ceil(array.shape[a] / array.chunks[a]),
+    1,
+  );
+  const level: ImageLevel = {
+    index,
+    path: dataset.path,
+    shape: array.shape,
+    chunks: array.chunks,
+    dtype: array.dtype,
+    size,
+    spacing: itk.map((a, i) => tidy(dataset.scale[a] * itkMm[i])) as [number, number, number],
+    translation: itk.map((a, i) => tidy(dataset.translation[a] * itkMm[i])) as [number, number, number],
+    chunkCount,
+    bytes: size[0] * size[1] * size[2] * bytesPerVoxel(array.dtype),
+  };
+  levelArrays.set(level, array as zarr.Array<zarr.DataType, zarr.AsyncReadable>);
+  return level;
+}
+
+/**
+ * Finds a level by index, with a message listing the levels that exist.
+ *
+ * @example
+ * ```ts ignore
+ * import { getLevel, openImage } from "./image.ts";
+ * const level = getLevel(await openImage(uri), 3);
+ * ```
+ * @param image The image.
+ * @param level The level index, 0 being the finest.
+ * @returns The level.
+ * @throws {NotFoundError} If there is no such level.
+ */
+export function getLevel(image: OmeZarrImage, level: number): ImageLevel {
+  const found = Number.isInteger(level) ? image.levels[level] : undefined;
+  if (!found) {
+    throw new NotFoundError("level", String(level), {
+      where: image.uri,
+      available: image.levels.map((l) => String(l.index)),
+    });
+  }
+  return found;
+}

@@ -1,0 +1,181 @@
+/**
+ * The S3 client spimfetch talks through, and `s3://` URIs.
+ *
+ * Public AIND data is read anonymously: requests go out unsigned, so no AWS
+ * account or credentials file is needed. The SDK's credential chain is used
+ * only when asked for (`credentials: "default"`), e.g. for a private bucket.
+ *
+ * @module
+ */
+import { S3Client } from "@aws-sdk/client-s3";
+
+/**
+ * The AWS SDK v3 `S3Client` (`@aws-sdk/client-s3`) as spimfetch uses it: any
+ * `S3Client` is one. Declared here so that the SDK's types are not part of
+ * spimfetch's API.
+ */
+export interface S3ClientLike {
+  /**
+   * Sends a command (`GetObjectCommand`, `ListObjectsV2Command`, ...).
+   * @param command The command.
+   * @param options Cancellation.
+   * @returns The command's output.
+   */
+  // deno-lint-ignore no-explicit-any
+  send(command: any, options?: { abortSignal?: AbortSignal }): Promise<any>;
+  /** Closes the client's connections. */
+  destroy(): void;
+}
+
+/** The public bucket of the Allen Institute for Neural Dynamics. */
+export const AIND_BUCKET = "aind-open-data";
+/** The region of {@linkcode AIND_BUCKET}. */
+export const DEFAULT_REGION = "us-west-2";
+
+/** What {@linkcode RetryOptions.onRetry} is told before each retry. */
+export interface RetryEvent {
+  /** The object or prefix requested. */
+  uri: string;
+  /** The attempt that failed, from 1. */
+  attempt: number;
+  /** How long the retry waits first. */
+  delayMs: number;
+  /** Why the attempt failed. */
+  error: Error;
+}
+
+/**
+ * How requests are retried. spimfetch retries in one place (`withRetries` in
+ * `s3_store.ts`), so clients made by {@linkcode createS3Client} have the
+ * SDK's own retries turned off.
+ */
+export interface RetryOptions {
+  /** Attempts per request, the first included; 1 turns retries off. @default {5} */
+  maxAttempts?: number;
+  /**
+   * Backoff base: retry n waits a random time up to `retryBaseMs · 2^(n-1)`
+   * ("full jitter"), capped at `retryMaxMs`. @default {200}
+   */
+  retryBaseMs?: number;
+  /** Longest wait before a retry. @default {20000} */
+  retryMaxMs?: number;
+  /** Time allowed for one attempt, body included. @default {30000} */
+  requestTimeoutMs?: number;
+  /** Called before each retry. */
+  onRetry?: (event: RetryEvent) => void;
+}
+
+/** How to reach S3. Every field is optional; the defaults reach `aind-open-data` on AWS. */
+export interface S3Options extends RetryOptions {
+  /** AWS region. @default {"us-west-2"} */
+  region?: string;
+  /**
+   * An S3-compatible endpoint such as `http://127.0.0.1:4568`. Requests then
+   * use path-style addressing (`endpoint/bucket/key`).
+   */
+  endpoint?: string;
+  /**
+   * `"anonymous"` sends unsigned requests (public buckets); `"default"` uses
+   * the AWS SDK's credential chain (environment, profile, instance role).
+   * @default {"anonymous"}
+   */
+  credentials?: "anonymous" | "default";
+  /**
+   * An existing client to use instead of creating one; the fields above are then ignored. Give it
+   * `maxAttempts: 1`, or the SDK's retries multiply with spimfetch's.
+   */
+  client?: S3ClientLike;
+}
+
+/**
+ * Creates an S3 client for public or private buckets.
+ *
+ * @example Anonymous client for the AIND bucket
+ * ```ts
+ * import { assert } from "@std/assert";
+ * import { createS3Client } from "./client.ts";
+ * const client = createS3Client();
+ * assert(typeof client.send === "function");
+ * client.destroy();
+ * ```
+ * @param options Region, endpoint and credentials.
+ * @returns The client (`options.client` itself when given).
+ * @throws {TypeError} If `endpoint` is not an http(s) URL.
+ */
+export function createS3Client(options: S3Options = {}): S3ClientLike {
+  if (options.client) return options.client;
+  if (options.endpoint !== undefined && !/^https?:\/\/[^/]+/.test(options.endpoint)) {
+    throw new TypeError(
+      `Cannot use endpoint "${options.endpoint}": expected an http(s) URL such as http://127.0.0.1:4568`,
+    );
+  }
+  const anonymous = (options.credentials ?? "anonymous") === "anonymous";
+  const client = new S3Client({
+    region: options.region ?? DEFAULT_REGION,
+    endpoint: options.endpoint,
+    forcePathStyle: options.endpoint !== undefined,
+    // Checksums on plain GETs add CPU per chunk and are not supported by every S3-compatible server.
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+    // Retries happen in withRetries (s3_store.ts), where they are counted and share one deadline per attempt;
+    // the SDK's own would multiply with them.
+    maxAttempts: 1,
+    // Given, not looked up: the SDK would otherwise start reading ~/.aws/config the moment the client is made.
+    defaultsMode: "standard",
+    useFipsEndpoint: false,
+    useDualstackEndpoint: false,
+    // Unsigned requests never look credentials up; the placeholder only satisfies the SDK's resolver.
+    ...(anonymous ? { credentials: { accessKeyId: "anonymous", secretAccessKey: "anonymous" } } : {}),
+  });
+  // A no-op signer alone still makes the SDK resolve credentials; removing the
+  // signing step is what makes requests truly anonymous.
+  if (anonymous) client.middlewareStack.remove("httpSigningMiddleware");
+  return client;
+}
+
+/** A bucket and a key prefix, parsed from `s3://bucket/prefix`. */
+export interface S3Location {
+  /** The bucket name. */
+  bucket: string;
+  /** The key prefix, without a leading slash; empty for the whole bucket. */
+  prefix: string;
+}
+
+/**
+ * Parses an `s3://bucket/prefix` URI.
+ *
+ * @example
+ * ```ts
+ * import { assert } from "@std/assert";
+ * import { parseS3Uri } from "./client.ts";
+ * const { bucket, prefix } = parseS3Uri("s3://aind-open-data/SmartSPIM_652506/");
+ * assert(bucket === "aind-open-data" && prefix === "SmartSPIM_652506/");
+ * ```
+ * @param uri The URI.
+ * @returns Bucket and prefix.
+ * @throws {TypeError} If the URI does not start with `s3://` or has no bucket.
+ */
+export function parseS3Uri(uri: string): S3Location {
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
+  if (!match || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(match[1])) {
+    throw new TypeError(`Cannot parse S3 URI "${uri}": expected s3://bucket/prefix`);
+  }
+  return { bucket: match[1], prefix: match[2] };
+}
+
+/**
+ * Formats a bucket and key as an `s3://` URI.
+ *
+ * @example
+ * ```ts
+ * import { assert } from "@std/assert";
+ * import { formatS3Uri } from "./client.ts";
+ * assert(formatS3Uri("b", "a/k") === "s3://b/a/k");
+ * ```
+ * @param bucket The bucket.
+ * @param key The key or prefix.
+ * @returns The URI.
+ */
+export function formatS3Uri(bucket: string, key: string): string {
+  return `s3://${bucket}/${key}`;
+}
