@@ -11,24 +11,19 @@ import {
   chooseLevel,
   createProgressReporter,
   describeTarget,
-  escapeControl,
   exportNifti,
   type ExportResult,
-  formatAssets,
-  formatChannels,
-  formatLevels,
-  formatOrientation,
   type LevelChoice,
   listAssets,
-  outputBytes,
   parseOrientation,
-  parseRegion,
   prepareForRegistration,
   type Region,
-  type RegionMm,
   type S3Options,
   type TargetDescription,
 } from "./mod.ts";
+import { formatAssets, formatChannels, formatLevels, formatOrientation } from "./lib/display/mod.ts";
+import { outputBytes, parseRegion, type RegionMm } from "./lib/select/mod.ts";
+import { escapeControl } from "./lib/core/guards.ts";
 import { explainPermissionError } from "./cli/permissions.ts";
 
 const VERSION = "0.1.0";

@@ -16,15 +16,13 @@ import {
   createProgressReporter,
   defaultOutputPath,
   exportNifti,
-  formatChannels,
-  formatLevels,
-  formatOrientation,
   listAssets,
   listChannels,
   openImage,
   readAcquisition,
   selectAsset,
 } from "./mod.ts";
+import { formatChannels, formatLevels, formatOrientation } from "./lib/display/mod.ts";
 import { startS3Server } from "./testing/s3_server.ts";
 import { buildSmartSpimDataset } from "./testing/smartspim_dataset.ts";
 

@@ -1,26 +1,25 @@
 /**
- * spimfetch: SmartSPIM light-sheet volumes from public S3 buckets (OME-Zarr)
- * to analysis-ready, correctly oriented NIfTI.
+ * spimfetch: SmartSPIM light-sheet volumes from public S3 buckets (OME-Zarr) to analysis-ready, correctly
+ * oriented NIfTI.
  *
- * The steps of the reference notebook, each a function:
+ * The steps of the reference notebook, each a function (and a folder of `lib/`):
  *
  * 1. **list** the assets of a bucket: {@linkcode listAssets}, {@linkcode parseAssetName}
- * 2. **select** a stitched asset and channel: {@linkcode selectAsset}, {@linkcode listChannels},
- *    {@linkcode selectChannel}
+ * 2. **select** a stitched asset, channel and level: {@linkcode selectAsset}, {@linkcode listChannels},
+ *    {@linkcode selectChannel}, {@linkcode chooseLevel}
  * 3. **read metadata**: {@linkcode openImage} (OME-NGFF multiscales), {@linkcode readAcquisition}
- * 4. **orient**: {@linkcode computeOrientation}
+ * 4. **orient**: {@linkcode computeOrientation}, {@linkcode toRasAffine}
  * 5. **read voxels**: {@linkcode readLevel}, {@linkcode streamLevel}
- * 6. **write** NIfTI-1: {@linkcode writeNifti}
+ * 6. **write** NIfTI-1 or NRRD: {@linkcode writeNifti}, {@linkcode writeNrrd}
  *
- * and all of them at once: {@linkcode exportNifti}.
+ * Steps 2 and 3 at once, with one S3 client that every later step reuses: {@linkcode openSource}. All the
+ * steps at once: {@linkcode exportNifti}. Registration-ready output (atlas orientation such as the Allen
+ * CCF's `PIR`, atlas spacing, NIfTI or NRRD with a JSON sidecar): {@linkcode prepareForRegistration}.
  *
- * Registration-ready output (atlas orientation such as the Allen CCF's `PIR`, atlas spacing by area
- * averaging, NIfTI or NRRD with a JSON sidecar, AIND's known metadata caveats):
- * {@linkcode prepareForRegistration}, built from {@linkcode parseOrientation},
- * {@linkcode reorientVolume}, {@linkcode resampleVolume}, {@linkcode writeNrrd} and
- * {@linkcode checkAindCaveats}.
+ * Everything else is public under subpaths: `@spimfetch/spimfetch/s3`, `/metadata`, `/orientation`,
+ * `/read`, `/write`, `/codecs`, `/registration`, `/display` (notebook tables and pictures).
  *
- * @example The seed's job
+ * @example The reference notebook's job
  * ```ts ignore
  * import { exportNifti } from "@spimfetch/spimfetch";
  * const result = await exportNifti({ subject: "652506", channel: "Ex_561_Em_593", level: 3 });
@@ -29,53 +28,75 @@
  *
  * @module
  */
-export * from "./lib/metadata/acquisition.ts";
-export * from "./lib/metadata/aind_caveats.ts";
-export * from "./lib/write/atomic_file.ts";
-export * from "./lib/codecs/blosc.ts";
-export * from "./lib/select/choose_level.ts";
-export * from "./lib/read/chunk_cache.ts";
-export * from "./lib/s3/disk_cache.ts";
-export * from "./lib/display/display.ts";
-export * from "./lib/display/notebook_settings.ts";
-export * from "./lib/core/errors.ts";
-export * from "./lib/export/export_nifti.ts";
-export * from "./lib/codecs/worker_blosc.ts";
-export * from "./lib/display/figures.ts";
-export * from "./lib/display/format.ts";
-export * from "./lib/core/guards.ts";
-export * from "./lib/metadata/image.ts";
-export * from "./lib/source/describe.ts";
-export * from "./lib/display/jupyter.ts";
-export * from "./lib/core/limiter.ts";
-export * from "./lib/list/assets.ts";
-export * from "./lib/metadata/multiscales.ts";
-export * from "./lib/write/nifti_header.ts";
-export * from "./lib/display/notebook_progress.ts";
-export * from "./lib/source/open_source.ts";
-export * from "./lib/orient/orient.ts";
-export * from "./lib/orient/codes.ts";
-export * from "./lib/orient/transform.ts";
-export * from "./lib/codecs/parallel_gzip.ts";
-export * from "./lib/display/png.ts";
-export * from "./lib/registration/prepare.ts";
-export * from "./lib/registration/prepare_volume.ts";
-export * from "./lib/display/preview.ts";
-export * from "./lib/display/preview_levels.ts";
-export * from "./lib/display/progress.ts";
-export * from "./lib/read/read.ts";
-export * from "./lib/metadata/read_acquisition.ts";
-export * from "./lib/display/registration_views.ts";
-export * from "./lib/registration/reorient.ts";
-export * from "./lib/registration/resample.ts";
-export * from "./lib/s3/client.ts";
-export * from "./lib/s3/store.ts";
-export * from "./lib/select/select.ts";
-export * from "./lib/write/_stage_voxels.ts";
-export * from "./lib/metadata/stored_bytes.ts";
-export * from "./lib/metadata/units.ts";
-export * from "./lib/core/volume.ts";
-export * from "./lib/codecs/worker_pool.ts";
-export * from "./lib/write/nifti.ts";
-export * from "./lib/write/nrrd.ts";
-export * from "./lib/registration/write_prepared.ts";
+export { type Asset, listAssets, type ListOptions, parseAssetName } from "./lib/list/mod.ts";
+export {
+  type Channel,
+  chooseLevel,
+  findStitchedAssets,
+  type LevelChoice,
+  listChannels,
+  selectAsset,
+  selectChannel,
+  type SelectOptions,
+} from "./lib/select/mod.ts";
+export {
+  describeTarget,
+  type OpenedSource,
+  openSource,
+  type OpenSourceOptions,
+  type SourceRequest,
+  type TargetDescription,
+} from "./lib/source/mod.ts";
+export {
+  type Acquisition,
+  type AcquisitionRecord,
+  checkAindCaveats,
+  getLevel,
+  type ImageLevel,
+  measureStoredBytes,
+  type OmeZarrImage,
+  openImage,
+  readAcquisition,
+} from "./lib/metadata/mod.ts";
+export { computeOrientation, type Orientation, parseOrientation, toRasAffine } from "./lib/orient/mod.ts";
+export {
+  readLevel,
+  type ReadLevelOptions,
+  type Region,
+  streamLevel,
+  type VolumeStream,
+} from "./lib/read/mod.ts";
+export { writeNifti, type WriteNiftiOptions, type WriteNiftiResult, writeNrrd } from "./lib/write/mod.ts";
+export {
+  defaultOutputPath,
+  exportNifti,
+  type ExportOptions,
+  type ExportRequest,
+  type ExportResult,
+} from "./lib/export/mod.ts";
+export {
+  type PreparedVolume,
+  prepareForRegistration,
+  type PrepareOptions,
+  type PrepareRequest,
+  type PrepareResult,
+  prepareVolume,
+  writePrepared,
+} from "./lib/registration/mod.ts";
+export {
+  type ImageGeometry,
+  MetadataError,
+  NotFoundError,
+  OutputExistsError,
+  S3RequestError,
+  type Volume,
+  type VoxelType,
+} from "./lib/core/mod.ts";
+export { AIND_BUCKET, type S3Options } from "./lib/s3/mod.ts";
+export {
+  createProgressReporter,
+  notebookProgress,
+  type ProgressEvent,
+  settingsFromEnv,
+  show,
+} from "./lib/display/mod.ts";

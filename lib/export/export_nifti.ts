@@ -6,7 +6,12 @@
  */
 import { dirname } from "node:path";
 import type { Acquisition } from "../metadata/acquisition.ts";
-import { chooseLevel, type LevelChoice, regionFromMillimeters, type RegionMm } from "../select/choose_level.ts";
+import {
+  chooseLevel,
+  type LevelChoice,
+  regionFromMillimeters,
+  type RegionMm,
+} from "../select/choose_level.ts";
 import { pathExists } from "../write/atomic_file.ts";
 import { OutputExistsError } from "../core/errors.ts";
 import { checkReadMemory } from "../core/guards.ts";
@@ -15,11 +20,15 @@ import type { Asset } from "../list/assets.ts";
 import { computeOrientation, type Orientation } from "../orient/orient.ts";
 import type { ProgressEvent } from "../display/progress.ts";
 import { type Region, streamLevel } from "../read/read.ts";
-import { createS3Client, type RetryEvent } from "../s3/client.ts";
 import type { Channel } from "../select/select.ts";
 import type { ImageGeometry, VoxelType } from "../core/volume.ts";
 import { writeNifti } from "../write/nifti.ts";
-import { openSource, type OpenSourceOptions } from "../source/open_source.ts";
+import {
+  isOpenedSource,
+  type OpenedSource,
+  openSource,
+  type OpenSourceOptions,
+} from "../source/open_source.ts";
 
 /** What to export. */
 export interface ExportRequest {
@@ -37,6 +46,8 @@ export interface ExportRequest {
 
 /** Options for {@linkcode exportNifti}. */
 export interface ExportOptions extends OpenSourceOptions {
+  /** The level, when exporting an opened source (with names it is part of the request). */
+  level?: LevelChoice;
   /** Output path (`.nii` or `.nii.gz`). @default {defaultOutputPath(...)} */
   out?: string;
   /** Output voxel type: the stored one, or `float32` as the seed writes. @default {"native"} */
@@ -110,116 +121,140 @@ function outputType(dtype: ExportOptions["dtype"]): VoxelType | undefined {
  * oriented from the acquisition metadata. Voxels stream from S3 to the file
  * one chunk row at a time; the file appears only when complete.
  *
- * @example The seed's job
+ * Give names (the source is opened and closed here) or a source that
+ * {@linkcode openSource} opened (it is used as it is and left open).
+ *
+ * @example The reference notebook's job
  * ```ts ignore
- * import { exportNifti } from "./export_nifti.ts";
+ * import { exportNifti } from "@spimfetch/spimfetch";
  * const result = await exportNifti({ subject: "652506", channel: "Ex_561_Em_593", level: 3 });
  * console.log(result.path, result.orientation.itkCode); // data/input/652506/652506_Ex_561_Em_593_L3.nii.gz 525570
  * ```
- * @param request Subject (or asset), channel and level.
+ * @example From a source an earlier step opened
+ * ```ts ignore
+ * import { exportNifti, openSource } from "@spimfetch/spimfetch";
+ * using source = await openSource({ subject: "652506", channel: "Ex_561_Em_593" });
+ * await exportNifti(source, { level: 3, out: "brain_L3.nii.gz" });
+ * ```
+ * @param request Subject (or asset), channel and level; or an opened source (the level then in `options`).
  * @param options Output, voxel type, S3 access, progress.
  * @returns What was written.
  * @throws {OutputExistsError} If the output exists and `force` is not set (checked before any request).
  * @throws {NotFoundError} For an unknown subject, asset, channel or level.
  * @throws {MetadataError} For malformed or inconsistent metadata.
  */
+export function exportNifti(request: ExportRequest, options?: ExportOptions): Promise<ExportResult>;
+export function exportNifti(
+  source: OpenedSource,
+  options: ExportOptions & { level: LevelChoice },
+): Promise<ExportResult>;
 export async function exportNifti(
-  request: ExportRequest,
+  request: ExportRequest | OpenedSource,
   options: ExportOptions = {},
 ): Promise<ExportResult> {
   const started = performance.now();
+  if (options.out !== undefined && !options.force && await pathExists(options.out)) {
+    throw new OutputExistsError(options.out);
+  }
+  if (isOpenedSource(request)) {
+    if (options.level === undefined) {
+      throw new TypeError("exportNifti() of an opened source needs options.level");
+    }
+    return await exportSource(request, options.level, options, started);
+  }
+  // With whole chunk-row slabs each chunk is read once, so a big cache would only hold memory;
+  // thinner slabs read a chunk row again for each slab.
+  const cacheBytes = options.cacheBytes ?? (options.maxSlabBytes === undefined ? 16 : 256) * 2 ** 20;
+  const source = await openSource(request, { ...options, cacheBytes });
+  try {
+    return await exportSource(source, request.level, options, started);
+  } finally {
+    source.close();
+  }
+}
+
+async function exportSource(
+  source: OpenedSource,
+  choice: LevelChoice,
+  options: ExportOptions,
+  started: number,
+): Promise<ExportResult> {
   const log = options.log ?? (() => {});
-  const client = createS3Client(options);
+  const { asset, channel, image, acquisition } = source;
+  const retriesBefore = source.retries;
   // Requests still in flight when the export ends (a sibling of one that failed) are cancelled, not left running.
   const finished = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, finished.signal]) : finished.signal;
-  let retries = 0;
-  const onRetry = (event: RetryEvent): void => {
-    retries++;
-    options.onRetry?.(event);
-  };
-  const s3 = { ...options, client, signal, onRetry };
-  let out = options.out;
-  if (out !== undefined && !options.force && await pathExists(out)) throw new OutputExistsError(out);
   try {
-    // With whole chunk-row slabs each chunk is read once, so a big cache would only hold memory;
-    // thinner slabs read a chunk row again for each slab.
-    const cacheBytes = options.cacheBytes ?? (options.maxSlabBytes === undefined ? 16 : 256) * 2 ** 20;
-    const { asset, channel, image, acquisition } = await openSource(request, { ...s3, cacheBytes });
-    try {
-      const level = typeof request.level === "number" ? getLevel(image, request.level) : image
-        .levels[
-          chooseLevel(image, request.level, { roiMm: options.roiMm, dtype: outputType(options.dtype) })
-            .index
-        ];
-      out ??= defaultOutputPath(asset.subjectId, request.channel, level.index);
-      if (!options.force && await pathExists(out)) throw new OutputExistsError(out);
-      log(
-        `Level ${level.index}: size ${level.size.join(" x ")} (x, y, z), spacing ${
-          level.spacing.join(", ")
-        } mm`,
-      );
-      const orientation = computeOrientation(acquisition.axes, { size: level.size, spacing: level.spacing });
-      log(
-        `Orientation: ${orientation.itkCodeName} (ITK code ${orientation.itkCode}, nibabel ${orientation.nibabelCode})`,
-      );
-      const stream = streamLevel(image, level.index, {
-        dtype: options.dtype,
-        region: options.roi ?? (options.roiMm ? regionFromMillimeters(level, options.roiMm) : undefined),
-        concurrency: options.concurrency,
-        maxSlabBytes: options.maxSlabBytes,
-        onProgress: options.onProgress,
-        signal: options.signal,
-      });
-      // Nothing is fetched or allocated until the slabs are read: refuse now, with figures, rather than be
-      // killed for lack of memory halfway through.
-      checkReadMemory(image, level.index, {
-        region: stream.region,
-        dtype: options.dtype,
-        maxSlabBytes: options.maxSlabBytes,
-        concurrency: options.concurrency,
-      });
-      const geometry = placeRegion(orientation.geometry, level, stream.region);
-      await Deno.mkdir(dirname(out), { recursive: true }).catch((cause) => {
-        throw new Error(`Cannot create output directory ${dirname(out!)}: ${cause.message}`, { cause });
-      });
-      const written = await writeNifti(out, stream, {
-        geometry,
-        gzipLevel: options.gzipLevel,
-        force: options.force,
-        signal: options.signal,
-        description: `spimfetch ${asset.subjectId} ${channel.name} L${level.index}`,
-        auxFile: channel.name,
-        onProgress: options.onProgress &&
-          ((e) =>
-            options.onProgress!({
-              stage: "write",
-              done: e.bytesWritten,
-              total: e.totalBytes,
-              bytes: e.bytesWritten,
-            })),
-      });
-      log(`Wrote ${written.path} (${written.bytes} bytes)`);
-      return {
-        path: written.path,
-        asset,
-        channel,
-        level,
-        acquisition,
-        orientation,
-        geometry,
-        dtype: stream.dtype,
-        bytes: written.bytes,
-        bytesFetched: image.stats?.bytes ?? 0,
-        retries,
-        elapsedMs: performance.now() - started,
-      };
-    } finally {
-      image.close();
-    }
+    const level = typeof choice === "number" ? getLevel(image, choice) : image
+      .levels[
+        chooseLevel(image, choice, { roiMm: options.roiMm, dtype: outputType(options.dtype) })
+          .index
+      ];
+    const out = options.out ?? defaultOutputPath(asset.subjectId, channel.name, level.index);
+    if (!options.force && await pathExists(out)) throw new OutputExistsError(out);
+    log(
+      `Level ${level.index}: size ${level.size.join(" x ")} (x, y, z), spacing ${
+        level.spacing.join(", ")
+      } mm`,
+    );
+    const orientation = computeOrientation(acquisition.axes, { size: level.size, spacing: level.spacing });
+    log(
+      `Orientation: ${orientation.itkCodeName} (ITK code ${orientation.itkCode}, nibabel ${orientation.nibabelCode})`,
+    );
+    const stream = streamLevel(image, level.index, {
+      dtype: options.dtype,
+      region: options.roi ?? (options.roiMm ? regionFromMillimeters(level, options.roiMm) : undefined),
+      concurrency: options.concurrency,
+      maxSlabBytes: options.maxSlabBytes,
+      onProgress: options.onProgress,
+      signal,
+    });
+    // Nothing is fetched or allocated until the slabs are read: refuse now, with figures, rather than be
+    // killed for lack of memory halfway through.
+    checkReadMemory(image, level.index, {
+      region: stream.region,
+      dtype: options.dtype,
+      maxSlabBytes: options.maxSlabBytes,
+      concurrency: options.concurrency,
+    });
+    const geometry = placeRegion(orientation.geometry, level, stream.region);
+    await Deno.mkdir(dirname(out), { recursive: true }).catch((cause) => {
+      throw new Error(`Cannot create output directory ${dirname(out)}: ${cause.message}`, { cause });
+    });
+    const written = await writeNifti(out, stream, {
+      geometry,
+      gzipLevel: options.gzipLevel,
+      force: options.force,
+      signal: options.signal,
+      description: `spimfetch ${asset.subjectId} ${channel.name} L${level.index}`,
+      auxFile: channel.name,
+      onProgress: options.onProgress &&
+        ((e) =>
+          options.onProgress!({
+            stage: "write",
+            done: e.bytesWritten,
+            total: e.totalBytes,
+            bytes: e.bytesWritten,
+          })),
+    });
+    log(`Wrote ${written.path} (${written.bytes} bytes)`);
+    return {
+      path: written.path,
+      asset,
+      channel,
+      level,
+      acquisition,
+      orientation,
+      geometry,
+      dtype: stream.dtype,
+      bytes: written.bytes,
+      bytesFetched: image.stats?.bytes ?? 0,
+      retries: source.retries - retriesBefore,
+      elapsedMs: performance.now() - started,
+    };
   } finally {
     finished.abort();
-    if (!options.client) client.destroy();
   }
 }
 

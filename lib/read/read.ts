@@ -11,7 +11,13 @@ import { Limiter } from "../core/limiter.ts";
 import { checkReadMemory } from "../core/guards.ts";
 import { sharedWorkerPool } from "../codecs/worker_pool.ts";
 import type { ProgressEvent } from "../display/progress.ts";
-import { allocateVoxels, bytesPerVoxel, type Volume, type VoxelArray, type VoxelType } from "../core/volume.ts";
+import {
+  allocateVoxels,
+  bytesPerVoxel,
+  type Volume,
+  type VoxelArray,
+  type VoxelType,
+} from "../core/volume.ts";
 
 /** A half-open voxel range `[start, stop)` along one axis. */
 export type VoxelRange = [start: number, stop: number];
@@ -24,6 +30,16 @@ export interface Region {
   y?: VoxelRange;
   /** Range along z (the slowest-varying axis). */
   z?: VoxelRange;
+}
+
+/** Anything that holds an opened image, such as the source `openSource` returns. */
+export interface ImageHolder {
+  /** The image. */
+  image: OmeZarrImage;
+}
+
+function imageOf(from: OmeZarrImage | ImageHolder): OmeZarrImage {
+  return "image" in from ? from.image : from;
 }
 
 /** Options for {@linkcode readLevel} and {@linkcode streamLevel}. */
@@ -128,7 +144,7 @@ function castInto(target: VoxelArray, source: VoxelArray, offset: number): void 
  * const stream = streamLevel(image, 3);
  * for await (const slab of stream.slabs) console.log(slab.length);
  * ```
- * @param image The image.
+ * @param from The image, or a source holding it (from `openSource`).
  * @param level The level index, 0 being the finest.
  * @param options Voxel type, region, progress and cancellation.
  * @returns The stream; nothing is fetched until its slabs are iterated.
@@ -136,10 +152,11 @@ function castInto(target: VoxelArray, source: VoxelArray, offset: number): void 
  * @throws {RangeError} If the region or a time/channel index is out of range.
  */
 export function streamLevel(
-  image: OmeZarrImage,
+  from: OmeZarrImage | ImageHolder,
   level: number,
   options: ReadLevelOptions = {},
 ): VolumeStream {
+  const image = imageOf(from);
   const found = getLevel(image, level);
   const region = resolveRegion(found, options.region);
   const spatial = image.multiscales.spatialAxes;
@@ -288,7 +305,7 @@ export function streamLevel(
  * const volume = await readLevel(image, 3, { dtype: "float32" });
  * console.log(volume.shape); // [464, 1280, 925]
  * ```
- * @param image The image.
+ * @param from The image, or a source holding it (from `openSource`).
  * @param level The level index, 0 being the finest.
  * @param options Voxel type, region, progress and cancellation.
  * @returns The volume.
@@ -297,10 +314,11 @@ export function streamLevel(
  * fit in the memory available.
  */
 export async function readLevel(
-  image: OmeZarrImage,
+  from: OmeZarrImage | ImageHolder,
   level: number,
   options: ReadLevelOptions = {},
 ): Promise<Volume> {
+  const image = imageOf(from);
   const stream = streamLevel(image, level, options);
   // Refuse before allocating: a whole level 0 is hundreds of GB.
   checkReadMemory(image, level, { ...options, mode: "whole" });

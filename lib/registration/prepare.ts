@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { OpenedSource } from "../source/open_source.ts";
 import {
   type PreparedVolume,
   type PrepareRequest,
@@ -49,7 +50,7 @@ export interface PrepareResult extends Omit<PreparedVolume, "volume">, WritePrep
  * );
  * console.log(result.level.index, result.size); // 3, [737, 296, 532]
  * ```
- * @param request Subject (or asset), channel and optionally the level.
+ * @param request Subject (or asset), channel and optionally the level; or an opened source (left open).
  * @param options Everything {@linkcode prepareVolume} and {@linkcode writePrepared} take.
  * @returns Provenance, the files and sidecars written.
  * @throws {TypeError} For an unknown extension.
@@ -60,7 +61,7 @@ export interface PrepareResult extends Omit<PreparedVolume, "volume">, WritePrep
  * @throws {SyntaxError} For an orientation that cannot be parsed.
  */
 export async function prepareForRegistration(
-  request: PrepareRequest,
+  request: PrepareRequest | OpenedSource,
   options: PrepareOptions = {},
 ): Promise<PrepareResult> {
   if (options.orientation !== undefined) resolveOrientation(options.orientation);

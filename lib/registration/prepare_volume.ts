@@ -31,9 +31,14 @@ import type { AcquisitionRecord } from "../metadata/read_acquisition.ts";
 import { readLevel, type Region, streamLevel } from "../read/read.ts";
 import { chooseLevelForSpacing, resampleVolume } from "./resample.ts";
 import { type OrientedVolume, reorientVolume, resolveOrientation } from "./reorient.ts";
-import { AIND_BUCKET, createS3Client } from "../s3/client.ts";
+import { AIND_BUCKET } from "../s3/client.ts";
 import type { Channel } from "../select/select.ts";
-import { openSource, type OpenSourceOptions } from "../source/open_source.ts";
+import {
+  isOpenedSource,
+  type OpenedSource,
+  openSource,
+  type OpenSourceOptions,
+} from "../source/open_source.ts";
 
 type Vec3 = [number, number, number];
 
@@ -49,6 +54,8 @@ export interface PrepareRequest {
 
 /** Options for {@linkcode prepareVolume}. */
 export interface PrepareVolumeOptions extends OpenSourceOptions {
+  /** The level to read, when preparing an opened source (with names it may be part of the request). */
+  level?: number;
   /** Target orientation: nibabel letters (`PIR` for the Allen CCF, `RAS`, `LPS`, ...) or axes. @default {as recorded} */
   orientation?: AnatomicalAxes | string;
   /**
@@ -139,7 +146,7 @@ const HALF_VOXEL_RULE =
  * const prepared = await prepareVolume({ subject: "652506", channel: "Ex_561_Em_593" }, { orientation: "PIR", spacing: 0.025 });
  * console.log(prepared.orientation.output.nibabel, prepared.geometry.spacing); // PIR [0.025, 0.025, 0.025]
  * ```
- * @param request Subject (or asset), channel and optionally the level.
+ * @param request Subject (or asset), channel and optionally the level; or an opened source (left open).
  * @param options Orientation, spacing, caveat correction, region, S3 access, progress.
  * @returns The volume, its geometry and its provenance.
  * @throws {NotFoundError} For an unknown subject, asset, channel or level.
@@ -148,148 +155,151 @@ const HALF_VOXEL_RULE =
  * @throws {SyntaxError} For an orientation that cannot be parsed.
  */
 export async function prepareVolume(
-  request: PrepareRequest,
+  request: PrepareRequest | OpenedSource,
   options: PrepareVolumeOptions = {},
 ): Promise<PreparedVolume> {
-  const log = options.log ?? (() => {});
   const target = options.orientation === undefined ? undefined : resolveOrientation(options.orientation);
-  const client = createS3Client(options);
-  const s3 = { ...options, client };
-  const bucket = options.bucket ?? AIND_BUCKET;
+  if (isOpenedSource(request)) return await prepareSource(request, options.level, target, options);
+  const source = await openSource(request, options);
   try {
-    const { asset, channel, image, acquisition } = await openSource(request, s3);
-    try {
-      const warnings = checkAindCaveats(acquisition, { asset });
-      const steps: PrepareStep[] = [];
-      let trustedAxes = acquisition.axes;
-      const corrections: string[] = [];
-      if (options.aindOrientationFix) {
-        const fixed = applyAindCaveats(acquisition, { asset });
-        trustedAxes = fixed.acquisition.axes;
-        for (const applied of fixed.applied) {
-          corrections.push(applied.id);
-          steps.push({ step: "aind-caveat-correction", id: applied.id, description: applied.title });
-          log(`Corrected (${applied.flag}): ${applied.title}`);
-        }
-        if (fixed.applied.length === 0) {
-          log("No known AIND caveat applies to this acquisition: nothing corrected");
-        }
-      }
-      for (const warning of warnings) if (!corrections.includes(warning.id)) options.onWarning?.(warning);
-
-      const source = orientationOfAcquisition(trustedAxes);
-      const to = target ?? source;
-      const transform = orientationTransform(source, to);
-      // The spacing is given along the output's axes; the level's axes are the source's.
-      const wanted = options.spacing === undefined
-        ? undefined
-        : typeof options.spacing === "number"
-        ? [options.spacing, options.spacing, options.spacing] as Vec3
-        : [...options.spacing] as Vec3;
-      const sourceSpacing = wanted && ([0, 0, 0] as Vec3);
-      if (wanted && sourceSpacing) transform.sourceAxis.forEach((s, o) => (sourceSpacing[s] = wanted[o]));
-      const levelIndex = request.level ??
-        (sourceSpacing
-          ? chooseLevelForSpacing(image.levels, sourceSpacing)
-          : Math.min(3, image.levels.length - 1));
-      const level = getLevel(image, levelIndex);
-      log(
-        `Level ${level.index}: size ${level.size.join(" x ")} (x, y, z), spacing ${
-          level.spacing.join(", ")
-        } mm`,
-      );
-      const recorded = computeOrientation(trustedAxes, { size: level.size, spacing: level.spacing });
-      log(
-        `Orientation as ${corrections.length ? "corrected" : "recorded"}: ${recorded.nibabelCode} (nibabel)`,
-      );
-      const region: Required<Region> = {
-        x: options.roi?.x ?? [0, level.size[0]],
-        y: options.roi?.y ?? [0, level.size[1]],
-        z: options.roi?.z ?? [0, level.size[2]],
-      };
-      const regionSize = [
-        region.x[1] - region.x[0],
-        region.y[1] - region.y[0],
-        region.z[1] - region.z[0],
-      ] as Vec3;
-      steps.unshift({
-        step: "read",
-        level: level.index,
-        region,
-        size: regionSize,
-        spacing: [...level.spacing],
-      });
-      const readOptions = {
-        region,
-        dtype: options.dtype,
-        concurrency: options.concurrency,
-        onProgress: options.onProgress,
-        signal: options.signal,
-      };
-      let prepared: OrientedVolume;
-      const geometry = placeRegion(recorded.geometry, level, region);
-      if (sourceSpacing) {
-        const stream = streamLevel(image, level.index, readOptions);
-        const resampled = await resampleVolume(stream, {
-          geometry,
-          spacing: sourceSpacing,
-          signal: options.signal,
-        });
-        steps.push({
-          step: "resample",
-          method: "area-average",
-          from: [...level.spacing],
-          to: [...resampled.geometry.spacing],
-          factors: resampled.factors,
-          size: resampled.size,
-          rule: HALF_VOXEL_RULE,
-        });
-        log(
-          `Resampled by area averaging: factors ${
-            resampled.factors.map((f) => f.toFixed(4)).join(", ")
-          }, size ${resampled.size.join(" x ")}`,
-        );
-        prepared = resampled;
-      } else {
-        prepared = { volume: await readLevel(image, level.index, readOptions), geometry };
-      }
-      const reoriented = reorientVolume(prepared, to);
-      const description = describeTransform(transform, to);
-      steps.push({
-        step: "reorient",
-        from: orientationCode(source, "nibabel"),
-        to: orientationCode(to, "nibabel"),
-        sourceAxis: [...transform.sourceAxis],
-        flip: [...transform.flip],
-        axes: description,
-      });
-      log(
-        `Reoriented ${orientationCode(source, "nibabel")} -> ${orientationCode(to, "nibabel")}: ${
-          description.join("; ")
-        }`,
-      );
-      // Some versions of ImageLevel carry the zarrita array; the sidecar and result keep only metadata.
-      const { array: _array, ...levelInfo } = level as ImageLevel & { array?: unknown };
-      return {
-        volume: reoriented.volume,
-        geometry: reoriented.geometry,
-        asset,
-        channel,
-        bucket,
-        level: levelInfo,
-        region,
-        acquisition,
-        trustedAxes: [...trustedAxes],
-        warnings,
-        corrections,
-        orientation: { source: orientationCodes(source), output: orientationCodes(to) },
-        steps,
-        bytesFetched: image.stats?.bytes ?? 0,
-      };
-    } finally {
-      image.close();
-    }
+    return await prepareSource(source, request.level ?? options.level, target, options);
   } finally {
-    if (!options.client) client.destroy();
+    source.close();
   }
+}
+
+async function prepareSource(
+  opened: OpenedSource,
+  levelChoice: number | undefined,
+  target: AnatomicalAxes | undefined,
+  options: PrepareVolumeOptions,
+): Promise<PreparedVolume> {
+  const log = options.log ?? (() => {});
+  const bucket = opened.s3.bucket ?? AIND_BUCKET;
+  const { asset, channel, image, acquisition } = opened;
+  const warnings = checkAindCaveats(acquisition, { asset });
+  const steps: PrepareStep[] = [];
+  let trustedAxes = acquisition.axes;
+  const corrections: string[] = [];
+  if (options.aindOrientationFix) {
+    const fixed = applyAindCaveats(acquisition, { asset });
+    trustedAxes = fixed.acquisition.axes;
+    for (const applied of fixed.applied) {
+      corrections.push(applied.id);
+      steps.push({ step: "aind-caveat-correction", id: applied.id, description: applied.title });
+      log(`Corrected (${applied.flag}): ${applied.title}`);
+    }
+    if (fixed.applied.length === 0) {
+      log("No known AIND caveat applies to this acquisition: nothing corrected");
+    }
+  }
+  for (const warning of warnings) if (!corrections.includes(warning.id)) options.onWarning?.(warning);
+
+  const source = orientationOfAcquisition(trustedAxes);
+  const to = target ?? source;
+  const transform = orientationTransform(source, to);
+  // The spacing is given along the output's axes; the level's axes are the source's.
+  const wanted = options.spacing === undefined
+    ? undefined
+    : typeof options.spacing === "number"
+    ? [options.spacing, options.spacing, options.spacing] as Vec3
+    : [...options.spacing] as Vec3;
+  const sourceSpacing = wanted && ([0, 0, 0] as Vec3);
+  if (wanted && sourceSpacing) transform.sourceAxis.forEach((s, o) => (sourceSpacing[s] = wanted[o]));
+  const levelIndex = levelChoice ??
+    (sourceSpacing
+      ? chooseLevelForSpacing(image.levels, sourceSpacing)
+      : Math.min(3, image.levels.length - 1));
+  const level = getLevel(image, levelIndex);
+  log(
+    `Level ${level.index}: size ${level.size.join(" x ")} (x, y, z), spacing ${level.spacing.join(", ")} mm`,
+  );
+  const recorded = computeOrientation(trustedAxes, { size: level.size, spacing: level.spacing });
+  log(
+    `Orientation as ${corrections.length ? "corrected" : "recorded"}: ${recorded.nibabelCode} (nibabel)`,
+  );
+  const region: Required<Region> = {
+    x: options.roi?.x ?? [0, level.size[0]],
+    y: options.roi?.y ?? [0, level.size[1]],
+    z: options.roi?.z ?? [0, level.size[2]],
+  };
+  const regionSize = [
+    region.x[1] - region.x[0],
+    region.y[1] - region.y[0],
+    region.z[1] - region.z[0],
+  ] as Vec3;
+  steps.unshift({
+    step: "read",
+    level: level.index,
+    region,
+    size: regionSize,
+    spacing: [...level.spacing],
+  });
+  const readOptions = {
+    region,
+    dtype: options.dtype,
+    concurrency: options.concurrency,
+    onProgress: options.onProgress,
+    signal: options.signal,
+  };
+  let prepared: OrientedVolume;
+  const geometry = placeRegion(recorded.geometry, level, region);
+  if (sourceSpacing) {
+    const stream = streamLevel(image, level.index, readOptions);
+    const resampled = await resampleVolume(stream, {
+      geometry,
+      spacing: sourceSpacing,
+      signal: options.signal,
+    });
+    steps.push({
+      step: "resample",
+      method: "area-average",
+      from: [...level.spacing],
+      to: [...resampled.geometry.spacing],
+      factors: resampled.factors,
+      size: resampled.size,
+      rule: HALF_VOXEL_RULE,
+    });
+    log(
+      `Resampled by area averaging: factors ${resampled.factors.map((f) => f.toFixed(4)).join(", ")}, size ${
+        resampled.size.join(" x ")
+      }`,
+    );
+    prepared = resampled;
+  } else {
+    prepared = { volume: await readLevel(image, level.index, readOptions), geometry };
+  }
+  const reoriented = reorientVolume(prepared, to);
+  const description = describeTransform(transform, to);
+  steps.push({
+    step: "reorient",
+    from: orientationCode(source, "nibabel"),
+    to: orientationCode(to, "nibabel"),
+    sourceAxis: [...transform.sourceAxis],
+    flip: [...transform.flip],
+    axes: description,
+  });
+  log(
+    `Reoriented ${orientationCode(source, "nibabel")} -> ${orientationCode(to, "nibabel")}: ${
+      description.join("; ")
+    }`,
+  );
+  // Some versions of ImageLevel carry the zarrita array; the sidecar and result keep only metadata.
+  const { array: _array, ...levelInfo } = level as ImageLevel & { array?: unknown };
+  return {
+    volume: reoriented.volume,
+    geometry: reoriented.geometry,
+    asset,
+    channel,
+    bucket,
+    level: levelInfo,
+    region,
+    acquisition,
+    trustedAxes: [...trustedAxes],
+    warnings,
+    corrections,
+    orientation: { source: orientationCodes(source), output: orientationCodes(to) },
+    steps,
+    bytesFetched: image.stats?.bytes ?? 0,
+  };
 }

@@ -1,7 +1,7 @@
 /**
- * Steps 2 and 3 of the seed together: select a subject's stitched asset and
- * channel, then open the image and read the acquisition metadata at once.
- * The exporters start from here.
+ * The opened source: steps 2 and 3 of the reference notebook at once. Select a subject's stitched asset and
+ * channel, open the image and read the acquisition metadata, with one S3 client, one chunk cache and one
+ * retry count that every later step (read, orient, export, prepare) reuses instead of opening its own.
  *
  * @module
  */
@@ -11,14 +11,22 @@ import { ChunkCache } from "../read/chunk_cache.ts";
 import { type OmeZarrImage, openImage } from "../metadata/image.ts";
 import type { Asset } from "../list/assets.ts";
 import { type Channel, selectAsset, selectChannel, type SelectOptions } from "../select/select.ts";
+import { createS3Client, type RetryEvent, type S3ClientLike } from "../s3/client.ts";
 
-/** What to open. */
-export interface SourceRequest {
-  /** A subject id (the newest stitched asset is used) or an exact stitched asset name. */
-  subject: string;
-  /** The channel, e.g. `Ex_561_Em_593`. */
-  channel: string;
-}
+/** What to open: names, as a script or the CLI has them, or the objects earlier notebook cells hold. */
+export type SourceRequest =
+  | {
+    /** A subject id (the newest stitched asset is used) or an exact stitched asset name. */
+    subject: string;
+    /** The channel, e.g. `Ex_561_Em_593`. */
+    channel: string;
+  }
+  | {
+    /** An asset from {@linkcode selectAsset} (not looked up again). */
+    asset: Asset;
+    /** A channel from {@linkcode selectChannel}, or its name. */
+    channel: Channel | string;
+  };
 
 /** Options for {@linkcode openSource}. */
 export interface OpenSourceOptions extends SelectOptions {
@@ -32,31 +40,61 @@ export interface OpenSourceOptions extends SelectOptions {
   log?: (line: string) => void;
 }
 
-/** An opened source: the asset, the channel, its image and the acquisition metadata. */
+/**
+ * An opened source: the asset, the channel, its image and the acquisition metadata, and the S3 access they
+ * were opened with. Pass it to `readLevel`, `streamLevel`, `exportNifti` and `prepareVolume`; close it when done
+ * (or hold it with `using`).
+ */
 export interface OpenedSource {
   /** The stitched asset. */
   asset: Asset;
   /** The channel. */
   channel: Channel;
-  /** The channel's image; close it when done. */
+  /** The channel's image. */
   image: OmeZarrImage;
   /** The raw asset's acquisition metadata. */
   acquisition: AcquisitionRecord;
+  /** The options every later step shares: the one client, the bucket, retry reporting. */
+  s3: OpenSourceOptions & { client: S3ClientLike };
+  /** Requests repeated after a transient failure since the source was opened. */
+  readonly retries: number;
+  /** Closes the image's connections, and the client if the source made it. */
+  close(): void;
+  /** Calls {@linkcode OpenedSource.close}, for `using`. */
+  [Symbol.dispose](): void;
 }
 
 /**
- * Selects the asset and channel, then opens the image and reads
- * `acquisition.json` in parallel.
+ * Tells an opened source from a request by names.
  *
  * @example
- * ```ts ignore
- * import { openSource } from "./open_source.ts";
- * const { image, acquisition } = await openSource({ subject: "652506", channel: "Ex_561_Em_593" });
- * image.close();
+ * ```ts
+ * import { assert } from "@std/assert";
+ * import { isOpenedSource } from "@spimfetch/spimfetch";
+ * assert(!isOpenedSource({ subject: "652506", channel: "Ex_561_Em_593" }));
  * ```
- * @param request Subject (or asset) and channel.
+ * @param value A source or a request.
+ * @returns Whether it is an opened source.
+ */
+export function isOpenedSource(value: unknown): value is OpenedSource {
+  return typeof value === "object" && value !== null && "image" in value && "acquisition" in value &&
+    "close" in value;
+}
+
+/**
+ * Selects the asset and channel (unless given as objects), then opens the image and reads
+ * `acquisition.json` in parallel, all through one S3 client.
+ *
+ * @example Open once, then read and export from the same source
+ * ```ts ignore
+ * import { exportNifti, openSource, readLevel } from "@spimfetch/spimfetch";
+ * using source = await openSource({ subject: "652506", channel: "Ex_561_Em_593" });
+ * const volume = await readLevel(source, 4);
+ * await exportNifti(source, { level: 3, out: "brain.nii.gz" });
+ * ```
+ * @param request Subject (or asset) and channel, by name or as objects.
  * @param options S3 access, cache and logging.
- * @returns The opened source.
+ * @returns The opened source; close it when done.
  * @throws {NotFoundError} For an unknown subject, asset or channel, or a missing acquisition.json.
  * @throws {MetadataError} For malformed metadata.
  */
@@ -65,22 +103,59 @@ export async function openSource(
   options: OpenSourceOptions = {},
 ): Promise<OpenedSource> {
   const log = options.log ?? (() => {});
-  const asset = await selectAsset(request.subject, options);
-  log(`Selected asset: ${asset.name}`);
-  const channel = await selectChannel(asset, request.channel, options);
-  log(`Selected channel: ${channel.uri}`);
-  const opening = openImage(channel.uri, {
-    ...options,
-    maxConcurrency: options.concurrency,
-    cache: new ChunkCache(options.cacheBytes),
-    cacheDir: options.cacheDir,
-  });
+  const ownClient = options.client === undefined;
+  const client = createS3Client(options);
+  let retries = 0;
+  const onRetry = (event: RetryEvent): void => {
+    retries++;
+    options.onRetry?.(event);
+  };
+  // Cancels what is still in flight (the image opening beside a failed acquisition read) when opening fails.
+  const failed = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, failed.signal]) : failed.signal;
+  const s3 = { ...options, client, onRetry };
   try {
-    const acquisition = await readAcquisition(asset, options);
-    return { asset, channel, image: await opening, acquisition };
+    const asset = "asset" in request ? request.asset : await selectAsset(request.subject, s3);
+    if (!("asset" in request)) log(`Selected asset: ${asset.name}`);
+    const channel = typeof request.channel === "string"
+      ? await selectChannel(asset, request.channel, s3)
+      : request.channel;
+    log(`Selected channel: ${channel.uri}`);
+    const opening = openImage(channel.uri, {
+      ...s3,
+      signal,
+      maxConcurrency: options.concurrency,
+      cache: new ChunkCache(options.cacheBytes),
+      cacheDir: options.cacheDir,
+    });
+    let acquisition: AcquisitionRecord;
+    try {
+      acquisition = await readAcquisition(asset, s3);
+    } catch (error) {
+      // The image may open after the acquisition failed: close it rather than leak its connections.
+      opening.then((image) => image.close(), () => {});
+      throw error;
+    }
+    const image = await opening;
+    const close = (): void => {
+      image.close();
+      if (ownClient) client.destroy();
+    };
+    return {
+      asset,
+      channel,
+      image,
+      acquisition,
+      s3,
+      get retries(): number {
+        return retries;
+      },
+      close,
+      [Symbol.dispose]: close,
+    };
   } catch (error) {
-    // The image may open after the acquisition failed: close it rather than leak its connections.
-    opening.then((image) => image.close(), () => {});
+    failed.abort();
+    if (ownClient) client.destroy();
     throw error;
   }
 }

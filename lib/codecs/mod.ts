@@ -1,0 +1,12 @@
+/**
+ * Codecs on the hot path: Blosc decoding (zstd and zlib natively, on worker threads, registered as
+ * zarrita's `blosc` codec; the WASM c-blosc as fallback) and parallel gzip that still writes one gzip member.
+ * Public as `@spimfetch/spimfetch/codecs`.
+ *
+ * A new codec is a module here registered in zarrita's registry, as `worker_blosc.ts` does for Blosc.
+ *
+ * @module
+ */
+export { type BloscHeader, decodeBlosc, readBloscHeader } from "./blosc.ts";
+export { createParallelGzip, type ParallelGzip, type ParallelGzipOptions } from "./parallel_gzip.ts";
+export { useWorkerBlosc, WorkerBloscCodec } from "./worker_blosc.ts";

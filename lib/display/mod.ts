@@ -1,0 +1,72 @@
+/**
+ * What people see: tables and pictures for notebooks (through `Symbol.for("Jupyter.display")`, so nothing
+ * touches `Deno.jupyter` at import time), the same tables as text for the terminal, maximum-intensity
+ * projections and histograms, live progress in a notebook or on stderr, and the notebook settings read from
+ * the environment. Public as `@spimfetch/spimfetch/display`.
+ *
+ * @module
+ */
+export {
+  assetsTable,
+  type AssetsTableOptions,
+  channelsTable,
+  type Display,
+  escapeHtml,
+  htmlTable,
+  type HtmlTableOptions,
+  JUPYTER_DISPLAY,
+  levelsTable,
+  type LevelsTableOptions,
+  type MimeBundle,
+  orientationSvg,
+  orientationView,
+} from "./display.ts";
+export {
+  histogramView,
+  type HistogramViewOptions,
+  projectionsView,
+  type ProjectionsViewOptions,
+} from "./figures.ts";
+export {
+  formatAssets,
+  formatBytes,
+  formatChannels,
+  formatLevels,
+  formatOrientation,
+  formatTable,
+} from "./format.ts";
+export { settle, show, type ShowOptions } from "./jupyter.ts";
+export {
+  type NotebookProgress,
+  notebookProgress,
+  type NotebookProgressOptions,
+} from "./notebook_progress.ts";
+export {
+  ENV_VARIABLES,
+  type NotebookSettings,
+  settingsFromEnv,
+  type SettingsFromEnvOptions,
+} from "./notebook_settings.ts";
+export { encodePng, type ProjectionsImage, renderProjections } from "./png.ts";
+export {
+  type Histogram,
+  intensityHistogram,
+  intensityPercentiles,
+  maxIntensityProjections,
+  type Projections,
+} from "./preview.ts";
+export { previewLevels, type PreviewLevelsOptions, previewRegion } from "./preview_levels.ts";
+export {
+  createProgressReporter,
+  type ProgressEvent,
+  type ProgressReporterOptions,
+  renderProgressBar,
+  renderProgressLine,
+} from "./progress.ts";
+export {
+  caveatsView,
+  CCF_EXTENT_MM,
+  ccfExtentView,
+  type CcfExtentViewOptions,
+  orientationCodesView,
+} from "./registration_views.ts";

@@ -1,0 +1,32 @@
+/**
+ * Step 6 of the reference notebook, **write**: NIfTI-1 (`.nii`, `.nii.gz`) and gzip-encoded NRRD, streamed
+ * slab by slab, written atomically (a temporary file renamed into place; nothing replaced without `force`).
+ * Public as `@spimfetch/spimfetch/write`.
+ *
+ * A new output format is a writer here taking a `Volume` or `VolumeStream` and an `ImageGeometry`, built on
+ * `withAtomicFile`, as `nifti.ts` and `nrrd.ts` are.
+ *
+ * @module
+ */
+export {
+  type VolumeSlabs,
+  writeNifti,
+  type WriteNiftiOptions,
+  type WriteNiftiProgress,
+  type WriteNiftiResult,
+} from "./nifti.ts";
+export {
+  buildNiftiHeader,
+  NIFTI1_MAX_DIM,
+  type NiftiHeaderOptions,
+  type NiftiLayout,
+} from "./nifti_header.ts";
+export {
+  buildNrrdHeader,
+  type NrrdHeaderOptions,
+  type NrrdSpace,
+  writeNrrd,
+  type WriteNrrdOptions,
+  type WriteNrrdResult,
+} from "./nrrd.ts";
+export { type AtomicFileOptions, pathExists, withAtomicFile } from "./atomic_file.ts";
