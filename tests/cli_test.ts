@@ -160,7 +160,15 @@ Deno.test("the CLI on a real S3 server", async (t) => {
         ...endpoint,
       ]);
       assertStrictEquals(forced.code, 0, forced.err);
-      assert((await Deno.readFile(out)).length !== before.length);
+      // The file now holds the new export (the other channel, level 1: 16 x 20 x 12), not the old one.
+      const bytes = gunzipSync(await Deno.readFile(out));
+      const header = nifti.readHeader(bytes.buffer as ArrayBuffer)!;
+      assertEquals(header.dims.slice(0, 4), [3, 16, 20, 12]);
+      const voxels = Array.from(new Uint16Array(nifti.readImage(header, bytes.buffer as ArrayBuffer)));
+      assertEquals(voxels, Array.from(fixture.dataset.voxels(ASSET, "Ex_488_Em_525", 1).data));
+      const old = gunzipSync(before);
+      const oldHeader = nifti.readHeader(old.buffer as ArrayBuffer)!;
+      assertEquals(oldHeader.dims.slice(0, 4), [3, 32, 40, 24], "the old file was the level 0 export");
     });
 
     await t.step("fetch names an output directory it cannot write", async () => {

@@ -26,6 +26,7 @@ import { parseAssetName } from "../lib/list/assets.ts";
 import { notebookProgress } from "../lib/display/notebook_progress.ts";
 import { computeOrientation, type Orientation } from "../lib/orient/orient.ts";
 import { encodePng } from "../lib/display/png.ts";
+import { createProgressReporter, type ProgressEvent } from "../lib/display/progress.ts";
 import {
   intensityHistogram,
   intensityPercentiles,
@@ -383,9 +384,63 @@ Deno.test("notebookProgress() shows one output and updates it in place, throttle
 });
 
 Deno.test("notebookProgress() outside a kernel reports like the terminal reporter", async () => {
-  const progress = notebookProgress(); // deno test is not a Jupyter kernel
-  await progress.settle();
-  assertEquals(typeof progress, "function");
+  // A fetch stage and a writer's byte counts, on a clock that steps 0, 1, 4, 5 and 7 s. Off a terminal the
+  // reporter prints a line at most every 2 s, and always at the end of a stage: events 2 and 4 are skipped.
+  const clock = [0, 1000, 4000, 5000, 7000];
+  const events = [
+    { stage: "fetch", done: 1, total: 4, bytes: 1024 },
+    { stage: "fetch", done: 2, total: 4, bytes: 2048 },
+    { stage: "fetch", done: 4, total: 4, bytes: 4096 },
+    { bytesWritten: 512, totalBytes: 1024 },
+    { bytesWritten: 1024, totalBytes: 1024 },
+  ];
+  // By hand: at t = 0 the rate is unknown and 1 of 4 chunks took 0 s, so 0 s are left; the fetch ends after
+  // 4 s at 4096 B / 4 s = 1 KiB/s; the write starts at 5 s and ends at 7 s, 1024 B / 2 s = 512 B/s.
+  const expected = [
+    "fetch 1/4 chunks (25%), 1.0 KiB, -/s, 0s left",
+    "fetch 4/4 chunks (100%), 4.0 KiB, 1.0 KiB/s, done in 4s",
+    "write 1.0 KiB/1.0 KiB (100%), 1.0 KiB, 512 B/s, done in 2s",
+  ];
+  // The notebook reporter writes to the process's stderr: run it in a child (not a kernel, stderr a pipe).
+  const code = `
+    import { notebookProgress } from ${
+    JSON.stringify(new URL("../lib/display/notebook_progress.ts", import.meta.url).href)
+  };
+    const clock = ${JSON.stringify(clock)};
+    let tick = 0;
+    const progress = notebookProgress({ now: () => clock[tick++] });
+    for (const event of ${JSON.stringify(events)}) progress(event);
+    await progress.settle();
+  `;
+  const child = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--quiet", code],
+    cwd: new URL("..", import.meta.url),
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(child.stderr);
+  assertEquals(child.code, 0, stderr);
+  assertEquals(new TextDecoder().decode(child.stdout), "");
+  assertEquals(stderr.split("\n"), [...expected, ""]);
+  // And the terminal reporter, off a terminal, prints the same for the same events.
+  const lines: string[] = [];
+  let tick = 0;
+  const report = createProgressReporter({
+    now: () => clock[tick++],
+    writer: {
+      writeSync: (b) => (lines.push(new TextDecoder().decode(b)), b.length),
+      isTerminal: () => false,
+    },
+  });
+  for (const event of events) {
+    report(
+      "stage" in event
+        ? event as ProgressEvent
+        : { stage: "write", done: event.bytesWritten, total: event.totalBytes, bytes: event.bytesWritten },
+    );
+  }
+  assertEquals(lines, expected.map((line) => `${line}\n`));
 });
 
 Deno.test("show() displays and settles in a kernel, and prints text elsewhere", async () => {

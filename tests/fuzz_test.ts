@@ -25,6 +25,8 @@ import { writeNifti } from "../lib/write/nifti.ts";
 import { mulberry32 } from "../testing/fault_proxy.ts";
 import { startS3Server } from "../testing/s3_server.ts";
 import { encodeZarrV2Array } from "../testing/zarr_v2.ts";
+import { engineErrorIn } from "../testing/error_origin.ts";
+import * as nifti from "nifti-reader-js";
 import { AIND_NGFF_AXES } from "../testing/smartspim_dataset.ts";
 
 const SEED = Number(Deno.env.get("FUZZ_SEED") ?? 20261123);
@@ -208,9 +210,12 @@ function mutateText(text: string, random: Random): { text: string; what: string 
 class Tally {
   readonly counts = new Map<string, number>();
   readonly examples = new Map<string, string>();
+  /** Every case of an outcome that is not a clean result, listed in full. */
+  readonly listed: string[] = [];
   add(outcome: string, example?: string): void {
     this.counts.set(outcome, (this.counts.get(outcome) ?? 0) + 1);
     if (example && !this.examples.has(outcome)) this.examples.set(outcome, example.slice(0, 300));
+    if (example && /^exported, |undetectable/.test(outcome)) this.listed.push(`${outcome}: ${example}`);
   }
   get total(): number {
     return [...this.counts.values()].reduce((a, b) => a + b, 0);
@@ -218,23 +223,25 @@ class Tally {
   toString(): string {
     const counts = [...this.counts].sort().map(([k, v]) => `${k}: ${v}`).join(", ");
     const examples = [...this.examples].sort().map(([k, v]) => `\n  e.g. ${k}: ${v}`).join("");
-    return counts + examples;
+    return counts + examples + this.listed.map((line) => `\n  - ${line.slice(0, 300)}`).join("");
   }
 }
 
 const ACCEPTED = [MetadataError, NotFoundError, RangeError, TypeError] as const;
-/** Messages of an engine-level failure that escaped unexplained. */
-const INTERNAL =
-  /Maximum call stack|Cannot read properties|is not a function|is not iterable|undefined \(reading/;
 
-/** Classifies a thrown value, failing the test if it is not an accepted, explained error. */
+/**
+ * Classifies a thrown value, failing the test unless it is an accepted type with a message and every
+ * error in its cause chain was made by a deliberate check, not by the engine at a fault (see
+ * `testing/error_origin.ts`): a MetadataError wrapping `Cannot read properties of undefined` is a crash.
+ */
 function classify(error: unknown, label: string): string {
   const known = ACCEPTED.find((E) => error instanceof E);
   if (!known) throw new Error(`${label}: threw ${Object.prototype.toString.call(error)} ${String(error)}`);
   const message = (error as Error).message;
   assert(typeof message === "string" && message.length > 0, `${label}: an error without a message`);
-  if (!(error instanceof MetadataError || error instanceof NotFoundError)) {
-    assert(!INTERNAL.test(message), `${label}: an internal error escaped: ${error}`);
+  const crash = engineErrorIn(error);
+  if (crash) {
+    throw new Error(`${label}: a crash, not a deliberate check: ${crash}`, { cause: error });
   }
   return (error as Error).name;
 }
@@ -325,17 +332,27 @@ Deno.test("fuzz: mutated acquisition.json of every schema version parses or fail
   assert((tally.counts.get("parsed") ?? 0) > 0 && (tally.counts.get("MetadataError") ?? 0) > 0);
 });
 
-/** A valid small v2 image: .zattrs plus `levels` arrays with Blosc or raw chunks. */
-async function syntheticImage(random: Random): Promise<Map<string, Uint8Array>> {
-  const files = new Map<string, Uint8Array>();
+/** What a generator wrote at level 0: the voxels, (z, y, x) C order, and the chunk layout. */
+interface Written {
+  data: Uint16Array;
+  shape: number[];
+  chunks: number[];
+  compressed: boolean;
+}
+
+/** A valid small v2 image: .zattrs plus level 0, with Blosc or raw chunks; `written` says what it holds. */
+async function syntheticImage(random: Random): Promise<Map<string, Uint8Array> & { written: Written }> {
+  const files = new Map<string, Uint8Array>() as Map<string, Uint8Array> & { written: Written };
   const shape = [1, 1, 5 + int(random, 12), 6 + int(random, 12), 7 + int(random, 12)];
   const chunks = [1, 1, 4 + int(random, 5), 4 + int(random, 5), 4 + int(random, 5)];
   const data = new Uint16Array(shape.reduce((a, b) => a * b, 1)).map((_, i) => (i * 31) % 65521);
+  const compressed = random() >= 0.5;
+  files.written = { data, shape: shape.slice(2), chunks: chunks.slice(2), compressed };
   const encoded = await encodeZarrV2Array("0", {
     data,
     shape,
     chunks,
-    compressor: random() < 0.5 ? null : { cname: "zstd", clevel: 1, shuffle: 1 },
+    compressor: compressed ? { cname: "zstd", clevel: 1, shuffle: 1 } : null,
   });
   for (const [key, bytes] of encoded) files.set(`/${key}`, bytes);
   files.set(
@@ -358,13 +375,71 @@ const IDENTITY = {
 } as const;
 
 /**
+ * How a case's export is judged against what the generator wrote. `damage`
+ * is the (z, y, x) range of a chunk the case damaged, and `exact` the voxels
+ * expected when the damage is predictable (a byte flipped in a raw chunk).
+ * `reinterprets` says whether the mutation changes what the stored bytes mean
+ * (a dtype, order, chunk shape or axis order that lies about them).
+ */
+interface Expectation {
+  written: Written;
+  damage?: { region: [number, number][]; exact?: Uint16Array };
+  reinterprets: boolean;
+}
+
+/**
+ * Compares the exported NIfTI with what the generator wrote, over the
+ * voxels both hold (a mutated shape crops or extends the array; the chunk
+ * grid, and so every voxel's place, stays). Returns the outcome, or throws
+ * when voxels changed that nothing in the case can explain.
+ */
+async function judgeExport(path: string, expect: Expectation, label: string): Promise<string> {
+  const bytes = await Deno.readFile(path);
+  const buffer = bytes.buffer as ArrayBuffer;
+  const header = nifti.readHeader(buffer);
+  assert(header, `${label}: the export is not a NIfTI file`);
+  const [, nx, ny, nz] = header.dims;
+  const { data, shape } = expect.written;
+  const [wz, wy, wx] = shape;
+  if (header.numBitsPerVoxel !== 16) {
+    if (expect.reinterprets) return "exported, the metadata changes the voxels";
+    throw new Error(`${label}: exported ${header.numBitsPerVoxel}-bit voxels from 16-bit data`);
+  }
+  const voxels = new Uint16Array(nifti.readImage(header, buffer)); // bit patterns, whatever the sign
+  const reference = expect.damage?.exact ?? data;
+  let differ = 0;
+  let outside = 0;
+  let first = "";
+  for (let z = 0; z < Math.min(nz, wz); z++) {
+    for (let y = 0; y < Math.min(ny, wy); y++) {
+      for (let x = 0; x < Math.min(nx, wx); x++) {
+        const got = voxels[(z * ny + y) * nx + x];
+        const want = reference[(z * wy + y) * wx + x];
+        if (got === want) continue;
+        differ++;
+        first ||= `voxel (z ${z}, y ${y}, x ${x}) is ${got}, written ${want}`;
+        const inside = expect.damage?.region.every(([lo, hi], i) => lo <= [z, y, x][i] && [z, y, x][i] < hi);
+        if (!inside || expect.damage?.exact) outside++;
+      }
+    }
+  }
+  const resized = nz !== wz || ny !== wy || nx !== wx;
+  if (differ === 0) return resized ? "exported, resized by the metadata" : "exported";
+  if (expect.reinterprets) return "exported, the metadata changes the voxels";
+  if (outside === 0) return "undetectable chunk damage";
+  throw new Error(`${label}: exported wrong voxels (${differ} differ; ${first})`);
+}
+
+/**
  * Opens the image, checks its levels, and exports level 0 the way
- * `exportNifti` does (memory check, stream, atomic write) into `dir`.
+ * `exportNifti` does (memory check, stream, atomic write) into `dir`, then
+ * judges the voxels with {@linkcode judgeExport}.
  */
 async function openAndExport(
   files: Map<string, Uint8Array>,
   dir: string,
   label: string,
+  expect: Expectation,
 ): Promise<string> {
   const store = memoryStore(files);
   const image = await openImage("s3://bucket/fuzz.zarr", { store });
@@ -379,7 +454,7 @@ async function openAndExport(
     geometry: IDENTITY as unknown as Parameters<typeof writeNifti>[2]["geometry"],
   });
   assertKeysInside(store.asked, label);
-  return "exported";
+  return await judgeExport(`${dir}/out.nii`, expect, label);
 }
 
 async function runImageCase(
@@ -387,9 +462,11 @@ async function runImageCase(
   dir: string,
   label: string,
   tally: Tally,
+  expect: Expectation,
 ): Promise<void> {
   try {
-    tally.add(await bounded(label, () => openAndExport(files, dir, label)));
+    const outcome = await bounded(label, () => openAndExport(files, dir, label, expect));
+    tally.add(outcome, label);
     assertEquals([...Deno.readDirSync(dir)].map((e) => e.name), ["out.nii"], label);
   } catch (error) {
     if (error instanceof Error && error.message.startsWith(label)) throw error;
@@ -438,6 +515,8 @@ Deno.test("fuzz: mutated .zattrs (the real AIND one and synthetic ones) open, ex
         dir,
         `.zattrs case ${i} (${useReal ? "real" : "synthetic"}: ${what.slice(0, 200)})`,
         tally,
+        // Axes in another order, or a level path that leads elsewhere, change what the voxels mean.
+        { written: files.written, reinterprets: /axes|datasets|path|flip a bit/.test(what) },
       );
     }
   } finally {
@@ -456,6 +535,7 @@ Deno.test("fuzz: mutated .zarray and chunks export correctly or fail typed, leav
       const random = mulberry32((SEED + 2) ^ (i * 0xc2b2ae35));
       const files = await syntheticImage(random);
       let what: string;
+      let damage: Expectation["damage"];
       if (random() < 0.75) {
         const zarray = JSON.parse(dec(files.get("/0/.zarray")!)) as Json;
         const steps = 1 + int(random, 2);
@@ -477,17 +557,27 @@ Deno.test("fuzz: mutated .zarray and chunks export correctly or fail typed, leav
         const key = pick(random, keys);
         const bytes = files.get(key)!;
         const op = int(random, 4);
+        const flipped = int(random, bytes.length);
         const damaged = op === 0
           ? bytes.slice(0, int(random, bytes.length))
           : op === 1
           ? new Uint8Array([...bytes, ...bytes.slice(0, 1 + int(random, 64))])
           : op === 2
-          ? bytes.map((b, j) => (j === int(random, bytes.length) ? b ^ 0xff : b))
-          : crypto.getRandomValues(new Uint8Array(int(random, 2048)));
+          ? bytes.map((b, j) => (j === flipped ? b ^ 0xff : b))
+          : new Uint8Array(int(random, 2048)).map(() => int(random, 256)); // from the seed, so it replays
         files.set(key, damaged);
         what = `${["cut", "extend", "flip a byte of", "replace"][op]} chunk ${key}`;
+        damage = chunkDamage(files.written, key, op === 2 ? flipped : undefined);
       }
-      await runImageCase(files, dir, `.zarray case ${i} (${what.slice(0, 200)})`, tally);
+      await runImageCase(files, dir, `.zarray case ${i} (${what.slice(0, 200)})`, tally, {
+        written: files.written,
+        damage,
+        // Any field of .zarray but zarr_format can lie about the stored bytes (a swapped chunk shape with
+        // the same voxel count, order "F", a dtype of the same size, a separator that finds no chunk).
+        reinterprets: damage === undefined &&
+          /shape|chunks|dtype|compressor|fill_value|order|filters|separator/
+            .test(what),
+      });
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -497,17 +587,44 @@ Deno.test("fuzz: mutated .zarray and chunks export correctly or fail typed, leav
   assert((tally.counts.get("exported") ?? 0) > 0 && (tally.counts.get("MetadataError") ?? 0) > 0);
 });
 
+/**
+ * The region of the chunk at `key` (`/0/0/0/cz/cy/cx`), and, for a byte
+ * flipped in a raw chunk, the exact voxels to expect: every byte of a raw
+ * chunk is a valid voxel, so such damage cannot be detected, only placed.
+ */
+function chunkDamage(written: Written, key: string, flippedByte?: number): Expectation["damage"] {
+  const coords = key.split("/").slice(-3).map(Number);
+  const { data, shape, chunks } = written;
+  const region = coords.map((c, i) => [c * chunks[i], (c + 1) * chunks[i]] as [number, number]);
+  if (flippedByte === undefined || written.compressed) return { region };
+  const voxel = flippedByte >> 1;
+  const local = [
+    Math.floor(voxel / (chunks[1] * chunks[2])),
+    Math.floor(voxel / chunks[2]) % chunks[1],
+    voxel % chunks[2],
+  ];
+  const global = local.map((l, i) => region[i][0] + l);
+  const exact = data.slice();
+  if (global.every((g, i) => g < shape[i])) {
+    // Little-endian uint16: byte 0 is the low half.
+    exact[(global[0] * shape[1] + global[1]) * shape[2] + global[2]] ^= 0xff << (8 * (flippedByte & 1));
+  }
+  return { region, exact };
+}
+
 /** A valid Zarr v3 / NGFF 0.5 image written by zarrita. */
-async function syntheticV3(random: Random): Promise<Map<string, Uint8Array>> {
-  const files = new Map<string, Uint8Array>();
+async function syntheticV3(random: Random): Promise<Map<string, Uint8Array> & { written: Written }> {
+  const files = new Map<string, Uint8Array>() as Map<string, Uint8Array> & { written: Written };
   const shape = [1, 1, 4 + int(random, 6), 4 + int(random, 6), 4 + int(random, 6)];
+  const data = new Uint16Array(shape.reduce((a, b) => a * b, 1)).map((_, i) => i);
+  files.written = { data, shape: shape.slice(2), chunks: [4, 4, 4], compressed: false };
   const array = await zarr.create(zarr.root(files).resolve("0"), {
     shape,
     chunkShape: [1, 1, 4, 4, 4],
     dtype: "uint16",
   });
   await zarr.set(array, null, {
-    data: new Uint16Array(shape.reduce((a, b) => a * b, 1)).map((_, i) => i),
+    data,
     shape,
     stride: shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1)),
   });
@@ -559,13 +676,52 @@ Deno.test("fuzz: mutated zarr.json (group and array, Zarr v3) export or fail typ
         ({ text, what } = mutateText(JSON.stringify(doc), random));
       }
       files.set(key, enc(text));
-      await runImageCase(files, dir, `zarr.json case ${i} (${key}: ${what.slice(0, 200)})`, tally);
+      await runImageCase(files, dir, `zarr.json case ${i} (${key}: ${what.slice(0, 200)})`, tally, {
+        written: files.written,
+        // Axes in another order, a level path that leads elsewhere, or array fields that lie about the
+        // stored bytes (a chunk shape, data type, codec or key encoding) change what the voxels mean.
+        reinterprets: /axes|datasets|path|flip a bit|chunk|data_type|codecs|fill_value|dimension_names/.test(
+          what,
+        ),
+      });
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
   console.log(`zarr.json: ${tally.total} cases (seed ${SEED}): ${tally}`);
   assertEquals(tally.total, cases);
+});
+
+Deno.test("the crash detector tells deliberate checks from errors the engine made", () => {
+  const thrown = (f: () => unknown): unknown => {
+    try {
+      f();
+    } catch (error) {
+      return error;
+    }
+    throw new Error("did not throw");
+  };
+  const outOfBounds = thrown(() => new DataView(new ArrayBuffer(2)).getUint32(0));
+  const badLength = thrown(() => new Uint16Array(new ArrayBuffer(3)));
+  const undefinedRead = thrown(() => (JSON.parse("{}") as { a: { b: number } }).a.b);
+  const source = "s3://bucket/a.zarr/0";
+  const deliberate = [
+    new MetadataError("level 0 has shape null: expected a list of integers", { source }),
+    new RangeError("Cannot read level 0: it needs about 11.7 GiB"),
+    new MetadataError("not valid JSON", { source, cause: thrown(() => JSON.parse("{")) }),
+  ];
+  for (const error of deliberate) assertEquals(engineErrorIn(error), undefined, String(error));
+  const crashes = [
+    outOfBounds,
+    badLength,
+    undefinedRead,
+    new MetadataError("chunk 0 cannot be decoded", { source, cause: outOfBounds }),
+    new MetadataError("wrapped twice", { source, cause: new Error("inner", { cause: undefinedRead }) }),
+    // A wrapper that copied a crash's message and dropped its cause.
+    new MetadataError("level 0 array metadata is invalid: dtype.match is not a function", { source }),
+    "a string",
+  ];
+  for (const error of crashes) assert(engineErrorIn(error) !== undefined, String(error));
 });
 
 Deno.test("oversized metadata is refused before parsing, naming the size", async () => {

@@ -5,7 +5,7 @@
  * @module
  */
 import zlib from "node:zlib";
-import { decodeBlosc } from "./blosc.ts";
+import { decodeBlosc, readBloscHeader } from "./blosc.ts";
 import type { WorkerRequest } from "./worker_pool.ts";
 
 let wasmBlosc: { decode(bytes: Uint8Array): Uint8Array | Promise<Uint8Array> } | undefined;
@@ -14,6 +14,16 @@ async function handle(request: WorkerRequest): Promise<{ value: unknown; transfe
   if (request.op === "blosc") {
     let bytes = decodeBlosc(request.bytes);
     if (!bytes) {
+      // c-blosc trusts the header's sizes and reads past the end of a truncated chunk, returning what lies
+      // there as voxels: a chunk whose length is not the one its header gives is refused here.
+      const header = readBloscHeader(request.bytes);
+      if (!header || header.cbytes !== request.bytes.byteLength) {
+        throw new Error(
+          `the Blosc chunk is ${request.bytes.byteLength} bytes but its header gives ${
+            header ? header.cbytes : "none (a header takes 16)"
+          }: it is truncated or damaged`,
+        );
+      }
       // LZ4, BloscLZ, bit shuffle or a damaged chunk: c-blosc (WASM) decides.
       wasmBlosc ??= (await import("numcodecs/blosc")).default.fromConfig({ id: "blosc" });
       bytes = await wasmBlosc.decode(request.bytes);
@@ -37,6 +47,12 @@ scope.onmessage = async (event: MessageEvent<WorkerRequest>) => {
     const { value, transfer } = await handle(event.data);
     scope.postMessage({ ok: true, value }, transfer);
   } catch (error) {
-    scope.postMessage({ ok: false, error: error instanceof Error ? error.message : String(error) });
+    // An Error crosses as itself (class, message, stack); anything else, or an error that cannot be cloned,
+    // as its text.
+    try {
+      scope.postMessage({ ok: false, error: error instanceof Error ? error : String(error) });
+    } catch {
+      scope.postMessage({ ok: false, error: String(error) });
+    }
   }
 };

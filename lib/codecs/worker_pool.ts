@@ -111,11 +111,15 @@ export class WorkerPool {
 
   #spawn(): Slot {
     const slot: Slot = { worker: new Worker(this.#url.href, { type: "module" }), job: undefined };
-    slot.worker.onmessage = (event: MessageEvent<{ ok: boolean; value?: unknown; error?: string }>) => {
+    slot.worker.onmessage = (event: MessageEvent<{ ok: boolean; value?: unknown; error?: unknown }>) => {
       const job = slot.job!;
       slot.job = undefined;
       if (event.data.ok) job.resolve(event.data.value);
-      else job.reject(new Error(event.data.error));
+      // The worker's error itself (cloned with its class, message and stack), so callers can tell a
+      // decoder's refusal from a crash.
+      else {job.reject(
+          event.data.error instanceof Error ? event.data.error : new Error(String(event.data.error)),
+        );}
       this.#dispatch();
     };
     slot.worker.onerror = (event: ErrorEvent) => {

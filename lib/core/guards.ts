@@ -197,17 +197,28 @@ export function guardStoreKeys<
 
 /**
  * Checks the fields of a parsed `.zarray` (Zarr v2) or array `zarr.json`
- * (v3) that zarrita takes on trust: every codec must be one zarrita knows
- * (it loads codecs lazily, and an unknown one can surface as an unhandled
- * rejection rather than an error of the read), v2's `order` must be C or F,
- * and chunk keys must be separated by `.` or `/`.
+ * (v3) that zarrita takes on trust, before zarrita reads them: each field
+ * must have the JSON type the spec gives it (zarrita calls string and list
+ * methods on them, so a number where a string belongs would crash inside it),
+ * every codec must be one zarrita knows (it loads codecs lazily, and an
+ * unknown one can surface as an unhandled rejection rather than an error of
+ * the read), v2's `order` must be C or F, and chunk keys must be separated by
+ * `.` or `/`.
  *
  * @example
  * ```ts
  * import { assertThrows } from "@std/assert";
  * import { checkArrayMetadata } from "./guards.ts";
  * import { MetadataError } from "./errors.ts";
- * const zarray = { compressor: { id: "blosc" }, filters: null, order: "C", dimension_separator: "/" };
+ * const zarray = {
+ *   shape: [1, 1, 464, 1280, 925],
+ *   chunks: [1, 1, 128, 128, 128],
+ *   dtype: "<u2",
+ *   compressor: { id: "blosc" },
+ *   filters: null,
+ *   order: "C",
+ *   dimension_separator: "/",
+ * };
  * checkArrayMetadata(zarray, 2, { source: "0/.zarray", what: "level 0" });
  * assertThrows(
  *   () => checkArrayMetadata({ ...zarray, compressor: { id: "nope" } }, 2, { source: "0/.zarray", what: "level 0" }),
@@ -230,7 +241,20 @@ export function checkArrayMetadata(
     throw new MetadataError(`${what} ${message}`, { source });
   };
   const known = (name: string): boolean => registry.has(name);
+  const isObject = (value: unknown): value is Record<string, unknown> =>
+    typeof value === "object" && value !== null && !Array.isArray(value);
+  const numbers = (field: string, value: unknown): void => {
+    if (!Array.isArray(value) || !value.every((n) => typeof n === "number")) {
+      fail(`has ${field} ${brief(value)}: expected a list of integers`);
+    }
+  };
+  const string = (field: string, value: unknown): void => {
+    if (typeof value !== "string") fail(`has ${field} ${brief(value)}: expected a string`);
+  };
   if (zarrFormat === 2) {
+    numbers("shape", doc.shape);
+    numbers("chunks", doc.chunks);
+    string("dtype", doc.dtype);
     const codecs = [
       ...(doc.filters === null || doc.filters === undefined
         ? []
@@ -264,12 +288,44 @@ export function checkArrayMetadata(
     }
     return;
   }
+  if (doc.node_type !== "array") fail(`has node_type ${brief(doc.node_type)}: expected "array"`);
+  numbers("shape", doc.shape);
+  string("data_type", doc.data_type);
+  const grid = doc.chunk_grid;
+  if (!isObject(grid) || grid.name !== "regular" || !isObject(grid.configuration)) {
+    fail(
+      `has chunk_grid ${brief(grid)}: expected {"name": "regular", "configuration": {"chunk_shape": [...]}}`,
+    );
+  }
+  numbers(
+    "chunk_grid chunk_shape",
+    (grid as { configuration: Record<string, unknown> }).configuration.chunk_shape,
+  );
+  const keys = doc.chunk_key_encoding;
+  if (
+    !isObject(keys) || typeof keys.name !== "string" ||
+    (keys.configuration !== undefined && !isObject(keys.configuration))
+  ) {
+    fail(`has chunk_key_encoding ${brief(keys)}: expected an object with a string "name"`);
+  }
+  if (
+    doc.dimension_names !== undefined && doc.dimension_names !== null && !Array.isArray(doc.dimension_names)
+  ) {
+    fail(`has dimension_names ${brief(doc.dimension_names)}: expected a list`);
+  }
   const check = (list: unknown, where: string): void => {
     if (!Array.isArray(list)) fail(`has ${where} ${brief(list)}: expected a list of codecs`);
     for (const codec of list as unknown[]) {
       const name = (codec as { name?: unknown } | null)?.name;
-      if (typeof codec !== "object" || codec === null || typeof name !== "string") {
-        fail(`has a codec ${brief(codec)} in ${where}: expected an object with a string "name"`);
+      const configuration = (codec as { configuration?: unknown } | null)?.configuration;
+      if (
+        typeof codec !== "object" || codec === null || typeof name !== "string" ||
+        (configuration !== undefined && !isObject(configuration))
+      ) {
+        fail(
+          `has a codec ${brief(codec)} in ${where}: expected an object with a string "name" (and an object ` +
+            `"configuration")`,
+        );
       }
       if (name === "sharding_indexed") {
         const configuration = (codec as { configuration?: Record<string, unknown> }).configuration ?? {};

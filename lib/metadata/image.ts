@@ -190,6 +190,15 @@ async function openLevel(
   const dataset = multiscales.datasets[index];
   const location = zarr.root(store as zarr.AsyncReadable).resolve(dataset.path);
   const source = `${uri}/${dataset.path}/${zarrFormat === 3 ? "zarr.json" : ".zarray"}`;
+  // zarrita takes the document's structure, codecs and chunk key settings on trust (and loads codecs only
+  // at the first decode, where an unknown one can escape as an unhandled rejection): check them first. The
+  // document lands in the byte cache, so zarrita does not fetch it again.
+  const document = await store.get(`/${dataset.path}/${zarrFormat === 3 ? "zarr.json" : ".zarray"}`, {
+    signal,
+  });
+  if (document) {
+    checkArrayMetadata(parseJson(document, source), zarrFormat, { source, what: `level ${index}` });
+  }
   let array: zarr.Array<zarr.DataType, ReadableStore>;
   try {
     array = (zarrFormat === 3
@@ -206,8 +215,7 @@ async function openLevel(
       });
     }
     if (signal?.aborted || cause instanceof S3RequestError || cause instanceof MetadataError) throw cause;
-    // zarrita trusts the document's structure: a null, a list or a number where an object or a string
-    // belongs surfaces as a TypeError from inside it.
+    // Its own refusals (an unknown dtype or key encoding); the cause says if it was a crash instead.
     throw new MetadataError(
       `level ${index} array metadata is invalid: ${(cause as Error)?.message ?? cause}`,
       {
@@ -216,15 +224,6 @@ async function openLevel(
       },
     );
   }
-  // zarrita takes codecs and chunk key settings on trust, and loads codecs only at the first decode (where an
-  // unknown one can escape as an unhandled rejection): check them now. The document is in the byte cache.
-  const document = await store.get(`/${dataset.path}/${zarrFormat === 3 ? "zarr.json" : ".zarray"}`, {
-    signal,
-  });
-  checkArrayMetadata(document ? parseJson(document, source) : {}, zarrFormat, {
-    source,
-    what: `level ${index}`,
-  });
   // Before anything is sized from them: a chunk shape of 0 would never end a loop, a huge one exhaust memory.
   checkArrayLayout(array.shape, array.chunks, isVoxelType(array.dtype) ? bytesPerVoxel(array.dtype) : 1, {
     source,
