@@ -76,14 +76,14 @@ Export one resolution level of one channel to NIfTI-1, oriented from acquisition
   --subject ID        subject id, e.g. 652506 (the newest stitched asset is used)
   --asset NAME        an exact stitched asset name instead (reproduces a given version)
   --channel NAME      channel, e.g. Ex_561_Em_593
-  --level N           resolution level, 0 = finest (default: 3, as in the seed)
+  --level N           resolution level, 0 = finest (default: 3, as in the reference notebook)
   --resolution MM     instead of --level: the coarsest level at least this fine, e.g. 0.025
   --max-bytes SIZE    instead of --level: the finest level whose output fits, e.g. 2GB, 1.5GiB
   --roi x=A:B,y=A:B,z=A:B   only these voxels of the level (half-open ranges; any subset of axes)
   --roi-mm x=A:B,...  only the voxels whose centres lie in this box, mm from voxel 0 along x, y, z
   --out PATH          output .nii, .nii.gz or .nrrd (gzip-encoded NRRD)
                       (default: data/input/<subject>/<subject>_<channel>_L<level>.nii.gz)
-  --dtype T           native (as stored, default) or float32 (as the seed writes)
+  --dtype T           native (as stored, default) or float32 (as the reference notebook writes)
   --gzip-level N      gzip level 0-9 for .nii.gz (default: 1; SmartSPIM noise makes 6 only ~2% smaller)
   --force             replace an existing output, once the new file is complete
   --cache-mb N        memory for compressed chunks, MiB (default: 16, as each chunk is read once;

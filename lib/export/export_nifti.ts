@@ -1,5 +1,5 @@
 /**
- * The seed end to end: select an asset and channel, read metadata, orient,
+ * The reference notebook end to end: select an asset and channel, read metadata, orient,
  * stream one level from S3 into a NIfTI file.
  *
  * @module
@@ -39,7 +39,7 @@ export interface ExportRequest {
 export interface ExportOptions extends OpenSourceOptions {
   /** Output path (`.nii` or `.nii.gz`). @default {defaultOutputPath(...)} */
   out?: string;
-  /** Output voxel type: the stored one, or `float32` as the seed writes. @default {"native"} */
+  /** Output voxel type: the stored one, or `float32` as the reference notebook writes. @default {"native"} */
   dtype?: "native" | VoxelType;
   /** gzip level for `.nii.gz`, 0-9. */
   gzipLevel?: number;
@@ -84,7 +84,7 @@ export interface ExportResult {
 }
 
 /**
- * The seed's output path: `data/input/<subject>/<subject>_<channel>_L<level>.nii.gz`.
+ * The reference notebook's output path: `data/input/<subject>/<subject>_<channel>_L<level>.nii.gz`.
  *
  * @example
  * ```ts
@@ -110,7 +110,7 @@ function outputType(dtype: ExportOptions["dtype"]): VoxelType | undefined {
  * oriented from the acquisition metadata. Voxels stream from S3 to the file
  * one chunk row at a time; the file appears only when complete.
  *
- * @example The seed's job
+ * @example The reference notebook's job
  * ```ts ignore
  * import { exportNifti } from "./export_nifti.ts";
  * const result = await exportNifti({ subject: "652506", channel: "Ex_561_Em_593", level: 3 });

@@ -1,5 +1,5 @@
 /**
- * Steps 2 and 3 of the seed together: select a subject's stitched asset and
+ * Steps 2 and 3 of the reference notebook together: select a subject's stitched asset and
  * channel, then open the image and read the acquisition metadata at once.
  * The exporters start from here.
  *
