@@ -1,7 +1,8 @@
 /**
  * Argument parsing for the spimfetch command line: the flags every command takes, the errors that end a
  * command with a usage message, the parsers for levels, sizes, regions and spacings, and the one mapping
- * from `fetch`'s flags to library options ({@linkcode fetchPlan}) that both fetch paths use.
+ * from `fetch`'s flags to library options ({@linkcode fetchPlan}) that both fetch paths use. Over 400
+ * lines, half of it JSDoc: the parsers stay beside the one mapping so that no command maps a flag itself.
  *
  * @module
  */
@@ -19,11 +20,13 @@ import {
 
 /** A mistake in the command line: `main` prints it with a pointer to `--help` and exits with 2. */
 export class UsageError extends Error {
+  /** The class name, which `main` also accepts from a command's own `UsageError`. */
   override name = "UsageError";
 }
 
 /** Ctrl-C: exit 130 (128 + SIGINT), as shells expect of an interrupted command. */
 export class Interrupted extends Error {
+  /** The class name. */
   override name = "Interrupted";
 }
 
@@ -38,9 +41,13 @@ export const S3_FLAGS = {
 
 /** The values of {@linkcode S3_FLAGS}. */
 export interface S3FlagValues {
+  /** `--bucket`. */
   bucket?: string;
+  /** `--endpoint`. */
   endpoint?: string;
+  /** `--region`. */
   region?: string;
+  /** `--signed`. */
   signed?: boolean;
 }
 
@@ -102,8 +109,11 @@ export function integer(
 
 /** The flags that choose a level. */
 export interface LevelFlagValues {
+  /** `--level`. */
   level?: string;
+  /** `--resolution`. */
   resolution?: string;
+  /** `--max-bytes`. */
   "max-bytes"?: string;
 }
 
@@ -238,22 +248,39 @@ export const FETCH_FLAGS = {
 
 /** The values of {@linkcode FETCH_FLAGS}. */
 export interface FetchFlagValues extends S3FlagValues, LevelFlagValues {
+  /** `--subject`. */
   subject?: string;
+  /** `--asset`. */
   asset?: string;
+  /** `--channel`. */
   channel?: string;
+  /** `--out`. */
   out?: string;
+  /** `--dtype`. */
   dtype?: string;
+  /** `--gzip-level`. */
   "gzip-level"?: string;
+  /** `--force`. */
   force?: boolean;
+  /** `--cache-mb`. */
   "cache-mb"?: string;
+  /** `--cache-dir`. */
   "cache-dir"?: string;
+  /** `--concurrency`. */
   concurrency?: string;
+  /** `--quiet`. */
   quiet?: boolean;
+  /** `--orientation`. */
   orientation?: string;
+  /** `--spacing`. */
   spacing?: string;
+  /** `--aind-orientation-fix`. */
   "aind-orientation-fix"?: boolean;
+  /** `--roi`. */
   roi?: string;
+  /** `--roi-mm`. */
   "roi-mm"?: string;
+  /** `--max-slab-mb`. */
   "max-slab-mb"?: string;
 }
 
@@ -287,8 +314,11 @@ export interface FetchPlan {
    * `--aind-orientation-fix` or an `.nrrd` output): what only that path takes.
    */
   registration?: {
+    /** `--orientation`, checked. */
     orientation?: string;
+    /** `--spacing`: one for every axis, or one per output x, y, z. */
     spacing?: number | [number, number, number];
+    /** `--aind-orientation-fix`. */
     aindOrientationFix: boolean;
   };
 }
