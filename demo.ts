@@ -1,8 +1,8 @@
 /**
- * `deno task demo`: the seed notebook's job from the command line.
+ * `deno task demo`: the reference notebook's job from the command line.
  *
  * With network access it runs against the real `aind-open-data` bucket
- * (subject 652506, channel Ex_561_Em_593, level 3, as the seed does). Without
+ * (subject 652506, channel Ex_561_Em_593, level 3, as the reference notebook does). Without
  * it (or with `--local`) it generates a synthetic SmartSPIM dataset with AIND's
  * names and layout, serves it from a real S3-protocol server (s3rver) on a
  * free loopback port, and runs the same steps against that.
@@ -28,7 +28,7 @@ import { buildSmartSpimDataset } from "./testing/smartspim_dataset.ts";
 
 const HELP = `Usage: deno task demo [--local | --remote] [--level N] [--out PATH] [--force] [--serve]
 
-Runs the seed notebook's steps: list, select, read metadata, orient, read voxels, write NIfTI.
+Runs the reference notebook's steps: list, select, read metadata, orient, read voxels, write NIfTI.
 
   --local       use a synthetic dataset on a local S3 server even if AWS is reachable
   --remote      use the real aind-open-data bucket (fails without network)

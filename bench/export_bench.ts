@@ -55,7 +55,7 @@ console.log(`Machine: ${navigator.hardwareConcurrency} cores, Deno ${Deno.versio
 const server = await startS3Server();
 try {
   await server.createBucket("aind-open-data");
-  // The raw asset's acquisition.json (the seed's axes) from the synthetic dataset generator.
+  // The raw asset's acquisition.json (the reference notebook's axes) from the synthetic dataset generator.
   const small = await buildSmartSpimDataset({ shape: [4, 4, 4], chunks: [4, 4, 4], levels: 1, channels: [] });
   await server.upload(
     "aind-open-data",

@@ -33,8 +33,8 @@ export const AIND_NGFF_AXES: readonly { name: string; type: string; unit?: strin
   { name: "x", type: "space", unit: "micrometer" },
 ];
 
-/** The seed's acquisition axes (SmartSPIM 652506). */
-export const SEED_AXES: AcquisitionAxisJson[] = [
+/** The reference notebook's acquisition axes (SmartSPIM 652506). */
+export const REFERENCE_AXES: AcquisitionAxisJson[] = [
   { name: "X", dimension: 2, direction: "Left_to_right", unit: "micrometer" },
   { name: "Y", dimension: 1, direction: "Posterior_to_anterior", unit: "micrometer" },
   { name: "Z", dimension: 0, direction: "Superior_to_inferior", unit: "micrometer" },
@@ -68,7 +68,7 @@ export interface DatasetSpec {
   spacing?: [number, number, number];
   /** Number of levels. @default {3} */
   levels?: number;
-  /** Acquisition axes. @default {SEED_AXES} */
+  /** Acquisition axes. @default {REFERENCE_AXES} */
   axes?: AcquisitionAxisJson[];
   /** Who writes Blosc chunks; see `encoder` in `zarr_v2.ts`. @default {"numcodecs"} */
   encoder?: "numcodecs" | "native";
@@ -94,8 +94,8 @@ export interface Dataset {
 
 /**
  * The anatomy of the synthetic brain, without noise: tissue intensity in the
- * seed's acquisition frame (z toward inferior, y toward anterior, x toward
- * right). Computed once and shared by every channel, which is what keeps the
+ * reference notebook's acquisition frame (z toward inferior, y toward
+ * anterior, x toward right). Computed once and shared by every channel, which is what keeps the
  * demo dataset quick to make.
  *
  * @param shape Sizes (z, y, x).
@@ -169,7 +169,7 @@ export function brainChannel(
 }
 
 /**
- * A brain-like uint16 volume in the seed's acquisition frame.
+ * A brain-like uint16 volume in the reference notebook's acquisition frame.
  *
  * @param shape Sizes (z, y, x).
  * @param channelSeed Varies brightness and noise between channels.
@@ -232,7 +232,7 @@ export async function buildSmartSpimDataset(spec: DatasetSpec = {}): Promise<Dat
       subject_id: subject,
       instrument_id: "SmartSPIM (synthetic)",
       session_start_time: acquiredAt,
-      axes: spec.axes ?? SEED_AXES,
+      axes: spec.axes ?? REFERENCE_AXES,
     }),
   );
   objects.set(

@@ -20,7 +20,7 @@ async function parseFixture(name: string, expectedSubject?: string): Promise<Acq
 }
 
 /** An acquisition document with the reference notebook's axes, changed by `edit`. */
-function seedDocument(
+function referenceDocument(
   edit: (doc: { subject_id: string; axes: Record<string, unknown>[] }) => void = () => {},
 ): unknown {
   const doc = {
@@ -36,8 +36,8 @@ function seedDocument(
   return doc;
 }
 
-function parseSeed(edit: Parameters<typeof seedDocument>[0]): Acquisition {
-  return parseAcquisition(seedDocument(edit), { source: "test.json" });
+function parseReference(edit: Parameters<typeof referenceDocument>[0]): Acquisition {
+  return parseAcquisition(referenceDocument(edit), { source: "test.json" });
 }
 
 /** Asserts a MetadataError from `fn` whose message includes every one of `parts`. */
@@ -138,7 +138,7 @@ Deno.test("parseAcquisition() reads schema 2.x coordinate_system axes by name", 
 });
 
 Deno.test("parseAcquisition() prefers a top-level axes list with dimensions over coordinate_system", () => {
-  const json = seedDocument() as Record<string, unknown>;
+  const json = referenceDocument() as Record<string, unknown>;
   // A contradicting coordinate system must not be used when dimensions are given.
   json.coordinate_system = {
     axes: [
@@ -167,7 +167,7 @@ Deno.test("parseAcquisition() accepts every direction spelling the schema allows
   ];
   for (const [spelling, from, to] of spellings) {
     const line = ["left", "right"].includes(from) ? 2 : ["anterior", "posterior"].includes(from) ? 1 : 0;
-    const acquisition = parseSeed((doc) => {
+    const acquisition = parseReference((doc) => {
       const axis = doc.axes.find((a) => a.dimension === line)!;
       axis.direction = spelling;
     });
@@ -179,14 +179,18 @@ Deno.test("parseAcquisition() accepts every direction spelling the schema allows
 Deno.test("parseAcquisition() rejects a direction outside the schema, naming axis, value and spellings", () => {
   for (const value of ["Up", "Left_to_anterior", "Left_to_left", "Left_to_", ""]) {
     assertMetadataError(
-      () => parseSeed((doc) => (doc.axes[0].direction = value)),
+      () => parseReference((doc) => (doc.axes[0].direction = value)),
       'Axis "X"',
       `"${value}"`,
       "Left_to_right, Right_to_left, Anterior_to_posterior",
       "test.json",
     );
   }
-  assertMetadataError(() => parseSeed((doc) => delete doc.axes[1].direction), 'Axis "Y"', "no direction");
+  assertMetadataError(
+    () => parseReference((doc) => delete doc.axes[1].direction),
+    'Axis "Y"',
+    "no direction",
+  );
 });
 
 Deno.test("parseAcquisition() rejects documents that are not objects or hold no axes", () => {
@@ -205,9 +209,13 @@ Deno.test("parseAcquisition() rejects documents that are not objects or hold no 
 });
 
 Deno.test("parseAcquisition() rejects other than three spatial axes", () => {
-  assertMetadataError(() => parseSeed((doc) => doc.axes.pop()), "Expected exactly 3 spatial axes", "found 2");
   assertMetadataError(
-    () => parseSeed((doc) => doc.axes.push({ name: "T", dimension: 3, direction: "Left_to_right" })),
+    () => parseReference((doc) => doc.axes.pop()),
+    "Expected exactly 3 spatial axes",
+    "found 2",
+  );
+  assertMetadataError(
+    () => parseReference((doc) => doc.axes.push({ name: "T", dimension: 3, direction: "Left_to_right" })),
     "found 4",
     "X, Y, Z, T",
   );
@@ -216,25 +224,29 @@ Deno.test("parseAcquisition() rejects other than three spatial axes", () => {
 Deno.test("parseAcquisition() rejects a dimension outside 0-2, naming the axis and the value", () => {
   for (const dimension of [3, -1, 1.5, "2"]) {
     assertMetadataError(
-      () => parseSeed((doc) => (doc.axes[0].dimension = dimension)),
+      () => parseReference((doc) => (doc.axes[0].dimension = dimension)),
       'Axis "X"',
       `dimension ${JSON.stringify(dimension)}`,
       "expected 0, 1 or 2",
     );
   }
-  assertMetadataError(() => parseSeed((doc) => (doc.axes[0] = 7 as never)), "axes[0]", "expected an object");
+  assertMetadataError(
+    () => parseReference((doc) => (doc.axes[0] = 7 as never)),
+    "axes[0]",
+    "expected an object",
+  );
 });
 
 Deno.test("parseAcquisition() rejects two axes on one dimension", () => {
   assertMetadataError(
-    () => parseSeed((doc) => (doc.axes[0].dimension = 0)),
+    () => parseReference((doc) => (doc.axes[0].dimension = 0)),
     'Axes "X" and "Z" both have dimension 0',
   );
 });
 
 Deno.test("parseAcquisition() rejects two axes on one anatomical line", () => {
   assertMetadataError(
-    () => parseSeed((doc) => (doc.axes[2].direction = "Right_to_left")),
+    () => parseReference((doc) => (doc.axes[2].direction = "Right_to_left")),
     '"X" (Left_to_right)',
     '"Z" (Right_to_left)',
     "left-right line",
@@ -265,8 +277,8 @@ Deno.test("parseAcquisition() matches schema 2.x axes by name, and rejects names
 });
 
 Deno.test("parseAcquisition() checks the subject only when asked and when the file has one", () => {
-  assertStrictEquals(parseSeed(() => {}).subjectId, "652506");
-  const json = seedDocument();
+  assertStrictEquals(parseReference(() => {}).subjectId, "652506");
+  const json = referenceDocument();
   assertStrictEquals(
     parseAcquisition(json, { source: "a.json", expectedSubject: "652506" }).subjectId,
     "652506",
@@ -276,7 +288,7 @@ Deno.test("parseAcquisition() checks the subject only when asked and when the fi
     'subject "652506"',
     '"652507"',
   );
-  const anonymous = seedDocument((doc) => delete (doc as { subject_id?: string }).subject_id);
+  const anonymous = referenceDocument((doc) => delete (doc as { subject_id?: string }).subject_id);
   assertStrictEquals(
     parseAcquisition(anonymous, { source: "a.json", expectedSubject: "1" }).subjectId,
     undefined,

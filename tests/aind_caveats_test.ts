@@ -72,10 +72,12 @@ Deno.test("2024 and later, or Anterior_to_posterior, or another platform: no war
   ) {
     assertEquals(checkAindCaveats(all.get(name)!, { asset: assetOf(name) }), [], name);
   }
-  const seed = all.get("SmartSPIM_652506_2023-01-09_10-18-12_acquisition.axes_FROM-NOTEBOOK-OUTPUT.json")!;
-  assertEquals(checkAindCaveats(seed, { asset: "exaSPIM_652506_2023-01-09_10-18-12" }), []);
+  const reference = all.get(
+    "SmartSPIM_652506_2023-01-09_10-18-12_acquisition.axes_FROM-NOTEBOOK-OUTPUT.json",
+  )!;
+  assertEquals(checkAindCaveats(reference, { asset: "exaSPIM_652506_2023-01-09_10-18-12" }), []);
   // Without a date anywhere, the rule cannot apply.
-  assertEquals(checkAindCaveats(seed), []);
+  assertEquals(checkAindCaveats(reference), []);
 });
 
 Deno.test("the date comes from the metadata first, then from the asset name", async () => {
@@ -84,12 +86,14 @@ Deno.test("the date comes from the metadata first, then from the asset name", as
   assertStrictEquals(acquisitionDate(v2), "2025-07-16");
   const old = all.get("SmartSPIM_622957_2022-06-07_10-54-57__acquisition.json")!;
   assertStrictEquals(acquisitionDate(old, "SmartSPIM_622957_2099-01-01_00-00-00"), "2022-06-07");
-  const seed = all.get("SmartSPIM_652506_2023-01-09_10-18-12_acquisition.axes_FROM-NOTEBOOK-OUTPUT.json")!;
+  const reference = all.get(
+    "SmartSPIM_652506_2023-01-09_10-18-12_acquisition.axes_FROM-NOTEBOOK-OUTPUT.json",
+  )!;
   assertStrictEquals(
-    acquisitionDate(seed, "SmartSPIM_652506_2023-01-09_10-18-12_stitched_2023-01-13_19-00-54"),
+    acquisitionDate(reference, "SmartSPIM_652506_2023-01-09_10-18-12_stitched_2023-01-13_19-00-54"),
     "2023-01-09",
   );
-  assertStrictEquals(acquisitionDate(seed), undefined);
+  assertStrictEquals(acquisitionDate(reference), undefined);
 });
 
 Deno.test("the warning says what is wrong, what the default does, how to correct it, and where it is documented", async () => {

@@ -2,7 +2,7 @@ import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { gunzipSync } from "fflate";
 import * as nifti from "nifti-reader-js";
 
-Deno.test("deno task demo --local runs the seed's steps against a local S3 server", async () => {
+Deno.test("deno task demo --local runs the reference notebook's steps against a local S3 server", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const out = `${dir}/demo.nii.gz`;

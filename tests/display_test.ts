@@ -121,7 +121,7 @@ function orientationOf(
   return computeOrientation(parsed.axes, { size, spacing });
 }
 
-const SEED_AXES = [
+const REFERENCE_AXES = [
   { dimension: 2, direction: "Left_to_right" },
   { dimension: 1, direction: "Posterior_to_anterior" },
   { dimension: 0, direction: "Superior_to_inferior" },
@@ -184,7 +184,7 @@ Deno.test("every display has text/plain and text/html, and the Jupyter display m
     excitationNm: 561,
     emissionNm: 593,
   };
-  const orientation = orientationOf(SEED_AXES, [4, 3, 2], [1, 1, 2]);
+  const orientation = orientationOf(REFERENCE_AXES, [4, 3, 2], [1, 1, 2]);
   const volume = volumeOf([2, 3, 4], (z, y, x) => z + y + x);
   const displays = [
     assetsTable([asset]),
@@ -324,10 +324,10 @@ Deno.test("maxIntensityProjections() collapses each axis", () => {
 
 // ---- anatomical labels -------------------------------------------------------------------------------------
 
-Deno.test("edge labels follow the orientation: the seed's (RAI) and a coronal one (LIP)", () => {
-  const seed = orientationOf(SEED_AXES, [4, 4, 4], [1, 1, 1]);
-  assertEquals(seed.nibabelCode, "RAI");
-  assertEquals(projectionEdges([4, 4, 4], seed), {
+Deno.test("edge labels follow the orientation: the reference notebook's (RAI) and a coronal one (LIP)", () => {
+  const reference = orientationOf(REFERENCE_AXES, [4, 4, 4], [1, 1, 1]);
+  assertEquals(reference.nibabelCode, "RAI");
+  assertEquals(projectionEdges([4, 4, 4], reference), {
     z: { left: "L", right: "R", top: "P", bottom: "A" },
     y: { left: "L", right: "R", top: "S", bottom: "I" },
     x: { left: "S", right: "I", top: "P", bottom: "A" },

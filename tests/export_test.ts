@@ -50,7 +50,7 @@ Deno.test("exportNifti() end to end on a real S3 server", async (t) => {
       ]] as const
     ) {
       await t.step(
-        `writes ${name} voxels and the seed's geometry, read back by nifti-reader-js`,
+        `writes ${name} voxels and the reference notebook's geometry, read back by nifti-reader-js`,
         async () => {
           const out = `${dir}/brain_${name}.nii.gz`;
           const result = await exportNifti({ subject: "652506", channel: CHANNEL, level: 0 }, {
@@ -66,7 +66,8 @@ Deno.test("exportNifti() end to end on a real S3 server", async (t) => {
           }
           assertStrictEquals(header.xyzt_units & 7, 2);
           assertEquals([header.qform_code, header.sform_code], [1, 1]);
-          // The seed's orientation: RAS affine diag(+s, +s, −s) with the far corner of x, y and z at the origin.
+          // The reference notebook's orientation: RAS affine diag(+s, +s, −s) with the far corner of x, y
+          // and z at the origin.
           const expected = toRasAffine(result.geometry);
           for (let r = 0; r < 3; r++) {
             for (let c = 0; c < 4; c++) {
@@ -201,8 +202,8 @@ Deno.test("exportNifti() refuses bad acquisition metadata and leaves no file", a
   }
 });
 
-Deno.test("describeTarget() reproduces the seed's level-3 figures from metadata served over S3", async () => {
-  // Only metadata: the seed's level-3 shape with no chunks stored.
+Deno.test("describeTarget() reproduces the reference notebook's level-3 figures from metadata served over S3", async () => {
+  // Only metadata: the reference notebook's level-3 shape with no chunks stored.
   const image = `${ASSET}/processed/OMEZarr/${CHANNEL}.zarr`;
   const zattrs = JSON.parse(
     Deno.readTextFileSync(

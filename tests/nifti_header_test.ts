@@ -6,12 +6,12 @@ import type { ImageGeometry, VoxelType } from "../lib/core/volume.ts";
 type Matrix3 = ImageGeometry["direction"];
 
 // The reference notebook's level 3: size (x, y, z) = (925, 1280, 464), direction −I in LPS.
-const SEED: ImageGeometry = {
+const REFERENCE: ImageGeometry = {
   spacing: [0.0144, 0.0144, 0.016],
   origin: [13.3056, 18.4176, 7.408],
   direction: [[-1, 0, 0], [0, -1, 0], [0, 0, -1]],
 };
-const SEED_SHAPE: [number, number, number] = [464, 1280, 925];
+const REFERENCE_SHAPE: [number, number, number] = [464, 1280, 925];
 
 /** The RAS affine NIfTI readers should find: ITK's LPS rows 0 and 1 negated, direction · diag(spacing). */
 function expectedSform(geometry: ImageGeometry): number[][] {
@@ -75,8 +75,8 @@ function rotation(axis: [number, number, number], degrees: number, flipColumn?: 
   return m;
 }
 
-Deno.test("buildNiftiHeader() writes the seed's level 3 header as nifti-reader-js reads it", () => {
-  const bytes = buildNiftiHeader({ shape: SEED_SHAPE, dtype: "uint16" }, SEED, {
+Deno.test("buildNiftiHeader() writes the reference notebook's level 3 header as nifti-reader-js reads it", () => {
+  const bytes = buildNiftiHeader({ shape: REFERENCE_SHAPE, dtype: "uint16" }, REFERENCE, {
     description: "spimfetch 652506 Ex_561_Em_593 L3",
     auxFile: "Ex_561_Em_593",
   });
@@ -212,7 +212,7 @@ Deno.test("buildNiftiHeader() records every voxel type's datatype code and bitpi
   };
   for (const [dtype, [code, bitpix]] of Object.entries(expected) as [VoxelType, [number, number]][]) {
     assertEquals(niftiDatatype(dtype), { code, bitpix });
-    const header = readHeader(buildNiftiHeader({ shape: [1, 2, 3], dtype }, SEED));
+    const header = readHeader(buildNiftiHeader({ shape: [1, 2, 3], dtype }, REFERENCE));
     assertEquals([header.datatypeCode, header.numBitsPerVoxel], [code, bitpix], dtype);
   }
   assertThrows(() => niftiDatatype("complex64" as VoxelType), TypeError, "complex64");
@@ -220,36 +220,40 @@ Deno.test("buildNiftiHeader() records every voxel type's datatype code and bitpi
 
 Deno.test("buildNiftiHeader() truncates descrip and aux_file and replaces non-ASCII", () => {
   const long = "d".repeat(100);
-  let header = readHeader(buildNiftiHeader({ shape: [1, 1, 1], dtype: "uint8" }, SEED, {
+  let header = readHeader(buildNiftiHeader({ shape: [1, 1, 1], dtype: "uint8" }, REFERENCE, {
     description: long,
     auxFile: "a".repeat(30),
   }));
   assertEquals(header.description, "d".repeat(79));
   assertEquals(header.aux_file, "a".repeat(23));
-  header = readHeader(buildNiftiHeader({ shape: [1, 1, 1], dtype: "uint8" }, SEED, {
+  header = readHeader(buildNiftiHeader({ shape: [1, 1, 1], dtype: "uint8" }, REFERENCE, {
     description: "14.4 µm, café\n🧠",
     auxFile: "Ex_561\tEm_593",
   }));
   assertEquals(header.description, "14.4 ?m, caf???");
   assertEquals(header.aux_file, "Ex_561?Em_593");
   // The field after descrip must be untouched by a full-length description.
-  const bytes = buildNiftiHeader({ shape: [1, 1, 1], dtype: "uint8" }, SEED, { description: long });
+  const bytes = buildNiftiHeader({ shape: [1, 1, 1], dtype: "uint8" }, REFERENCE, { description: long });
   assertEquals(bytes[148 + 79], 0);
   assertEquals(bytes.subarray(228, 252), new Uint8Array(24));
 });
 
 Deno.test("buildNiftiHeader() rejects an axis over NIfTI-1's 32767 voxels, naming it", () => {
   const error = assertThrows(
-    () => buildNiftiHeader({ shape: [464, 40000, 925], dtype: "uint16" }, SEED),
+    () => buildNiftiHeader({ shape: [464, 40000, 925], dtype: "uint16" }, REFERENCE),
     RangeError,
     "y size 40000",
   );
   assertStringIncludes(error.message, String(NIFTI1_MAX_DIM));
   assertStringIncludes(error.message, "NIfTI-2");
-  buildNiftiHeader({ shape: [1, 1, NIFTI1_MAX_DIM], dtype: "uint8" }, SEED);
-  assertThrows(() => buildNiftiHeader({ shape: [0, 1, 1], dtype: "uint8" }, SEED), RangeError, "z size 0");
+  buildNiftiHeader({ shape: [1, 1, NIFTI1_MAX_DIM], dtype: "uint8" }, REFERENCE);
   assertThrows(
-    () => buildNiftiHeader({ shape: [1, 1, 2.5], dtype: "uint8" }, SEED),
+    () => buildNiftiHeader({ shape: [0, 1, 1], dtype: "uint8" }, REFERENCE),
+    RangeError,
+    "z size 0",
+  );
+  assertThrows(
+    () => buildNiftiHeader({ shape: [1, 1, 2.5], dtype: "uint8" }, REFERENCE),
     RangeError,
     "x size 2.5",
   );
@@ -259,20 +263,20 @@ Deno.test("buildNiftiHeader() rejects non-finite or non-positive spacing, a non-
   const layout = { shape: [1, 1, 1] as [number, number, number], dtype: "uint8" as const };
   for (const bad of [0, -0.016, NaN, Infinity]) {
     const error = assertThrows(
-      () => buildNiftiHeader(layout, { ...SEED, spacing: [0.0144, 0.0144, bad] }),
+      () => buildNiftiHeader(layout, { ...REFERENCE, spacing: [0.0144, 0.0144, bad] }),
       RangeError,
       `spacing ${bad} along z`,
     );
     assertStringIncludes(error.message, "> 0");
   }
-  assertThrows(() => buildNiftiHeader(layout, { ...SEED, origin: [0, NaN, 0] }), RangeError, "origin");
+  assertThrows(() => buildNiftiHeader(layout, { ...REFERENCE, origin: [0, NaN, 0] }), RangeError, "origin");
   assertThrows(
-    () => buildNiftiHeader(layout, { ...SEED, direction: [[1, 0.2, 0], [0, 1, 0], [0, 0, 1]] }),
+    () => buildNiftiHeader(layout, { ...REFERENCE, direction: [[1, 0.2, 0], [0, 1, 0], [0, 0, 1]] }),
     RangeError,
     "orthonormal",
   );
   assertThrows(
-    () => buildNiftiHeader(layout, { ...SEED, direction: [[2, 0, 0], [0, 1, 0], [0, 0, 1]] }),
+    () => buildNiftiHeader(layout, { ...REFERENCE, direction: [[2, 0, 0], [0, 1, 0], [0, 0, 1]] }),
     RangeError,
     "orthonormal",
   );

@@ -140,7 +140,8 @@ Deno.test({
       assertStringIncludes(page, "<table");
       assertStringIncludes(page, "data:image/png;base64,");
       assertStringIncludes(page, "<svg");
-      // Every section of the seed, with its result: the channel table, levels, orientation, projections.
+      // Every section of the reference notebook, with its result: the channel table, levels, orientation,
+      // projections.
       for (const text of ["Ex_561_Em_593", "uncompressed", "nibabel letter", "max along z", "log count"]) {
         assertStringIncludes(page, text);
       }

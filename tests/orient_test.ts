@@ -26,19 +26,25 @@ function assertVecAlmostEquals(actual: readonly number[], expected: readonly num
   );
 }
 
-const SEED_SIZE: Vec3 = [925, 1280, 464];
-const SEED_SPACING: Vec3 = [0.0144, 0.0144, 0.016];
-const SEED_AXES = axesFor(["Superior_to_inferior", "Posterior_to_anterior", "Left_to_right"]);
+const REFERENCE_SIZE: Vec3 = [925, 1280, 464];
+const REFERENCE_SPACING: Vec3 = [0.0144, 0.0144, 0.016];
+const REFERENCE_AXES = axesFor(["Superior_to_inferior", "Posterior_to_anterior", "Left_to_right"]);
 
-Deno.test("computeOrientation() reproduces the seed's origin and direction", () => {
-  const orientation = computeOrientation(SEED_AXES, { size: SEED_SIZE, spacing: SEED_SPACING });
+Deno.test("computeOrientation() reproduces the reference notebook's origin and direction", () => {
+  const orientation = computeOrientation(REFERENCE_AXES, {
+    size: REFERENCE_SIZE,
+    spacing: REFERENCE_SPACING,
+  });
   assertEquals(orientation.geometry.direction, [[-1, 0, 0], [0, -1, 0], [0, 0, -1]]);
   assertVecAlmostEquals(orientation.geometry.origin, [13.3056, 18.4176, 7.408]);
-  assertEquals(orientation.geometry.spacing, SEED_SPACING);
+  assertEquals(orientation.geometry.spacing, REFERENCE_SPACING);
 });
 
-Deno.test("computeOrientation() reproduces the seed's ITK code, its printed name and nibabel's code", () => {
-  const orientation = computeOrientation(SEED_AXES, { size: SEED_SIZE, spacing: SEED_SPACING });
+Deno.test("computeOrientation() reproduces the reference notebook's ITK code, its printed name and nibabel's code", () => {
+  const orientation = computeOrientation(REFERENCE_AXES, {
+    size: REFERENCE_SIZE,
+    spacing: REFERENCE_SPACING,
+  });
   assertStrictEquals(orientation.itkCode, 525570);
   assertStrictEquals(orientation.itkCodeName, "right-anterior-inferior");
   assertStrictEquals(orientation.nibabelCode, "RAI");
@@ -49,8 +55,11 @@ Deno.test("computeOrientation() reproduces the seed's ITK code, its printed name
   ]);
 });
 
-Deno.test("toRasAffine() gives the seed's NIfTI sform", () => {
-  const { geometry } = computeOrientation(SEED_AXES, { size: SEED_SIZE, spacing: SEED_SPACING });
+Deno.test("toRasAffine() gives the reference notebook's NIfTI sform", () => {
+  const { geometry } = computeOrientation(REFERENCE_AXES, {
+    size: REFERENCE_SIZE,
+    spacing: REFERENCE_SPACING,
+  });
   const affine = toRasAffine(geometry);
   assertEquals(affine.slice(0, 3).map((row) => row.slice(0, 3)), [[0.0144, 0, 0], [0, 0.0144, 0], [
     0,
@@ -171,7 +180,7 @@ Deno.test("computeOrientation() codes agree with its direction matrix for all 48
   }
 });
 
-Deno.test("computeOrientation() does not transpose a cyclic permutation of the axes (the seed's bug)", () => {
+Deno.test("computeOrientation() does not transpose a cyclic permutation of the axes (the reference notebook's bug)", () => {
   // Zarr (z, y, x) carry (Left_to_right, Superior_to_inferior, Posterior_to_anterior). By hand:
   // ITK x = Zarr x → anterior (0, −1, 0); ITK y = Zarr y → inferior (0, 0, −1); ITK z = Zarr z → right (−1, 0, 0).
   const axes = axesFor(["Left_to_right", "Superior_to_inferior", "Posterior_to_anterior"]);
@@ -223,15 +232,15 @@ Deno.test("computeOrientation() rejects non-positive or non-finite sizes and spa
     [SIZE, [0.5, 0.25, Infinity], "spacing"],
   ];
   for (const [size, spacing, name] of bad) {
-    assertThrows(() => computeOrientation(SEED_AXES, { size, spacing }), RangeError, name);
+    assertThrows(() => computeOrientation(REFERENCE_AXES, { size, spacing }), RangeError, name);
   }
   // A single-voxel axis is fine: its far end is its start.
-  const flat = computeOrientation(SEED_AXES, { size: [1, 1, 1], spacing: SPACING });
+  const flat = computeOrientation(REFERENCE_AXES, { size: [1, 1, 1], spacing: SPACING });
   assertEquals(flat.geometry.origin, [0, 0, 0]);
 });
 
 Deno.test("computeOrientation() rejects axes that do not cover each dimension and line once", () => {
-  const [z, y, x] = SEED_AXES;
+  const [z, y, x] = REFERENCE_AXES;
   assertThrows(
     () => computeOrientation([z, y], { size: SIZE, spacing: SPACING }),
     RangeError,

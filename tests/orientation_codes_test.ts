@@ -45,7 +45,7 @@ Deno.test("the conventions table: the reference acquisition and the Allen CCF", 
   });
 });
 
-Deno.test("ITK's legacy enum: the seed's 525570 is ITK's RAI, which is nibabel's LPS (identity direction)", () => {
+Deno.test("ITK's legacy enum: the reference notebook's 525570 is ITK's RAI, which is nibabel's LPS (identity direction)", () => {
   const lps = parseOrientation("LPS", "nibabel");
   assertStrictEquals(orientationCodes(lps).itkEnum, 525570);
   assertStrictEquals(orientationCode(lps, "itk"), "RAI");

@@ -84,7 +84,7 @@ Deno.test("a transform and its reverse compose to the identity", () => {
   }
 });
 
-Deno.test("the seed's cyclic case: the reference (RAI) to the CCF's PIR, in words", () => {
+Deno.test("the reference notebook's cyclic case: the reference (RAI) to the CCF's PIR, in words", () => {
   const t = orientationTransform(["right", "anterior", "inferior"], ["posterior", "inferior", "right"]);
   assertEquals(describeTransform(t, ["posterior", "inferior", "right"]), [
     "x = input y reversed (toward posterior)",

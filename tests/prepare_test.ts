@@ -21,7 +21,7 @@ import type { ImageGeometry } from "../lib/core/volume.ts";
 import { serveDataset } from "../testing/fixture.ts";
 import { nrrdIndexToLps, readNrrd } from "../testing/nrrd.ts";
 import { slowResample } from "../testing/slow_resample.ts";
-import { SEED_AXES } from "../testing/smartspim_dataset.ts";
+import { REFERENCE_AXES } from "../testing/smartspim_dataset.ts";
 import { listDir, runCli } from "../testing/run_cli.ts";
 
 type Vec3 = [number, number, number];
@@ -124,11 +124,12 @@ Deno.test("prepareForRegistration() to PIR at 0.05 mm places every voxel where t
       "each output voxel is the area average, around its own position, of the source level",
       () => {
         // Independently of the pipeline: the source level's geometry from its acquisition axes (orient.ts,
-        // the seed's convention), its voxels as generated, and the definition of area averaging.
+        // the reference notebook's convention), its voxels as generated, and the definition of area
+        // averaging.
         const level1 = fixture.dataset.voxels(ASSET, CHANNEL, 1);
         const [nz, ny, nx] = level1.shape;
         const source = computeOrientation(
-          parseAcquisition({ axes: SEED_AXES }, { source: "test" }).axes,
+          parseAcquisition({ axes: REFERENCE_AXES }, { source: "test" }).axes,
           { size: [nx, ny, nz], spacing: [0.0288, 0.0288, 0.032] },
         ).geometry;
         const factors: Vec3 = [0.05 / 0.0288, 0.05 / 0.0288, 0.05 / 0.032];
@@ -351,12 +352,15 @@ Deno.test("the CLI: fetch --orientation PIR --spacing writes an NRRD that indepe
       },
     );
 
-    await t.step("plain fetch (the seed's NIfTI path) also prints the caveat warning", async () => {
-      const { code, err } = await runCli([...base, "--level", "1", "--out", `${dir}/plain.nii.gz`]);
-      assertStrictEquals(code, 0, err);
-      assertStringIncludes(err, "warning: SmartSPIM 2022-2023");
-      assertEquals((await listDir(dir)).includes("plain.json"), false);
-    });
+    await t.step(
+      "plain fetch (the reference notebook's NIfTI path) also prints the caveat warning",
+      async () => {
+        const { code, err } = await runCli([...base, "--level", "1", "--out", `${dir}/plain.nii.gz`]);
+        assertStrictEquals(code, 0, err);
+        assertStringIncludes(err, "warning: SmartSPIM 2022-2023");
+        assertEquals((await listDir(dir)).includes("plain.json"), false);
+      },
+    );
 
     const failures: [string, string[], number, string][] = [
       ["a bad spacing", ["--spacing", "0.02,x"], 2, "--spacing must be one or three positive numbers"],

@@ -29,7 +29,7 @@ function inputIndex(value: number, size: Vec3): Vec3 {
 }
 
 const SOURCES: [string, AnatomicalAxes][] = [
-  ["the seed's RAI", ["right", "anterior", "inferior"]],
+  ["the reference notebook's RAI", ["right", "anterior", "inferior"]],
   ["LPS (ITK identity)", ["left", "posterior", "superior"]],
   ["a cyclic permutation, SAL (SmartSPIM_805110)", ["superior", "anterior", "left"]],
   ["PIR (already the CCF's)", ["posterior", "inferior", "right"]],

@@ -27,7 +27,7 @@ const GEOMETRY: ImageGeometry = {
   direction: [[-1, 0, 0], [0, -1, 0], [0, 0, -1]],
 };
 /** The notes' RAS affine for that geometry, rows 0 to 2. */
-const SEED_SFORM = [0.0144, 0, 0, -13.3056, 0, 0.0144, 0, -18.4176, 0, 0, -0.016, 7.408];
+const REFERENCE_SFORM = [0.0144, 0, 0, -13.3056, 0, 0.0144, 0, -18.4176, 0, 0, -0.016, 7.408];
 const SHAPE: [number, number, number] = [5, 7, 9];
 const DTYPES: VoxelType[] = ["int8", "uint8", "int16", "uint16", "int32", "uint32", "float32", "float64"];
 
@@ -146,7 +146,7 @@ for (const extension of [".nii", ".nii.gz"]) {
         assertEquals(header.dims.slice(0, 4), [3, 9, 7, 5]);
         assertEquals(header.description, `test ${dtype}`);
         assertEquals(header.vox_offset, 352);
-        assertEquals(header.affine.slice(0, 3).flat(), SEED_SFORM.map(Math.fround));
+        assertEquals(header.affine.slice(0, 3).flat(), REFERENCE_SFORM.map(Math.fround));
         assertEquals(typed(dtype, stored), image.data);
         assertEquals(await listDir(dir), [`image${extension}`]);
       });
@@ -154,7 +154,7 @@ for (const extension of [".nii", ".nii.gz"]) {
   }
 }
 
-Deno.test("writeNifti() casts uint16 to float32 exactly, as the seed writes", async () => {
+Deno.test("writeNifti() casts uint16 to float32 exactly, as the reference notebook writes", async () => {
   await withTempDir(async (dir) => {
     const image = volume("uint16");
     const result = await writeNifti(`${dir}/cast.nii.gz`, image, {

@@ -356,7 +356,7 @@ export function orientationView(orientation: Orientation): Display {
   ]);
   const facts = htmlTable([
     ["", ""],
-    ["code (seed)", `${orientation.itkCodeName}: ${orientation.itkCode}`],
+    ["ITK code", `${orientation.itkCodeName}: ${orientation.itkCode}`],
     ["nibabel code", orientation.nibabelCode],
     ["spacing (mm)", `[${geometry.spacing.map(round).join(", ")}]`],
     ["origin (LPS, mm)", `[${geometry.origin.map(round).join(", ")}]`],

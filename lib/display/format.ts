@@ -201,7 +201,7 @@ export function formatOrientation(orientation: Orientation): string {
   const rows = geometry.direction.map((row) => `[${row.map(round).join(", ")}]`).join(" ");
   return [
     table,
-    `code (seed)         ${orientation.itkCodeName}: ${orientation.itkCode}`,
+    `ITK code            ${orientation.itkCodeName}: ${orientation.itkCode}`,
     `nibabel code        ${orientation.nibabelCode}`,
     `spacing (mm)        [${geometry.spacing.map(round).join(", ")}]`,
     `origin (LPS, mm)    [${geometry.origin.map(round).join(", ")}]`,

@@ -8,7 +8,7 @@
  * | `SPIMFETCH_S3_ENDPOINT` | S3-compatible endpoint, e.g. `http://127.0.0.1:4568` | AWS |
  * | `SPIMFETCH_BUCKET` | the bucket | `aind-open-data` |
  * | `SPIMFETCH_OUTPUT_DIR` | where outputs are written | `data` |
- * | `SPIMFETCH_IMAGE_URI` | the image the explorer opens | the seed's channel |
+ * | `SPIMFETCH_IMAGE_URI` | the image the explorer opens | the reference notebook's channel |
  *
  * @module
  */

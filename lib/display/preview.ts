@@ -267,7 +267,7 @@ const PANEL_AXES = { z: [0, 1], y: [0, 2], x: [2, 1] } as const;
  * from, the last column where it goes to); without one, the index range
  * (`x=0`, `x=924`).
  *
- * @example The seed's orientation (x toward right, y toward anterior, z toward inferior)
+ * @example The reference notebook's orientation (x toward right, y toward anterior, z toward inferior)
  * ```ts
  * import { assertEquals } from "@std/assert";
  * import { projectionEdges } from "./preview.ts";

@@ -1,5 +1,5 @@
 /**
- * The seed end to end: select an asset and channel, read metadata, orient,
+ * The reference notebook end to end: select an asset and channel, read metadata, orient,
  * stream one level from S3 into a NIfTI file.
  *
  * @module
@@ -50,7 +50,7 @@ export interface ExportOptions extends OpenSourceOptions {
   level?: LevelChoice;
   /** Output path (`.nii` or `.nii.gz`). @default {defaultOutputPath(...)} */
   out?: string;
-  /** Output voxel type: the stored one, or `float32` as the seed writes. @default {"native"} */
+  /** Output voxel type: the stored one, or `float32` as the reference notebook writes. @default {"native"} */
   dtype?: "native" | VoxelType;
   /** gzip level for `.nii.gz`, 0-9. */
   gzipLevel?: number;
@@ -95,7 +95,7 @@ export interface ExportResult {
 }
 
 /**
- * The seed's output path: `data/input/<subject>/<subject>_<channel>_L<level>.nii.gz`.
+ * The reference notebook's output path: `data/input/<subject>/<subject>_<channel>_L<level>.nii.gz`.
  *
  * @example
  * ```ts

@@ -1,5 +1,5 @@
 /**
- * Step 1 of the seed: list the datasets (assets) in a bucket.
+ * Step 1 of the reference notebook: list the datasets (assets) in a bucket.
  *
  * AIND names every asset `<platform>_<subject>_<yyyy-mm-dd>_<hh-mm-ss>`, and a
  * processed asset appends `_<process>_<yyyy-mm-dd>_<hh-mm-ss>` (for SmartSPIM,

@@ -1,5 +1,5 @@
 /**
- * Step 3 of the seed, the parsing half: what an AIND `acquisition.json` says
+ * Step 3 of the reference notebook, the parsing half: what an AIND `acquisition.json` says
  * about the anatomical direction of each spatial Zarr dimension.
  *
  * Every schema version is read:

@@ -1,5 +1,5 @@
 /**
- * Step 3 of the seed, I/O half: open an OME-Zarr image and its levels.
+ * Step 3 of the reference notebook, I/O half: open an OME-Zarr image and its levels.
  *
  * @module
  */
@@ -109,7 +109,7 @@ function parseJson(bytes: Uint8Array, source: string): Record<string, unknown> {
  * Opens an OME-Zarr image: reads its multiscales metadata (NGFF 0.4 on Zarr
  * v2, NGFF 0.5 on Zarr v3) and the array metadata of every level.
  *
- * @example Open the seed's channel
+ * @example Open the reference notebook's channel
  * ```ts ignore
  * import { openImage } from "./image.ts";
  * const image = await openImage("s3://aind-open-data/SmartSPIM_652506_2023-01-09_10-18-12_stitched_2023-01-13_19-00-54/processed/OMEZarr/Ex_561_Em_593.zarr");

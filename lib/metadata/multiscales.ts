@@ -1,5 +1,5 @@
 /**
- * Step 3 of the seed, first half: the OME-NGFF `multiscales` metadata of an
+ * Step 3 of the reference notebook, first half: the OME-NGFF `multiscales` metadata of an
  * image (0.4 on Zarr v2 in `.zattrs`, 0.5 on Zarr v3 under `ome` in `zarr.json`).
  *
  * Parsing is pure; {@linkcode openImage} in `image.ts` does the I/O.
@@ -140,7 +140,7 @@ export interface ParseMultiscalesOptions {
  * Parses the OME-NGFF attributes of an image: the `.zattrs` object of NGFF
  * 0.4, or the `attributes` of a `zarr.json` (NGFF 0.5 nests them under `ome`).
  *
- * @example The seed's image
+ * @example The reference notebook's image
  * ```ts
  * import { assert } from "@std/assert";
  * import { parseMultiscales } from "./multiscales.ts";

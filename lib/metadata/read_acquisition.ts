@@ -1,5 +1,5 @@
 /**
- * Step 3 of the seed, second half: fetch the raw asset's `acquisition.json`,
+ * Step 3 of the reference notebook, second half: fetch the raw asset's `acquisition.json`,
  * which says where each image axis points anatomically.
  *
  * @module

@@ -352,7 +352,7 @@ export function orientationCode<C extends OrientationConvention>(
  * import { orientationCodes } from "./codes.ts";
  * const codes = orientationCodes(["right", "anterior", "inferior"]);
  * assertEquals([codes.nibabel, codes.itk, codes.brainglobe], ["RAI", "LPS", "spl"]);
- * // ITK_COORDINATE_ORIENTATION_LPS; the seed's 525570 is ITK's RAI, i.e. nibabel's LPS.
+ * // ITK_COORDINATE_ORIENTATION_LPS; the reference notebook's 525570 is ITK's RAI, i.e. nibabel's LPS.
  * assertEquals(codes.itkEnum, 3 + (4 << 8) + (9 << 16));
  * ```
  * @param axes The orientation, index order i, j, k.

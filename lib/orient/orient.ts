@@ -1,5 +1,5 @@
 /**
- * Step 4 of the seed: where the voxels of a level lie in physical space, from
+ * Step 4 of the reference notebook: where the voxels of a level lie in physical space, from
  * the anatomical directions in `acquisition.json`.
  *
  * ## Conventions

@@ -1,6 +1,6 @@
 /**
  * A byte-budgeted LRU cache for store responses, the counterpart of
- * zarr-python's `LRUStoreCache` that the seed wraps its S3 store in.
+ * zarr-python's `LRUStoreCache` that the reference notebook wraps its S3 store in.
  *
  * @module
  */
@@ -44,7 +44,7 @@ export class ChunkCache {
 
   /**
    * Creates an empty cache.
-   * @param maxBytes The budget in bytes. @default {268435456} (256 MiB, as in the seed)
+   * @param maxBytes The budget in bytes. @default {268435456} (256 MiB, as in the reference notebook)
    * @throws {RangeError} If the budget is negative or not a number.
    */
   constructor(maxBytes: number = 256 * 2 ** 20) {

@@ -1,5 +1,5 @@
 /**
- * Step 5 of the seed: read the voxels of one level, whole or a region, as a
+ * Step 5 of the reference notebook: read the voxels of one level, whole or a region, as a
  * C-order (z, y, x) block, or as a stream of z-slabs one chunk row thick so
  * that a writer never needs the whole volume in memory.
  *
@@ -44,7 +44,10 @@ function imageOf(from: OmeZarrImage | ImageHolder): OmeZarrImage {
 
 /** Options for {@linkcode readLevel} and {@linkcode streamLevel}. */
 export interface ReadLevelOptions {
-  /** Output voxel type: the stored one, or a cast (the seed casts to float32). @default {"native"} */
+  /**
+   * Output voxel type: the stored one, or a cast (the reference notebook casts to float32).
+   * @default {"native"}
+   */
   dtype?: "native" | VoxelType;
   /** Only this box of the level. @default {the whole level} */
   region?: Region;
@@ -297,7 +300,7 @@ export function streamLevel(
  * volume. Chunks go through the image's byte-budgeted cache, so repeated
  * reads of the same chunks do not fetch them again.
  *
- * @example Read level 3, cast like the seed
+ * @example Read level 3, cast like the reference notebook
  * ```ts ignore
  * import { openImage } from "../metadata/image.ts";
  * import { readLevel } from "./read.ts";

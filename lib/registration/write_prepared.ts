@@ -15,18 +15,19 @@
  * @module
  */
 import { dirname } from "node:path";
-import denoConfig from "../../deno.json" with { type: "json" };
 import type { AcquisitionAxis } from "../metadata/acquisition.ts";
 import { acquisitionDate } from "../metadata/aind_caveats.ts";
 import { pathExists, withAtomicFile } from "../write/atomic_file.ts";
 import { OutputExistsError } from "../core/errors.ts";
+import { VERSION } from "../core/version.ts";
 import { toRasAffine } from "../orient/orient.ts";
 import type { PreparedVolume } from "./prepare_volume.ts";
 import { writeNifti } from "../write/nifti.ts";
 import { type NrrdSpace, writeNrrd } from "../write/nrrd.ts";
 
 /**
- * The spimfetch version written into sidecars.
+ * The spimfetch version written into sidecars: {@linkcode VERSION}, under the
+ * name this module has always exported.
  *
  * @example
  * ```ts
@@ -35,7 +36,7 @@ import { type NrrdSpace, writeNrrd } from "../write/nrrd.ts";
  * assertMatch(SPIMFETCH_VERSION, /^\d+\.\d+\.\d+/);
  * ```
  */
-export const SPIMFETCH_VERSION: string = denoConfig.version;
+export const SPIMFETCH_VERSION: string = VERSION;
 
 /** Options for {@linkcode writePrepared}. */
 export interface WritePreparedOptions {

@@ -1,5 +1,5 @@
 /**
- * Step 2 of the seed: pick the stitched asset of a subject and its channels.
+ * Step 2 of the reference notebook: pick the stitched asset of a subject and its channels.
  *
  * Some subjects were stitched more than once (652506 has two versions whose
  * levels differ in shape): every version is listed, the newest is the
@@ -65,7 +65,7 @@ export async function findStitchedAssets(subject: string, options: SelectOptions
 /**
  * Selects one stitched asset: by exact name, or the newest of a subject.
  *
- * @example Reproduce the seed's choice by naming the asset
+ * @example Reproduce the reference notebook's choice by naming the asset
  * ```ts ignore
  * import { selectAsset } from "./select.ts";
  * const asset = await selectAsset("SmartSPIM_652506_2023-01-09_10-18-12_stitched_2023-01-13_19-00-54");

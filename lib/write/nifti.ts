@@ -59,7 +59,7 @@ export interface WriteNiftiOptions {
   /**
    * Voxel type to write, converting as `TypedArray.prototype.set` does (to an
    * integer type: truncation toward zero, wrapping out-of-range values).
-   * `float32` reproduces the seed. @default {the input's dtype}
+   * `float32` reproduces the reference notebook's output. @default {the input's dtype}
    */
   outputType?: VoxelType;
   /**

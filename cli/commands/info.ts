@@ -1,0 +1,88 @@
+/**
+ * `spimfetch info`: what can be fetched for a subject, an asset or an image, and which level a
+ * `--resolution` or `--max-bytes` would read.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { chooseLevel, describeTarget, type LevelChoice, type TargetDescription } from "../../mod.ts";
+import { formatAssets, formatChannels, formatLevels, formatOrientation } from "../../lib/display/mod.ts";
+import { outputBytes } from "../../lib/select/mod.ts";
+import { integer, levelArg, regionArgs, S3_FLAGS, s3Options, UsageError } from "../args.ts";
+import { INFO_HELP } from "../help.ts";
+
+/**
+ * Runs `info`.
+ * @param args The arguments after the command name.
+ */
+export async function info(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      ...S3_FLAGS,
+      level: { type: "string" },
+      resolution: { type: "string" },
+      "max-bytes": { type: "string" },
+      "roi-mm": { type: "string" },
+      dtype: { type: "string" },
+      json: { type: "boolean" },
+    },
+  });
+  if (values.help) return console.log(INFO_HELP);
+  if (positionals.length !== 1) throw new UsageError("info takes one subject, asset name or s3:// URI");
+  const level = values.level === undefined ? undefined : integer(values.level, "--level", 0);
+  const choices: [string, LevelChoice][] = [];
+  if (values.resolution !== undefined) {
+    choices.push([`--resolution ${values.resolution}`, levelArg({ resolution: values.resolution })]);
+  }
+  if (values["max-bytes"] !== undefined) {
+    choices.push([`--max-bytes ${values["max-bytes"]}`, levelArg({ "max-bytes": values["max-bytes"] })]);
+  }
+  const roiMm = regionArgs({ "roi-mm": values["roi-mm"] }).mm;
+  const dtype = values.dtype === "float32" ? "float32" : undefined;
+  const described = await describeTarget(positionals[0], { ...s3Options(values), level });
+  try {
+    printDescription(described, values.json === true);
+    for (const [flag, choice] of choices) {
+      const chosen = chooseLevel(described.image, choice, { roiMm, dtype });
+      const bytes = outputBytes(chosen, { roiMm, dtype });
+      console.log(
+        `${flag} reads level ${chosen.index}: spacing [${chosen.spacing.join(", ")}] mm, ` +
+          `output ${(bytes / 2 ** 20).toFixed(1)} MiB${roiMm ? " (the --roi-mm box)" : ""}`,
+      );
+    }
+  } finally {
+    described.image.close();
+  }
+}
+
+function printDescription(described: TargetDescription, json: boolean): void {
+  if (json) {
+    return console.log(
+      JSON.stringify(described, (key, value) => (key === "array" || key === "raw" ? undefined : value), 2),
+    );
+  }
+  if (described.assets) {
+    console.log(
+      `Stitched assets of subject ${described.assets[0].subjectId} (newest first; the first is the default):`,
+    );
+    console.log(formatAssets(described.assets));
+    console.log("");
+  }
+  if (described.channels) {
+    console.log(`Channels of ${described.asset?.name}:`);
+    console.log(formatChannels(described.channels));
+    console.log("");
+  }
+  console.log(`Levels of ${described.image.uri}:`);
+  console.log(formatLevels(described.image));
+  if (described.orientation) {
+    console.log("");
+    console.log(`Orientation of level ${described.orientationLevel} (from ${described.acquisition?.uri}):`);
+    console.log(formatOrientation(described.orientation));
+  } else if (described.orientationProblem) {
+    console.log("");
+    console.log(`Orientation unknown: ${described.orientationProblem}`);
+  }
+}

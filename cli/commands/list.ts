@@ -1,0 +1,26 @@
+/**
+ * `spimfetch list`: the assets at the top of a bucket.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { AIND_BUCKET, listAssets } from "../../mod.ts";
+import { formatAssets } from "../../lib/display/mod.ts";
+import { S3_FLAGS, s3Options } from "../args.ts";
+import { LIST_HELP } from "../help.ts";
+
+/**
+ * Runs `list`.
+ * @param args The arguments after the command name.
+ */
+export async function list(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { ...S3_FLAGS, prefix: { type: "string" }, json: { type: "boolean" } },
+  });
+  if (values.help) return console.log(LIST_HELP);
+  const assets = await listAssets({ ...s3Options(values), prefix: values.prefix });
+  if (values.json) return console.log(JSON.stringify(assets, null, 2));
+  console.log(formatAssets(assets));
+  console.log(`${assets.length} assets in s3://${values.bucket ?? AIND_BUCKET}/${values.prefix ?? ""}`);
+}
