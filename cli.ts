@@ -29,6 +29,7 @@ import {
   type S3Options,
   type TargetDescription,
 } from "./mod.ts";
+import { summaryCommand } from "./cli/summary_command.ts";
 
 const VERSION = "0.1.0";
 
@@ -49,6 +50,7 @@ Commands:
   list    list the assets (datasets) in the bucket
   info    show a subject's stitched assets, channels, levels and orientation
   fetch   export one level of one channel to NIfTI (.nii or .nii.gz)
+  summary one table (CSV, HTML with thumbnails) of many outputs, e.g. a cohort's
 
 Run 'deno task cli <command> --help' for a command's options.
   --version           print the version`,
@@ -437,7 +439,12 @@ async function prepareFetch(
   for (const sidecar of result.sidecars) print(sidecar);
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { list, info, fetch };
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
+  list,
+  info,
+  fetch,
+  summary: (args) => summaryCommand(args, { usageError: (message) => new UsageError(message), print }),
+};
 
 /**
  * Runs the CLI.
@@ -456,7 +463,7 @@ export async function main(args: string[]): Promise<number> {
       return command ? 0 : 2;
     }
     const run = COMMANDS[command];
-    if (!run) throw new UsageError(`unknown command "${command}": expected list, info or fetch`);
+    if (!run) throw new UsageError(`unknown command "${command}": expected list, info, fetch or summary`);
     await run(rest);
     return 0;
   } catch (error) {
