@@ -8,6 +8,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import { basename } from "node:path";
 import { pathExists, withAtomicFile } from "../atomic_file.ts";
 import { MetadataError, OutputExistsError } from "../errors.ts";
 import { sidecarPath } from "../write_prepared.ts";
@@ -35,6 +36,13 @@ export interface CohortRow {
   sidecar: string;
   /** `nifti` or `nrrd`. */
   format: "nifti" | "nrrd";
+  /**
+   * Which output of the subject this is: the file's name without its
+   * extension and without a leading `<subject>_` (the workflow names files
+   * `<subject>_<channel>_<output>`), e.g. `Ex_561_Em_593_ccf25`. Rows of one
+   * kind are comparable across subjects.
+   */
+  kind: string;
   /** Subject id. */
   subject: string;
   /** Channel name. */
@@ -185,11 +193,14 @@ export async function summarizeOutput(
     [spacing[0] * bx, spacing[1] * by, spacing[2] * bz],
     options.thumbnail,
   );
+  const subject = text(document, "source.subject", sidecar);
+  const stem = basename(sidecar, ".json");
   return {
     path,
     sidecar,
     format: projected.header.format,
-    subject: text(document, "source.subject", sidecar),
+    kind: stem.startsWith(`${subject}_`) ? stem.slice(subject.length + 1) : stem,
+    subject,
     channel: text(document, "source.channel", sidecar),
     asset: text(document, "source.asset", sidecar),
     level: levelIndex as number,
@@ -246,6 +257,7 @@ export async function summarizeCohort(
 export const COHORT_CSV_COLUMNS: readonly string[] = [
   "subject",
   "channel",
+  "output",
   "level",
   "size_xyz",
   "spacing_mm_xyz",
@@ -268,6 +280,7 @@ function cells(row: CohortRow): string[] {
   return [
     row.subject,
     row.channel,
+    row.kind,
     String(row.level),
     row.size.join("x"),
     row.spacing.map((s) => String(Number(s.toPrecision(6)))).join("x"),
@@ -298,11 +311,11 @@ function csvCell(value: string): string {
  * import { assertEquals } from "@std/assert";
  * import { formatCohortCsv } from "./summary.ts";
  * const csv = formatCohortCsv([{
- *   path: "r/1/1_C_a.nii.gz", sidecar: "r/1/1_C_a.json", format: "nifti", subject: "1", channel: "C",
+ *   path: "r/1/1_C_a.nii.gz", sidecar: "r/1/1_C_a.json", format: "nifti", kind: "C_a", subject: "1", channel: "C",
  *   asset: "SmartSPIM_1_x", level: 3, size: [2, 3, 4], spacing: [0.025, 0.025, 0.025], orientation: "PIR",
  *   sourceOrientation: "RAI", dtype: "uint16", caveats: [{ id: "a,b", corrected: true }], bytes: 10, range: [0, 9],
  * }]);
- * assertEquals(csv.split("\n")[1], '1,C,3,2x3x4,0.025x0.025x0.025,PIR,RAI,uint16,"a,b (corrected)",10,0,9,SmartSPIM_1_x,r/1/1_C_a.nii.gz');
+ * assertEquals(csv.split("\n")[1], '1,C,C_a,3,2x3x4,0.025x0.025x0.025,PIR,RAI,uint16,"a,b (corrected)",10,0,9,SmartSPIM_1_x,r/1/1_C_a.nii.gz');
  * ```
  * @param rows The rows.
  * @returns The CSV text.
@@ -336,8 +349,9 @@ export interface FormatCohortHtmlOptions {
 /**
  * The rows as one self-contained HTML page: a table with each output's
  * thumbnail embedded as a PNG data URI. Rows whose output orientation or
- * size differs from most rows of the same channel are marked, as are
- * uncorrected caveats: those are the ones to look at first.
+ * size differs from most rows of the same kind (the same channel and output
+ * in other subjects) are marked, as are uncorrected caveats: those are the
+ * ones to look at first.
  *
  * @example
  * ```ts
@@ -353,15 +367,15 @@ export interface FormatCohortHtmlOptions {
 export function formatCohortHtml(rows: readonly CohortRow[], options: FormatCohortHtmlOptions = {}): string {
   const title = options.title ?? "spimfetch cohort summary";
   const usual = new Map<string, { orientation: string; size: string }>();
-  for (const channel of new Set(rows.map((r) => r.channel))) {
-    const of = rows.filter((r) => r.channel === channel);
-    usual.set(channel, {
+  for (const kind of new Set(rows.map((r) => r.kind))) {
+    const of = rows.filter((r) => r.kind === kind);
+    usual.set(kind, {
       orientation: mostCommon(of.map((r) => r.orientation)),
       size: mostCommon(of.map((r) => r.size.join("x"))),
     });
   }
   const body = rows.map((row) => {
-    const expected = usual.get(row.channel)!;
+    const expected = usual.get(row.kind)!;
     const notes: string[] = [];
     if (row.orientation !== expected.orientation) {
       notes.push(`orientation differs (most: ${expected.orientation})`);
@@ -379,7 +393,7 @@ export function formatCohortHtml(rows: readonly CohortRow[], options: FormatCoho
     ).join("<br>");
     return `<tr${notes.length ? ' class="odd"' : ""}>
 <td>${image}</td>
-<td><b>${escapeHtml(row.subject)}</b><br>${escapeHtml(row.channel)}<br><small>${
+<td><b>${escapeHtml(row.subject)}</b><br>${escapeHtml(row.kind)}<br><small>${
       escapeHtml(row.asset)
     }</small></td>
 <td>${row.level}</td>
@@ -410,9 +424,9 @@ tr.odd { background: #fff3d6; }
 <h1>${escapeHtml(title)}</h1>
 <p>${rows.length} outputs. Each picture shows maximum-intensity projections along the output's index axes:
 along z at the top left, along x to its right, along y below (same millimetres per pixel). Highlighted rows
-differ from most rows of their channel in orientation or size.</p>
+differ in orientation or size from most rows of the same output in other subjects.</p>
 <table>
-<thead><tr><th>projections</th><th>subject / channel</th><th>level</th><th>size (x × y × z)</th>
+<thead><tr><th>projections</th><th>subject / output</th><th>level</th><th>size (x × y × z)</th>
 <th>spacing (mm)</th><th>orientation</th><th>caveats</th><th>file size</th><th>file</th></tr></thead>
 <tbody>
 ${body}
