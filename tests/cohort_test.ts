@@ -4,7 +4,14 @@
  * cyclically permuted acquisition), then re-runs, recovers a deleted output
  * and survives a failing subject.
  */
-import { assert, assertEquals, assertMatch, assertNotEquals, assertStrictEquals } from "@std/assert";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertNotEquals,
+  assertStrictEquals,
+  assertStringIncludes,
+} from "@std/assert";
 import { decode as decodePng } from "fast-png";
 import { gunzipSync } from "fflate";
 import * as nifti from "nifti-reader-js";
@@ -55,7 +62,7 @@ if (version === undefined && !inCi) {
   console.warn("WARNING: cohort workflow test SKIPPED: snakemake not installed (apt-get install snakemake).");
 }
 
-function configYaml(endpoint: string, subjects: string[]): string {
+function configYaml(endpoint: string, subjects: string[], more: Record<string, unknown> = {}): string {
   // JSON is YAML: no YAML writer needed.
   return JSON.stringify(
     {
@@ -70,6 +77,7 @@ function configYaml(endpoint: string, subjects: string[]): string {
         "iso40": { spacing: 0.04, orientation: "PIR", format: "nrrd", channels: ["Ex_561_Em_593"] },
       },
       threads: 1,
+      ...more,
     },
     null,
     2,
@@ -81,9 +89,9 @@ interface Run {
   log: string;
 }
 
-async function snakemake(dir: string, args: string[]): Promise<Run> {
+async function snakemake(dir: string, args: string[], configFile = "config.yaml"): Promise<Run> {
   const out = await new Deno.Command("snakemake", {
-    args: ["-s", SNAKEFILE, "--configfile", "config.yaml", "--cores", "2", ...args],
+    args: ["-s", SNAKEFILE, "--configfile", configFile, "--cores", "2", ...args],
     cwd: dir,
     stdout: "piped",
     stderr: "piped",
@@ -157,6 +165,11 @@ Deno.test({
           levels: 3,
           summary: 1,
         });
+        // Memory hints come from each subject's levels (600 MiB + 1.2 × twice a level of at most 61 KB),
+        // not from the fallback used before the levels are known (default_mem_mb, 4000).
+        const fetchJobs = run.log.split(/\n(?=\S)/).filter((block) => /^rule fetch_/.test(block));
+        assertEquals(fetchJobs.length, 9);
+        for (const job of fetchJobs) assertMatch(job, /mem_mb=601\b/);
         for (const image of images) {
           await Deno.stat(join(dir, image));
           await Deno.stat(join(dir, image.replace(/\.(nii\.gz|nrrd)$/, ".json")));
@@ -268,6 +281,28 @@ Deno.test({
           else assertStrictEquals(after.get(image), before.get(image), `${image} was rewritten`);
         }
       });
+
+      await t.step(
+        "subjects from a CSV (one pinned to an asset) and from an S3 prefix (spimfetch list)",
+        async () => {
+          const pinned = cohort.datasets.get("652507")!.stitchedNames[0];
+          await Deno.writeTextFile(join(dir, "subjects.csv"), `subject,asset\n652506,\n652507,${pinned}\n`);
+          await Deno.writeTextFile(
+            join(dir, "discovery.yaml"),
+            configYaml(cohort.server.endpoint, [], {
+              outdir: "discovery",
+              subjects_csv: "subjects.csv",
+              subjects_prefix: "SmartSPIM_6525",
+            }),
+          );
+          const run = await snakemake(dir, ["-n", "-p"], "discovery.yaml");
+          assertStrictEquals(run.code, 0, run.log.slice(-4000));
+          assertEquals(jobCounts(run.log).levels, 4);
+          assertStringIncludes(run.log, `info ${pinned} --endpoint`);
+          assertStringIncludes(run.log, "info 652509 --endpoint");
+          assertStringIncludes(run.log, `fetch --asset ${pinned} --channel Ex_561_Em_593`);
+        },
+      );
 
       await t.step(
         "a subject missing a channel fails that job with the CLI's error; the others complete",
