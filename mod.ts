@@ -35,6 +35,7 @@ export * from "./lib/atomic_file.ts";
 export * from "./lib/blosc.ts";
 export * from "./lib/choose_level.ts";
 export * from "./lib/chunk_cache.ts";
+export * from "./lib/cohort/mod.ts";
 export * from "./lib/disk_cache.ts";
 export * from "./lib/display.ts";
 export * from "./lib/env.ts";
