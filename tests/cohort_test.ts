@@ -165,11 +165,11 @@ Deno.test({
           levels: 3,
           summary: 1,
         });
-        // Memory hints come from each subject's levels (600 MiB + 1.2 × twice a level of at most 61 KB),
+        // Memory hints come from each subject's levels (450 MiB + 1.2 × twice a level of at most 61 KB),
         // not from the fallback used before the levels are known (default_mem_mb, 4000).
         const fetchJobs = run.log.split(/\n(?=\S)/).filter((block) => /^rule fetch_/.test(block));
         assertEquals(fetchJobs.length, 9);
-        for (const job of fetchJobs) assertMatch(job, /mem_mb=601\b/);
+        for (const job of fetchJobs) assertMatch(job, /mem_mb=451\b/);
         for (const image of images) {
           await Deno.stat(join(dir, image));
           await Deno.stat(join(dir, image.replace(/\.(nii\.gz|nrrd)$/, ".json")));
