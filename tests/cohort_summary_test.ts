@@ -95,6 +95,21 @@ Deno.test("streamVoxels() reads a raw big-endian NRRD whose voxels start at an o
   });
 });
 
+Deno.test("streamVoxels() closes the file when cancelled before or while reading", async () => {
+  await withDir(async (dir) => {
+    await writeNifti(`${dir}/v.nii.gz`, randomVolume([40, 50, 60], "uint16"), { geometry: GEOMETRY });
+    // The resource sanitizer fails this test if either file stays open.
+    const unread = await streamVoxels(`${dir}/v.nii.gz`);
+    await unread.cancel();
+    const partly = await streamVoxels(`${dir}/v.nii.gz`);
+    for await (const run of partly.runs) {
+      assert(run.length > 0);
+      break;
+    }
+    await partly.cancel();
+  });
+});
+
 Deno.test("ProjectionAccumulator bins long axes by their maximum and accepts runs split anywhere", () => {
   // (z, y, x) = (1, 2, 5), maxSide 2: x is binned by 3 (bins [0..2], [3..4]); y and z are not.
   const mips = new ProjectionAccumulator([1, 2, 5], { maxSide: 2 });

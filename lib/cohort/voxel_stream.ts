@@ -38,6 +38,8 @@ export interface VoxelStream {
    * length; together exactly `z · y · x` values. Read it once.
    */
   runs: AsyncIterable<ArrayLike<number>>;
+  /** Closes the file without reading the rest (iterating `runs` to its end, or breaking out, closes it too). */
+  cancel(): Promise<void>;
 }
 
 type Constructor = { new (buffer: ArrayBuffer): ArrayLike<number>; BYTES_PER_ELEMENT: number };
@@ -371,5 +373,14 @@ export async function streamVoxels(path: string, options: StreamVoxelsOptions = 
   let stream: ReadableStream<Uint8Array> = file.readable;
   if (gzipped) stream = gunzip(stream);
   const { header, body } = format === "nifti" ? await openNifti(path, stream) : await openNrrd(path, stream);
-  return { header, runs: voxelRuns(path, header, body, options.signal) };
+  const runs = voxelRuns(path, header, body, options.signal);
+  return {
+    header,
+    runs,
+    // Before the first run the generator has not taken the body's reader; after, its `finally` cancels it.
+    cancel: async (): Promise<void> => {
+      if (body.locked) await runs.return(undefined);
+      else await body.cancel();
+    },
+  };
 }
