@@ -304,6 +304,19 @@ Deno.test({
         },
       );
 
+      await t.step("a config error names the output and what it needs", async () => {
+        await Deno.writeTextFile(
+          join(dir, "bad.yaml"),
+          configYaml(cohort.server.endpoint, subjects, { outputs: { plain: { level: 1 } } }),
+        );
+        const run = await snakemake(dir, ["-n"], "bad.yaml");
+        assertNotEquals(run.code, 0);
+        assertStringIncludes(
+          run.log,
+          "cohort config: output plain needs orientation, spacing or aind_orientation_fix (or format nrrd)",
+        );
+      });
+
       await t.step(
         "a subject missing a channel fails that job with the CLI's error; the others complete",
         async () => {
