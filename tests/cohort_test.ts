@@ -245,6 +245,10 @@ Deno.test({
         assertEquals(row("652508", "Ex_561_Em_593", "L0-RAS").source_orientation, "AIR");
 
         const html = await Deno.readTextFile(join(dir, "results/summary.html"));
+        // The permuted subject's outputs differ in size from the same outputs of the two others: highlighted.
+        const odd = [...html.matchAll(/<tr class="odd">[\s\S]*?<\/tr>/g)].map((m) => m[0]);
+        assertEquals(odd.length, 3);
+        for (const row of odd) assertStringIncludes(row, "<b>652508</b>");
         const images = [
           ...html.matchAll(/<img [^>]*width="(\d+)" height="(\d+)" src="data:image\/png;base64,([^"]+)"/g),
         ];
