@@ -178,6 +178,14 @@ export async function summarizeOutput(
     throw new MetadataError(`Sidecar "acquisition.caveats" is not a list`, { source: sidecar });
   }
   const caveats = caveatsValue.map((c: Json) => ({ id: String(c?.id), corrected: c?.corrected === true }));
+  // Every sidecar field is read before the volume, which may take a while to stream.
+  const subject = text(document, "source.subject", sidecar);
+  const described = {
+    channel: text(document, "source.channel", sidecar),
+    asset: text(document, "source.asset", sidecar),
+    orientation: text(document, "orientation.output.nibabel", sidecar),
+    sourceOrientation: text(document, "orientation.source.nibabel", sidecar),
+  };
   const projected = await projectFile(path, options);
   const [nz, ny, nx] = projected.header.shape;
   if (nx !== size[0] || ny !== size[1] || nz !== size[2] || projected.header.dtype !== dtype) {
@@ -193,7 +201,6 @@ export async function summarizeOutput(
     [spacing[0] * bx, spacing[1] * by, spacing[2] * bz],
     options.thumbnail,
   );
-  const subject = text(document, "source.subject", sidecar);
   const stem = basename(sidecar, ".json");
   return {
     path,
@@ -201,13 +208,13 @@ export async function summarizeOutput(
     format: projected.header.format,
     kind: stem.startsWith(`${subject}_`) ? stem.slice(subject.length + 1) : stem,
     subject,
-    channel: text(document, "source.channel", sidecar),
-    asset: text(document, "source.asset", sidecar),
+    channel: described.channel,
+    asset: described.asset,
     level: levelIndex as number,
     size,
     spacing,
-    orientation: text(document, "orientation.output.nibabel", sidecar),
-    sourceOrientation: text(document, "orientation.source.nibabel", sidecar),
+    orientation: described.orientation,
+    sourceOrientation: described.sourceOrientation,
     dtype,
     caveats,
     bytes: (await Deno.stat(path)).size,
