@@ -10,6 +10,7 @@ import { Interrupted, UsageError } from "./args.ts";
 import { fetch } from "./commands/fetch.ts";
 import { info } from "./commands/info.ts";
 import { list } from "./commands/list.ts";
+import { summaryCommand } from "./commands/summary.ts";
 import { mainHelp } from "./help.ts";
 import { explainPermissionError } from "./permissions.ts";
 
@@ -34,10 +35,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   list: { summary: "list the assets (datasets) in the bucket", run: list },
   info: { summary: "show a subject's stitched assets, channels, levels and orientation", run: info },
   fetch: { summary: "export one level of one channel to NIfTI (.nii or .nii.gz)", run: fetch },
-  // Being written elsewhere; add them here when they land:
-  // points: { summary: "...", run: points },  // from ./ccf_commands.ts
-  // ccf: { summary: "...", run: ccf },        // from ./ccf_commands.ts
-  // summary: { summary: "...", run: summary }, // from ./summary_command.ts
+  summary: {
+    summary: "one table (CSV, HTML with thumbnails) of many outputs, e.g. a cohort's",
+    run: (args) => summaryCommand(args, { usageError: (message) => new UsageError(message) }),
+  },
 };
 
 /** "a, b or c". */

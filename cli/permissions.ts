@@ -137,7 +137,8 @@ export function planPermissions(request: PermissionRequest): string[] {
     if (value) reads.add(at(value));
   }
   if (command && POSITIONAL_READS.has(command)) {
-    for (const path of positionals(args, BOOLEAN_FLAGS).slice(1)) reads.add(at(path));
+    // Each output's folder: its sidecar (`<stem>.json`) is read beside it.
+    for (const path of positionals(args, BOOLEAN_FLAGS).slice(1)) reads.add(dirname(at(path)));
   }
   if (command === "fetch" && flagValue(args, "out") === undefined) {
     reads.add(at(DEFAULT_OUTPUT_DIR));
