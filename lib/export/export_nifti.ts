@@ -160,14 +160,15 @@ export async function exportNifti(
     if (options.level === undefined) {
       throw new TypeError("exportNifti() of an opened source needs options.level");
     }
-    return await exportSource(request, options.level, options, started);
+    return await exportSource(request, options.level, options, started, request.retries);
   }
   // With whole chunk-row slabs each chunk is read once, so a big cache would only hold memory;
   // thinner slabs read a chunk row again for each slab.
   const cacheBytes = options.cacheBytes ?? (options.maxSlabBytes === undefined ? 16 : 256) * 2 ** 20;
   const source = await openSource(request, { ...options, cacheBytes });
   try {
-    return await exportSource(source, request.level, options, started);
+    // Opened here: its retries (listing and metadata included) are this export's.
+    return await exportSource(source, request.level, options, started, 0);
   } finally {
     source.close();
   }
@@ -178,10 +179,10 @@ async function exportSource(
   choice: LevelChoice,
   options: ExportOptions,
   started: number,
+  retriesBefore: number,
 ): Promise<ExportResult> {
   const log = options.log ?? (() => {});
   const { asset, channel, image, acquisition } = source;
-  const retriesBefore = source.retries;
   // Requests still in flight when the export ends (a sibling of one that failed) are cancelled, not left running.
   const finished = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, finished.signal]) : finished.signal;
