@@ -14,13 +14,13 @@ import type { Orientation } from "../orient/orient.ts";
 import type { Channel } from "../select/select.ts";
 import {
   formatAssets,
-  formatBytes,
   formatChannels,
   formatOrientation,
   formatTable,
   levelRows,
   orientationAxisRows,
 } from "./format.ts";
+import { formatBytes } from "../core/bytes.ts";
 
 /** The key of the Jupyter display protocol: the Deno kernel calls `value[JUPYTER_DISPLAY]()`. */
 export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display");

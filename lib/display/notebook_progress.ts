@@ -10,7 +10,8 @@
  */
 import { escapeHtml, type MimeBundle } from "./display.ts";
 import { jupyterApi, type JupyterDisplayApi, settle } from "./jupyter.ts";
-import { createProgressReporter, type ProgressEvent, renderProgressLine } from "./progress.ts";
+import { createProgressReporter, renderProgressLine } from "./progress.ts";
+import type { ProgressEvent } from "../core/progress_event.ts";
 import type { WriteNiftiProgress } from "../write/nifti.ts";
 
 /** An `onProgress` callback that can also wait for its output to reach the notebook. */

@@ -5,8 +5,7 @@
  * @module
  */
 import type { ImageLevel, OmeZarrImage } from "../metadata/image.ts";
-import type { Region, VoxelRange } from "../read/read.ts";
-import { bytesPerVoxel, type VoxelType } from "../core/volume.ts";
+import { bytesPerVoxel, type Region, type VoxelRange, type VoxelType } from "../core/volume.ts";
 
 /** How to choose a level: by index, by voxel size, or by output size. */
 export type LevelChoice =

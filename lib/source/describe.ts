@@ -10,7 +10,13 @@ import { type OmeZarrImage, openImage } from "../metadata/image.ts";
 import { type Asset, parseAssetName } from "../list/assets.ts";
 import { computeOrientation, type Orientation } from "../orient/orient.ts";
 import { createS3Client, parseS3Uri } from "../s3/client.ts";
-import { type Channel, findStitchedAssets, listChannels, selectAsset, type SelectOptions } from "../select/select.ts";
+import {
+  type Channel,
+  findStitchedAssets,
+  listChannels,
+  selectAsset,
+  type SelectOptions,
+} from "../select/select.ts";
 
 /** What {@linkcode describeTarget} found. */
 export interface TargetDescription {

@@ -1,0 +1,274 @@
+/**
+ * Checks of array metadata that zarrita takes on trust, made before anything
+ * is read: codecs, order and chunk key separators, then shape and chunk
+ * shape against what can be indexed and allocated; and a wrapper that checks
+ * every decoded chunk against its chunk shape. A shape can ask for more
+ * memory than the machine has and a chunk can decode to the wrong length:
+ * each check refuses such input with a message that names the figure.
+ *
+ * @module
+ */
+import { registry } from "zarrita";
+import { MetadataError, S3RequestError } from "../core/errors.ts";
+import { describeBytes } from "../core/bytes.ts";
+import { escapeControl } from "../core/text.ts";
+
+/** Largest decoded chunk accepted: AIND's are 4 MiB; a chunk this big is a mistake or an attack. */
+export const MAX_CHUNK_BYTES: number = 2 ** 30;
+
+/**
+ * Most chunks along one axis: AIND's finest level has 58 × 160 × 116. Readers
+ * plan per chunk row, so a grid of billions (a chunk size of 1 along a huge
+ * axis) would hang them before the first request.
+ */
+export const MAX_CHUNKS_PER_AXIS: number = 2 ** 20;
+
+/**
+ * Checks the fields of a parsed `.zarray` (Zarr v2) or array `zarr.json`
+ * (v3) that zarrita takes on trust: every codec must be one zarrita knows
+ * (it loads codecs lazily, and an unknown one can surface as an unhandled
+ * rejection rather than an error of the read), v2's `order` must be C or F,
+ * and chunk keys must be separated by `.` or `/`.
+ *
+ * @example
+ * ```ts
+ * import { assertThrows } from "@std/assert";
+ * import { checkArrayMetadata } from "./_array_checks.ts";
+ * import { MetadataError } from "../core/errors.ts";
+ * const zarray = { compressor: { id: "blosc" }, filters: null, order: "C", dimension_separator: "/" };
+ * checkArrayMetadata(zarray, 2, { source: "0/.zarray", what: "level 0" });
+ * assertThrows(
+ *   () => checkArrayMetadata({ ...zarray, compressor: { id: "nope" } }, 2, { source: "0/.zarray", what: "level 0" }),
+ *   MetadataError,
+ *   '"nope"',
+ * );
+ * ```
+ * @param doc The parsed document.
+ * @param zarrFormat 2 or 3.
+ * @param options Where the document came from and what it describes.
+ * @throws {MetadataError} For an unknown or malformed codec, order or separator.
+ */
+export function checkArrayMetadata(
+  doc: Record<string, unknown>,
+  zarrFormat: 2 | 3,
+  options: { source: string; what: string },
+): void {
+  const { source, what } = options;
+  const fail = (message: string): never => {
+    throw new MetadataError(`${what} ${message}`, { source });
+  };
+  const known = (name: string): boolean => registry.has(name);
+  if (zarrFormat === 2) {
+    const codecs = [
+      ...(doc.filters === null || doc.filters === undefined
+        ? []
+        : Array.isArray(doc.filters)
+        ? doc.filters.map((f) => ["filter", f] as const)
+        : fail(`has filters ${brief(doc.filters)}: expected null or a list of codecs`)),
+      ...(doc.compressor === null || doc.compressor === undefined
+        ? []
+        : [["compressor", doc.compressor] as const]),
+    ];
+    for (const [role, codec] of codecs) {
+      const id = (codec as { id?: unknown } | null)?.id;
+      if (typeof codec !== "object" || codec === null || typeof id !== "string") {
+        fail(`has ${role} ${brief(codec)}: expected an object with a string "id"`);
+      }
+      const name = (id as string).startsWith("numcodecs.") ? id as string : `numcodecs.${id}`;
+      if (!known(name) && !/^(numcodecs\.)?fixedscaleoffset$/.test(id as string)) {
+        fail(
+          `uses the ${role} ${
+            JSON.stringify(escapeControl(String(id).slice(0, 100)))
+          }, which cannot be decoded here`,
+        );
+      }
+    }
+    if (doc.order !== undefined && doc.order !== "C" && doc.order !== "F") {
+      fail(`has order ${brief(doc.order)}: expected "C" or "F"`);
+    }
+    const separator = doc.dimension_separator;
+    if (separator !== undefined && separator !== null && separator !== "." && separator !== "/") {
+      fail(`has dimension_separator ${brief(separator)}: expected "." or "/"`);
+    }
+    return;
+  }
+  const check = (list: unknown, where: string): void => {
+    if (!Array.isArray(list)) fail(`has ${where} ${brief(list)}: expected a list of codecs`);
+    for (const codec of list as unknown[]) {
+      const name = (codec as { name?: unknown } | null)?.name;
+      if (typeof codec !== "object" || codec === null || typeof name !== "string") {
+        fail(`has a codec ${brief(codec)} in ${where}: expected an object with a string "name"`);
+      }
+      if (name === "sharding_indexed") {
+        const configuration = (codec as { configuration?: Record<string, unknown> }).configuration ?? {};
+        check(configuration.codecs, `${where} (sharding codecs)`);
+        check(configuration.index_codecs ?? [], `${where} (sharding index codecs)`);
+      } else if (!known(name as string)) {
+        fail(
+          `uses the codec ${
+            JSON.stringify(escapeControl(String(name).slice(0, 100)))
+          }, which cannot be decoded here`,
+        );
+      }
+    }
+  };
+  check(doc.codecs, "codecs");
+  const encoding = doc.chunk_key_encoding as { configuration?: { separator?: unknown } } | undefined;
+  const separator = encoding?.configuration?.separator;
+  if (separator !== undefined && separator !== "." && separator !== "/") {
+    fail(`has chunk key separator ${brief(separator)}: expected "." or "/"`);
+  }
+}
+
+/** Options for {@linkcode checkArrayLayout}. */
+export interface ArrayLayoutOptions {
+  /** Where the array metadata came from, for messages. */
+  source: string;
+  /** What the array is, e.g. `level 3`. */
+  what: string;
+  /** Largest decoded chunk accepted. @default {MAX_CHUNK_BYTES} */
+  maxChunkBytes?: number;
+}
+
+/**
+ * Checks an array's shape and chunk shape before anything is read: both
+ * positive integers of the same rank, a voxel count that can be indexed, at
+ * most {@linkcode MAX_CHUNKS_PER_AXIS} chunks along any axis, and a decoded
+ * chunk no larger than `maxChunkBytes` (every chunk read allocates one, even
+ * a missing chunk that reads as fill value).
+ *
+ * @example
+ * ```ts
+ * import { assertThrows } from "@std/assert";
+ * import { checkArrayLayout } from "./_array_checks.ts";
+ * import { MetadataError } from "../core/errors.ts";
+ * checkArrayLayout([1, 1, 464, 1280, 925], [1, 1, 128, 128, 128], 2, { source: ".zarray", what: "level 3" });
+ * assertThrows(
+ *   () => checkArrayLayout([100000, 100000], [100000, 100000], 2, { source: ".zarray", what: "level 0" }),
+ *   MetadataError,
+ *   "18.6 GiB",
+ * );
+ * ```
+ * @param shape The array's shape.
+ * @param chunks The chunk shape.
+ * @param voxelBytes Bytes per voxel.
+ * @param options Source, name and the chunk size cap.
+ * @throws {MetadataError} If the layout is malformed or a chunk would be too large.
+ */
+export function checkArrayLayout(
+  shape: readonly unknown[],
+  chunks: readonly unknown[],
+  voxelBytes: number,
+  options: ArrayLayoutOptions,
+): void {
+  const { source, what } = options;
+  const positive = (values: readonly unknown[]): boolean =>
+    Array.isArray(values) && values.every((n) => Number.isSafeInteger(n) && (n as number) > 0);
+  if (!positive(shape)) {
+    throw new MetadataError(`${what} shape ${brief(shape)} must be positive integers`, { source });
+  }
+  if (!positive(chunks) || chunks.length !== shape.length) {
+    throw new MetadataError(
+      `${what} chunk shape ${brief(chunks)} must be ${shape.length} positive integers, one per dimension`,
+      { source },
+    );
+  }
+  const voxels = (shape as number[]).reduce((a, b) => a * b, 1);
+  if (!Number.isSafeInteger(voxels)) {
+    throw new MetadataError(
+      `${what} shape ${brief(shape)} holds ${
+        voxels.toExponential(3)
+      } voxels, more than can be indexed (2^53)`,
+      { source },
+    );
+  }
+  const grid = (shape as number[]).map((n, i) => Math.ceil(n / (chunks[i] as number)));
+  const longest = grid.indexOf(Math.max(...grid));
+  if (grid[longest] > MAX_CHUNKS_PER_AXIS) {
+    throw new MetadataError(
+      `${what} has ${grid[longest]} chunks along dimension ${longest} (shape ${brief(shape)}, chunks ${
+        brief(chunks)
+      }), more than the ${MAX_CHUNKS_PER_AXIS} accepted`,
+      { source },
+    );
+  }
+  const chunkBytes = (chunks as number[]).reduce((a, b) => a * b, 1) * voxelBytes;
+  const max = options.maxChunkBytes ?? MAX_CHUNK_BYTES;
+  if (chunkBytes > max) {
+    throw new MetadataError(
+      `${what} has chunks of ${brief(chunks)} voxels, ${describeBytes(chunkBytes)} each once decoded, ` +
+        `more than the ${describeBytes(max)} a chunk may take`,
+      { source },
+    );
+  }
+}
+
+function brief(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+/** What {@linkcode guardChunkDecoding} needs of an array: zarrita's `Array` has it. */
+export interface ChunkedArray {
+  /** The chunk shape. */
+  readonly chunks: readonly number[];
+  /** Fetches and decodes one chunk. */
+  getChunk(coords: number[], ...rest: never[]): Promise<{ data: unknown }>;
+}
+
+/**
+ * Makes an array check every decoded chunk: its voxel count must be the
+ * chunk shape's, or the chunk is refused rather than placed (a short chunk
+ * would leave zeros, a long one would shift voxels). Decoder failures (an
+ * unknown codec, a damaged chunk) become {@linkcode MetadataError}s naming
+ * the chunk; aborts and S3 failures pass through unchanged.
+ *
+ * @example
+ * ```ts
+ * import { assertRejects } from "@std/assert";
+ * import * as zarr from "zarrita";
+ * import { guardChunkDecoding } from "./_array_checks.ts";
+ * import { MetadataError } from "../core/errors.ts";
+ * const store = new Map<string, Uint8Array>();
+ * const array = await zarr.create(zarr.root(store), { shape: [4], chunkShape: [4], dtype: "uint16" });
+ * store.set("/c/0", new Uint8Array(6)); // three voxels where the chunk has four
+ * guardChunkDecoding(array, { source: "s3://bucket/a.zarr/0", what: "level 0" });
+ * await assertRejects(() => zarr.get(array), MetadataError, "3 voxels");
+ * ```
+ * @param array The zarrita array; its `getChunk` is wrapped in place.
+ * @param options Where the array lives and what it is, for messages.
+ */
+export function guardChunkDecoding(array: ChunkedArray, options: { source: string; what: string }): void {
+  const expected = array.chunks.reduce((a, b) => a * b, 1);
+  const getChunk = array.getChunk.bind(array);
+  const guarded: ChunkedArray["getChunk"] = async (coords, ...rest) => {
+    let chunk: { data: unknown };
+    try {
+      chunk = await getChunk(coords, ...rest);
+    } catch (error) {
+      const signal = (rest[0] as { signal?: AbortSignal } | undefined)?.signal;
+      if (
+        signal?.aborted || error instanceof S3RequestError || error instanceof MetadataError ||
+        (error instanceof DOMException && error.name === "AbortError")
+      ) {
+        throw error;
+      }
+      throw new MetadataError(
+        `chunk ${coords.join(",")} of ${options.what} cannot be decoded: ${
+          (error as Error)?.message ?? error
+        }`,
+        { source: options.source, cause: error },
+      );
+    }
+    const length = (chunk.data as { length: number }).length;
+    if (length !== expected) {
+      throw new MetadataError(
+        `chunk ${coords.join(",")} of ${options.what} decodes to ${length} voxels, but the chunk shape ` +
+          `${JSON.stringify(array.chunks)} holds ${expected}: the chunk is damaged or the metadata is wrong`,
+        { source: options.source },
+      );
+    }
+    return chunk;
+  };
+  Object.defineProperty(array, "getChunk", { value: guarded, configurable: true, writable: true });
+}
