@@ -76,6 +76,8 @@ export * from "./lib/registration/reorient.ts";
 export * from "./lib/registration/resample.ts";
 export * from "./lib/s3/client.ts";
 export * from "./lib/s3/store.ts";
+export * from "./lib/s3/retry.ts";
+export * from "./lib/s3/errors.ts";
 export * from "./lib/select/select.ts";
 export * from "./lib/write/_stage_voxels.ts";
 export * from "./lib/metadata/stored_bytes.ts";
