@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: one job (orientation codes in five conventions), and about half the file is
+// the conventions table and runnable examples that document it; the code itself is about 220 lines.
 /**
  * Orientation names in every convention spimfetch meets, and conversion
  * between them. Tools disagree on what three letters mean; this module holds
