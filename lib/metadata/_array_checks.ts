@@ -14,14 +14,14 @@ import { describeBytes } from "../core/bytes.ts";
 import { escapeControl } from "../core/text.ts";
 
 /** Largest decoded chunk accepted: AIND's are 4 MiB; a chunk this big is a mistake or an attack. */
-export const MAX_CHUNK_BYTES: number = 2 ** 30;
+const MAX_CHUNK_BYTES: number = 2 ** 30;
 
 /**
  * Most chunks along one axis: AIND's finest level has 58 × 160 × 116. Readers
  * plan per chunk row, so a grid of billions (a chunk size of 1 along a huge
  * axis) would hang them before the first request.
  */
-export const MAX_CHUNKS_PER_AXIS: number = 2 ** 20;
+const MAX_CHUNKS_PER_AXIS: number = 2 ** 20;
 
 /**
  * Checks the fields of a parsed `.zarray` (Zarr v2) or array `zarr.json`

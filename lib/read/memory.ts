@@ -12,17 +12,8 @@ import { bytesPerVoxel, type Region, type VoxelType } from "../core/volume.ts";
 /**
  * Memory the machine can give now (Linux's MemAvailable), or `undefined`
  * when it cannot be read (no `--allow-sys=systemMemoryInfo`).
- *
- * @example
- * ```ts
- * import { assert } from "@std/assert";
- * import { availableMemory } from "./memory.ts";
- * const bytes = availableMemory();
- * assert(bytes === undefined || bytes > 0);
- * ```
- * @returns Bytes, or `undefined`.
  */
-export function availableMemory(): number | undefined {
+function availableMemory(): number | undefined {
   try {
     const info = Deno.systemMemoryInfo();
     return info.available > 0 ? info.available : info.free;
