@@ -8,13 +8,13 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { GetObjectCommandOutput } from "@aws-sdk/client-s3";
 
 /** The byte range forms zarrita asks for. */
 export type RangeQuery = { offset: number; length: number } | { suffixLength: number };
 
 /** A body that is shorter than announced or fails its checksum: retried, never decoded. */
 export class IncompleteBodyError extends Error {
+  /** The name the retry policy knows it by. */
   override name = "IncompleteBodyError";
 }
 
@@ -82,7 +82,11 @@ export function checkRange(
  * @param uri The object, for messages.
  * @throws {IncompleteBodyError} If the MD5 differs from the ETag.
  */
-export function checkEtag(bytes: Uint8Array, response: GetObjectCommandOutput, uri: string): void {
+export function checkEtag(
+  bytes: Uint8Array,
+  response: { ETag?: string; ServerSideEncryption?: string; SSECustomerAlgorithm?: string },
+  uri: string,
+): void {
   // Only single-part uploads stored unencrypted or with SSE-S3 have the MD5 of the content as their ETag;
   // multipart ETags end in "-<parts>", and SSE-KMS / SSE-C ETags are opaque.
   const etag = /^"?([0-9a-f]{32})"?$/i.exec(response.ETag ?? "")?.[1]?.toLowerCase();
