@@ -34,7 +34,7 @@ export * from "./lib/metadata/aind_caveats.ts";
 export * from "./lib/write/atomic_file.ts";
 export * from "./lib/codecs/blosc.ts";
 export * from "./lib/select/choose_level.ts";
-export * from "./lib/read/chunk_cache.ts";
+export * from "./lib/s3/chunk_cache.ts";
 export * from "./lib/s3/disk_cache.ts";
 export * from "./lib/display/display.ts";
 export * from "./lib/display/notebook_settings.ts";

@@ -168,6 +168,30 @@ Deno.test("lib/ has no import cycle", async () => {
   );
 });
 
+Deno.test("the folders of lib/ import each other without a cycle", async () => {
+  // A step's folder may use the folders below it (core, s3, codecs) and earlier steps, never a caller.
+  const graph = await libImportGraph();
+  const folderOf = (file: string): string => file.split("/")[1];
+  const folders: ImportGraph = new Map();
+  const edges: string[] = [];
+  for (const [file, deps] of graph) {
+    const from = folderOf(file);
+    const to = deps.map(folderOf).filter((f) => f !== from);
+    folders.set(from, [...new Set([...(folders.get(from) ?? []), ...to])].sort());
+    for (const dep of deps) if (folderOf(dep) !== from) edges.push(`${file} → ${dep}`);
+  }
+  const cycles = findCycles(folders);
+  const inCycle = (edge: string): boolean => {
+    const [from, to] = edge.split(" → ").map(folderOf);
+    return cycles.some((c) => c.includes(from) && c.includes(to));
+  };
+  assertEquals(
+    cycles,
+    [],
+    `folder cycles in lib/, by the imports that make them:\n${edges.filter(inCycle).join("\n")}`,
+  );
+});
+
 Deno.test("no lib/ module outside lib/display imports from lib/display", async () => {
   const graph = await libImportGraph();
   const upward = [...graph].flatMap(([file, deps]) =>

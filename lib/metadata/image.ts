@@ -5,7 +5,7 @@
  */
 import * as zarr from "zarrita";
 import { levelArrays } from "./_level_arrays.ts";
-import { ChunkCache } from "../read/chunk_cache.ts";
+import { ChunkCache } from "../s3/chunk_cache.ts";
 import { useWorkerBlosc } from "../codecs/worker_blosc.ts";
 import { MetadataError, NotFoundError, S3RequestError } from "../core/errors.ts";
 import { checkArrayLayout, checkArrayMetadata, guardChunkDecoding } from "./_array_checks.ts";

@@ -7,7 +7,7 @@
  */
 import type { AcquisitionRecord } from "../metadata/read_acquisition.ts";
 import { readAcquisition } from "../metadata/read_acquisition.ts";
-import { ChunkCache } from "../read/chunk_cache.ts";
+import { ChunkCache } from "../s3/chunk_cache.ts";
 import { type OmeZarrImage, openImage } from "../metadata/image.ts";
 import type { Asset } from "../list/assets.ts";
 import { type Channel, selectAsset, selectChannel, type SelectOptions } from "../select/select.ts";
