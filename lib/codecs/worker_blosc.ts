@@ -68,7 +68,8 @@ let registered = false;
  * import * as zarr from "zarrita";
  * import { useWorkerBlosc } from "./worker_blosc.ts";
  * useWorkerBlosc();
- * assert((await zarr.registry.get("blosc")!()).name === "WorkerBloscCodec");
+ * const codec = await zarr.registry.get("blosc")!();
+ * assert((codec as unknown as { name: string }).name === "WorkerBloscCodec");
  * ```
  */
 export function useWorkerBlosc(): void {
