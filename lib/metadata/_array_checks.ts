@@ -126,14 +126,14 @@ export interface ArrayLayoutOptions {
   source: string;
   /** What the array is, e.g. `level 3`. */
   what: string;
-  /** Largest decoded chunk accepted. @default {MAX_CHUNK_BYTES} */
+  /** Largest decoded chunk accepted. @default {1073741824 (1 GiB)} */
   maxChunkBytes?: number;
 }
 
 /**
  * Checks an array's shape and chunk shape before anything is read: both
  * positive integers of the same rank, a voxel count that can be indexed, at
- * most {@linkcode MAX_CHUNKS_PER_AXIS} chunks along any axis, and a decoded
+ * most 2^20 chunks along any axis, and a decoded
  * chunk no larger than `maxChunkBytes` (every chunk read allocates one, even
  * a missing chunk that reads as fill value).
  *

@@ -34,7 +34,7 @@ export interface ReadMemoryOptions {
   concurrency?: number;
   /** `stream` (two slabs in memory, as `streamLevel`) or `whole` (the volume, as `readLevel`). @default {"stream"} */
   mode?: "stream" | "whole";
-  /** The budget. @default {availableMemory()} */
+  /** The budget. @default {the memory available now (MemAvailable on Linux)} */
   maxBytes?: number;
 }
 
