@@ -57,12 +57,19 @@ export function encodePng(raster: GrayRaster): Uint8Array {
 
 /**
  * Maps a value to 0-255 linearly between `low` (black) and `high` (white), clamping outside.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { windowLevel } from "./png.ts";
+ * assertEquals([windowLevel(5, 10, 20), windowLevel(15, 10, 20), windowLevel(99, 10, 20)], [0, 128, 255]);
+ * ```
  * @param value The value.
  * @param low The value shown black.
  * @param high The value shown white.
  * @returns The gray level.
  */
-function windowLevel(value: number, low: number, high: number): number {
+export function windowLevel(value: number, low: number, high: number): number {
   if (!(value > low)) return 0;
   if (value >= high || !(high > low)) return 255;
   return Math.round((255 * (value - low)) / (high - low));
@@ -98,13 +105,25 @@ function drawPlane(
 /**
  * Draws the three projections onto one gray + alpha canvas as the layout
  * places them, windowed from `low` to `high`; the space between panels is
- * transparent. Tested pixel for pixel through `projectionsView`.
+ * transparent.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { rasterizeProjections } from "./png.ts";
+ * import { maxIntensityProjections, projectionLayout } from "./preview.ts";
+ * const volume = { data: new Uint16Array([0, 100]), shape: [1, 1, 2] as [number, number, number], dtype: "uint16" as const };
+ * const layout = projectionLayout(volume.shape, [1, 1, 1], { maxWidth: 4, maxHeight: 3, gap: 1 });
+ * const raster = rasterizeProjections(maxIntensityProjections(volume), layout, [0, 100]);
+ * assertEquals([raster.width, raster.height], [4, 3]);
+ * assertEquals([...raster.data.subarray(0, 8)], [0, 255, 255, 255, 0, 0, 255, 255]); // x=0, x=1, gap, z panel
+ * ```
  * @param projections The projections.
  * @param layout Where each goes.
  * @param window The values shown black and white.
  * @returns The canvas.
  */
-function rasterizeProjections(
+export function rasterizeProjections(
   projections: Projections,
   layout: ProjectionLayout,
   window: readonly [number, number],
