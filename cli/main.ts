@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { escapeControl } from "../lib/core/guards.ts";
+import { escapeControl } from "../lib/core/text.ts";
 import { VERSION } from "../lib/core/version.ts";
 import { Interrupted, UsageError } from "./args.ts";
 import { fetch } from "./commands/fetch.ts";

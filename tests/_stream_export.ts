@@ -1,5 +1,5 @@
 // Run by streaming_test.ts in its own process, so that its peak RSS is its own.
-import { ChunkCache } from "../lib/read/chunk_cache.ts";
+import { ChunkCache } from "../lib/s3/chunk_cache.ts";
 import { openImage } from "../lib/metadata/image.ts";
 import { streamLevel } from "../lib/read/read.ts";
 import { writeNifti } from "../lib/write/nifti.ts";

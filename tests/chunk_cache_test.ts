@@ -1,5 +1,5 @@
 import { assert, assertStrictEquals, assertThrows } from "@std/assert";
-import { ChunkCache } from "../lib/read/chunk_cache.ts";
+import { ChunkCache } from "../lib/s3/chunk_cache.ts";
 
 Deno.test("ChunkCache never holds more than its budget and evicts the least recently used", () => {
   const cache = new ChunkCache(100);

@@ -26,7 +26,8 @@ import { parseAssetName } from "../lib/list/assets.ts";
 import { notebookProgress } from "../lib/display/notebook_progress.ts";
 import { computeOrientation, type Orientation } from "../lib/orient/orient.ts";
 import { encodePng } from "../lib/display/png.ts";
-import { createProgressReporter, type ProgressEvent } from "../lib/display/progress.ts";
+import { createProgressReporter } from "../lib/display/progress.ts";
+import type { ProgressEvent } from "../lib/core/progress_event.ts";
 import {
   intensityHistogram,
   intensityPercentiles,
@@ -381,6 +382,11 @@ Deno.test("notebookProgress() shows one output and updates it in place, throttle
   assertStringIncludes(calls[1].bundle["text/plain"], "fetch 4/4 chunks (100%)");
   assertStringIncludes(calls[2].bundle["text/plain"], "write 10 B/10 B (100%)");
   assertStringIncludes(calls[2].bundle["text/plain"], "fetch 4/4"); // earlier stages stay visible
+  // One HTML bar per stage, each at its stage's latest figures.
+  const html = (calls[2].bundle as { "text/html"?: string })["text/html"] ?? "";
+  assertStringIncludes(html, `<progress value="4" max="4"`);
+  assertStringIncludes(html, `<progress value="10" max="10"`);
+  assertStringIncludes(html, "<b>Level 3</b>");
 });
 
 Deno.test("notebookProgress() outside a kernel reports like the terminal reporter", async () => {

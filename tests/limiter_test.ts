@@ -1,5 +1,5 @@
 import { assertEquals, assertStrictEquals } from "@std/assert";
-import { limitedQueue, Limiter } from "../lib/core/limiter.ts";
+import { Limiter } from "../lib/core/limiter.ts";
 
 Deno.test("Limiter never runs more than its limit and runs everything", async () => {
   const limiter = new Limiter(3);
@@ -18,16 +18,4 @@ Deno.test("Limiter never runs more than its limit and runs everything", async ()
   assertEquals(results, Array.from({ length: 40 }, (_, i) => i));
   assertStrictEquals(peak, 3);
   assertStrictEquals(limiter.running, 0);
-});
-
-Deno.test("limitedQueue() reports each finished task and surfaces a failure", async () => {
-  let done = 0;
-  const queue = limitedQueue(new Limiter(2), () => done++);
-  queue.add(() => Promise.resolve());
-  queue.add(() => Promise.reject(new Error("chunk 3 failed")));
-  queue.add(() => Promise.resolve());
-  let message = "";
-  await queue.onIdle().catch((e) => (message = e.message));
-  assertStrictEquals(message, "chunk 3 failed");
-  assertStrictEquals(done, 2);
 });

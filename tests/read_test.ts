@@ -9,7 +9,7 @@ import {
 import * as zarr from "zarrita";
 import { MetadataError, NotFoundError } from "../lib/core/errors.ts";
 import { getLevel, openImage } from "../lib/metadata/image.ts";
-import type { ProgressEvent } from "../lib/display/progress.ts";
+import type { ProgressEvent } from "../lib/core/progress_event.ts";
 import { readLevel, streamLevel } from "../lib/read/read.ts";
 import { AIND_BUCKET } from "../lib/s3/client.ts";
 import { serveDataset } from "../testing/fixture.ts";

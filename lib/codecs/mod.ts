@@ -9,4 +9,4 @@
  */
 export { type BloscHeader, decodeBlosc, readBloscHeader } from "./blosc.ts";
 export { createParallelGzip, type ParallelGzip, type ParallelGzipOptions } from "./parallel_gzip.ts";
-export { useWorkerBlosc, WorkerBloscCodec } from "./worker_blosc.ts";
+export { useWorkerBlosc } from "./worker_blosc.ts";

@@ -10,7 +10,7 @@ import { sharedWorkerPool, type WorkerPool } from "./worker_pool.ts";
 type BloscConfig = { cname?: string; clevel?: number; shuffle?: number; blocksize?: number };
 
 /** A zarrita bytes-to-bytes codec for `blosc` whose decode runs on a {@linkcode WorkerPool}. */
-export class WorkerBloscCodec {
+class WorkerBloscCodec {
   /** The zarrita codec kind. */
   readonly kind = "bytes_to_bytes";
   #config: BloscConfig;
@@ -66,9 +66,10 @@ let registered = false;
  * ```ts
  * import { assert } from "@std/assert";
  * import * as zarr from "zarrita";
- * import { useWorkerBlosc, WorkerBloscCodec } from "./worker_blosc.ts";
+ * import { useWorkerBlosc } from "./worker_blosc.ts";
  * useWorkerBlosc();
- * assert((await zarr.registry.get("blosc")!()) === WorkerBloscCodec);
+ * const codec = await zarr.registry.get("blosc")!();
+ * assert((codec as unknown as { name: string }).name === "WorkerBloscCodec");
  * ```
  */
 export function useWorkerBlosc(): void {

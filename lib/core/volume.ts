@@ -26,6 +26,19 @@ export type VoxelArray =
   | Float32Array
   | Float64Array;
 
+/** A half-open voxel range `[start, stop)` along one axis. */
+export type VoxelRange = [start: number, stop: number];
+
+/** A box of voxels of one level, per spatial axis; a missing axis means all of it. */
+export interface Region {
+  /** Range along x (the fastest-varying axis). */
+  x?: VoxelRange;
+  /** Range along y. */
+  y?: VoxelRange;
+  /** Range along z (the slowest-varying axis). */
+  z?: VoxelRange;
+}
+
 /**
  * Placement of an image's voxel grid in physical space, in ITK's conventions:
  * LPS coordinates in millimetres, index axes in ITK order (x, y, z), which is

@@ -14,13 +14,13 @@ import type { Orientation } from "../orient/orient.ts";
 import type { Channel } from "../select/select.ts";
 import {
   formatAssets,
-  formatBytes,
   formatChannels,
   formatOrientation,
   formatTable,
   levelRows,
   orientationAxisRows,
 } from "./format.ts";
+import { formatBytes } from "../core/bytes.ts";
 
 /** The key of the Jupyter display protocol: the Deno kernel calls `value[JUPYTER_DISPLAY]()`. */
 export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display");
@@ -276,25 +276,11 @@ export function levelsTable(image: OmeZarrImage, options: LevelsTableOptions = {
 /**
  * A small SVG of the three index axes (x right, y down, z into the page), each
  * arrow labelled with the anatomical direction it points to and, at its tail,
- * the one it comes from.
- *
- * @example
- * ```ts
- * import { assertStringIncludes } from "@std/assert";
- * import { orientationSvg } from "./display.ts";
- * import { computeOrientation } from "../orient/orient.ts";
- * import { parseAcquisition } from "../metadata/acquisition.ts";
- * const { axes } = parseAcquisition({ axes: [
- *   { name: "X", dimension: 2, direction: "Left_to_right" },
- *   { name: "Y", dimension: 1, direction: "Posterior_to_anterior" },
- *   { name: "Z", dimension: 0, direction: "Superior_to_inferior" },
- * ] }, { source: "acquisition.json" });
- * assertStringIncludes(orientationSvg(computeOrientation(axes, { size: [4, 4, 4], spacing: [1, 1, 1] })), "x → R (right)");
- * ```
+ * the one it comes from. Tested through {@linkcode orientationView}.
  * @param orientation The orientation.
  * @returns The `<svg>` element.
  */
-export function orientationSvg(orientation: Orientation): string {
+function orientationSvg(orientation: Orientation): string {
   const o = [70, 62];
   const tips = [[170, 62], [70, 160], [140, 14]];
   const colors = ["#d62728", "#2ca02c", "#1f77b4"];

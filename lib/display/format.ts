@@ -8,6 +8,7 @@ import type { OmeZarrImage } from "../metadata/image.ts";
 import type { Asset } from "../list/assets.ts";
 import type { Orientation } from "../orient/orient.ts";
 import type { Channel } from "../select/select.ts";
+import { formatBytes } from "../core/bytes.ts";
 
 /**
  * Lays rows out as an aligned text table.
@@ -26,29 +27,6 @@ export function formatTable(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
-}
-
-/**
- * A byte count with a binary unit.
- *
- * @example
- * ```ts
- * import { assert } from "@std/assert";
- * import { formatBytes } from "./format.ts";
- * assert(formatBytes(1536) === "1.5 KiB");
- * ```
- * @param bytes The count.
- * @returns E.g. `1.1 GiB`.
- */
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-  let value = bytes;
-  let unit = 0;
-  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
 const list = (values: readonly number[]): string => `[${values.join(", ")}]`;

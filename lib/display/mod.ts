@@ -18,7 +18,6 @@ export {
   levelsTable,
   type LevelsTableOptions,
   type MimeBundle,
-  orientationSvg,
   orientationView,
 } from "./display.ts";
 export {
@@ -27,14 +26,7 @@ export {
   projectionsView,
   type ProjectionsViewOptions,
 } from "./figures.ts";
-export {
-  formatAssets,
-  formatBytes,
-  formatChannels,
-  formatLevels,
-  formatOrientation,
-  formatTable,
-} from "./format.ts";
+export { formatAssets, formatChannels, formatLevels, formatOrientation, formatTable } from "./format.ts";
 export { settle, show, type ShowOptions } from "./jupyter.ts";
 export {
   type NotebookProgress,
@@ -56,9 +48,10 @@ export {
   type Projections,
 } from "./preview.ts";
 export { previewLevels, type PreviewLevelsOptions, previewRegion } from "./preview_levels.ts";
+export type { ProgressEvent } from "../core/progress_event.ts";
+export { formatBytes } from "../core/bytes.ts";
 export {
   createProgressReporter,
-  type ProgressEvent,
   type ProgressReporterOptions,
   renderProgressBar,
   renderProgressLine,

@@ -10,7 +10,8 @@
  */
 import { escapeHtml, type MimeBundle } from "./display.ts";
 import { jupyterApi, type JupyterDisplayApi, settle } from "./jupyter.ts";
-import { createProgressReporter, type ProgressEvent, renderProgressLine } from "./progress.ts";
+import { createProgressReporter, renderProgressLine } from "./progress.ts";
+import type { ProgressEvent } from "../core/progress_event.ts";
 import type { WriteNiftiProgress } from "../write/nifti.ts";
 
 /** An `onProgress` callback that can also wait for its output to reach the notebook. */
@@ -39,21 +40,13 @@ function normalize(event: ProgressEvent | WriteNiftiProgress): ProgressEvent {
 }
 
 /**
- * Renders the latest event of each stage as an HTML bar and a text line.
- *
- * @example
- * ```ts
- * import { assertStringIncludes } from "@std/assert";
- * import { renderProgressBundle } from "./notebook_progress.ts";
- * const bundle = renderProgressBundle([[{ stage: "fetch", done: 1, total: 4, bytes: 1024 }, 1000]], "Level 3");
- * assertStringIncludes(bundle["text/html"]!, `<progress value="1" max="4"`);
- * assertStringIncludes(bundle["text/plain"], "fetch 1/4 chunks (25%)");
- * ```
+ * Renders the latest event of each stage as an HTML bar and a text line
+ * (tested through {@linkcode notebookProgress}).
  * @param stages Each stage's latest event and the ms since it started.
  * @param title A heading.
  * @returns The MIME bundle.
  */
-export function renderProgressBundle(
+function renderProgressBundle(
   stages: readonly (readonly [ProgressEvent, number])[],
   title?: string,
 ): MimeBundle {

@@ -9,8 +9,9 @@ import { Display, escapeHtml } from "./display.ts";
 import { projectionsView } from "./figures.ts";
 import type { ImageLevel, OmeZarrImage } from "../metadata/image.ts";
 import type { Orientation } from "../orient/orient.ts";
-import type { ProgressEvent } from "./progress.ts";
-import { readLevel, type Region, type VoxelRange } from "../read/read.ts";
+import type { ProgressEvent } from "../core/progress_event.ts";
+import { readLevel } from "../read/read.ts";
+import type { Region, VoxelRange } from "../core/volume.ts";
 import { bytesPerVoxel } from "../core/volume.ts";
 
 /** Options for {@linkcode previewLevels}. */

@@ -4,19 +4,8 @@
  *
  * @module
  */
-import { formatBytes } from "./format.ts";
-
-/** What a long step has done so far. */
-export interface ProgressEvent {
-  /** `fetch` (chunks read and decoded) or `write` (bytes written). */
-  stage: "fetch" | "write";
-  /** Units done: chunks for `fetch`, voxel bytes for `write`. */
-  done: number;
-  /** Units in all. */
-  total: number;
-  /** Bytes moved so far: compressed bytes fetched, or voxel bytes written. */
-  bytes: number;
-}
+import { formatBytes } from "../core/bytes.ts";
+import type { ProgressEvent } from "../core/progress_event.ts";
 
 function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return "--";

@@ -14,14 +14,14 @@ import {
 } from "../select/choose_level.ts";
 import { pathExists } from "../write/atomic_file.ts";
 import { OutputExistsError } from "../core/errors.ts";
-import { checkReadMemory } from "../core/guards.ts";
+import { checkReadMemory } from "../read/memory.ts";
 import { getLevel, type ImageLevel } from "../metadata/image.ts";
 import type { Asset } from "../list/assets.ts";
 import { computeOrientation, type Orientation } from "../orient/orient.ts";
-import type { ProgressEvent } from "../display/progress.ts";
-import { type Region, streamLevel } from "../read/read.ts";
+import type { ProgressEvent } from "../core/progress_event.ts";
+import { streamLevel } from "../read/read.ts";
 import type { Channel } from "../select/select.ts";
-import type { ImageGeometry, VoxelType } from "../core/volume.ts";
+import type { ImageGeometry, Region, VoxelType } from "../core/volume.ts";
 import { writeNifti } from "../write/nifti.ts";
 import {
   isOpenedSource,

@@ -10,7 +10,8 @@
  * @module
  */
 import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from "@aws-sdk/client-s3";
-import { toRequestError, withRetries } from "../s3/store.ts";
+import { toRequestError } from "../s3/errors.ts";
+import { withRetries } from "../s3/retry.ts";
 import { AIND_BUCKET, createS3Client, formatS3Uri, type S3Options } from "../s3/client.ts";
 
 /** One asset (a top-level prefix of the bucket), parsed from its name. */

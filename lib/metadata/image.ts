@@ -5,10 +5,11 @@
  */
 import * as zarr from "zarrita";
 import { levelArrays } from "./_level_arrays.ts";
-import { ChunkCache } from "../read/chunk_cache.ts";
+import { ChunkCache } from "../s3/chunk_cache.ts";
 import { useWorkerBlosc } from "../codecs/worker_blosc.ts";
 import { MetadataError, NotFoundError, S3RequestError } from "../core/errors.ts";
-import { checkArrayLayout, checkArrayMetadata, guardChunkDecoding, guardStoreKeys } from "../core/guards.ts";
+import { checkArrayLayout, checkArrayMetadata, guardChunkDecoding } from "./_array_checks.ts";
+import { guardStoreKeys } from "./_store_keys.ts";
 import { type Multiscales, parseMultiscales } from "./multiscales.ts";
 import { DEFAULT_MAX_METADATA_BYTES, S3Store, type S3StoreOptions, type S3StoreStats } from "../s3/store.ts";
 import { bytesPerVoxel, isVoxelType, type VoxelType } from "../core/volume.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import { MetadataError } from "../core/errors.ts";
-import { isSafeRelativePath } from "../core/guards.ts";
+import { isSafeRelativePath } from "../core/names.ts";
 import { LENGTH_UNITS, millimetersPerUnit } from "./units.ts";
 
 /** One axis of an NGFF image. */

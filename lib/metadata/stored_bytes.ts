@@ -8,7 +8,7 @@
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import type { OmeZarrImage } from "./image.ts";
 import { createS3Client, formatS3Uri, parseS3Uri, type S3Options } from "../s3/client.ts";
-import { toRequestError } from "../s3/store.ts";
+import { toRequestError } from "../s3/errors.ts";
 
 /** Options for {@linkcode measureStoredBytes}. */
 export interface MeasureStoredBytesOptions extends S3Options {

@@ -16,7 +16,6 @@ export {
 } from "./orient.ts";
 export {
   type AnatomicalAxes,
-  checkAnatomicalAxes,
   convertOrientation,
   type ConvertOrientationOptions,
   type NgffOrientation,

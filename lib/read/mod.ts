@@ -9,9 +9,8 @@ export {
   type ImageHolder,
   readLevel,
   type ReadLevelOptions,
-  type Region,
   streamLevel,
   type VolumeStream,
-  type VoxelRange,
 } from "./read.ts";
-export { ChunkCache, type ChunkCacheStats } from "./chunk_cache.ts";
+export type { Region, VoxelRange } from "../core/volume.ts";
+export { checkReadMemory, type ReadMemoryOptions } from "./memory.ts";

@@ -8,29 +8,18 @@
 import { levelArrays } from "../metadata/_level_arrays.ts";
 import { getLevel, type ImageLevel, type OmeZarrImage } from "../metadata/image.ts";
 import { Limiter } from "../core/limiter.ts";
-import { checkReadMemory } from "../core/guards.ts";
+import { checkReadMemory } from "./memory.ts";
 import { sharedWorkerPool } from "../codecs/worker_pool.ts";
-import type { ProgressEvent } from "../display/progress.ts";
+import type { ProgressEvent } from "../core/progress_event.ts";
 import {
   allocateVoxels,
   bytesPerVoxel,
+  type Region,
   type Volume,
   type VoxelArray,
+  type VoxelRange,
   type VoxelType,
 } from "../core/volume.ts";
-
-/** A half-open voxel range `[start, stop)` along one axis. */
-export type VoxelRange = [start: number, stop: number];
-
-/** A box of voxels of one level, per spatial axis; a missing axis means all of it. */
-export interface Region {
-  /** Range along x (the fastest-varying axis). */
-  x?: VoxelRange;
-  /** Range along y. */
-  y?: VoxelRange;
-  /** Range along z (the slowest-varying axis). */
-  z?: VoxelRange;
-}
 
 /** Anything that holds an opened image, such as the source `openSource` returns. */
 export interface ImageHolder {

@@ -26,9 +26,10 @@ import {
   orientationOfAcquisition,
 } from "../orient/codes.ts";
 import { describeTransform, orientationTransform } from "../orient/transform.ts";
-import type { ProgressEvent } from "../display/progress.ts";
+import type { ProgressEvent } from "../core/progress_event.ts";
 import type { AcquisitionRecord } from "../metadata/read_acquisition.ts";
-import { readLevel, type Region, streamLevel } from "../read/read.ts";
+import { readLevel, streamLevel } from "../read/read.ts";
+import type { Region } from "../core/volume.ts";
 import { chooseLevelForSpacing, resampleVolume } from "./resample.ts";
 import { type OrientedVolume, reorientVolume, resolveOrientation } from "./reorient.ts";
 import { AIND_BUCKET } from "../s3/client.ts";

@@ -32,6 +32,7 @@
  * @module
  */
 import { indexToPhysical } from "../orient/orient.ts";
+import { coarsestLevelAtMost } from "../select/choose_level.ts";
 import {
   allocateVoxels,
   type ImageGeometry,
@@ -308,7 +309,8 @@ export async function resampleVolume(
 /**
  * The level to resample from for a target spacing: the coarsest level whose
  * spacing is at most the target on every axis (so resampling only averages,
- * over as few input voxels as possible).
+ * over as few input voxels as possible), by the rule of
+ * {@linkcode coarsestLevelAtMost}, which `chooseLevel` shares.
  *
  * @example The reference pyramid at 25 µm picks level 3 (14.4 × 14.4 × 16 µm)
  * ```ts
@@ -331,19 +333,15 @@ export function chooseLevelForSpacing(
   spacing: number | readonly [number, number, number],
 ): number {
   const target = targetSpacing(spacing);
-  const fits = levels.filter((l) => l.spacing.every((s, a) => s <= target[a] * (1 + 1e-9)));
-  if (fits.length === 0) {
+  const found = coarsestLevelAtMost(levels, target);
+  if (!found) {
     throw new RangeError(
       `Cannot resample to [${target.join(", ")}] mm: every level is coarser on some axis (${
         levels.map((l) => `level ${l.index}: [${l.spacing.join(", ")}]`).join("; ")
       })`,
     );
   }
-  return fits.reduce((best, l) => (l.spacing[0] * l.spacing[1] * l.spacing[2] >
-      best.spacing[0] * best.spacing[1] * best.spacing[2]
-    ? l
-    : best)
-  ).index;
+  return found.index;
 }
 
 /**

@@ -8,6 +8,7 @@
  * @module
  */
 import { S3Client } from "@aws-sdk/client-s3";
+import type { RetryOptions } from "./retry.ts";
 
 /**
  * The AWS SDK v3 `S3Client` (`@aws-sdk/client-s3`) as spimfetch uses it: any
@@ -31,39 +32,6 @@ export interface S3ClientLike {
 export const AIND_BUCKET = "aind-open-data";
 /** The region of {@linkcode AIND_BUCKET}. */
 export const DEFAULT_REGION = "us-west-2";
-
-/** What {@linkcode RetryOptions.onRetry} is told before each retry. */
-export interface RetryEvent {
-  /** The object or prefix requested. */
-  uri: string;
-  /** The attempt that failed, from 1. */
-  attempt: number;
-  /** How long the retry waits first. */
-  delayMs: number;
-  /** Why the attempt failed. */
-  error: Error;
-}
-
-/**
- * How requests are retried. spimfetch retries in one place (`withRetries` in
- * `s3_store.ts`), so clients made by {@linkcode createS3Client} have the
- * SDK's own retries turned off.
- */
-export interface RetryOptions {
-  /** Attempts per request, the first included; 1 turns retries off. @default {5} */
-  maxAttempts?: number;
-  /**
-   * Backoff base: retry n waits a random time up to `retryBaseMs · 2^(n-1)`
-   * ("full jitter"), capped at `retryMaxMs`. @default {200}
-   */
-  retryBaseMs?: number;
-  /** Longest wait before a retry. @default {20000} */
-  retryMaxMs?: number;
-  /** Time allowed for one attempt, body included. @default {30000} */
-  requestTimeoutMs?: number;
-  /** Called before each retry. */
-  onRetry?: (event: RetryEvent) => void;
-}
 
 /** How to reach S3. Every field is optional; the defaults reach `aind-open-data` on AWS. */
 export interface S3Options extends RetryOptions {
@@ -117,7 +85,7 @@ export function createS3Client(options: S3Options = {}): S3ClientLike {
     // Checksums on plain GETs add CPU per chunk and are not supported by every S3-compatible server.
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
-    // Retries happen in withRetries (s3_store.ts), where they are counted and share one deadline per attempt;
+    // Retries happen in withRetries (retry.ts), where they are counted and share one deadline per attempt;
     // the SDK's own would multiply with them.
     maxAttempts: 1,
     // Given, not looked up: the SDK would otherwise start reading ~/.aws/config the moment the client is made.

@@ -18,20 +18,23 @@ export {
   DEFAULT_REGION,
   formatS3Uri,
   parseS3Uri,
-  type RetryEvent,
-  type RetryOptions,
   type S3ClientLike,
   type S3Location,
   type S3Options,
 } from "./client.ts";
 export {
   DEFAULT_MAX_METADATA_BYTES,
-  isTransientError,
   type RangeQuery,
   S3Store,
   type S3StoreOptions,
   type S3StoreStats,
+} from "./store.ts";
+export {
+  isTransientError,
+  type RetryEvent,
+  type RetryOptions,
   withRetries,
   type WithRetriesOptions,
-} from "./store.ts";
+} from "./retry.ts";
+export { ChunkCache, type ChunkCacheStats } from "./chunk_cache.ts";
 export { DiskCache, type DiskCacheStats } from "./disk_cache.ts";

@@ -10,7 +10,6 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import { GetObjectCommand, type GetObjectCommandOutput } from "@aws-sdk/client-s3";
 import { DiskCache } from "./disk_cache.ts";
 import { MetadataError, S3RequestError } from "../core/errors.ts";
@@ -20,14 +19,14 @@ import {
   DEFAULT_REGION,
   formatS3Uri,
   parseS3Uri,
-  type RetryEvent,
-  type RetryOptions,
   type S3ClientLike,
   type S3Options,
 } from "./client.ts";
+import { checkEtag, checkLength, checkRange, type RangeQuery } from "./_body_checks.ts";
+import type { SdkError } from "./errors.ts";
+import { checkRetryOptions, withRetries } from "./retry.ts";
 
-/** The byte range forms zarrita asks for. */
-export type RangeQuery = { offset: number; length: number } | { suffixLength: number };
+export type { RangeQuery } from "./_body_checks.ts";
 
 /** Metadata documents larger than this are refused before they are downloaded. */
 export const DEFAULT_MAX_METADATA_BYTES: number = 16 * 2 ** 20;
@@ -244,11 +243,7 @@ export class S3Store {
     }
     const bytes = body ? await readBody(body, signal) : new Uint8Array(0);
     this.stats.bytes += bytes.byteLength;
-    if (declared !== undefined && bytes.byteLength !== declared) {
-      throw new IncompleteBodyError(
-        `S3 sent ${bytes.byteLength} of the ${declared} bytes it announced for ${uri}`,
-      );
-    }
+    checkLength(bytes, declared, uri);
     const checked = range ? checkRange(bytes, range, response.ContentRange, uri) : bytes;
     if (!range && (this.#options.verifyEtag ?? true)) checkEtag(checked, response, uri);
     return { body: checked, etag: response.ETag };
@@ -259,18 +254,6 @@ export class S3Store {
 interface StreamingBody {
   transformToByteArray(): Promise<Uint8Array>;
   destroy?(error?: Error): void;
-}
-
-/** A body that is shorter than announced or fails its checksum: retried, never decoded. */
-class IncompleteBodyError extends Error {
-  override name = "IncompleteBodyError";
-}
-
-interface SdkError {
-  name?: string;
-  code?: string;
-  message?: string;
-  $metadata?: { httpStatusCode?: number };
 }
 
 const METADATA_NAMES = new Set([".zattrs", ".zarray", ".zgroup", ".zmetadata", "zarr.json"]);
@@ -301,295 +284,8 @@ async function readBody(body: StreamingBody, signal: AbortSignal): Promise<Uint8
   }
 }
 
-function checkRange(
-  bytes: Uint8Array,
-  range: RangeQuery,
-  contentRange: string | undefined,
-  uri: string,
-): Uint8Array {
-  const match = contentRange ? /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(contentRange) : null;
-  if (!match) {
-    // A server that ignores Range sends the whole object: cut the range out of it ourselves.
-    return "suffixLength" in range
-      ? bytes.slice(Math.max(0, bytes.length - range.suffixLength))
-      : bytes.slice(range.offset, range.offset + range.length);
-  }
-  const [first, last] = [Number(match[1]), Number(match[2])];
-  const total = match[3] === "*" ? undefined : Number(match[3]);
-  const expectedFirst = "suffixLength" in range
-    ? (total === undefined ? first : Math.max(0, total - range.suffixLength))
-    : range.offset;
-  const expectedLength = "suffixLength" in range
-    ? (total === undefined ? last - first + 1 : Math.min(range.suffixLength, total))
-    : (total === undefined ? range.length : Math.min(range.length, total - range.offset));
-  if (first !== expectedFirst || last - first + 1 !== expectedLength || bytes.length !== expectedLength) {
-    throw new IncompleteBodyError(
-      `S3 answered range ${contentRange} with ${bytes.length} bytes for ${uri}: expected ${expectedLength} bytes from ${expectedFirst}`,
-    );
-  }
-  return bytes;
-}
-
-function checkEtag(bytes: Uint8Array, response: GetObjectCommandOutput, uri: string): void {
-  // Only single-part uploads stored unencrypted or with SSE-S3 have the MD5 of the content as their ETag;
-  // multipart ETags end in "-<parts>", and SSE-KMS / SSE-C ETags are opaque.
-  const etag = /^"?([0-9a-f]{32})"?$/i.exec(response.ETag ?? "")?.[1]?.toLowerCase();
-  if (
-    !etag || response.ServerSideEncryption === "aws:kms" || response.ServerSideEncryption === "aws:kms:dsse"
-  ) return;
-  if (response.SSECustomerAlgorithm) return;
-  const md5 = createHash("md5").update(bytes).digest("hex");
-  if (md5 !== etag) {
-    throw new IncompleteBodyError(`The body of ${uri} does not match its ETag (MD5 ${md5}, ETag ${etag})`);
-  }
-}
-
 function isMissing(error: unknown): boolean {
   const e = error as SdkError;
   const status = e?.$metadata?.httpStatusCode;
   return e?.name === "NoSuchKey" || e?.name === "NotFound" || status === 404 || status === 403;
-}
-
-/** S3 error codes that mean "try again later", whatever the status. */
-const TRANSIENT_NAMES = new Set([
-  "SlowDown",
-  "RequestTimeout",
-  "RequestTimeoutException",
-  "InternalError",
-  "ServiceUnavailable",
-  "Throttling",
-  "ThrottlingException",
-  "ThrottledException",
-  "RequestThrottled",
-  "RequestLimitExceeded",
-  "TooManyRequestsException",
-  "TimeoutError",
-  "IncompleteBodyError",
-]);
-
-/** Socket errors worth another try: the network or the server may come back. */
-const TRANSIENT_CODES = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EAI_AGAIN",
-  "ENETUNREACH",
-  "EHOSTUNREACH",
-  "ENETDOWN",
-  "EHOSTDOWN",
-]);
-
-/**
- * Whether a failed request is worth repeating: HTTP 5xx, 429 and 408, S3's
- * throttling and timeout codes, dropped or refused connections, timeouts,
- * and bodies that arrived short or damaged. A missing key, access denied, a
- * bad request, a bucket that does not exist and a host name that does not
- * resolve are not.
- *
- * @example
- * ```ts
- * import { assert } from "@std/assert";
- * import { isTransientError } from "./store.ts";
- * assert(isTransientError({ name: "SlowDown", $metadata: { httpStatusCode: 503 } }));
- * assert(isTransientError(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" })));
- * assert(!isTransientError({ name: "InvalidArgument", $metadata: { httpStatusCode: 400 } }));
- * assert(!isTransientError(Object.assign(new Error("getaddrinfo ENOTFOUND x"), { code: "ENOTFOUND" })));
- * ```
- * @param error What a request threw.
- * @returns True if the request should be tried again.
- */
-export function isTransientError(error: unknown): boolean {
-  const e = error as SdkError;
-  if (e === null || typeof e !== "object") return false;
-  const status = e.$metadata?.httpStatusCode;
-  if (e.name && TRANSIENT_NAMES.has(e.name)) return true;
-  if (status !== undefined) {
-    // A failure with a 2xx status happened while reading or parsing a success: the body was damaged.
-    return status >= 500 || status === 429 || status === 408 || (status >= 200 && status < 300);
-  }
-  if (e.code && TRANSIENT_CODES.has(e.code)) return true;
-  return /socket hang up|\baborted\b|premature close|connection reset|broken pipe/i.test(e.message ?? "");
-}
-
-/** Options for {@linkcode withRetries}. */
-export interface WithRetriesOptions extends RetryOptions {
-  /** What is being fetched, for messages. */
-  uri: string;
-  /** Cancels the request and any wait between attempts. */
-  signal?: AbortSignal;
-  /**
-   * Runs each attempt, e.g. through a {@linkcode Limiter}; an attempt's
-   * deadline starts when the gate lets it through, not while it queues.
-   */
-  gate?: <T>(attempt: () => Promise<T>) => Promise<T>;
-}
-
-function checkRetryOptions(options: RetryOptions): void {
-  const { maxAttempts = 5, retryBaseMs = 200, retryMaxMs = 20_000, requestTimeoutMs = 30_000 } = options;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
-    throw new RangeError(`Cannot make ${maxAttempts} attempts per request: expected a positive integer`);
-  }
-  for (const [name, value] of [["retryBaseMs", retryBaseMs], ["retryMaxMs", retryMaxMs]] as const) {
-    if (!(value >= 0) || !Number.isFinite(value)) {
-      throw new RangeError(`Cannot use ${name} ${value}: expected a finite number >= 0`);
-    }
-  }
-  if (!(requestTimeoutMs > 0)) {
-    throw new RangeError(`Cannot use requestTimeoutMs ${requestTimeoutMs}: expected a number > 0`);
-  }
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = (): void => {
-      clearTimeout(id);
-      reject(signal!.reason);
-    };
-    const id = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-/**
- * Runs one S3 request with retries: each attempt gets its own deadline
- * (`requestTimeoutMs`, joined with the caller's signal through
- * `AbortSignal.any`), and a transient failure (see
- * {@linkcode isTransientError}) is retried after a random wait of up to
- * `retryBaseMs · 2^(attempt-1)` ("full jitter", which spreads retries of
- * many clients apart), at most `maxAttempts` attempts in all.
- *
- * @example Retry a flaky call
- * ```ts
- * import { assertEquals } from "@std/assert";
- * import { withRetries } from "./store.ts";
- * let calls = 0;
- * const result = await withRetries(async () => {
- *   if (++calls < 3) throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
- *   return "ok";
- * }, { uri: "s3://bucket/key", retryBaseMs: 1 });
- * assertEquals([result, calls], ["ok", 3]);
- * ```
- * @param task One attempt; it must honour the signal it is given.
- * @param options What is fetched, retry settings, cancellation and a gate.
- * @returns What the first successful attempt returned.
- * @throws {S3RequestError} For a permanent failure, or the last transient one; the message says how many attempts were made.
- * @throws {MetadataError} Passed through from the task unchanged (the answer was read, and is wrong).
- * @throws {DOMException} The caller's signal's reason, when it aborts.
- */
-export async function withRetries<T>(
-  task: (signal: AbortSignal) => Promise<T>,
-  options: WithRetriesOptions,
-): Promise<T> {
-  checkRetryOptions(options);
-  const maxAttempts = options.maxAttempts ?? 5;
-  const base = options.retryBaseMs ?? 200;
-  const cap = options.retryMaxMs ?? 20_000;
-  const timeoutMs = options.requestTimeoutMs ?? 30_000;
-  const gate = options.gate ?? (<U>(attempt: () => Promise<U>) => attempt());
-  for (let attempt = 1;; attempt++) {
-    options.signal?.throwIfAborted();
-    let error: Error;
-    try {
-      return await gate(() => attemptWithDeadline(task, timeoutMs, options));
-    } catch (thrown) {
-      if (options.signal?.aborted) throw options.signal.reason;
-      if (thrown instanceof MetadataError || !isTransientError(thrown) || attempt >= maxAttempts) {
-        throw finalError(thrown, options.uri, attempt);
-      }
-      error = thrown as Error;
-    }
-    const delayMs = Math.random() * Math.min(cap, base * 2 ** (attempt - 1));
-    options.onRetry?.({ uri: options.uri, attempt, delayMs, error } satisfies RetryEvent);
-    await sleep(delayMs, options.signal);
-  }
-}
-
-async function attemptWithDeadline<T>(
-  task: (signal: AbortSignal) => Promise<T>,
-  timeoutMs: number,
-  options: WithRetriesOptions,
-): Promise<T> {
-  options.signal?.throwIfAborted();
-  const deadline = new AbortController();
-  const timer = setTimeout(
-    () => deadline.abort(new DOMException(`no answer within ${timeoutMs} ms`, "TimeoutError")),
-    timeoutMs,
-  );
-  const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
-  try {
-    return await task(signal);
-  } catch (error) {
-    if (deadline.signal.aborted && !options.signal?.aborted) {
-      throw Object.assign(new Error(`S3 did not answer within ${timeoutMs} ms`, { cause: error }), {
-        name: "TimeoutError",
-      });
-    }
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function finalError(error: unknown, uri: string, attempts: number): Error {
-  if (error instanceof MetadataError) return error;
-  const wrapped = toRequestError(error, uri);
-  if (attempts <= 1 || !(wrapped instanceof S3RequestError)) return wrapped;
-  return new S3RequestError(`${wrapped.message} (gave up after ${attempts} attempts)`, {
-    uri: wrapped.uri,
-    status: wrapped.status,
-    cause: error,
-  });
-}
-
-/**
- * Wraps an SDK or network failure in an {@linkcode S3RequestError} whose
- * message says what was asked of whom; an abort passes through unchanged.
- *
- * @example
- * ```ts
- * import { assert } from "@std/assert";
- * import { toRequestError } from "./store.ts";
- * const error = toRequestError(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }), "s3://b/k");
- * assert(error.message.includes("s3://b/k"));
- * ```
- * @param error What the SDK threw.
- * @param uri The object or prefix requested.
- * @param signal The request's signal: when it is aborted, its reason is returned instead.
- * @returns The error to throw.
- */
-export function toRequestError(error: unknown, uri: string, signal?: AbortSignal): Error {
-  if (signal?.aborted) {
-    return signal.reason instanceof Error ? signal.reason : new DOMException("Aborted", "AbortError");
-  }
-  if (error instanceof S3RequestError) return error;
-  const e = error as SdkError;
-  const status = e?.$metadata?.httpStatusCode;
-  const code = e?.code ?? e?.name ?? "Error";
-  if (e?.name === "CredentialsProviderError") {
-    // The message says where the SDK looked; it never holds a key.
-    return new S3RequestError(
-      `Cannot sign the request for ${uri}: ${e.message} (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY ` +
-        `or AWS_PROFILE, or read public data anonymously)`,
-      { uri, cause: error },
-    );
-  }
-  if (status === undefined) {
-    return new S3RequestError(
-      `Cannot reach S3 for ${uri}: ${
-        e?.message ?? String(error)
-      } (${code}); check the endpoint and the network`,
-      { uri, cause: error },
-    );
-  }
-  return new S3RequestError(`S3 answered HTTP ${status} (${code}) for ${uri}: ${e?.message ?? ""}`.trim(), {
-    uri,
-    status,
-    cause: error,
-  });
 }

@@ -5,8 +5,7 @@
  * @module
  */
 import type { ImageLevel, OmeZarrImage } from "../metadata/image.ts";
-import type { Region, VoxelRange } from "../read/read.ts";
-import { bytesPerVoxel, type VoxelType } from "../core/volume.ts";
+import { bytesPerVoxel, type Region, type VoxelRange, type VoxelType } from "../core/volume.ts";
 
 /** How to choose a level: by index, by voxel size, or by output size. */
 export type LevelChoice =
@@ -62,8 +61,7 @@ export function chooseLevel(
     if (!(choice.resolution > 0)) {
       throw new RangeError(`Cannot aim for a resolution of ${choice.resolution} mm`);
     }
-    const fine = levels.filter((l) => l.spacing.every((s) => s <= choice.resolution * (1 + 1e-9)));
-    return fine.at(-1) ?? levels[0];
+    return coarsestLevelAtMost(levels, choice.resolution) ?? levels[0];
   }
   const fits = levels.find((l) => outputBytes(l, options) <= choice.maxBytes);
   if (!fits) {
@@ -73,6 +71,42 @@ export function chooseLevel(
     );
   }
   return fits;
+}
+
+/**
+ * The coarsest level whose voxels are at least as fine as `spacing` on every
+ * axis: the rule behind `chooseLevel(image, { resolution })` and, for
+ * resampling, `chooseLevelForSpacing` (averaging from it reaches the target
+ * over as few input voxels as possible). "Coarsest" is the largest voxel
+ * volume; of two levels with the same volume, the later (OME-NGFF lists
+ * levels finest first). A spacing equal to the target within one part in
+ * 10⁹ counts as fine enough, so that rounded metadata does not skip a level.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { coarsestLevelAtMost } from "./choose_level.ts";
+ * const levels = [0, 1, 2, 3].map((index) => ({ index, spacing: [0.0036 * 2 ** index, 0.0036 * 2 ** index, 0.004 * 2 ** index] }));
+ * assertEquals(coarsestLevelAtMost(levels, 0.025)?.index, 2); // level 3 is 0.0288 x 0.0288 x 0.032 mm
+ * assertEquals(coarsestLevelAtMost(levels, [0.1, 0.1, 0.01])?.index, 1); // z allows no coarser
+ * assertEquals(coarsestLevelAtMost(levels, 0.001), undefined);
+ * ```
+ * @param levels The levels, each with its spacing along ITK axes x, y, z in mm.
+ * @param spacing The target in mm: one number for every axis, or one per axis (x, y, z).
+ * @returns The level, or `undefined` if every level is coarser than the target on some axis.
+ */
+export function coarsestLevelAtMost<L extends { readonly spacing: readonly number[] }>(
+  levels: readonly L[],
+  spacing: number | readonly number[],
+): L | undefined {
+  const target = (axis: number): number => typeof spacing === "number" ? spacing : spacing[axis];
+  const volume = (level: L): number => level.spacing.reduce((a, b) => a * b, 1);
+  let best: L | undefined;
+  for (const level of levels) {
+    if (!level.spacing.every((s, axis) => s <= target(axis) * (1 + 1e-9))) continue;
+    if (best === undefined || volume(level) >= volume(best)) best = level;
+  }
+  return best;
 }
 
 /**

@@ -9,7 +9,7 @@
  * @module
  */
 import { NotFoundError } from "../core/errors.ts";
-import { isSafeName } from "../core/guards.ts";
+import { isSafeName } from "../core/names.ts";
 import { type Asset, listAssets, type ListOptions, listPrefixes, parseAssetName } from "../list/assets.ts";
 import { AIND_BUCKET, createS3Client, formatS3Uri, type S3Options } from "../s3/client.ts";
 

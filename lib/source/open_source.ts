@@ -7,11 +7,12 @@
  */
 import type { AcquisitionRecord } from "../metadata/read_acquisition.ts";
 import { readAcquisition } from "../metadata/read_acquisition.ts";
-import { ChunkCache } from "../read/chunk_cache.ts";
+import { ChunkCache } from "../s3/chunk_cache.ts";
 import { type OmeZarrImage, openImage } from "../metadata/image.ts";
 import type { Asset } from "../list/assets.ts";
 import { type Channel, selectAsset, selectChannel, type SelectOptions } from "../select/select.ts";
-import { createS3Client, type RetryEvent, type S3ClientLike } from "../s3/client.ts";
+import { createS3Client, type S3ClientLike } from "../s3/client.ts";
+import type { RetryEvent } from "../s3/retry.ts";
 
 /** What to open: names, as a script or the CLI has them, or the objects earlier notebook cells hold. */
 export type SourceRequest =

@@ -7,7 +7,7 @@
 import { allocateVoxels, bytesPerVoxel, type VoxelArray, type VoxelType } from "../core/volume.ts";
 
 /** Bytes per piece: what bounds a writer's extra memory. */
-export const PIECE_BYTES = 1 << 20;
+const PIECE_BYTES = 1 << 20;
 
 /** Options for {@linkcode stageVoxels}. */
 export interface StageVoxelsOptions {

@@ -54,15 +54,8 @@ export const NIFTI1_MAX_DIM = 32767;
 /**
  * Bytes before the voxels in a `.nii` file: the 348-byte header and a 4-byte
  * extension flag (all zero: no extensions).
- *
- * @example
- * ```ts
- * import { assertEquals } from "@std/assert";
- * import { NIFTI1_VOX_OFFSET } from "./nifti_header.ts";
- * assertEquals(NIFTI1_VOX_OFFSET, 348 + 4);
- * ```
  */
-export const NIFTI1_VOX_OFFSET = 352;
+const NIFTI1_VOX_OFFSET = 352;
 
 const DATATYPES: Record<VoxelType, NiftiDatatype> = {
   int8: { code: 256, bitpix: 8 },

@@ -1,199 +1,27 @@
 /**
- * Checks between metadata read from a bucket and what it steers: memory,
- * keys and decoders. A bucket is input like any other: a shape can ask for
- * more memory than the machine has, a chunk can decode to the wrong length,
- * a dataset path can point outside its image, a name can carry terminal
- * control sequences. Each check refuses such input before acting on it,
- * with a message that names the figure.
+ * Checks of array metadata that zarrita takes on trust, made before anything
+ * is read: codecs, order and chunk key separators, then shape and chunk
+ * shape against what can be indexed and allocated; and a wrapper that checks
+ * every decoded chunk against its chunk shape. A shape can ask for more
+ * memory than the machine has and a chunk can decode to the wrong length:
+ * each check refuses such input with a message that names the figure.
  *
  * @module
  */
 import { registry } from "zarrita";
-import { MetadataError, S3RequestError } from "./errors.ts";
-import type { ImageLevel, OmeZarrImage } from "../metadata/image.ts";
-import type { Region } from "../read/read.ts";
-import { bytesPerVoxel, type VoxelType } from "./volume.ts";
+import { MetadataError, S3RequestError } from "../core/errors.ts";
+import { describeBytes } from "../core/bytes.ts";
+import { escapeControl } from "../core/text.ts";
 
 /** Largest decoded chunk accepted: AIND's are 4 MiB; a chunk this big is a mistake or an attack. */
-export const MAX_CHUNK_BYTES: number = 2 ** 30;
+const MAX_CHUNK_BYTES: number = 2 ** 30;
 
 /**
  * Most chunks along one axis: AIND's finest level has 58 × 160 × 116. Readers
  * plan per chunk row, so a grid of billions (a chunk size of 1 along a huge
  * axis) would hang them before the first request.
  */
-export const MAX_CHUNKS_PER_AXIS: number = 2 ** 20;
-
-/** Longest name (one path segment) accepted, as on most file systems. */
-const MAX_NAME_LENGTH = 255;
-
-/**
- * Whether a string is a harmless name: one path segment, not `.` or `..`,
- * without `/`, `\`, control characters (C0, DEL, C1) or unicode
- * direction overrides, at most 255 characters.
- *
- * @example
- * ```ts
- * import { assert } from "@std/assert";
- * import { isSafeName } from "./guards.ts";
- * assert(isSafeName("Ex_561_Em_593") && isSafeName("3"));
- * assert(!isSafeName("..") && !isSafeName("a/b") && !isSafeName("x\u001b[2J") && !isSafeName(""));
- * ```
- * @param name The name.
- * @returns True if it is safe to use as a key segment and to print.
- */
-export function isSafeName(name: string): boolean {
-  return name.length > 0 && name.length <= MAX_NAME_LENGTH && name !== "." && name !== ".." &&
-    !NAME_UNSAFE.test(name);
-}
-
-// deno-lint-ignore no-control-regex
-const NAME_UNSAFE = /[\u0000-\u001f\u007f-\u009f/\\\u202a-\u202e\u2066-\u2069]/;
-
-/**
- * Whether a string is a relative key below an image: safe names joined by
- * single slashes (`3`, `scale0/image`), so it cannot climb out with `..`,
- * start at the root, or hide control characters.
- *
- * @example
- * ```ts
- * import { assert } from "@std/assert";
- * import { isSafeRelativePath } from "./guards.ts";
- * assert(isSafeRelativePath("0") && isSafeRelativePath("scale0/image"));
- * assert(!isSafeRelativePath("../../x") && !isSafeRelativePath("/etc") && !isSafeRelativePath("a//b"));
- * ```
- * @param path The path.
- * @returns True if every segment is a safe name.
- */
-export function isSafeRelativePath(path: string): boolean {
-  return path.length <= 1024 && path.split("/").every(isSafeName);
-}
-
-/**
- * Replaces control characters with visible escapes, so that text from a
- * bucket cannot drive the terminal it is printed on.
- *
- * @example
- * ```ts
- * import { assertEquals } from "@std/assert";
- * import { escapeControl } from "./guards.ts";
- * assertEquals(escapeControl("a\u001b[2Jb\nc"), "a\\u001b[2Jb\nc");
- * ```
- * @param text Any text.
- * @returns The text with C0 (except newline and tab), DEL, C1 and direction-override characters escaped.
- */
-export function escapeControl(text: string): string {
-  return text.replace(PRINT_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}
-
-// Matching control characters is the point of these two.
-// deno-lint-ignore no-control-regex
-const PRINT_UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-
-/**
- * Formats a byte count for messages: `1.5 GiB (1610612736 bytes)`.
- *
- * @example
- * ```ts
- * import { assertEquals } from "@std/assert";
- * import { describeBytes } from "./guards.ts";
- * assertEquals(describeBytes(3 * 2 ** 30), "3.0 GiB (3221225472 bytes)");
- * ```
- * @param bytes The count.
- * @returns The text.
- */
-export function describeBytes(bytes: number): string {
-  const units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  const exact = Number.isSafeInteger(bytes) ? `${bytes} bytes` : `${bytes.toExponential(3)} bytes`;
-  return unit === 0 ? exact : `${value.toFixed(1)} ${units[unit]} (${exact})`;
-}
-
-/**
- * Whether a store key stays below the store's root: `/` followed by
- * segments that are not empty, `.` or `..`, without `\` or control
- * characters. zarrita builds chunk keys from the array metadata (a
- * `dimension_separator` of `/../` would climb), and some HTTP stacks resolve
- * dot segments in URLs.
- *
- * @example
- * ```ts
- * import { assert } from "@std/assert";
- * import { isContainedKey } from "./guards.ts";
- * assert(isContainedKey("/3/.zarray") && isContainedKey("/0/0/0/1/2/3") && isContainedKey("/0/0.0.1"));
- * assert(!isContainedKey("/0/../../x") && !isContainedKey("0/1") && !isContainedKey("/0//1"));
- * ```
- * @param key A key as zarrita asks for it.
- * @returns True if it cannot reach outside the root.
- */
-export function isContainedKey(key: string): boolean {
-  return key.startsWith("/") &&
-    key.slice(1).split("/").every((s) => s !== "" && s !== "." && s !== ".." && !KEY_UNSAFE.test(s));
-}
-
-// deno-lint-ignore no-control-regex
-const KEY_UNSAFE = /[\u0000-\u001f\u007f-\u009f\\]/;
-
-/**
- * Wraps a store so that a key that could reach outside the image (see
- * {@linkcode isContainedKey}) is refused instead of fetched.
- *
- * @example
- * ```ts
- * import { assertRejects } from "@std/assert";
- * import { guardStoreKeys } from "./guards.ts";
- * import { MetadataError } from "./errors.ts";
- * const inner = { get: (_key: string) => Promise.resolve<Uint8Array | undefined>(new Uint8Array(1)) };
- * const store = guardStoreKeys(inner, "s3://b/a.zarr");
- * await assertRejects(() => store.get("/0/../../../secret"), MetadataError, "outside");
- * ```
- * @param store Any store with `get` (and optionally `getRange`).
- * @param source The store's location, for messages.
- * @returns The guarded store.
- */
-export function guardStoreKeys<
-  S extends { get(key: string, options?: unknown): Promise<Uint8Array | undefined> },
->(
-  store: S,
-  source: string,
-): S {
-  const check = (key: string): void => {
-    if (!isContainedKey(key)) {
-      throw new MetadataError(
-        `the metadata leads to key ${
-          JSON.stringify(escapeControl(key.slice(0, 200)))
-        }, which reaches outside the image`,
-        { source },
-      );
-    }
-  };
-  const guarded = Object.create(store) as S & { getRange?: (key: string, ...rest: unknown[]) => unknown };
-  guarded.get = (key: string, options?: unknown) => {
-    try {
-      check(key);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return store.get(key, options);
-  };
-  const getRange = (store as { getRange?: (key: string, ...rest: unknown[]) => Promise<unknown> }).getRange;
-  if (getRange) {
-    guarded.getRange = (key: string, ...rest: unknown[]) => {
-      try {
-        check(key);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      return getRange.call(store, key, ...rest);
-    };
-  }
-  return guarded;
-}
+const MAX_CHUNKS_PER_AXIS: number = 2 ** 20;
 
 /**
  * Checks the fields of a parsed `.zarray` (Zarr v2) or array `zarr.json`
@@ -208,8 +36,8 @@ export function guardStoreKeys<
  * @example
  * ```ts
  * import { assertThrows } from "@std/assert";
- * import { checkArrayMetadata } from "./guards.ts";
- * import { MetadataError } from "./errors.ts";
+ * import { checkArrayMetadata } from "./_array_checks.ts";
+ * import { MetadataError } from "../core/errors.ts";
  * const zarray = {
  *   shape: [1, 1, 464, 1280, 925],
  *   chunks: [1, 1, 128, 128, 128],
@@ -354,22 +182,22 @@ export interface ArrayLayoutOptions {
   source: string;
   /** What the array is, e.g. `level 3`. */
   what: string;
-  /** Largest decoded chunk accepted. @default {MAX_CHUNK_BYTES} */
+  /** Largest decoded chunk accepted. @default {1073741824 (1 GiB)} */
   maxChunkBytes?: number;
 }
 
 /**
  * Checks an array's shape and chunk shape before anything is read: both
  * positive integers of the same rank, a voxel count that can be indexed, at
- * most {@linkcode MAX_CHUNKS_PER_AXIS} chunks along any axis, and a decoded
+ * most 2^20 chunks along any axis, and a decoded
  * chunk no larger than `maxChunkBytes` (every chunk read allocates one, even
  * a missing chunk that reads as fill value).
  *
  * @example
  * ```ts
  * import { assertThrows } from "@std/assert";
- * import { checkArrayLayout } from "./guards.ts";
- * import { MetadataError } from "./errors.ts";
+ * import { checkArrayLayout } from "./_array_checks.ts";
+ * import { MetadataError } from "../core/errors.ts";
  * checkArrayLayout([1, 1, 464, 1280, 925], [1, 1, 128, 128, 128], 2, { source: ".zarray", what: "level 3" });
  * assertThrows(
  *   () => checkArrayLayout([100000, 100000], [100000, 100000], 2, { source: ".zarray", what: "level 0" }),
@@ -455,8 +283,8 @@ export interface ChunkedArray {
  * ```ts
  * import { assertRejects } from "@std/assert";
  * import * as zarr from "zarrita";
- * import { guardChunkDecoding } from "./guards.ts";
- * import { MetadataError } from "./errors.ts";
+ * import { guardChunkDecoding } from "./_array_checks.ts";
+ * import { MetadataError } from "../core/errors.ts";
  * const store = new Map<string, Uint8Array>();
  * const array = await zarr.create(zarr.root(store), { shape: [4], chunkShape: [4], dtype: "uint16" });
  * store.set("/c/0", new Uint8Array(6)); // three voxels where the chunk has four
@@ -499,106 +327,4 @@ export function guardChunkDecoding(array: ChunkedArray, options: { source: strin
     return chunk;
   };
   Object.defineProperty(array, "getChunk", { value: guarded, configurable: true, writable: true });
-}
-
-/**
- * Memory the machine can give now (Linux's MemAvailable), or `undefined`
- * when it cannot be read (no `--allow-sys=systemMemoryInfo`).
- *
- * @example
- * ```ts
- * import { assert } from "@std/assert";
- * import { availableMemory } from "./guards.ts";
- * const bytes = availableMemory();
- * assert(bytes === undefined || bytes > 0);
- * ```
- * @returns Bytes, or `undefined`.
- */
-export function availableMemory(): number | undefined {
-  try {
-    const info = Deno.systemMemoryInfo();
-    return info.available > 0 ? info.available : info.free;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Options for {@linkcode checkReadMemory}. */
-export interface ReadMemoryOptions {
-  /** The region to read. @default {the whole level} */
-  region?: Region;
-  /** Output voxel type. @default {"native"} */
-  dtype?: "native" | VoxelType;
-  /** Slab budget, as given to `streamLevel`. */
-  maxSlabBytes?: number;
-  /** Chunks decoded at once. @default {16} */
-  concurrency?: number;
-  /** `stream` (two slabs in memory, as `streamLevel`) or `whole` (the volume, as `readLevel`). @default {"stream"} */
-  mode?: "stream" | "whole";
-  /** The budget. @default {availableMemory()} */
-  maxBytes?: number;
-}
-
-/**
- * Refuses a read of a level (or region) that would need more memory than the
- * budget, before anything is allocated or fetched. The estimate counts the
- * slabs in flight (the one being written and the one being fetched, one
- * chunk row thick unless `maxSlabBytes` makes them thinner, as
- * `streamLevel` does), or the whole volume for `mode: "whole"`, plus one
- * decoded chunk per concurrent decode.
- *
- * @example
- * ```ts ignore
- * import { checkReadMemory } from "./guards.ts";
- * checkReadMemory(image, 0, { maxBytes: 8 * 2 ** 30 }); // throws for a whole-brain level 0
- * ```
- * @param image The opened image.
- * @param level The level index.
- * @param options Region, voxel type, slab budget, concurrency and the budget.
- * @returns The estimated bytes.
- * @throws {RangeError} If the estimate exceeds the budget; the message names both figures.
- */
-export function checkReadMemory(image: OmeZarrImage, level: number, options: ReadMemoryOptions = {}): number {
-  const found: ImageLevel | undefined = image.levels[level];
-  if (!found) return 0; // getLevel reports unknown levels, with the list of those that exist.
-  const [za, ya, xa] = image.multiscales.spatialAxes;
-  const extent = (axis: number, range: [number, number] | undefined): number =>
-    range ? Math.max(0, range[1] - range[0]) : found.shape[axis];
-  const nz = extent(za, options.region?.z);
-  const ny = extent(ya, options.region?.y);
-  const nx = extent(xa, options.region?.x);
-  const native = bytesPerVoxel(found.dtype);
-  const out = !options.dtype || options.dtype === "native" ? native : bytesPerVoxel(options.dtype);
-  // A cast keeps the stored voxels and the converted ones side by side.
-  const cast = options.dtype !== undefined && options.dtype !== "native" && options.dtype !== found.dtype;
-  const perVoxel = out + (cast ? native : 0);
-  const planeBytes = ny * nx * perVoxel;
-  const chunkBytes = found.chunks.reduce((a, b) => a * b, 1) * native;
-  const decoding = (options.concurrency ?? 16) * chunkBytes;
-  let needed: number;
-  let detail: string;
-  if (options.mode === "whole") {
-    needed = nz * planeBytes + decoding;
-    detail = `the volume, ${nz} x ${ny} x ${nx} voxels`;
-  } else {
-    const zChunk = found.chunks[za];
-    const planes = Math.max(
-      1,
-      Math.min(zChunk, nz, Math.floor((options.maxSlabBytes ?? Infinity) / planeBytes)),
-    );
-    needed = 2 * planes * planeBytes + decoding;
-    detail = `2 slabs of ${planes} x ${ny} x ${nx} voxels`;
-  }
-  const budget = options.maxBytes ?? availableMemory();
-  if (budget !== undefined && needed > budget) {
-    throw new RangeError(
-      `Cannot read level ${level} of ${image.uri}: it needs about ${describeBytes(needed)} of memory ` +
-        `(${detail}, and ${options.concurrency ?? 16} chunks of ${describeBytes(chunkBytes)} decoding), ` +
-        `more than the ${describeBytes(budget)} ${
-          options.maxBytes === undefined ? "available" : "allowed"
-        }; ` +
-        `read a coarser level (--level), a region (roi) or thinner slabs (maxSlabBytes)`,
-    );
-  }
-  return needed;
 }

@@ -1,0 +1,66 @@
+/**
+ * Error translation: what the AWS SDK or the network threw, as an
+ * {@linkcode S3RequestError} whose message says what was asked of whom.
+ *
+ * @module
+ */
+import { S3RequestError } from "../core/errors.ts";
+
+/** The fields of an SDK or network failure that spimfetch reads; any thrown value may lack them. */
+export interface SdkError {
+  /** The S3 error code (`NoSuchKey`, `SlowDown`, ...) or the error class name. */
+  name?: string;
+  /** A socket error code (`ECONNRESET`, ...). */
+  code?: string;
+  /** What went wrong, in words. */
+  message?: string;
+  /** The HTTP status, when S3 answered at all. */
+  $metadata?: { httpStatusCode?: number };
+}
+
+/**
+ * Wraps an SDK or network failure in an {@linkcode S3RequestError} whose
+ * message says what was asked of whom; an abort passes through unchanged.
+ *
+ * @example
+ * ```ts
+ * import { assert } from "@std/assert";
+ * import { toRequestError } from "./errors.ts";
+ * const error = toRequestError(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }), "s3://b/k");
+ * assert(error.message.includes("s3://b/k"));
+ * ```
+ * @param error What the SDK threw.
+ * @param uri The object or prefix requested.
+ * @param signal The request's signal: when it is aborted, its reason is returned instead.
+ * @returns The error to throw.
+ */
+export function toRequestError(error: unknown, uri: string, signal?: AbortSignal): Error {
+  if (signal?.aborted) {
+    return signal.reason instanceof Error ? signal.reason : new DOMException("Aborted", "AbortError");
+  }
+  if (error instanceof S3RequestError) return error;
+  const e = error as SdkError;
+  const status = e?.$metadata?.httpStatusCode;
+  const code = e?.code ?? e?.name ?? "Error";
+  if (e?.name === "CredentialsProviderError") {
+    // The message says where the SDK looked; it never holds a key.
+    return new S3RequestError(
+      `Cannot sign the request for ${uri}: ${e.message} (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY ` +
+        `or AWS_PROFILE, or read public data anonymously)`,
+      { uri, cause: error },
+    );
+  }
+  if (status === undefined) {
+    return new S3RequestError(
+      `Cannot reach S3 for ${uri}: ${
+        e?.message ?? String(error)
+      } (${code}); check the endpoint and the network`,
+      { uri, cause: error },
+    );
+  }
+  return new S3RequestError(`S3 answered HTTP ${status} (${code}) for ${uri}: ${e?.message ?? ""}`.trim(), {
+    uri,
+    status,
+    cause: error,
+  });
+}

@@ -1,0 +1,219 @@
+/**
+ * Checks of the shape of `lib/`: no import cycles (data flows cli/notebook →
+ * mod → step → adapter, never back up), no step importing a display, and no
+ * long file without a reason at its top.
+ *
+ * The import graph comes from `deno info --json`, which resolves every
+ * static, dynamic and type-only import as the type checker does; type-only
+ * imports count, since a cycle of types ties the files together just the same.
+ *
+ * @module
+ */
+import { assert, assertEquals } from "@std/assert";
+import { join, relative } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const REPO = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
+
+/** An import graph: each file (relative to the repository) and the files it imports. */
+type ImportGraph = Map<string, string[]>;
+
+/** Every `.ts` file under `lib/`, relative to the repository. */
+async function libFiles(): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for await (const entry of Deno.readDir(dir)) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory) await walk(path);
+      else if (entry.name.endsWith(".ts")) found.push(relative(REPO, path));
+    }
+  };
+  await walk(join(REPO, "lib"));
+  return found.sort();
+}
+
+interface DenoInfo {
+  modules: {
+    specifier: string;
+    dependencies?: { code?: { specifier?: string }; type?: { specifier?: string } }[];
+  }[];
+}
+
+/**
+ * The imports among `lib/` files reachable from the roots: `mod.ts` first,
+ * then any `lib/` file not reached yet (a worker script is loaded by URL, not
+ * imported), so that every file of `lib/` is in the graph.
+ */
+async function libImportGraph(): Promise<ImportGraph> {
+  const prefix = pathToFileURL(REPO).href + "/";
+  const graph: ImportGraph = new Map();
+  const add = async (root: string): Promise<void> => {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json", root],
+      cwd: REPO,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!output.success) {
+      throw new Error(`deno info ${root} failed: ${new TextDecoder().decode(output.stderr)}`);
+    }
+    const info = JSON.parse(new TextDecoder().decode(output.stdout)) as DenoInfo;
+    const inLib = (specifier: string | undefined): specifier is string =>
+      specifier !== undefined && specifier.startsWith(prefix + "lib/");
+    for (const module of info.modules) {
+      if (!inLib(module.specifier)) continue;
+      const deps = (module.dependencies ?? [])
+        .flatMap((d) => [d.code?.specifier, d.type?.specifier])
+        .filter(inLib)
+        .map((s) => s.slice(prefix.length));
+      graph.set(module.specifier.slice(prefix.length), [...new Set(deps)].sort());
+    }
+  };
+  await add("mod.ts");
+  for (const file of await libFiles()) {
+    if (!graph.has(file)) await add(file);
+  }
+  return graph;
+}
+
+/**
+ * The import cycles of a graph: its strongly connected components with more
+ * than one file, or one file that imports itself (Tarjan's algorithm). Each
+ * cycle's files are sorted; cycles are sorted by their first file.
+ */
+function findCycles(graph: ImportGraph): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const cycles: string[][] = [];
+  let next = 0;
+  const visit = (file: string): void => {
+    index.set(file, next);
+    low.set(file, next);
+    next++;
+    stack.push(file);
+    onStack.add(file);
+    for (const dep of graph.get(file) ?? []) {
+      if (!index.has(dep)) {
+        visit(dep);
+        low.set(file, Math.min(low.get(file)!, low.get(dep)!));
+      } else if (onStack.has(dep)) {
+        low.set(file, Math.min(low.get(file)!, index.get(dep)!));
+      }
+    }
+    if (low.get(file) === index.get(file)) {
+      const component: string[] = [];
+      let member: string;
+      do {
+        member = stack.pop()!;
+        onStack.delete(member);
+        component.push(member);
+      } while (member !== file);
+      if (component.length > 1 || (graph.get(file) ?? []).includes(file)) cycles.push(component.sort());
+    }
+  };
+  for (const file of graph.keys()) if (!index.has(file)) visit(file);
+  return cycles.sort((a, b) => a[0].localeCompare(b[0]));
+}
+
+Deno.test("findCycles() finds each cycle of a small graph, a self-import included, and nothing else", () => {
+  // a → b → c → a is a cycle; d imports itself; e → a and f → e hang off it without being part of it.
+  const graph: ImportGraph = new Map([
+    ["a", ["b"]],
+    ["b", ["c"]],
+    ["c", ["a"]],
+    ["d", ["d"]],
+    ["e", ["a"]],
+    ["f", ["e", "g"]],
+    ["g", []],
+  ]);
+  assertEquals(findCycles(graph), [["a", "b", "c"], ["d"]]);
+  assertEquals(findCycles(new Map([["x", ["y"]], ["y", []]])), []);
+  // The seven files of the cycle that lib/ had before guards.ts was split, with their imports of the time.
+  const before: ImportGraph = new Map([
+    ["format", ["image", "select"]],
+    ["guards", ["image", "read"]],
+    ["image", ["guards", "multiscales"]],
+    ["multiscales", ["guards"]],
+    ["read", ["image", "guards", "progress"]],
+    ["progress", ["format"]],
+    ["select", ["guards"]],
+  ]);
+  assertEquals(findCycles(before), [[
+    "format",
+    "guards",
+    "image",
+    "multiscales",
+    "progress",
+    "read",
+    "select",
+  ]]);
+});
+
+Deno.test("lib/ has no import cycle", async () => {
+  const graph = await libImportGraph();
+  // The graph must hold every file of lib/, or a cycle could hide in the files left out.
+  assertEquals([...graph.keys()].sort(), await libFiles());
+  const cycles = findCycles(graph);
+  assertEquals(
+    cycles,
+    [],
+    `import cycles in lib/:\n${
+      cycles.map((c) =>
+        c.map((f) => `  ${f} → ${graph.get(f)!.filter((d) => c.includes(d)).join(", ")}`).join("\n")
+      )
+        .join("\n\n")
+    }`,
+  );
+});
+
+Deno.test("the folders of lib/ import each other without a cycle", async () => {
+  // A step's folder may use the folders below it (core, s3, codecs) and earlier steps, never a caller.
+  const graph = await libImportGraph();
+  const folderOf = (file: string): string => file.split("/")[1];
+  const folders: ImportGraph = new Map();
+  const edges: string[] = [];
+  for (const [file, deps] of graph) {
+    const from = folderOf(file);
+    const to = deps.map(folderOf).filter((f) => f !== from);
+    folders.set(from, [...new Set([...(folders.get(from) ?? []), ...to])].sort());
+    for (const dep of deps) if (folderOf(dep) !== from) edges.push(`${file} → ${dep}`);
+  }
+  const cycles = findCycles(folders);
+  const inCycle = (edge: string): boolean => {
+    const [from, to] = edge.split(" → ").map(folderOf);
+    return cycles.some((c) => c.includes(from) && c.includes(to));
+  };
+  assertEquals(
+    cycles,
+    [],
+    `folder cycles in lib/, by the imports that make them:\n${edges.filter(inCycle).join("\n")}`,
+  );
+});
+
+Deno.test("no lib/ module outside lib/display imports from lib/display", async () => {
+  const graph = await libImportGraph();
+  const upward = [...graph].flatMap(([file, deps]) =>
+    file.startsWith("lib/display/")
+      ? []
+      : deps.filter((d) => d.startsWith("lib/display/")).map((d) => `${file} → ${d}`)
+  );
+  assertEquals(upward, [], `steps and adapters must not import a display:\n${upward.join("\n")}`);
+});
+
+Deno.test("every lib/ file over 400 lines says at its top why", async () => {
+  const long: string[] = [];
+  for (const file of await libFiles()) {
+    const lines = (await Deno.readTextFile(join(REPO, file))).split("\n");
+    // Counted as `wc -l` counts: newlines, so a file ending in one newline has one fewer line than parts.
+    const count = lines.length - (lines.at(-1) === "" ? 1 : 0);
+    if (count > 400 && !lines.slice(0, 30).some((line) => /\b400 lines\b/.test(line))) {
+      long.push(`${file} (${count} lines)`);
+    }
+  }
+  assert(
+    long.length === 0,
+    `files over 400 lines without a comment at the top saying why: ${long.join(", ")}`,
+  );
+});
