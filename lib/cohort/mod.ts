@@ -17,3 +17,4 @@
 export * from "./voxel_stream.ts";
 export * from "./streaming_projections.ts";
 export * from "./summary.ts";
+export * from "./tables.ts";
