@@ -13,7 +13,6 @@ import { parseArgs } from "node:util";
 import {
   AIND_BUCKET,
   computeOrientation,
-  createProgressReporter,
   defaultOutputPath,
   exportNifti,
   listAssets,
@@ -22,7 +21,12 @@ import {
   readAcquisition,
   selectAsset,
 } from "./mod.ts";
-import { formatChannels, formatLevels, formatOrientation } from "./lib/display/mod.ts";
+import {
+  createProgressReporter,
+  formatChannels,
+  formatLevels,
+  formatOrientation,
+} from "./lib/display/mod.ts";
 import { startS3Server } from "./testing/s3_server.ts";
 import { buildSmartSpimDataset } from "./testing/smartspim_dataset.ts";
 

@@ -32,14 +32,17 @@ export { type Asset, listAssets, type ListOptions, parseAssetName } from "./lib/
 export {
   type Channel,
   chooseLevel,
+  type ChooseLevelOptions,
   findStitchedAssets,
   type LevelChoice,
   listChannels,
+  type RegionMm,
   selectAsset,
   selectChannel,
   type SelectOptions,
 } from "./lib/select/mod.ts";
 export {
+  type DescribeOptions,
   describeTarget,
   type OpenedSource,
   openSource,
@@ -53,7 +56,6 @@ export {
   checkAindCaveats,
   getLevel,
   type ImageLevel,
-  measureStoredBytes,
   type OmeZarrImage,
   openImage,
   readAcquisition,
@@ -66,7 +68,7 @@ export {
   streamLevel,
   type VolumeStream,
 } from "./lib/read/mod.ts";
-export { writeNifti, type WriteNiftiOptions, type WriteNiftiResult, writeNrrd } from "./lib/write/mod.ts";
+export { writeNifti, type WriteNiftiOptions, type WriteNiftiResult } from "./lib/write/mod.ts";
 export {
   defaultOutputPath,
   exportNifti,
@@ -75,28 +77,22 @@ export {
   type ExportResult,
 } from "./lib/export/mod.ts";
 export {
-  type PreparedVolume,
   prepareForRegistration,
   type PrepareOptions,
   type PrepareRequest,
   type PrepareResult,
   prepareVolume,
-  writePrepared,
 } from "./lib/registration/mod.ts";
 export {
   type ImageGeometry,
   MetadataError,
   NotFoundError,
+  type NotFoundKind,
   OutputExistsError,
   S3RequestError,
   type Volume,
+  type VoxelArray,
   type VoxelType,
 } from "./lib/core/mod.ts";
 export { AIND_BUCKET, type S3Options } from "./lib/s3/mod.ts";
-export {
-  createProgressReporter,
-  notebookProgress,
-  type ProgressEvent,
-  settingsFromEnv,
-  show,
-} from "./lib/display/mod.ts";
+export { notebookProgress, type ProgressEvent, settingsFromEnv, show } from "./lib/display/mod.ts";

@@ -46,7 +46,7 @@ export interface BloscHeader {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { readBloscHeader } from "./blosc.ts";
+ * import { readBloscHeader } from "@spimfetch/spimfetch/codecs";
  * const header = new Uint8Array(16);
  * header.set([2, 1, 0x11 | (4 << 5), 2]);
  * new DataView(header.buffer).setUint32(4, 64, true);
@@ -109,7 +109,7 @@ function unshuffle(source: Uint8Array, target: Uint8Array, typesize: number): vo
  * ```ts
  * import { assertEquals } from "@std/assert";
  * import Blosc from "numcodecs/blosc";
- * import { decodeBlosc } from "./blosc.ts";
+ * import { decodeBlosc } from "@spimfetch/spimfetch/codecs";
  * const data = new Uint8Array(new Uint16Array(5000).map((_, i) => i * 7).buffer);
  * const encoded = await Blosc.fromConfig({ id: "blosc", cname: "zstd", clevel: 1, shuffle: 1, blocksize: 0 }).encode(data);
  * assertEquals(decodeBlosc(encoded), data);

@@ -8,5 +8,11 @@
  * @module
  */
 export { type BloscHeader, decodeBlosc, readBloscHeader } from "./blosc.ts";
-export { createParallelGzip, type ParallelGzip, type ParallelGzipOptions } from "./parallel_gzip.ts";
+export {
+  type ByteWriter,
+  createParallelGzip,
+  type ParallelGzip,
+  type ParallelGzipOptions,
+} from "./parallel_gzip.ts";
+export type { WorkerPool, WorkerRequest } from "./worker_pool.ts";
 export { useWorkerBlosc } from "./worker_blosc.ts";

@@ -51,7 +51,7 @@ const HEADER = new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
  * ```ts
  * import { assertEquals } from "@std/assert";
  * import zlib from "node:zlib";
- * import { createParallelGzip } from "./parallel_gzip.ts";
+ * import { createParallelGzip } from "@spimfetch/spimfetch/codecs";
  * const parts: Uint8Array[] = [];
  * const gzip = createParallelGzip(async (bytes) => void parts.push(bytes.slice()), { segmentBytes: 1000 });
  * const data = new Uint8Array(5500).map((_, i) => i % 7);

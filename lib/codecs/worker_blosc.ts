@@ -66,7 +66,7 @@ let registered = false;
  * ```ts
  * import { assert } from "@std/assert";
  * import * as zarr from "zarrita";
- * import { useWorkerBlosc } from "./worker_blosc.ts";
+ * import { useWorkerBlosc } from "@spimfetch/spimfetch/codecs";
  * useWorkerBlosc();
  * const codec = await zarr.registry.get("blosc")!();
  * assert((codec as unknown as { name: string }).name === "WorkerBloscCodec");

@@ -7,7 +7,7 @@
  *
  * @example Summarize two outputs
  * ```ts ignore
- * import { summarizeCohort, writeCohortSummary } from "./mod.ts";
+ * import { summarizeCohort, writeCohortSummary } from "@spimfetch/spimfetch/cohort";
  * const rows = await summarizeCohort(["r/1/1_Ex_561_Em_593_ccf25.nii.gz", "r/2/2_Ex_561_Em_593_ccf25.nii.gz"]);
  * await writeCohortSummary(rows, { csv: "r/summary.csv", html: "r/summary.html" });
  * ```

@@ -29,7 +29,7 @@ export interface ProjectionAccumulatorOptions {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { ProjectionAccumulator } from "./streaming_projections.ts";
+ * import { ProjectionAccumulator } from "@spimfetch/spimfetch/cohort";
  * // (z, y, x) = (2, 1, 2): voxels 1 2 / 3 0, arriving in runs of 3 and 1
  * const mips = new ProjectionAccumulator([2, 1, 2]);
  * mips.add([1, 2, 3]);
@@ -155,8 +155,8 @@ export interface FileProjections {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { writeNifti } from "../write/nifti.ts";
- * import { projectFile } from "./streaming_projections.ts";
+ * import { writeNifti } from "@spimfetch/spimfetch";
+ * import { projectFile } from "@spimfetch/spimfetch/cohort";
  * const dir = await Deno.makeTempDir();
  * const volume = { data: new Uint16Array([1, 2, 3, 0]), shape: [2, 1, 2] as [number, number, number], dtype: "uint16" as const };
  * await writeNifti(`${dir}/v.nii`, volume, { geometry: { spacing: [1, 1, 1], origin: [0, 0, 0], direction: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] } });
@@ -215,7 +215,7 @@ export interface Thumbnail {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { ProjectionAccumulator, renderThumbnail } from "./streaming_projections.ts";
+ * import { ProjectionAccumulator, renderThumbnail } from "@spimfetch/spimfetch/cohort";
  * const mips = new ProjectionAccumulator([2, 2, 2]);
  * mips.add([0, 1, 2, 3, 4, 5, 6, 7]);
  * const thumbnail = renderThumbnail(mips.projections(), [1, 1, 1], { maxSize: 20, gap: 2 });

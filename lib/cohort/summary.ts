@@ -100,7 +100,7 @@ async function readSidecar(path: string, image: string): Promise<Json> {
  *
  * @example
  * ```ts ignore
- * import { summarizeOutput } from "./summary.ts";
+ * import { summarizeOutput } from "@spimfetch/spimfetch/cohort";
  * const row = await summarizeOutput("results/652506/652506_Ex_561_Em_593_ccf25.nii.gz");
  * console.log(row.subject, row.level, row.size, row.orientation); // 652506 3 [...] PIR
  * ```
@@ -191,7 +191,7 @@ export interface SummarizeCohortOptions extends SummarizeOutputOptions {
  *
  * @example
  * ```ts ignore
- * import { summarizeCohort, formatCohortCsv } from "./summary.ts";
+ * import { summarizeCohort, formatCohortCsv } from "@spimfetch/spimfetch/cohort";
  * const rows = await summarizeCohort(["a/a_Ex_561_Em_593_ccf25.nii.gz", "b/b_Ex_561_Em_593_ccf25.nii.gz"]);
  * console.log(formatCohortCsv(rows));
  * ```
@@ -234,7 +234,7 @@ export interface WriteCohortSummaryOptions extends FormatCohortHtmlOptions {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { writeCohortSummary } from "./summary.ts";
+ * import { writeCohortSummary } from "@spimfetch/spimfetch/cohort";
  * const dir = await Deno.makeTempDir();
  * const written = await writeCohortSummary([], { csv: `${dir}/s.csv`, html: `${dir}/s.html` });
  * assertEquals(written, [`${dir}/s.csv`, `${dir}/s.html`]);

@@ -115,7 +115,7 @@ function csvCell(value: string): string {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { formatCohortCsv } from "./summary.ts";
+ * import { formatCohortCsv } from "@spimfetch/spimfetch/cohort";
  * const csv = formatCohortCsv([{
  *   path: "r/1/1_C_a.nii.gz", sidecar: "r/1/1_C_a.json", format: "nifti", kind: "C_a", subject: "1", channel: "C",
  *   asset: "SmartSPIM_1_x", level: 3, size: [2, 3, 4], spacing: [0.025, 0.025, 0.025], orientation: "PIR",
@@ -148,7 +148,7 @@ export interface FormatCohortHtmlOptions {
  * @example
  * ```ts
  * import { assertStringIncludes } from "@std/assert";
- * import { formatCohortHtml } from "./summary.ts";
+ * import { formatCohortHtml } from "@spimfetch/spimfetch/cohort";
  * const html = formatCohortHtml([], { title: "<cohort>" });
  * assertStringIncludes(html, "<title>&lt;cohort&gt;</title>");
  * ```

@@ -347,8 +347,8 @@ async function* voxelRuns(
  * @example Sum the voxels of a small NIfTI file
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { writeNifti } from "../write/nifti.ts";
- * import { streamVoxels } from "./voxel_stream.ts";
+ * import { writeNifti } from "@spimfetch/spimfetch";
+ * import { streamVoxels } from "@spimfetch/spimfetch/cohort";
  * const dir = await Deno.makeTempDir();
  * const volume = { data: new Uint16Array([1, 2, 3, 4, 5, 6]), shape: [1, 2, 3] as [number, number, number], dtype: "uint16" as const };
  * await writeNifti(`${dir}/v.nii.gz`, volume, { geometry: { spacing: [1, 1, 1], origin: [0, 0, 0], direction: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] } });

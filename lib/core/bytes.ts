@@ -14,7 +14,7 @@ const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
  * @example
  * ```ts
  * import { assert } from "@std/assert";
- * import { formatBytes } from "./bytes.ts";
+ * import { formatBytes } from "@spimfetch/spimfetch/display";
  * assert(formatBytes(1536) === "1.5 KiB");
  * assert(formatBytes(512) === "512 B");
  * ```

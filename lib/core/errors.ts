@@ -19,7 +19,7 @@ export interface SpimfetchErrorOptions {
  * @example Catch a metadata problem
  * ```ts
  * import { assert } from "@std/assert";
- * import { MetadataError } from "./errors.ts";
+ * import { MetadataError } from "@spimfetch/spimfetch";
  * const error = new MetadataError("Unknown unit \"parsec\"", { source: "s3://b/a.zarr/.zattrs" });
  * assert(error.name === "MetadataError" && error.source === "s3://b/a.zarr/.zattrs");
  * ```
@@ -49,7 +49,7 @@ export type NotFoundKind = "subject" | "asset" | "channel" | "level" | "object" 
  * @example Catch an unknown channel
  * ```ts
  * import { assert } from "@std/assert";
- * import { NotFoundError } from "./errors.ts";
+ * import { NotFoundError } from "@spimfetch/spimfetch";
  * const error = new NotFoundError("channel", "Ex_999_Em_999", { available: ["Ex_561_Em_593"] });
  * assert(error.message.includes("Ex_561_Em_593"));
  * ```
@@ -94,7 +94,7 @@ export class NotFoundError extends Error {
  * @example
  * ```ts
  * import { assert } from "@std/assert";
- * import { S3RequestError } from "./errors.ts";
+ * import { S3RequestError } from "@spimfetch/spimfetch";
  * const error = new S3RequestError("Cannot reach http://127.0.0.1:9", { uri: "s3://b/k" });
  * assert(error.name === "S3RequestError" && error.status === undefined);
  * ```
@@ -123,7 +123,7 @@ export class S3RequestError extends Error {
  * @example
  * ```ts
  * import { assert } from "@std/assert";
- * import { OutputExistsError } from "./errors.ts";
+ * import { OutputExistsError } from "@spimfetch/spimfetch";
  * const error = new OutputExistsError("brain.nii.gz");
  * assert(error.path === "brain.nii.gz");
  * ```

@@ -42,7 +42,7 @@ export interface MimeBundle {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { Display, JUPYTER_DISPLAY } from "./display.ts";
+ * import { Display, JUPYTER_DISPLAY } from "@spimfetch/spimfetch/display";
  * const display = new Display({ "text/plain": "hi", "text/html": "<b>hi</b>" });
  * assertEquals(display[JUPYTER_DISPLAY]()["text/html"], "<b>hi</b>");
  * assertEquals(String(display), "hi");
@@ -91,7 +91,7 @@ export class Display {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { escapeHtml } from "./display.ts";
+ * import { escapeHtml } from "@spimfetch/spimfetch/display";
  * assertEquals(escapeHtml(`<script>"&'`), "&lt;script&gt;&quot;&amp;&#39;");
  * ```
  * @param text Any text.
@@ -123,7 +123,7 @@ export interface HtmlTableOptions {
  * @example
  * ```ts
  * import { assertStringIncludes } from "@std/assert";
- * import { htmlTable } from "./display.ts";
+ * import { htmlTable } from "@spimfetch/spimfetch/display";
  * const html = htmlTable([["name"], ["<b>"]], { caption: "1 row" });
  * assertStringIncludes(html, "<td>&lt;b&gt;</td>");
  * ```
@@ -159,8 +159,8 @@ export interface AssetsTableOptions {
  * @example
  * ```ts
  * import { assertStringIncludes } from "@std/assert";
- * import { assetsTable } from "./display.ts";
- * import { parseAssetName } from "../list/assets.ts";
+ * import { assetsTable } from "@spimfetch/spimfetch/display";
+ * import { parseAssetName } from "@spimfetch/spimfetch";
  * const assets = ["SmartSPIM_1_2023-01-01_00-00-00", "SmartSPIM_2_2023-01-01_00-00-00"].map((n) => parseAssetName(n)!);
  * const { bundle } = assetsTable(assets, { limit: 1 });
  * assertStringIncludes(bundle["text/html"]!, "2 assets");
@@ -191,7 +191,7 @@ export function assetsTable(assets: readonly Asset[], options: AssetsTableOption
  * @example
  * ```ts
  * import { assertStringIncludes } from "@std/assert";
- * import { channelsTable } from "./display.ts";
+ * import { channelsTable } from "@spimfetch/spimfetch/display";
  * const channel = { name: "Ex_561_Em_593", uri: "s3://b/a.zarr", layout: "processed/OMEZarr", excitationNm: 561, emissionNm: 593 };
  * assertStringIncludes(channelsTable([channel]).bundle["text/html"]!, "<td>561 nm</td>");
  * ```
@@ -225,8 +225,8 @@ export interface LevelsTableOptions {
  * @example A one-level image held in memory
  * ```ts
  * import { assertStringIncludes } from "@std/assert";
- * import { levelsTable } from "./display.ts";
- * import { openImage } from "../metadata/image.ts";
+ * import { levelsTable } from "@spimfetch/spimfetch/display";
+ * import { openImage } from "@spimfetch/spimfetch";
  * const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
  * const axes = ["z", "y", "x"].map((name) => ({ name, type: "space", unit: "micrometer" }));
  * const files = new Map([
@@ -318,9 +318,9 @@ function orientationSvg(orientation: Orientation): string {
  * @example
  * ```ts
  * import { assertStringIncludes } from "@std/assert";
- * import { orientationView } from "./display.ts";
- * import { computeOrientation } from "../orient/orient.ts";
- * import { parseAcquisition } from "../metadata/acquisition.ts";
+ * import { orientationView } from "@spimfetch/spimfetch/display";
+ * import { computeOrientation } from "@spimfetch/spimfetch";
+ * import { parseAcquisition } from "@spimfetch/spimfetch/metadata";
  * const { axes } = parseAcquisition({ axes: [
  *   { name: "X", dimension: 2, direction: "Left_to_right" },
  *   { name: "Y", dimension: 1, direction: "Posterior_to_anterior" },

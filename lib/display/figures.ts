@@ -40,7 +40,7 @@ const MARGIN = 22;
  * @example
  * ```ts
  * import { assertStringIncludes } from "@std/assert";
- * import { projectionsView } from "./figures.ts";
+ * import { projectionsView } from "@spimfetch/spimfetch/display";
  * const volume = { data: new Uint16Array(2 * 3 * 4).map((_, i) => i), shape: [2, 3, 4] as [number, number, number], dtype: "uint16" as const };
  * const { bundle } = projectionsView(volume, { spacing: [1, 1, 2] });
  * assertStringIncludes(bundle["text/html"]!, "data:image/png;base64,");
@@ -129,7 +129,7 @@ export interface HistogramViewOptions {
  * @example
  * ```ts
  * import { assertStringIncludes } from "@std/assert";
- * import { histogramView } from "./figures.ts";
+ * import { histogramView } from "@spimfetch/spimfetch/display";
  * const volume = { data: Uint16Array.from({ length: 1000 }, (_, i) => i), shape: [10, 10, 10] as [number, number, number], dtype: "uint16" as const };
  * const { bundle } = histogramView(volume, { bins: 10 });
  * assertStringIncludes(bundle["text/html"]!, "<svg");

@@ -16,7 +16,7 @@ import { formatBytes } from "../core/bytes.ts";
  * @example
  * ```ts
  * import { assert } from "@std/assert";
- * import { formatTable } from "./format.ts";
+ * import { formatTable } from "@spimfetch/spimfetch/display";
  * const text = formatTable([["level", "shape"], ["0", "[1, 2]"]]);
  * assert(text === "level  shape\n0      [1, 2]");
  * ```
@@ -37,8 +37,8 @@ const list = (values: readonly number[]): string => `[${values.join(", ")}]`;
  * @example
  * ```ts
  * import { assert } from "@std/assert";
- * import { formatAssets } from "./format.ts";
- * import { parseAssetName } from "../list/assets.ts";
+ * import { formatAssets } from "@spimfetch/spimfetch/display";
+ * import { parseAssetName } from "@spimfetch/spimfetch";
  * const text = formatAssets([parseAssetName("SmartSPIM_652506_2023-01-09_10-18-12")!]);
  * assert(text.split("\n")[1].startsWith("SmartSPIM_652506_2023-01-09_10-18-12  652506"));
  * ```
@@ -58,7 +58,7 @@ export function formatAssets(assets: readonly Asset[]): string {
  * @example
  * ```ts
  * import { assert } from "@std/assert";
- * import { formatChannels } from "./format.ts";
+ * import { formatChannels } from "@spimfetch/spimfetch/display";
  * const text = formatChannels([{ name: "Ex_561_Em_593", uri: "s3://b/a.zarr", layout: "processed/OMEZarr", excitationNm: 561, emissionNm: 593 }]);
  * assert(text.includes("561 nm"));
  * ```
@@ -123,8 +123,8 @@ export function formatLevels(image: OmeZarrImage): string {
  * ```ts
  * import { assertEquals } from "@std/assert";
  * import { orientationAxisRows } from "./format.ts";
- * import { computeOrientation } from "../orient/orient.ts";
- * import { parseAcquisition } from "../metadata/acquisition.ts";
+ * import { computeOrientation } from "@spimfetch/spimfetch";
+ * import { parseAcquisition } from "@spimfetch/spimfetch/metadata";
  * const { axes } = parseAcquisition({ axes: [
  *   { name: "X", dimension: 2, direction: "Left_to_right" },
  *   { name: "Y", dimension: 1, direction: "Posterior_to_anterior" },
@@ -155,9 +155,9 @@ export function orientationAxisRows(orientation: Orientation): string[][] {
  * @example
  * ```ts
  * import { assert } from "@std/assert";
- * import { formatOrientation } from "./format.ts";
- * import { computeOrientation } from "../orient/orient.ts";
- * import { parseAcquisition } from "../metadata/acquisition.ts";
+ * import { formatOrientation } from "@spimfetch/spimfetch/display";
+ * import { computeOrientation } from "@spimfetch/spimfetch";
+ * import { parseAcquisition } from "@spimfetch/spimfetch/metadata";
  * const { axes } = parseAcquisition({ axes: [
  *   { name: "X", dimension: 2, direction: "Left_to_right" },
  *   { name: "Y", dimension: 1, direction: "Posterior_to_anterior" },

@@ -49,7 +49,7 @@ export function jupyterApi(): JupyterDisplayApi | undefined {
  *
  * @example
  * ```ts
- * import { settle } from "./jupyter.ts";
+ * import { settle } from "@spimfetch/spimfetch/display";
  * await settle(1);
  * ```
  * @param ms How long. @default {20}
@@ -75,8 +75,8 @@ export interface ShowOptions {
  * @example Outside a kernel, a display prints its text
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { Display } from "./display.ts";
- * import { show } from "./jupyter.ts";
+ * import { Display } from "@spimfetch/spimfetch/display";
+ * import { show } from "@spimfetch/spimfetch";
  * const lines: string[] = [];
  * await show(new Display({ "text/plain": "3 assets" }), { log: (t) => lines.push(t) });
  * assertEquals(lines, ["3 assets"]);

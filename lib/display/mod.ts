@@ -10,7 +10,7 @@ export {
   assetsTable,
   type AssetsTableOptions,
   channelsTable,
-  type Display,
+  Display,
   escapeHtml,
   htmlTable,
   type HtmlTableOptions,
@@ -27,7 +27,7 @@ export {
   type ProjectionsViewOptions,
 } from "./figures.ts";
 export { formatAssets, formatChannels, formatLevels, formatOrientation, formatTable } from "./format.ts";
-export { settle, show, type ShowOptions } from "./jupyter.ts";
+export { type JupyterDisplayApi, settle, show, type ShowOptions } from "./jupyter.ts";
 export {
   type NotebookProgress,
   notebookProgress,
@@ -39,12 +39,16 @@ export {
   settingsFromEnv,
   type SettingsFromEnvOptions,
 } from "./notebook_settings.ts";
-export { encodePng, type ProjectionsImage, renderProjections } from "./png.ts";
+export { encodePng, type GrayRaster, type ProjectionsImage, renderProjections } from "./png.ts";
 export {
   type Histogram,
   intensityHistogram,
   intensityPercentiles,
   maxIntensityProjections,
+  type PercentileOptions,
+  type PixelRect,
+  type ProjectionLayout,
+  type ProjectionPlane,
   type Projections,
 } from "./preview.ts";
 export { previewLevels, type PreviewLevelsOptions, previewRegion } from "./preview_levels.ts";

@@ -72,7 +72,7 @@ function renderProgressBundle(
  * @example Outside a kernel, with a stand-in display API
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { notebookProgress } from "./notebook_progress.ts";
+ * import { notebookProgress } from "@spimfetch/spimfetch";
  * const calls: { display_id?: string; update?: boolean }[] = [];
  * const jupyter = { display: (_bundle: unknown, options: { display_id?: string; update?: boolean }) => (calls.push(options), Promise.resolve()) };
  * const progress = notebookProgress({ jupyter, intervalMs: 0 });

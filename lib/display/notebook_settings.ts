@@ -44,7 +44,7 @@ export interface SettingsFromEnvOptions {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { settingsFromEnv } from "./notebook_settings.ts";
+ * import { settingsFromEnv } from "@spimfetch/spimfetch";
  * const env: Record<string, string> = { SPIMFETCH_S3_ENDPOINT: "http://127.0.0.1:4568", SPIMFETCH_OUTPUT_DIR: "/tmp/out/" };
  * const settings = settingsFromEnv({ get: (name) => env[name] });
  * assertEquals(settings.s3, { bucket: "aind-open-data", endpoint: "http://127.0.0.1:4568" });

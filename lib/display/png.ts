@@ -35,7 +35,7 @@ export interface GrayRaster {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { encodePng } from "./png.ts";
+ * import { encodePng } from "@spimfetch/spimfetch/display";
  * const png = encodePng({ width: 2, height: 1, channels: 1, data: new Uint8Array([0, 255]) });
  * assertEquals([...png.subarray(1, 4)], [80, 78, 71]); // "PNG"
  * ```
@@ -159,7 +159,7 @@ export interface ProjectionsImage {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { renderProjections } from "./png.ts";
+ * import { renderProjections } from "@spimfetch/spimfetch/display";
  * const volume = { data: new Uint16Array([0, 100]), shape: [1, 1, 2] as [number, number, number], dtype: "uint16" as const };
  * const image = renderProjections(volume, [1, 1, 1], { percentiles: [0, 100], maxSize: 4 });
  * assertEquals(image.window, [0, 100]);

@@ -38,7 +38,7 @@ export interface Projections {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { maxIntensityProjections } from "./preview.ts";
+ * import { maxIntensityProjections } from "@spimfetch/spimfetch/display";
  * // shape (z, y, x) = (2, 1, 2): voxels 1 2 / 3 0
  * const mips = maxIntensityProjections({ data: new Uint16Array([1, 2, 3, 0]), shape: [2, 1, 2], dtype: "uint16" });
  * assertEquals([...mips.z.data], [3, 2]); // per x, max over z
@@ -90,7 +90,7 @@ export interface PercentileOptions {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { intensityPercentiles } from "./preview.ts";
+ * import { intensityPercentiles } from "@spimfetch/spimfetch/display";
  * const values = Float32Array.from({ length: 101 }, (_, i) => i);
  * assertEquals(intensityPercentiles(values, [0, 1, 50, 99.5, 100]), [0, 1, 50, 99.5, 100]);
  * ```
@@ -143,7 +143,7 @@ export interface Histogram {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { intensityHistogram } from "./preview.ts";
+ * import { intensityHistogram } from "@spimfetch/spimfetch/display";
  * const h = intensityHistogram(new Uint8Array([0, 1, 2, 3, 3, 3]), { bins: 3 });
  * assertEquals(h.counts, [1, 1, 4]);
  * ```
@@ -271,8 +271,8 @@ const PANEL_AXES = { z: [0, 1], y: [0, 2], x: [2, 1] } as const;
  * ```ts
  * import { assertEquals } from "@std/assert";
  * import { projectionEdges } from "./preview.ts";
- * import { computeOrientation } from "../orient/orient.ts";
- * import { parseAcquisition } from "../metadata/acquisition.ts";
+ * import { computeOrientation } from "@spimfetch/spimfetch";
+ * import { parseAcquisition } from "@spimfetch/spimfetch/metadata";
  * const { axes } = parseAcquisition({ axes: [
  *   { name: "X", dimension: 2, direction: "Left_to_right" },
  *   { name: "Y", dimension: 1, direction: "Posterior_to_anterior" },

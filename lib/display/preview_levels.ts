@@ -35,7 +35,7 @@ export interface PreviewLevelsOptions {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { previewRegion } from "./preview_levels.ts";
+ * import { previewRegion } from "@spimfetch/spimfetch/display";
  * // 100 × 100 × 100 uint8 voxels, 1000-byte budget: a 10 × 10 × 10 box at the centre
  * assertEquals(previewRegion({ size: [100, 100, 100], dtype: "uint8" }, 1000), { x: [45, 55], y: [45, 55], z: [45, 55] });
  * ```

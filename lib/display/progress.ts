@@ -19,7 +19,7 @@ function formatDuration(seconds: number): string {
  * @example
  * ```ts
  * import { assert } from "@std/assert";
- * import { renderProgressLine } from "./progress.ts";
+ * import { renderProgressLine } from "@spimfetch/spimfetch/display";
  * const line = renderProgressLine({ stage: "fetch", done: 40, total: 80, bytes: 2 ** 20 }, 2000);
  * assert(line === "fetch 40/80 chunks (50%), 1.0 MiB, 512.0 KiB/s, 2s left");
  * ```
@@ -48,7 +48,7 @@ export function renderProgressLine(event: ProgressEvent, elapsedMs: number): str
  * @example
  * ```ts
  * import { assert } from "@std/assert";
- * import { renderProgressBar } from "./progress.ts";
+ * import { renderProgressBar } from "@spimfetch/spimfetch/display";
  * const bar = renderProgressBar({ stage: "write", done: 1, total: 4, bytes: 1 }, 1000, { width: 8 });
  * assert(bar.startsWith("[##......]"));
  * ```
@@ -85,7 +85,7 @@ export interface ProgressReporterOptions {
  * @example
  * ```ts
  * import { assert } from "@std/assert";
- * import { createProgressReporter } from "./progress.ts";
+ * import { createProgressReporter } from "@spimfetch/spimfetch";
  * const lines: string[] = [];
  * const writer = { writeSync: (b: Uint8Array) => (lines.push(new TextDecoder().decode(b)), b.length), isTerminal: () => false };
  * const report = createProgressReporter({ writer });

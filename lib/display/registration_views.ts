@@ -36,7 +36,7 @@ import type { ImageGeometry, Volume } from "../core/volume.ts";
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { CCF_EXTENT_MM } from "./registration_views.ts";
+ * import { CCF_EXTENT_MM } from "@spimfetch/spimfetch/display";
  * assertEquals(CCF_EXTENT_MM, { anteriorPosterior: 13.2, superiorInferior: 8, leftRight: 11.4 });
  * ```
  */
@@ -106,7 +106,7 @@ function round(value: number, digits = 3): string {
  * @example A PIR volume the size of the CCF at 1 mm
  * ```ts
  * import { assertStringIncludes } from "@std/assert";
- * import { ccfExtentView } from "./registration_views.ts";
+ * import { ccfExtentView } from "@spimfetch/spimfetch/display";
  * import { directionOfOrientation } from "../orient/transform.ts";
  * const volume = { data: new Uint16Array(11 * 8 * 13).fill(100), shape: [11, 8, 13] as [number, number, number], dtype: "uint16" as const };
  * const view = ccfExtentView(volume, {
@@ -200,7 +200,7 @@ export function ccfExtentView(volume: Volume, options: CcfExtentViewOptions): Di
  * @example The Allen CCF's PIR
  * ```ts
  * import { assertStringIncludes } from "@std/assert";
- * import { orientationCodesView } from "./registration_views.ts";
+ * import { orientationCodesView } from "@spimfetch/spimfetch/display";
  * const view = orientationCodesView(["posterior", "inferior", "right"]);
  * assertStringIncludes(view.bundle["text/plain"], "brainglobe");
  * assertStringIncludes(view.bundle["text/html"]!, "<td>lsa</td>");
@@ -233,7 +233,7 @@ export function orientationCodesView(axes: AnatomicalAxes): Display {
  * @example
  * ```ts
  * import { assertStringIncludes } from "@std/assert";
- * import { caveatsView } from "./registration_views.ts";
+ * import { caveatsView } from "@spimfetch/spimfetch/display";
  * assertStringIncludes(caveatsView([]).bundle["text/plain"], "No known AIND caveat");
  * ```
  * @param warnings Warnings from `checkAindCaveats` (or a preparation's `warnings`).

@@ -100,7 +100,7 @@ export interface ExportResult {
  * @example
  * ```ts
  * import { assert } from "@std/assert";
- * import { defaultOutputPath } from "./export_nifti.ts";
+ * import { defaultOutputPath } from "@spimfetch/spimfetch";
  * assert(defaultOutputPath("652506", "Ex_561_Em_593", 3) === "data/input/652506/652506_Ex_561_Em_593_L3.nii.gz");
  * ```
  * @param subject The subject id.
@@ -144,6 +144,13 @@ function outputType(dtype: ExportOptions["dtype"]): VoxelType | undefined {
  * @throws {MetadataError} For malformed or inconsistent metadata.
  */
 export function exportNifti(request: ExportRequest, options?: ExportOptions): Promise<ExportResult>;
+/**
+ * Exports one level of a source that {@linkcode openSource} opened (left open), the level in `options`.
+ *
+ * @param source The opened source.
+ * @param options The level, output, voxel type, progress.
+ * @returns What was written.
+ */
 export function exportNifti(
   source: OpenedSource,
   options: ExportOptions & { level: LevelChoice },

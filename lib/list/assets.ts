@@ -45,7 +45,7 @@ function isoDateTime(date: string, time: string): string {
  * @example
  * ```ts
  * import { assert } from "@std/assert";
- * import { parseAssetName } from "./assets.ts";
+ * import { parseAssetName } from "@spimfetch/spimfetch";
  * const asset = parseAssetName("SmartSPIM_652506_2023-01-09_10-18-12_stitched_2023-01-13_19-00-54");
  * assert(asset?.subjectId === "652506" && asset.process === "stitched");
  * assert(asset?.processedAt === "2023-01-13T19:00:54");
@@ -146,7 +146,7 @@ export async function listPrefixes(options: ListOptions = {}): Promise<PrefixLis
  *
  * @example List every SmartSPIM asset of one subject
  * ```ts ignore
- * import { listAssets } from "./assets.ts";
+ * import { listAssets } from "@spimfetch/spimfetch";
  * const assets = await listAssets({ prefix: "SmartSPIM_652506" });
  * console.log(assets.map((a) => a.name));
  * ```

@@ -37,7 +37,7 @@ const MAX_CHUNKS_PER_AXIS: number = 2 ** 20;
  * ```ts
  * import { assertThrows } from "@std/assert";
  * import { checkArrayMetadata } from "./_array_checks.ts";
- * import { MetadataError } from "../core/errors.ts";
+ * import { MetadataError } from "@spimfetch/spimfetch";
  * const zarray = {
  *   shape: [1, 1, 464, 1280, 925],
  *   chunks: [1, 1, 128, 128, 128],
@@ -197,7 +197,7 @@ export interface ArrayLayoutOptions {
  * ```ts
  * import { assertThrows } from "@std/assert";
  * import { checkArrayLayout } from "./_array_checks.ts";
- * import { MetadataError } from "../core/errors.ts";
+ * import { MetadataError } from "@spimfetch/spimfetch";
  * checkArrayLayout([1, 1, 464, 1280, 925], [1, 1, 128, 128, 128], 2, { source: ".zarray", what: "level 3" });
  * assertThrows(
  *   () => checkArrayLayout([100000, 100000], [100000, 100000], 2, { source: ".zarray", what: "level 0" }),
@@ -284,7 +284,7 @@ export interface ChunkedArray {
  * import { assertRejects } from "@std/assert";
  * import * as zarr from "zarrita";
  * import { guardChunkDecoding } from "./_array_checks.ts";
- * import { MetadataError } from "../core/errors.ts";
+ * import { MetadataError } from "@spimfetch/spimfetch";
  * const store = new Map<string, Uint8Array>();
  * const array = await zarr.create(zarr.root(store), { shape: [4], chunkShape: [4], dtype: "uint16" });
  * store.set("/c/0", new Uint8Array(6)); // three voxels where the chunk has four

@@ -16,7 +16,7 @@ import { escapeControl } from "../core/text.ts";
  * ```ts
  * import { assertRejects } from "@std/assert";
  * import { guardStoreKeys } from "./_store_keys.ts";
- * import { MetadataError } from "../core/errors.ts";
+ * import { MetadataError } from "@spimfetch/spimfetch";
  * const inner = { get: (_key: string) => Promise.resolve<Uint8Array | undefined>(new Uint8Array(1)) };
  * const store = guardStoreKeys(inner, "s3://b/a.zarr");
  * await assertRejects(() => store.get("/0/../../../secret"), MetadataError, "outside");

@@ -104,7 +104,7 @@ function describe(value: unknown): string {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { parseAnatomicalDirection } from "./acquisition.ts";
+ * import { parseAnatomicalDirection } from "@spimfetch/spimfetch/metadata";
  * assertEquals(parseAnatomicalDirection("posterior to anterior"), { from: "posterior", to: "anterior" });
  * assertEquals(parseAnatomicalDirection("Left_to_anterior"), undefined);
  * ```
@@ -176,7 +176,7 @@ function parseAxis(
  * @example The reference notebook's acquisition
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { parseAcquisition } from "./acquisition.ts";
+ * import { parseAcquisition } from "@spimfetch/spimfetch/metadata";
  * const acquisition = parseAcquisition({
  *   schema_version: "0.4.3",
  *   subject_id: "652506",
@@ -254,8 +254,8 @@ export function parseAcquisition(json: unknown, options: ParseAcquisitionOptions
  * @example
  * ```ts
  * import { assertThrows } from "@std/assert";
- * import { parseAcquisitionText } from "./acquisition.ts";
- * import { MetadataError } from "../core/errors.ts";
+ * import { parseAcquisitionText } from "@spimfetch/spimfetch/metadata";
+ * import { MetadataError } from "@spimfetch/spimfetch";
  * assertThrows(
  *   () => parseAcquisitionText('{ "axes": [], }', { source: "orientation_metadata.json" }),
  *   MetadataError,

@@ -101,7 +101,7 @@ function flipY(axes: readonly AcquisitionAxis[]): AcquisitionAxis[] {
  * @example
  * ```ts
  * import { assert } from "@std/assert";
- * import { AIND_CAVEATS } from "./aind_caveats.ts";
+ * import { AIND_CAVEATS } from "@spimfetch/spimfetch/metadata";
  * assert(AIND_CAVEATS.every((caveat) => caveat.sources.length > 0));
  * ```
  */
@@ -159,7 +159,7 @@ export const AIND_CAVEATS: readonly AindCaveat[] = [
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { acquisitionDate } from "./aind_caveats.ts";
+ * import { acquisitionDate } from "@spimfetch/spimfetch/metadata";
  * const acquisition = { schemaVersion: "0.4.3", subjectId: "652506", axes: [], raw: {} };
  * assertEquals(acquisitionDate(acquisition, "SmartSPIM_652506_2023-01-09_10-18-12"), "2023-01-09");
  * assertEquals(acquisitionDate({ ...acquisition, raw: { session_start_time: "2022-06-07T10:54:05" } }), "2022-06-07");
@@ -191,8 +191,8 @@ function contextOf(acquisition: Acquisition, options: CheckCaveatsOptions): Cave
  * @example The reference acquisition (2023, Y Posterior_to_anterior) is affected
  * ```ts
  * import { assertEquals, assertStringIncludes } from "@std/assert";
- * import { checkAindCaveats } from "./aind_caveats.ts";
- * import { parseAcquisition } from "./acquisition.ts";
+ * import { checkAindCaveats } from "@spimfetch/spimfetch";
+ * import { parseAcquisition } from "@spimfetch/spimfetch/metadata";
  * const acquisition = parseAcquisition({ axes: [
  *   { name: "X", dimension: 2, direction: "Left_to_right" },
  *   { name: "Y", dimension: 1, direction: "Posterior_to_anterior" },
@@ -238,8 +238,8 @@ export interface AppliedCaveats {
  * @example Flip the reference acquisition's Y
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { applyAindCaveats } from "./aind_caveats.ts";
- * import { parseAcquisition } from "./acquisition.ts";
+ * import { applyAindCaveats } from "@spimfetch/spimfetch/metadata";
+ * import { parseAcquisition } from "@spimfetch/spimfetch/metadata";
  * const recorded = parseAcquisition({ session_start_time: "2023-01-09T10:18:12", axes: [
  *   { name: "X", dimension: 2, direction: "Left_to_right" },
  *   { name: "Y", dimension: 1, direction: "Posterior_to_anterior" },

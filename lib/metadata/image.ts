@@ -112,7 +112,7 @@ function parseJson(bytes: Uint8Array, source: string): Record<string, unknown> {
  *
  * @example Open the reference notebook's channel
  * ```ts ignore
- * import { openImage } from "./image.ts";
+ * import { openImage } from "@spimfetch/spimfetch";
  * const image = await openImage("s3://aind-open-data/SmartSPIM_652506_2023-01-09_10-18-12_stitched_2023-01-13_19-00-54/processed/OMEZarr/Ex_561_Em_593.zarr");
  * console.log(image.levels[3].size, image.levels[3].spacing); // [925, 1280, 464] [0.0144, 0.0144, 0.016]
  * image.close();
@@ -279,7 +279,7 @@ async function openLevel(
  *
  * @example
  * ```ts ignore
- * import { getLevel, openImage } from "./image.ts";
+ * import { getLevel, openImage } from "@spimfetch/spimfetch";
  * const level = getLevel(await openImage(uri), 3);
  * ```
  * @param image The image.

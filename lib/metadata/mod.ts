@@ -25,6 +25,8 @@ export {
   type AindCaveat,
   type AppliedCaveats,
   applyAindCaveats,
+  type CaveatContext,
+  type CaveatSource,
   type CaveatWarning,
   checkAindCaveats,
   type CheckCaveatsOptions,

@@ -143,7 +143,7 @@ export interface ParseMultiscalesOptions {
  * @example The reference notebook's image
  * ```ts
  * import { assert } from "@std/assert";
- * import { parseMultiscales } from "./multiscales.ts";
+ * import { parseMultiscales } from "@spimfetch/spimfetch/metadata";
  * const axes = [
  *   { name: "t", type: "time", unit: "millisecond" }, { name: "c", type: "channel" },
  *   { name: "z", type: "space", unit: "micrometer" }, { name: "y", type: "space", unit: "micrometer" },

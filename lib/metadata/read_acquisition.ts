@@ -31,7 +31,7 @@ export interface AcquisitionRecord extends Acquisition {
  *
  * @example
  * ```ts ignore
- * import { readAcquisition } from "./read_acquisition.ts";
+ * import { readAcquisition } from "@spimfetch/spimfetch";
  * const acquisition = await readAcquisition("SmartSPIM_652506_2023-01-09_10-18-12_stitched_2023-01-13_19-00-54");
  * console.log(acquisition.axes.map((a) => a.rawDirection));
  * ```

@@ -56,7 +56,7 @@ export const LENGTH_UNITS: readonly string[] = Object.keys(MM_PER_UNIT);
  * @example
  * ```ts
  * import { assert } from "@std/assert";
- * import { millimetersPerUnit } from "./units.ts";
+ * import { millimetersPerUnit } from "@spimfetch/spimfetch/metadata";
  * assert(millimetersPerUnit("micrometer") === 1e-3);
  * assert(millimetersPerUnit("um") === 1e-3);
  * assert(millimetersPerUnit("second") === undefined);

@@ -156,7 +156,7 @@ const CONVENTIONS: readonly OrientationConvention[] = ["nibabel", "itk", "braing
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { oppositeTerm } from "./codes.ts";
+ * import { oppositeTerm } from "@spimfetch/spimfetch/orientation";
  * assertEquals(oppositeTerm("anterior"), "posterior");
  * ```
  * @param term A direction.
@@ -247,7 +247,7 @@ function direction(word: string, convention: "aind" | "ngff"): { from: Anatomica
  * @example The reference acquisition, five ways
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { parseOrientation } from "./codes.ts";
+ * import { parseOrientation } from "@spimfetch/spimfetch";
  * const expected = ["right", "anterior", "inferior"];
  * assertEquals(parseOrientation("RAI", "nibabel"), expected);
  * assertEquals(parseOrientation("LPS", "itk"), expected);
@@ -298,7 +298,7 @@ function titleCase(term: string): string {
  * @example The Allen CCF template (PIR)
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { orientationCode } from "./codes.ts";
+ * import { orientationCode } from "@spimfetch/spimfetch/orientation";
  * const ccf = ["posterior", "inferior", "right"] as const;
  * assertEquals(orientationCode(ccf, "itk"), "ASL");
  * assertEquals(orientationCode(ccf, "brainglobe"), "lsa");
@@ -345,7 +345,7 @@ export function orientationCode<C extends OrientationConvention>(
  * @example The reference acquisition
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { orientationCodes } from "./codes.ts";
+ * import { orientationCodes } from "@spimfetch/spimfetch/orientation";
  * const codes = orientationCodes(["right", "anterior", "inferior"]);
  * assertEquals([codes.nibabel, codes.itk, codes.brainglobe], ["RAI", "LPS", "spl"]);
  * // ITK_COORDINATE_ORIENTATION_LPS; the reference notebook's 525570 is ITK's RAI, i.e. nibabel's LPS.
@@ -379,7 +379,7 @@ export interface ConvertOrientationOptions<C extends OrientationConvention> {
  * @example BrainGlobe's "asr" in nibabel's letters
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { convertOrientation } from "./codes.ts";
+ * import { convertOrientation } from "@spimfetch/spimfetch/orientation";
  * // An array in C order (z, y, x) whose first voxel is anterior, superior, right:
  * // x points left, y inferior, z posterior.
  * assertEquals(convertOrientation("asr", { from: "brainglobe", to: "nibabel" }), "LIP");
@@ -405,8 +405,8 @@ export function convertOrientation<C extends OrientationConvention>(
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { orientationOfAcquisition } from "./codes.ts";
- * import { parseAcquisition } from "../metadata/acquisition.ts";
+ * import { orientationOfAcquisition } from "@spimfetch/spimfetch/orientation";
+ * import { parseAcquisition } from "@spimfetch/spimfetch/metadata";
  * const { axes } = parseAcquisition({ axes: [
  *   { name: "X", dimension: 2, direction: "Left_to_right" },
  *   { name: "Y", dimension: 1, direction: "Posterior_to_anterior" },

@@ -113,8 +113,8 @@ function checkTriple(name: string, values: readonly number[], integers: boolean)
  * @example The reference notebook's level 3
  * ```ts
  * import { assertAlmostEquals, assertEquals } from "@std/assert";
- * import { computeOrientation } from "./orient.ts";
- * import { parseAcquisition } from "../metadata/acquisition.ts";
+ * import { computeOrientation } from "@spimfetch/spimfetch";
+ * import { parseAcquisition } from "@spimfetch/spimfetch/metadata";
  * const { axes } = parseAcquisition({
  *   axes: [
  *     { name: "X", dimension: 2, direction: "Left_to_right" },
@@ -176,7 +176,7 @@ export function computeOrientation(
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { indexToPhysical } from "./orient.ts";
+ * import { indexToPhysical } from "@spimfetch/spimfetch/orientation";
  * import type { ImageGeometry } from "../core/volume.ts";
  * // Index x grows toward the right (−x in LPS), starting 10 mm to the left.
  * const geometry: ImageGeometry = { spacing: [2, 3, 4], origin: [10, 0, 0], direction: [[-1, 0, 0], [0, 1, 0], [0, 0, 1]] };
@@ -204,7 +204,7 @@ export function indexToPhysical(
  * @example The reference notebook's level 3
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { toRasAffine } from "./orient.ts";
+ * import { toRasAffine } from "@spimfetch/spimfetch";
  * const affine = toRasAffine({
  *   spacing: [0.0144, 0.0144, 0.016],
  *   origin: [13.3056, 18.4176, 7.408],

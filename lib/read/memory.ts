@@ -48,7 +48,7 @@ export interface ReadMemoryOptions {
  *
  * @example
  * ```ts ignore
- * import { checkReadMemory } from "./memory.ts";
+ * import { checkReadMemory } from "@spimfetch/spimfetch/read";
  * checkReadMemory(image, 0, { maxBytes: 8 * 2 ** 30 }); // throws for a whole-brain level 0
  * ```
  * @param image The opened image.

@@ -130,8 +130,8 @@ function castInto(target: VoxelArray, source: VoxelArray, offset: number): void 
  *
  * @example Stream level 3 into a NIfTI file
  * ```ts ignore
- * import { openImage } from "../metadata/image.ts";
- * import { streamLevel } from "./read.ts";
+ * import { openImage } from "@spimfetch/spimfetch";
+ * import { streamLevel } from "@spimfetch/spimfetch";
  * const image = await openImage(uri);
  * const stream = streamLevel(image, 3);
  * for await (const slab of stream.slabs) console.log(slab.length);
@@ -291,8 +291,8 @@ export function streamLevel(
  *
  * @example Read level 3, cast like the reference notebook
  * ```ts ignore
- * import { openImage } from "../metadata/image.ts";
- * import { readLevel } from "./read.ts";
+ * import { openImage } from "@spimfetch/spimfetch";
+ * import { readLevel } from "@spimfetch/spimfetch";
  * const image = await openImage(uri);
  * const volume = await readLevel(image, 3, { dtype: "float32" });
  * console.log(volume.shape); // [464, 1280, 925]

@@ -13,11 +13,20 @@ export {
   prepareVolume,
   type PrepareVolumeOptions,
 } from "./prepare_volume.ts";
-export { type OrientedVolume, reorientGeometry, reorientVolume, resolveOrientation } from "./reorient.ts";
+export {
+  type OrientedVolume,
+  type ReorientedGrid,
+  reorientGeometry,
+  type ReorientResult,
+  reorientVolume,
+  resolveOrientation,
+} from "./reorient.ts";
 export {
   chooseLevelForSpacing,
   feasibleSpacing,
+  type ResampleGrid,
   resampleGrid,
+  type ResampleGridOptions,
   type ResampleOptions,
   type ResampleResult,
   resampleVolume,

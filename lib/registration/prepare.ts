@@ -43,7 +43,7 @@ export interface PrepareResult extends Omit<PreparedVolume, "volume">, WritePrep
  *
  * @example The reference brain for the Allen CCF at 25 µm
  * ```ts ignore
- * import { prepareForRegistration } from "./prepare.ts";
+ * import { prepareForRegistration } from "@spimfetch/spimfetch";
  * const result = await prepareForRegistration(
  *   { subject: "652506", channel: "Ex_561_Em_593" },
  *   { orientation: "PIR", spacing: 0.025, out: ["brain.nii.gz", "brain.nrrd"], onWarning: (w) => console.warn(w.message) },

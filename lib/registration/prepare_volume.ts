@@ -143,7 +143,7 @@ const HALF_VOXEL_RULE =
  *
  * @example The CCF's orientation and spacing
  * ```ts ignore
- * import { prepareVolume } from "./prepare_volume.ts";
+ * import { prepareVolume } from "@spimfetch/spimfetch";
  * const prepared = await prepareVolume({ subject: "652506", channel: "Ex_561_Em_593" }, { orientation: "PIR", spacing: 0.025 });
  * console.log(prepared.orientation.output.nibabel, prepared.geometry.spacing); // PIR [0.025, 0.025, 0.025]
  * ```

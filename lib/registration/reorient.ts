@@ -62,7 +62,7 @@ function target(orientation: AnatomicalAxes | string): AnatomicalAxes {
  * @example The reference level 3 (RAI) as PIR
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { reorientGeometry } from "./reorient.ts";
+ * import { reorientGeometry } from "@spimfetch/spimfetch/registration";
  * const grid = reorientGeometry(
  *   { spacing: [0.0144, 0.0144, 0.016], origin: [13.3056, 18.4176, 7.408], direction: [[-1, 0, 0], [0, -1, 0], [0, 0, -1]] },
  *   { size: [925, 1280, 464], orientation: "PIR" },
@@ -113,8 +113,8 @@ export function reorientGeometry(
  * @example A 1×2×3 volume turned from RAS to PIR keeps each voxel in place
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { reorientVolume } from "./reorient.ts";
- * import { indexToPhysical } from "../orient/orient.ts";
+ * import { reorientVolume } from "@spimfetch/spimfetch/registration";
+ * import { indexToPhysical } from "@spimfetch/spimfetch/orientation";
  * const image = {
  *   volume: { data: Uint8Array.from([0, 1, 2, 3, 4, 5]), shape: [1, 2, 3] as [number, number, number], dtype: "uint8" as const },
  *   geometry: { spacing: [1, 2, 3] as [number, number, number], origin: [0, 0, 0] as [number, number, number], direction: [[-1, 0, 0], [0, -1, 0], [0, 0, 1]] as [[number, number, number], [number, number, number], [number, number, number]] },
@@ -176,7 +176,7 @@ export function reorientVolume(image: OrientedVolume, orientation: AnatomicalAxe
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { resolveOrientation } from "./reorient.ts";
+ * import { resolveOrientation } from "@spimfetch/spimfetch/registration";
  * assertEquals(resolveOrientation("pir"), ["posterior", "inferior", "right"]);
  * ```
  * @param orientation nibabel letters, any case, or axes.

@@ -110,7 +110,7 @@ function targetSpacing(spacing: number | readonly number[]): Vec3 {
  * @example Level 3 of the reference data at the CCF's 25 µm
  * ```ts
  * import { assertAlmostEquals, assertEquals } from "@std/assert";
- * import { resampleGrid } from "./resample.ts";
+ * import { resampleGrid } from "@spimfetch/spimfetch/registration";
  * const geometry = { spacing: [0.0144, 0.0144, 0.016] as [number, number, number], origin: [0, 0, 0] as [number, number, number], direction: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] as [[number, number, number], [number, number, number], [number, number, number]] };
  * const grid = resampleGrid(geometry, { size: [925, 1280, 464], spacing: 0.025 });
  * assertEquals(grid.size, [532, 737, 296]);
@@ -204,7 +204,7 @@ function checkInput(image: Volume | VolumeSlabs): void {
  * @example Average 2×2×2 blocks
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { resampleVolume } from "./resample.ts";
+ * import { resampleVolume } from "@spimfetch/spimfetch/registration";
  * const data = Uint16Array.from({ length: 16 }, (_, i) => i);
  * const result = await resampleVolume(
  *   { data, shape: [2, 2, 4], dtype: "uint16" },
@@ -315,7 +315,7 @@ export async function resampleVolume(
  * @example The reference pyramid at 25 µm picks level 3 (14.4 × 14.4 × 16 µm)
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { chooseLevelForSpacing } from "./resample.ts";
+ * import { chooseLevelForSpacing } from "@spimfetch/spimfetch/registration";
  * const levels = [0, 1, 2, 3, 4].map((index) => ({
  *   index,
  *   spacing: [0.0018 * 2 ** index, 0.0018 * 2 ** index, 0.002 * 2 ** index] as [number, number, number],
@@ -353,7 +353,7 @@ export function chooseLevelForSpacing(
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { feasibleSpacing } from "./resample.ts";
+ * import { feasibleSpacing } from "@spimfetch/spimfetch/registration";
  * const levels = [{ index: 0, spacing: [0.0288, 0.0288, 0.032] as [number, number, number] }];
  * assertEquals(feasibleSpacing(levels, 0.05), 0.05);
  * assertEquals(feasibleSpacing(levels, 0.025), 0.032);

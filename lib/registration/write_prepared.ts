@@ -92,7 +92,7 @@ function formatOf(path: string): { stem: string; format: "nifti" | "nrrd" } {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { sidecarPath } from "./write_prepared.ts";
+ * import { sidecarPath } from "@spimfetch/spimfetch/registration";
  * assertEquals(sidecarPath("out/brain.nii.gz"), "out/brain.json");
  * assertEquals(sidecarPath("out/brain.nrrd"), "out/brain.json");
  * ```
@@ -118,7 +118,7 @@ function spacingLabel(spacing: number | readonly number[]): string {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { defaultPreparedPath } from "./write_prepared.ts";
+ * import { defaultPreparedPath } from "@spimfetch/spimfetch/registration";
  * assertEquals(
  *   defaultPreparedPath("652506", "Ex_561_Em_593", { level: 3, orientation: "PIR", spacing: 0.025 }),
  *   "data/input/652506/652506_Ex_561_Em_593_L3_PIR_25um.nii.gz",
@@ -163,7 +163,7 @@ function plan(
  * @example
  * ```ts
  * import { assertRejects } from "@std/assert";
- * import { checkPreparedOutputs } from "./write_prepared.ts";
+ * import { checkPreparedOutputs } from "@spimfetch/spimfetch/registration";
  * await assertRejects(() => checkPreparedOutputs(["a.nrrd", "a.nrrd"]), TypeError, "twice");
  * ```
  * @param out Output paths.
@@ -250,8 +250,8 @@ function sidecar(prepared: PreparedVolume, files: PreparedFile[]): unknown {
  *
  * @example Write NIfTI and NRRD of the same volume
  * ```ts ignore
- * import { prepareVolume } from "./prepare_volume.ts";
- * import { writePrepared } from "./write_prepared.ts";
+ * import { prepareVolume } from "@spimfetch/spimfetch";
+ * import { writePrepared } from "@spimfetch/spimfetch";
  * const prepared = await prepareVolume({ subject: "652506", channel: "Ex_561_Em_593" }, { orientation: "PIR", spacing: 0.025 });
  * const { files, sidecars } = await writePrepared(prepared, { out: ["brain.nii.gz", "brain.nrrd"] });
  * console.log(files.map((f) => f.path), sidecars); // ["brain.nii.gz", "brain.nrrd"] ["brain.json"]

@@ -24,7 +24,7 @@ export interface ChunkCacheStats {
  * @example
  * ```ts
  * import { assert } from "@std/assert";
- * import { ChunkCache } from "./chunk_cache.ts";
+ * import { ChunkCache } from "@spimfetch/spimfetch/s3";
  * const cache = new ChunkCache(8);
  * cache.set("a", new Uint8Array(4));
  * cache.set("b", new Uint8Array(4));

@@ -61,7 +61,7 @@ export interface S3Options extends RetryOptions {
  * @example Anonymous client for the AIND bucket
  * ```ts
  * import { assert } from "@std/assert";
- * import { createS3Client } from "./client.ts";
+ * import { createS3Client } from "@spimfetch/spimfetch/s3";
  * const client = createS3Client();
  * assert(typeof client.send === "function");
  * client.destroy();
@@ -115,7 +115,7 @@ export interface S3Location {
  * @example
  * ```ts
  * import { assert } from "@std/assert";
- * import { parseS3Uri } from "./client.ts";
+ * import { parseS3Uri } from "@spimfetch/spimfetch/s3";
  * const { bucket, prefix } = parseS3Uri("s3://aind-open-data/SmartSPIM_652506/");
  * assert(bucket === "aind-open-data" && prefix === "SmartSPIM_652506/");
  * ```
@@ -137,7 +137,7 @@ export function parseS3Uri(uri: string): S3Location {
  * @example
  * ```ts
  * import { assert } from "@std/assert";
- * import { formatS3Uri } from "./client.ts";
+ * import { formatS3Uri } from "@spimfetch/spimfetch/s3";
  * assert(formatS3Uri("b", "a/k") === "s3://b/a/k");
  * ```
  * @param bucket The bucket.

@@ -60,7 +60,7 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
  * @example Store and read back an entry
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { DiskCache } from "./disk_cache.ts";
+ * import { DiskCache } from "@spimfetch/spimfetch/s3";
  * const dir = await Deno.makeTempDir();
  * const cache = new DiskCache(dir);
  * await cache.set("s3://bucket/../../etc/passwd", new Uint8Array([1, 2, 3]), { etag: '"abc"' });
@@ -92,7 +92,7 @@ export class DiskCache {
    * @example
    * ```ts
    * import { assert } from "@std/assert";
-   * import { DiskCache } from "./disk_cache.ts";
+   * import { DiskCache } from "@spimfetch/spimfetch/s3";
    * const path = await new DiskCache("/tmp/c").pathOf("../../x");
    * assert(/^\/tmp\/c\/[0-9a-f]{2}\/[0-9a-f]{64}$/.test(path));
    * ```
@@ -110,7 +110,7 @@ export class DiskCache {
    * @example
    * ```ts
    * import { assertEquals } from "@std/assert";
-   * import { DiskCache } from "./disk_cache.ts";
+   * import { DiskCache } from "@spimfetch/spimfetch/s3";
    * const dir = await Deno.makeTempDir();
    * assertEquals(await new DiskCache(dir).get("missing"), undefined);
    * await Deno.remove(dir, { recursive: true });
@@ -151,7 +151,7 @@ export class DiskCache {
    * @example
    * ```ts
    * import { assertEquals } from "@std/assert";
-   * import { DiskCache } from "./disk_cache.ts";
+   * import { DiskCache } from "@spimfetch/spimfetch/s3";
    * const dir = await Deno.makeTempDir();
    * const cache = new DiskCache(dir);
    * await cache.set("k", new Uint8Array([7]));
@@ -203,7 +203,7 @@ export class DiskCache {
    * @example
    * ```ts
    * import { assertEquals } from "@std/assert";
-   * import { DiskCache } from "./disk_cache.ts";
+   * import { DiskCache } from "@spimfetch/spimfetch/s3";
    * const dir = await Deno.makeTempDir();
    * const cache = new DiskCache(dir);
    * await cache.set("k", new Uint8Array([7, 8]));

@@ -37,4 +37,4 @@ export {
   type WithRetriesOptions,
 } from "./retry.ts";
 export { ChunkCache, type ChunkCacheStats } from "./chunk_cache.ts";
-export { DiskCache, type DiskCacheStats } from "./disk_cache.ts";
+export { DiskCache, type DiskCacheSetOptions, type DiskCacheStats } from "./disk_cache.ts";

@@ -84,7 +84,7 @@ const TRANSIENT_CODES = new Set([
  * @example
  * ```ts
  * import { assert } from "@std/assert";
- * import { isTransientError } from "./retry.ts";
+ * import { isTransientError } from "@spimfetch/spimfetch/s3";
  * assert(isTransientError({ name: "SlowDown", $metadata: { httpStatusCode: 503 } }));
  * assert(isTransientError(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" })));
  * assert(!isTransientError({ name: "InvalidArgument", $metadata: { httpStatusCode: 400 } }));
@@ -175,7 +175,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
  * @example Retry a flaky call
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { withRetries } from "./retry.ts";
+ * import { withRetries } from "@spimfetch/spimfetch/s3";
  * let calls = 0;
  * const result = await withRetries(async () => {
  *   if (++calls < 3) throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });

@@ -78,7 +78,7 @@ export interface S3StoreStats {
  *
  * @example Read a Zarr array's metadata
  * ```ts ignore
- * import { S3Store } from "./store.ts";
+ * import { S3Store } from "@spimfetch/spimfetch/s3";
  * const store = new S3Store("s3://aind-open-data/SmartSPIM_652506_2023-01-09_10-18-12_stitched_2023-01-13_19-00-54/processed/OMEZarr/Ex_561_Em_593.zarr");
  * const zattrs = await store.get("/.zattrs");
  * console.log(new TextDecoder().decode(zattrs));

@@ -30,7 +30,7 @@ export interface ChooseLevelOptions {
  * @example
  * ```ts
  * import { assertStrictEquals } from "@std/assert";
- * import { chooseLevel } from "./choose_level.ts";
+ * import { chooseLevel } from "@spimfetch/spimfetch";
  * const level = (index: number, mm: number) => ({ index, spacing: [mm, mm, mm], size: [1000 >> index, 1000 >> index, 500 >> index], dtype: "uint16" });
  * const image = { uri: "s3://b/i.zarr", levels: [0, 1, 2, 3].map((i) => level(i, 0.0036 * 2 ** i)) } as never;
  * assertStrictEquals(chooseLevel(image, { resolution: 0.025 }).index, 2); // 0.0144 mm; level 3 is 0.0288

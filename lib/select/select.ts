@@ -40,7 +40,7 @@ function byNewest(a: Asset, b: Asset): number {
  *
  * @example
  * ```ts ignore
- * import { findStitchedAssets } from "./select.ts";
+ * import { findStitchedAssets } from "@spimfetch/spimfetch";
  * const assets = await findStitchedAssets("652506");
  * console.log(assets.map((a) => a.name)); // two stitched versions
  * ```
@@ -67,7 +67,7 @@ export async function findStitchedAssets(subject: string, options: SelectOptions
  *
  * @example Reproduce the reference notebook's choice by naming the asset
  * ```ts ignore
- * import { selectAsset } from "./select.ts";
+ * import { selectAsset } from "@spimfetch/spimfetch";
  * const asset = await selectAsset("SmartSPIM_652506_2023-01-09_10-18-12_stitched_2023-01-13_19-00-54");
  * ```
  * @param subjectOrAsset A subject id (`652506`) or a full stitched asset name.
@@ -132,7 +132,7 @@ function toChannel(bucket: string, prefix: string, layout: string): Channel {
  *
  * @example
  * ```ts ignore
- * import { listChannels } from "./select.ts";
+ * import { listChannels } from "@spimfetch/spimfetch";
  * const channels = await listChannels("SmartSPIM_652506_2023-01-09_10-18-12_stitched_2023-01-13_19-00-54");
  * console.log(channels.map((c) => c.name)); // ["Ex_445_Em_469", "Ex_488_Em_525", "Ex_561_Em_593"]
  * ```
@@ -176,7 +176,7 @@ export async function listChannels(asset: Asset | string, options: SelectOptions
  *
  * @example
  * ```ts ignore
- * import { selectChannel } from "./select.ts";
+ * import { selectChannel } from "@spimfetch/spimfetch";
  * const channel = await selectChannel("SmartSPIM_652506_2023-01-09_10-18-12_stitched_2023-01-13_19-00-54", "Ex_561_Em_593");
  * console.log(channel.uri);
  * ```

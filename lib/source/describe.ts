@@ -50,7 +50,7 @@ export interface DescribeOptions extends SelectOptions {
  *
  * @example
  * ```ts ignore
- * import { describeTarget } from "./describe.ts";
+ * import { describeTarget } from "@spimfetch/spimfetch";
  * const { assets, channels, image, orientation } = await describeTarget("652506");
  * ```
  * @param target What to describe.

@@ -71,7 +71,7 @@ export interface OpenedSource {
  * @example
  * ```ts
  * import { assert } from "@std/assert";
- * import { isOpenedSource } from "@spimfetch/spimfetch";
+ * import { isOpenedSource } from "./open_source.ts";
  * assert(!isOpenedSource({ subject: "652506", channel: "Ex_561_Em_593" }));
  * ```
  * @param value A source or a request.

@@ -30,7 +30,7 @@ export interface AtomicFileOptions {
  * @example Write a small file
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { withAtomicFile } from "./atomic_file.ts";
+ * import { withAtomicFile } from "@spimfetch/spimfetch/write";
  * const dir = await Deno.makeTempDir();
  * const bytes = await withAtomicFile(`${dir}/hello.txt`, async (file) => {
  *   return await file.write(new TextEncoder().encode("hello"));
@@ -87,7 +87,7 @@ export async function withAtomicFile<T>(
  * @example
  * ```ts
  * import { assert } from "@std/assert";
- * import { pathExists } from "./atomic_file.ts";
+ * import { pathExists } from "@spimfetch/spimfetch/write";
  * assert(!await pathExists("/no/such/path"));
  * ```
  * @param path The path.

@@ -30,3 +30,4 @@ export {
   type WriteNrrdResult,
 } from "./nrrd.ts";
 export { type AtomicFileOptions, pathExists, withAtomicFile } from "./atomic_file.ts";
+export type { VoxelArray } from "../core/volume.ts";

@@ -111,7 +111,7 @@ const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * @example Write a tiny volume to .nii.gz
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { writeNifti } from "./nifti.ts";
+ * import { writeNifti } from "@spimfetch/spimfetch";
  * const dir = await Deno.makeTempDir();
  * const result = await writeNifti(
  *   `${dir}/tiny.nii.gz`,

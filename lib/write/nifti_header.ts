@@ -45,7 +45,7 @@ export interface NiftiDatatype {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { NIFTI1_MAX_DIM } from "./nifti_header.ts";
+ * import { NIFTI1_MAX_DIM } from "@spimfetch/spimfetch/write";
  * assertEquals(NIFTI1_MAX_DIM, 2 ** 15 - 1);
  * ```
  */
@@ -106,7 +106,7 @@ export function niftiDatatype(dtype: VoxelType): NiftiDatatype {
  * @example A header for a small uint16 image
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { buildNiftiHeader } from "./nifti_header.ts";
+ * import { buildNiftiHeader } from "@spimfetch/spimfetch/write";
  * const header = buildNiftiHeader(
  *   { shape: [464, 1280, 925], dtype: "uint16" },
  *   { spacing: [0.0144, 0.0144, 0.016], origin: [0, 0, 0], direction: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] },

@@ -115,7 +115,7 @@ function vector(values: readonly number[]): string {
  * @example The reference level 3 (origin at its far corner, direction −I) in LPS
  * ```ts
  * import { assertStringIncludes } from "@std/assert";
- * import { buildNrrdHeader } from "./nrrd.ts";
+ * import { buildNrrdHeader } from "@spimfetch/spimfetch/write";
  * const header = buildNrrdHeader(
  *   { shape: [464, 1280, 925], dtype: "uint16" },
  *   { spacing: [0.0144, 0.0144, 0.016], origin: [13.3056, 18.4176, 7.408], direction: [[-1, 0, 0], [0, -1, 0], [0, 0, -1]] },
@@ -192,7 +192,7 @@ async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
  * @example Write a tiny gzip-encoded volume
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { writeNrrd } from "./nrrd.ts";
+ * import { writeNrrd } from "@spimfetch/spimfetch";
  * const dir = await Deno.makeTempDir();
  * const result = await writeNrrd(
  *   `${dir}/tiny.nrrd`,
