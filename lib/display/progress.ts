@@ -85,7 +85,7 @@ export interface ProgressReporterOptions {
  * @example
  * ```ts
  * import { assert } from "@std/assert";
- * import { createProgressReporter } from "@spimfetch/spimfetch";
+ * import { createProgressReporter } from "@spimfetch/spimfetch/display";
  * const lines: string[] = [];
  * const writer = { writeSync: (b: Uint8Array) => (lines.push(new TextDecoder().decode(b)), b.length), isTerminal: () => false };
  * const report = createProgressReporter({ writer });

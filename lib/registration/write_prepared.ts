@@ -251,7 +251,7 @@ function sidecar(prepared: PreparedVolume, files: PreparedFile[]): unknown {
  * @example Write NIfTI and NRRD of the same volume
  * ```ts ignore
  * import { prepareVolume } from "@spimfetch/spimfetch";
- * import { writePrepared } from "@spimfetch/spimfetch";
+ * import { writePrepared } from "@spimfetch/spimfetch/registration";
  * const prepared = await prepareVolume({ subject: "652506", channel: "Ex_561_Em_593" }, { orientation: "PIR", spacing: 0.025 });
  * const { files, sidecars } = await writePrepared(prepared, { out: ["brain.nii.gz", "brain.nrrd"] });
  * console.log(files.map((f) => f.path), sidecars); // ["brain.nii.gz", "brain.nrrd"] ["brain.json"]

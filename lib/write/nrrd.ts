@@ -192,7 +192,7 @@ async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
  * @example Write a tiny gzip-encoded volume
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { writeNrrd } from "@spimfetch/spimfetch";
+ * import { writeNrrd } from "@spimfetch/spimfetch/write";
  * const dir = await Deno.makeTempDir();
  * const result = await writeNrrd(
  *   `${dir}/tiny.nrrd`,
