@@ -1,0 +1,202 @@
+/**
+ * Opening an asset's CCF space: select the asset, find its registration,
+ * read the acquisition and the registered channel's level 0, build the
+ * pipeline LS header, and read the four transforms.
+ *
+ * @module
+ */
+import { computeOrientation } from "../orient.ts";
+import { type OmeZarrImage, openImage } from "../image.ts";
+import type { Asset } from "../list.ts";
+import { type AcquisitionRecord, readAcquisition } from "../read_acquisition.ts";
+import { DEFAULT_REGION, formatS3Uri, type S3Options } from "../s3_client.ts";
+import { S3Store } from "../s3_store.ts";
+import { type Channel, selectAsset, selectChannel } from "../select.ts";
+import type { ImageGeometry } from "../volume.ts";
+import { findRegistration, type Registration } from "./_registration.ts";
+import {
+  type AffineMap,
+  type CcfTransforms,
+  DEFAULT_TEMPLATE_PREFIX,
+  LS_TRANSFORM_FILES,
+  readTransform,
+  TEMPLATE_TRANSFORM_FILES,
+} from "./_transforms.ts";
+import type { DisplacementField } from "./_warp.ts";
+import { CORRECTION_RULES, pipelineGeometry } from "./_versions.ts";
+
+/** What to open. */
+export interface CcfSpaceRequest {
+  /** A subject id (its newest stitched asset) or an exact stitched asset name. */
+  subject: string;
+}
+
+/** Options for {@linkcode openCcfSpace}. */
+export interface OpenCcfSpaceOptions extends S3Options {
+  /** The bucket. @default {"aind-open-data"} */
+  bucket?: string;
+  /** Key prefix of the folder with the template → CCF transforms. @default {"SmartSPIM-template_2024-05-16_11-26-14"} */
+  templatePrefix?: string;
+  /** Keep fetched transform files (and chunks) in this directory. */
+  cacheDir?: string;
+  /** Read the transforms too (points and images need them; `info` does not). @default {true} */
+  transforms?: boolean;
+  /** Cancels the requests. */
+  signal?: AbortSignal;
+  /** One line per step. */
+  log?: (line: string) => void;
+}
+
+/** One transform file used. */
+export interface TransformFile {
+  /** Its role, e.g. `ls affine`. */
+  role: string;
+  /** Its `s3://` URI. */
+  uri: string;
+}
+
+/** A registered asset's CCF space. */
+export interface CcfSpace {
+  /** The stitched asset. */
+  asset: Asset;
+  /** Its registration. */
+  registration: Registration;
+  /** The acquisition metadata (axes). */
+  acquisition: AcquisitionRecord;
+  /** The registered channel. */
+  channel: Channel;
+  /** The registered channel's image (every channel shares its grid); close with {@linkcode CcfSpace.close}. */
+  image: OmeZarrImage;
+  /** The level-0 geometry in pipeline LS space: what the transforms expect. */
+  geometry: ImageGeometry;
+  /** Level-0 sizes (x, y, z). */
+  size: [number, number, number];
+  /** Ids of the version corrections applied (see `CORRECTION_RULES`). */
+  corrections: string[];
+  /** Warnings from the corrections (e.g. a version newer than verified). */
+  warnings: string[];
+  /** The transforms, unless opened with `transforms: false`. */
+  transforms: CcfTransforms | undefined;
+  /** The transform files, in the order of the point chain LS → CCF. */
+  files: TransformFile[];
+  /** Closes the image's connections. */
+  close(): void;
+}
+
+/**
+ * Opens a registered asset's CCF space.
+ *
+ * @example
+ * ```ts ignore
+ * import { openCcfSpace } from "./_space.ts";
+ * const space = await openCcfSpace({ subject: "784354" });
+ * console.log(space.registration.channel, space.corrections);
+ * space.close();
+ * ```
+ * @param request The subject or asset.
+ * @param options S3 access, the template folder, caching.
+ * @returns The space; close it when done.
+ * @throws {NotFoundError} If the subject, asset, channel or a transform file does not exist.
+ * @throws {RegistrationError} If the asset is not registered or its capsule version is unknown.
+ * @throws {RangeError} If the capsule version is not supported.
+ * @throws {MetadataError} If a metadata or transform file is malformed.
+ */
+export async function openCcfSpace(
+  request: CcfSpaceRequest,
+  options: OpenCcfSpaceOptions = {},
+): Promise<CcfSpace> {
+  const log = options.log ?? (() => {});
+  const asset = await selectAsset(request.subject, options);
+  log(`Selected asset: ${asset.name}`);
+  const registration = await findRegistration(asset, options);
+  log(
+    `Registered channel ${registration.channel} (capsule ${registration.version}, from ${registration.channelFrom})`,
+  );
+  const [channel, acquisition] = await Promise.all([
+    selectChannel(asset, registration.channel, options),
+    readAcquisition(asset, options),
+  ]);
+  const image = await openImage(channel.uri, { ...options, cacheDir: options.cacheDir });
+  try {
+    const level0 = image.levels[0];
+    const orientation = computeOrientation(acquisition.axes, { size: level0.size, spacing: level0.spacing });
+    const corrected = pipelineGeometry(
+      { size: level0.size, spacing: level0.spacing, direction: orientation.geometry.direction },
+      registration.version,
+    );
+    const bucket = options.bucket ?? registration.bucket;
+    const template = (options.templatePrefix ?? DEFAULT_TEMPLATE_PREFIX).replace(/\/$/, "");
+    const keys = {
+      lsAffine: `${registration.prefix}${LS_TRANSFORM_FILES.affine}`,
+      lsInverseWarp: `${registration.prefix}${LS_TRANSFORM_FILES.inverseWarp}`,
+      templateAffine: `${template}/${TEMPLATE_TRANSFORM_FILES.affine}`,
+      templateInverseWarp: `${template}/${TEMPLATE_TRANSFORM_FILES.inverseWarp}`,
+      lsWarp: `${registration.prefix}${LS_TRANSFORM_FILES.warp}`,
+      templateWarp: `${template}/${TEMPLATE_TRANSFORM_FILES.warp}`,
+    };
+    const files: TransformFile[] = [
+      { role: "ls affine (inverted for points LS → CCF)", uri: formatS3Uri(bucket, keys.lsAffine) },
+      { role: "ls inverse warp (points LS → CCF)", uri: formatS3Uri(bucket, keys.lsInverseWarp) },
+      {
+        role: "template affine (inverted for points LS → CCF)",
+        uri: formatS3Uri(bucket, keys.templateAffine),
+      },
+      { role: "template inverse warp (points LS → CCF)", uri: formatS3Uri(bucket, keys.templateInverseWarp) },
+      { role: "template warp (points CCF → LS, images)", uri: formatS3Uri(bucket, keys.templateWarp) },
+      { role: "ls warp (points CCF → LS, images)", uri: formatS3Uri(bucket, keys.lsWarp) },
+    ];
+    let transforms: CcfTransforms | undefined;
+    if (options.transforms ?? true) {
+      const store = new S3Store(formatS3Uri(bucket, ""), options);
+      const origin = options.endpoint ?? `aws:${options.region ?? DEFAULT_REGION}`;
+      try {
+        const read = (key: string) => readTransform(store, key, { origin, signal: options.signal });
+        const entries = await Promise.all(
+          Object.entries(keys).map(async ([role, key]) => [role, await read(key)] as const),
+        );
+        transforms = Object.fromEntries(entries) as unknown as CcfTransforms;
+        for (const role of ["lsAffine", "templateAffine"] as const) {
+          if (!("matrix" in (transforms[role] as AffineMap))) {
+            throw new TypeError(`${keys[role]} is not an affine`);
+          }
+        }
+        for (const role of ["lsWarp", "lsInverseWarp", "templateWarp", "templateInverseWarp"] as const) {
+          if (!("size" in (transforms[role] as DisplacementField))) {
+            throw new TypeError(`${keys[role]} is not a displacement field`);
+          }
+        }
+      } finally {
+        store.close();
+      }
+      log(`Read ${files.length} transform files`);
+    }
+    return {
+      asset,
+      registration,
+      acquisition,
+      channel,
+      image,
+      geometry: corrected.geometry,
+      size: level0.size,
+      corrections: corrected.corrections,
+      warnings: corrected.warnings,
+      transforms,
+      files,
+      close: () => image.close(),
+    };
+  } catch (error) {
+    image.close();
+    throw error;
+  }
+}
+
+/**
+ * Describes the corrections applied, for printing: one line per rule.
+ * @param ids Rule ids.
+ * @returns Lines `id: description (versions)`.
+ */
+export function describeCorrections(ids: readonly string[]): string[] {
+  return CORRECTION_RULES.filter((r) => ids.includes(r.id)).map((r) =>
+    `${r.id}: ${r.description} (${r.versions})`
+  );
+}
