@@ -416,11 +416,12 @@ export function defaultTemplate(spec: TemplateSpec): GeneratedTemplate {
     templateWarp: spec.affineOnly
       ? { axes: [0, 1, 2], a: 0, k: 1, phi: 0, b: 0, m: 1, psi: 0 }
       : { axes: [1, 2, 0], a: 0.04, k: 1.1, phi: 0.3, b: 0.03, m: 0.9, psi: -0.2 },
-    // Covers the CCF box (x −11.4…0, y 0…13.2, z −8…0) with a margin, in PIR like the real grid.
+    // Covers the CCF box (x −11.4…0, y 0…13.2, z −8…0) and where the synthetic brains land, with a
+    // margin (x −13…4, y −3…14.8, z −9.2…3), in PIR like the real grid.
     grid: {
-      size: [76, 50, 66],
+      size: [90, 62, 86],
       spacing: 0.2,
-      origin: [1, -1, 1],
+      origin: [4, -3, 3],
       direction: [[0, 0, -1], [1, 0, 0], [0, -1, 0]],
     },
   };

@@ -151,10 +151,14 @@ export async function openCcfSpace(
       const origin = options.endpoint ?? `aws:${options.region ?? DEFAULT_REGION}`;
       try {
         const read = (key: string) => readTransform(store, key, { origin, signal: options.signal });
-        const entries = await Promise.all(
-          Object.entries(keys).map(async ([role, key]) => [role, await read(key)] as const),
-        );
-        transforms = Object.fromEntries(entries) as unknown as CcfTransforms;
+        // Settle every read before closing the store, and report the first failure in file order.
+        const settled = await Promise.allSettled(Object.values(keys).map(read));
+        const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+        if (failed) throw failed.reason;
+        const values = settled.map((r) => (r as PromiseFulfilledResult<AffineMap | DisplacementField>).value);
+        transforms = Object.fromEntries(
+          Object.keys(keys).map((role, i) => [role, values[i]]),
+        ) as unknown as CcfTransforms;
         for (const role of ["lsAffine", "templateAffine"] as const) {
           if (!("matrix" in (transforms[role] as AffineMap))) {
             throw new TypeError(`${keys[role]} is not an affine`);

@@ -1,0 +1,205 @@
+/**
+ * Points both ways on synthetic registered assets served by a local S3
+ * server, against the closed form of their transforms (testing/ccf_dataset.ts)
+ * and a pipeline header worked out by hand for each asset's axes.
+ */
+import {
+  assert,
+  assertAlmostEquals,
+  assertEquals,
+  assertRejects,
+  assertStringIncludes,
+  assertThrows,
+} from "@std/assert";
+import {
+  ccfToZarr,
+  clearTransformCache,
+  findRegistration,
+  mapPointsCsv,
+  openCcfSpace,
+  PointsCsvError,
+  RegistrationError,
+  zarrToCcf,
+} from "../lib/ccf/mod.ts";
+import { NotFoundError } from "../lib/errors.ts";
+import { closedCcfToLs, closedLsToCcf, serveCcfDataset } from "../testing/ccf_dataset.ts";
+
+type Vec3 = [number, number, number];
+
+/**
+ * The pipeline LS position of a level-0 index (z, y, x), worked by hand per asset:
+ * direction columns from the acquisition axes, spacing (fixed or stored), RAS corner at (−1.5114, −1.5, 1.5).
+ */
+function handPipelineLps(subject: string, zyx: readonly number[]): Vec3 {
+  const [k, j, i] = zyx; // Zarr (z, y, x) = ITK (k, j, i)
+  const [nx, ny] = [48, 56];
+  switch (subject) {
+    case "700001": { // seed axes (x → R, y → A, z → I), 0.0.25: spacing 0.0018, 0.0018, 0.002
+      const o = [-1.5114 + 0.0018 * (nx - 1), -1.5 + 0.0018 * (ny - 1), 1.5];
+      return [o[0] - 0.0018 * i, o[1] - 0.0018 * j, o[2] - 0.002 * k];
+    }
+    case "700002":
+    case "700006": { // seed axes; 0.0.33 (stored spacing) or 0.0.28 (forced)
+      const [sx, sy, sz] = subject === "700002" ? [0.18, 0.18, 0.2] : [0.0018, 0.0018, 0.002];
+      const o = [-1.5114 + sx * (nx - 1), -1.5 + sy * (ny - 1), 1.5];
+      return [o[0] - sx * i, o[1] - sy * j, o[2] - sz * k];
+    }
+    case "700003": { // x → P (+y), y → L (+x), z → S (+z); stored spacing x 0.17, y 0.2, z 0.19; superior corner k = 39
+      const o = [-1.5114, -1.5, 1.5 - 0.19 * 39];
+      return [o[0] + 0.2 * j, o[1] + 0.17 * i, o[2] + 0.19 * k];
+    }
+  }
+  throw new Error(subject);
+}
+
+const POINTS: Vec3[] = [[20, 28, 24], [0, 0, 0], [39, 55, 47], [5.5, 40.25, 10.75], [31, 7, 44]];
+
+// Interpolating the sampled warps (0.2 mm grids) against their closed forms: a·k²·h²/8 per sine, summed.
+const WARP_TOLERANCE_MM = 2e-3;
+
+Deno.test("zarrToCcf() and ccfToZarr() match the closed form on synthetic registered assets", async (t) => {
+  clearTransformCache();
+  await using served = await serveCcfDataset();
+  const template = served.dataset.templates.get("SmartSPIM-template_2024-05-16_11-26-14")!;
+  const affineOnly = served.dataset.templates.get("synthetic-template-affine-only")!;
+
+  await t.step(
+    "affine-only chain (0.0.28, forced spacing, big-endian double .mat): within 1e-6 mm",
+    async () => {
+      const space = await openCcfSpace(
+        { subject: "700006" },
+        { ...served.s3, templatePrefix: "synthetic-template-affine-only" },
+      );
+      try {
+        assertEquals(space.corrections, ["fixed-spacing", "ras-corner-anchor"]);
+        const asset = served.dataset.assets.get("700006")!;
+        const mapped = zarrToCcf(space, POINTS);
+        for (const [n, zyx] of POINTS.entries()) {
+          const expected = closedLsToCcf(asset, affineOnly, handPipelineLps("700006", zyx));
+          for (let c = 0; c < 3; c++) assertAlmostEquals(mapped[n].lps[c], expected[c], 1e-6);
+          assertAlmostEquals(mapped[n].allen.ap, 1000 * expected[1], 1e-3);
+          assertAlmostEquals(mapped[n].allen.dv, -1000 * expected[2], 1e-3);
+          assertAlmostEquals(mapped[n].allen.ml, -1000 * expected[0], 1e-3);
+        }
+        const back = ccfToZarr(space, mapped.map((p) => p.allen));
+        for (const [n, zyx] of POINTS.entries()) {
+          for (let c = 0; c < 3; c++) assertAlmostEquals(back[n][c], zyx[c], 1e-5);
+        }
+      } finally {
+        space.close();
+      }
+    },
+  );
+
+  for (const subject of ["700001", "700002", "700003"]) {
+    await t.step(`asset ${subject} with warps: within ${WARP_TOLERANCE_MM} mm both ways`, async () => {
+      const space = await openCcfSpace({ subject }, served.s3);
+      try {
+        const asset = served.dataset.assets.get(subject)!;
+        const mapped = zarrToCcf(space, POINTS);
+        let worst = 0;
+        for (const [n, zyx] of POINTS.entries()) {
+          const lps = handPipelineLps(subject, zyx);
+          const expected = closedLsToCcf(asset, template, lps);
+          for (let c = 0; c < 3; c++) {
+            worst = Math.max(worst, Math.abs(mapped[n].lps[c] - expected[c]));
+            assertAlmostEquals(mapped[n].lps[c], expected[c], WARP_TOLERANCE_MM);
+          }
+          // CCF → LS lands where the closed form says this CCF point samples.
+          const sampled = closedCcfToLs(asset, template, expected);
+          const there = ccfToZarr(space, [expected])[0];
+          const atLps = handPipelineLps(subject, there);
+          for (let c = 0; c < 3; c++) assertAlmostEquals(atLps[c], sampled[c], WARP_TOLERANCE_MM);
+        }
+        console.log(`  ${subject}: largest difference from the closed form ${worst.toExponential(2)} mm`);
+        // The round trip LS → CCF → LS comes back within the interpolation error (in voxels of the asset).
+        const back = ccfToZarr(space, mapped.map((p) => p.lps));
+        const spacingMm = subject === "700001" ? 0.0018 : 0.17;
+        for (const [n, zyx] of POINTS.entries()) {
+          for (let c = 0; c < 3; c++) {
+            assertAlmostEquals(back[n][c], zyx[c], (2 * WARP_TOLERANCE_MM) / spacingMm);
+          }
+        }
+      } finally {
+        space.close();
+      }
+    });
+  }
+
+  await t.step("registration facts: channel from processing.json (1.x, 2.x) or from the folder", async () => {
+    const a = await findRegistration(served.dataset.assets.get("700001")!.name, served.s3);
+    assertEquals([a.channel, a.version, a.channelFrom, a.level, a.schemaVersion], [
+      "Ex_639_Em_667",
+      "0.0.25",
+      "processing.json",
+      3,
+      "1.1.4",
+    ]);
+    const b = await findRegistration(served.dataset.assets.get("700002")!.name, served.s3);
+    assertEquals([b.version, b.schemaVersion], ["0.0.33", "2.0.4"]);
+    const c = await findRegistration(served.dataset.assets.get("700003")!.name, served.s3);
+    assertEquals([c.channel, c.channelFrom], ["Ex_639_Em_667", "image_atlas_alignment folder"]);
+  });
+
+  await t.step("an unregistered asset and a too-old capsule are clear errors", async () => {
+    const unregistered = served.dataset.assets.get("700004")!.name;
+    await assertRejects(
+      () => openCcfSpace({ subject: "700004" }, served.s3),
+      RegistrationError,
+      `${unregistered} is not registered to the Allen CCF: there is no s3://aind-open-data/${unregistered}/processing.json, and s3://aind-open-data/${unregistered}/image_atlas_alignment/ holds no channel folder`,
+    );
+    await assertRejects(
+      () => openCcfSpace({ subject: "700005" }, served.s3),
+      RangeError,
+      "Registration capsule version 0.0.17 is older than 0.0.18",
+    );
+    await assertRejects(
+      () => openCcfSpace({ subject: "700001" }, { ...served.s3, templatePrefix: "no-such-template" }),
+      NotFoundError,
+      "s3://aind-open-data/no-such-template/spim_template_to_ccf_syn_0GenericAffine_25.mat",
+    );
+  });
+
+  await t.step(
+    "mapPointsCsv() repeats the input columns and adds the other system's, row for row",
+    async () => {
+      const space = await openCcfSpace({ subject: "700002" }, served.s3);
+      try {
+        const input = 'name,z,y,x\n"cell, 1",20,28,24\n\ncell 2,5.5,40.25,10.75\n';
+        const out = mapPointsCsv(space, input, "cells.csv");
+        const lines = out.trimEnd().split("\n");
+        assertEquals(lines[0], "name,z,y,x,ap,dv,ml");
+        assertEquals(lines[2], "");
+        assert(lines[1].startsWith('"cell, 1",20,28,24,'));
+        const expected = zarrToCcf(space, [[20, 28, 24]])[0].allen;
+        const cells = lines[1].split(",").slice(-3).map(Number);
+        assertAlmostEquals(cells[0], expected.ap, 1e-4);
+        assertAlmostEquals(cells[1], expected.dv, 1e-4);
+        assertAlmostEquals(cells[2], expected.ml, 1e-4);
+        // And back: ap,dv,ml in gives z,y,x out.
+        const reverse = mapPointsCsv(space, `AP,DV,ML\n${cells.join(",")}\n`).trimEnd().split("\n");
+        assertEquals(reverse[0], "AP,DV,ML,z,y,x");
+        const zyx = reverse[1].split(",").slice(3).map(Number);
+        for (const [c, v] of [20, 28, 24].entries()) assertAlmostEquals(zyx[c], v, 0.05);
+        assertThrows(
+          () => mapPointsCsv(space, "a,b\n1,2\n", "p.csv"),
+          PointsCsvError,
+          "must name either z,y,x",
+        );
+        assertThrows(
+          () => mapPointsCsv(space, "z,y,x,ap,dv,ml\n1,2,3,4,5,6\n", "p.csv"),
+          PointsCsvError,
+          "not both",
+        );
+        assertThrows(
+          () => mapPointsCsv(space, "z,y,x\n1,two,3\n", "p.csv"),
+          PointsCsvError,
+          'line 2 has "two" in column "y": expected a number (y)',
+        );
+      } finally {
+        space.close();
+      }
+    },
+  );
+  assertStringIncludes(served.s3.endpoint, "127.0.0.1");
+});
