@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { gzipSync } from "fflate";
+import { gzipSync } from "node:zlib";
 import { AIND_BUCKET } from "../lib/s3_client.ts";
 import { startS3Server, type TestS3Server } from "./s3_server.ts";
 import {
@@ -350,7 +350,7 @@ export function encodeWarpNifti(
   const file = new Uint8Array(header.length + body.length);
   file.set(header);
   file.set(body, header.length);
-  return gzipSync(file, { level: 1 });
+  return new Uint8Array(gzipSync(file, { level: 1 }));
 }
 
 /** The CCF 25 µm grid: 528 × 320 × 456, PIR, origin 0. */
@@ -384,7 +384,7 @@ export function encodeAverageTemplate(): Uint8Array {
   const file = new Uint8Array(header.length + body.length);
   file.set(header);
   file.set(body, header.length);
-  return gzipSync(file, { level: 1 });
+  return new Uint8Array(gzipSync(file, { level: 1 }));
 }
 
 // ---------------------------------------------------------------- assets
@@ -490,7 +490,7 @@ export const DEFAULT_REGISTERED_ASSETS: RegisteredAssetSpec[] = [
     subject: "700006",
     acquiredAt: "2023-08-01_10-00-00",
     stitchedAt: "2023-08-02_10-00-00",
-    version: "0.0.28",
+    version: "0.0.32",
     affineOnly: true,
     spacing: [200, 180, 180],
     format: { precision: "double", littleEndian: false },
@@ -676,4 +676,67 @@ export async function serveCcfDataset(
     throw error;
   }
   return { server, dataset, s3: { endpoint: server.endpoint }, [Symbol.asyncDispose]: () => server.close() };
+}
+
+/**
+ * The brain in CCF the slow, obvious way: for every voxel of a grid, the
+ * closed-form pull `A_ls(W_ls(A_t(W_t(c))))`, the pipeline index given by
+ * `toZarr` (level 0, z, y, x), divided by 2^level, then trilinear sampling of
+ * the stored level with ITK's rules (inside when −0.5 ≤ c < n − 0.5 on every
+ * axis, neighbours clamped to the edge, 0 outside).
+ *
+ * @returns Values in C order (grid z slowest), the local range of the 8 neighbours of each, and which
+ * voxels sample within 0.05 voxel of the level's edge (where a tiny change of position decides inside or out).
+ */
+export function slowPullImage(
+  asset: RegisteredAsset,
+  template: GeneratedTemplate,
+  grid: GridSpec,
+  options: { level: number; channel: string; toZarr: (lps: readonly number[]) => Vec3 },
+): { values: Float64Array; range: Float64Array; edge: Uint8Array } {
+  const { data, shape } = asset.dataset.voxels(asset.name, options.channel, options.level);
+  const [nz, ny, nx] = shape;
+  const [gx, gy, gz] = grid.size;
+  const values = new Float64Array(gx * gy * gz);
+  const range = new Float64Array(gx * gy * gz);
+  const edge = new Uint8Array(gx * gy * gz);
+  const near = (c: number, n: number): boolean => Math.abs(c + 0.5) < 0.05 || Math.abs(c - (n - 0.5)) < 0.05;
+  const at = (x: number, y: number, z: number): number => data[(z * ny + y) * nx + x];
+  const clamp = (v: number, n: number): number => Math.min(Math.max(v, 0), n - 1);
+  for (let k = 0, v = 0; k < gz; k++) {
+    for (let j = 0; j < gy; j++) {
+      for (let i = 0; i < gx; i++, v++) {
+        const q = closedCcfToLs(asset, template, gridPoint(grid, [i, j, k]));
+        const [z, y, x] = options.toZarr(q).map((c) => c / 2 ** options.level);
+        if (near(x, nx) || near(y, ny) || near(z, nz)) edge[v] = 1;
+        if (!(x >= -0.5 && x < nx - 0.5 && y >= -0.5 && y < ny - 0.5 && z >= -0.5 && z < nz - 0.5)) continue;
+        const [x0, y0, z0] = [Math.floor(x), Math.floor(y), Math.floor(z)];
+        let sum = 0, lo = Infinity, hi = -Infinity;
+        for (const [dz, wz] of [[0, 1 - (z - z0)], [1, z - z0]]) {
+          for (const [dy, wy] of [[0, 1 - (y - y0)], [1, y - y0]]) {
+            for (const [dx, wx] of [[0, 1 - (x - x0)], [1, x - x0]]) {
+              const s = at(clamp(x0 + dx, nx), clamp(y0 + dy, ny), clamp(z0 + dz, nz));
+              sum += wx * wy * wz * s;
+              lo = Math.min(lo, s);
+              hi = Math.max(hi, s);
+            }
+          }
+        }
+        values[v] = sum;
+        range[v] = hi - lo;
+      }
+    }
+  }
+  return { values, range, edge };
+}
+
+/** A float32 3-D NIfTI on a grid, gzipped (as AIND's `moved_ls_to_ccf.nii.gz`). */
+export function encodeFloatNifti(grid: GridSpec, values: ArrayLike<number>): Uint8Array {
+  const [nx, ny, nz] = grid.size;
+  const header = encodeNiftiHeader(grid, [3, nx, ny, nz, 1, 1, 1, 1], 16, {});
+  const body = new Float32Array(Array.from(values));
+  const file = new Uint8Array(header.length + body.byteLength);
+  file.set(header);
+  file.set(new Uint8Array(body.buffer), header.length);
+  return new Uint8Array(gzipSync(file, { level: 1 }));
 }

@@ -23,34 +23,9 @@ import {
 } from "../lib/ccf/mod.ts";
 import { NotFoundError } from "../lib/errors.ts";
 import { closedCcfToLs, closedLsToCcf, serveCcfDataset } from "../testing/ccf_dataset.ts";
+import { handPipelineLps } from "./_ccf_hand.ts";
 
 type Vec3 = [number, number, number];
-
-/**
- * The pipeline LS position of a level-0 index (z, y, x), worked by hand per asset:
- * direction columns from the acquisition axes, spacing (fixed or stored), RAS corner at (−1.5114, −1.5, 1.5).
- */
-function handPipelineLps(subject: string, zyx: readonly number[]): Vec3 {
-  const [k, j, i] = zyx; // Zarr (z, y, x) = ITK (k, j, i)
-  const [nx, ny] = [48, 56];
-  switch (subject) {
-    case "700001": { // seed axes (x → R, y → A, z → I), 0.0.25: spacing 0.0018, 0.0018, 0.002
-      const o = [-1.5114 + 0.0018 * (nx - 1), -1.5 + 0.0018 * (ny - 1), 1.5];
-      return [o[0] - 0.0018 * i, o[1] - 0.0018 * j, o[2] - 0.002 * k];
-    }
-    case "700002":
-    case "700006": { // seed axes; 0.0.33 (stored spacing) or 0.0.28 (forced)
-      const [sx, sy, sz] = subject === "700002" ? [0.18, 0.18, 0.2] : [0.0018, 0.0018, 0.002];
-      const o = [-1.5114 + sx * (nx - 1), -1.5 + sy * (ny - 1), 1.5];
-      return [o[0] - sx * i, o[1] - sy * j, o[2] - sz * k];
-    }
-    case "700003": { // x → P (+y), y → L (+x), z → S (+z); stored spacing x 0.17, y 0.2, z 0.19; superior corner k = 39
-      const o = [-1.5114, -1.5, 1.5 - 0.19 * 39];
-      return [o[0] + 0.2 * j, o[1] + 0.17 * i, o[2] + 0.19 * k];
-    }
-  }
-  throw new Error(subject);
-}
 
 const POINTS: Vec3[] = [[20, 28, 24], [0, 0, 0], [39, 55, 47], [5.5, 40.25, 10.75], [31, 7, 44]];
 
@@ -71,7 +46,7 @@ Deno.test("zarrToCcf() and ccfToZarr() match the closed form on synthetic regist
         { ...served.s3, templatePrefix: "synthetic-template-affine-only" },
       );
       try {
-        assertEquals(space.corrections, ["fixed-spacing", "ras-corner-anchor"]);
+        assertEquals(space.corrections, ["ras-corner-anchor"]);
         const asset = served.dataset.assets.get("700006")!;
         const mapped = zarrToCcf(space, POINTS);
         for (const [n, zyx] of POINTS.entries()) {

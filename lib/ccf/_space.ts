@@ -19,9 +19,9 @@ import {
   type CcfTransforms,
   DEFAULT_TEMPLATE_PREFIX,
   LS_TRANSFORM_FILES,
-  readTransform,
   TEMPLATE_TRANSFORM_FILES,
 } from "./_transforms.ts";
+import { readTransform } from "./_read_transforms.ts";
 import type { DisplacementField } from "./_warp.ts";
 import { CORRECTION_RULES, pipelineGeometry } from "./_versions.ts";
 
@@ -49,8 +49,10 @@ export interface OpenCcfSpaceOptions extends S3Options {
 
 /** One transform file used. */
 export interface TransformFile {
-  /** Its role, e.g. `ls affine`. */
+  /** What it is for, e.g. `ls affine (inverted for points LS → CCF)`. */
   role: string;
+  /** Which of {@linkcode CcfTransforms} it is. */
+  transform: keyof CcfTransforms;
   /** Its `s3://` URI. */
   uri: string;
 }
@@ -134,16 +136,18 @@ export async function openCcfSpace(
       lsWarp: `${registration.prefix}${LS_TRANSFORM_FILES.warp}`,
       templateWarp: `${template}/${TEMPLATE_TRANSFORM_FILES.warp}`,
     };
+    const file = (role: keyof typeof keys, description: string): TransformFile => ({
+      role: description,
+      transform: role,
+      uri: formatS3Uri(bucket, keys[role]),
+    });
     const files: TransformFile[] = [
-      { role: "ls affine (inverted for points LS → CCF)", uri: formatS3Uri(bucket, keys.lsAffine) },
-      { role: "ls inverse warp (points LS → CCF)", uri: formatS3Uri(bucket, keys.lsInverseWarp) },
-      {
-        role: "template affine (inverted for points LS → CCF)",
-        uri: formatS3Uri(bucket, keys.templateAffine),
-      },
-      { role: "template inverse warp (points LS → CCF)", uri: formatS3Uri(bucket, keys.templateInverseWarp) },
-      { role: "template warp (points CCF → LS, images)", uri: formatS3Uri(bucket, keys.templateWarp) },
-      { role: "ls warp (points CCF → LS, images)", uri: formatS3Uri(bucket, keys.lsWarp) },
+      file("lsAffine", "ls affine (inverted for points LS → CCF)"),
+      file("lsInverseWarp", "ls inverse warp (points LS → CCF)"),
+      file("templateAffine", "template affine (inverted for points LS → CCF)"),
+      file("templateInverseWarp", "template inverse warp (points LS → CCF)"),
+      file("templateWarp", "template warp (points CCF → LS, images)"),
+      file("lsWarp", "ls warp (points CCF → LS, images)"),
     ];
     let transforms: CcfTransforms | undefined;
     if (options.transforms ?? true) {

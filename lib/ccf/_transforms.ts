@@ -8,13 +8,12 @@
  * - points CCF → LS and image pulls: `q = A_ls(W_ls(A_t(W_t(c))))`, with
  *   `W(x) = x + U_forward(x)`.
  *
+ * Pure arithmetic (no I/O), so that worker threads can import it.
+ *
  * @module
  */
-import { MetadataError, NotFoundError } from "../errors.ts";
-import { formatS3Uri } from "../s3_client.ts";
-import type { S3Store } from "../s3_store.ts";
-import { type AntsAffine, invert3, parseAntsAffine } from "./_mat.ts";
-import { type DisplacementField, displacePoint, parseDisplacementField } from "./_warp.ts";
+import { type AntsAffine, invert3 } from "./_mat.ts";
+import { type DisplacementField, displacePoint } from "./_warp.ts";
 
 /** An affine ready to apply both ways: `y = A·x + b` and `x = A⁻¹·(y − b)`. */
 export interface AffineMap {
@@ -118,47 +117,4 @@ export function ccfPointToLs(t: CcfTransforms, p: Float64Array | number[]): void
   applyAffine(t.templateAffine, p);
   displacePoint(t.lsWarp, p);
   applyAffine(t.lsAffine, p);
-}
-
-const memory = new Map<string, Promise<AffineMap | DisplacementField>>();
-
-/**
- * Reads one transform file through a store, once per process: later calls
- * for the same object (endpoint, bucket, key) share the first read.
- *
- * @param store An S3 store rooted at the bucket.
- * @param key The object's key.
- * @param options The store's origin (endpoint or region) and cancellation.
- * @returns The affine (for `.mat`) or the displacement field (for `.nii.gz`/`.nii`).
- * @throws {NotFoundError} If the object does not exist.
- * @throws {MetadataError} If it is malformed.
- */
-export function readTransform(
-  store: S3Store,
-  key: string,
-  options: { origin: string; signal?: AbortSignal },
-): Promise<AffineMap | DisplacementField> {
-  const uri = formatS3Uri(store.bucket, key);
-  const id = `${options.origin}\n${uri}`;
-  let found = memory.get(id);
-  if (!found) {
-    found = (async () => {
-      const bytes = await store.get(`/${key}`, { signal: options.signal });
-      if (!bytes) {
-        throw new NotFoundError("object", uri, { detail: "the registration transform file is missing" });
-      }
-      if (key.endsWith(".mat")) return affineMap(parseAntsAffine(bytes, uri), uri);
-      if (/\.nii(\.gz)?$/.test(key)) return await parseDisplacementField(bytes, uri);
-      throw new MetadataError("Cannot read a transform: expected a .mat or .nii.gz file", { source: uri });
-    })();
-    memory.set(id, found);
-    // A failed read is not remembered: the next call tries again.
-    found.catch(() => memory.delete(id));
-  }
-  return found;
-}
-
-/** Forgets every transform read (for tests and long-running notebooks). */
-export function clearTransformCache(): void {
-  memory.clear();
 }

@@ -26,12 +26,12 @@ export {
   type AffineMap,
   ccfPointToLs,
   type CcfTransforms,
-  clearTransformCache,
   DEFAULT_TEMPLATE_PREFIX,
   LS_TRANSFORM_FILES,
   lsPointToCcf,
   TEMPLATE_TRANSFORM_FILES,
 } from "./_transforms.ts";
+export { clearTransformCache } from "./_read_transforms.ts";
 export {
   CORRECTION_RULES,
   type CorrectionRule,
@@ -68,3 +68,15 @@ export {
   zarrIndexToLps,
   zarrToCcf,
 } from "./_points.ts";
+export {
+  CCF_25_GRID,
+  type CcfComparison,
+  type CcfGrid,
+  type CcfResampling,
+  chooseCcfLevel,
+  resampleToCcf,
+  type ResampleToCcfOptions,
+  writeBrainInCcf,
+  type WriteBrainInCcfOptions,
+  type WriteBrainInCcfResult,
+} from "./_resample.ts";
