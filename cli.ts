@@ -29,6 +29,7 @@ import {
   type S3Options,
   type TargetDescription,
 } from "./mod.ts";
+import { ccfCommand, describeRegistration, formatRegistration, pointsCommand } from "./cli/ccf_commands.ts";
 
 const VERSION = "0.1.0";
 
@@ -49,6 +50,8 @@ Commands:
   list    list the assets (datasets) in the bucket
   info    show a subject's stitched assets, channels, levels and orientation
   fetch   export one level of one channel to NIfTI (.nii or .nii.gz)
+  points  map a CSV of points between level-0 Zarr indices and Allen CCF (AIND's registration)
+  ccf     resample a channel into the Allen CCF 25 um grid (AIND's registration)
 
 Run 'deno task cli <command> --help' for a command's options.
   --version           print the version`,
@@ -194,7 +197,14 @@ async function info(args: string[]): Promise<void> {
   const dtype = values.dtype === "float32" ? "float32" : undefined;
   const described = await describeTarget(positionals[0], { ...s3Options(values), level });
   try {
-    printDescription(described, values.json === true);
+    const registration = described.asset
+      ? await describeRegistration(described.asset.name, s3Options(values))
+      : undefined;
+    printDescription(
+      registration && values.json ? Object.assign(described, { registration }) : described,
+      values.json === true,
+    );
+    if (registration && !values.json) print(["", ...formatRegistration(registration)].join("\n"));
     for (const [flag, choice] of choices) {
       const chosen = chooseLevel(described.image, choice, { roiMm, dtype });
       const bytes = outputBytes(chosen, { roiMm, dtype });
@@ -437,7 +447,13 @@ async function prepareFetch(
   for (const sidecar of result.sidecars) print(sidecar);
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { list, info, fetch };
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
+  list,
+  info,
+  fetch,
+  points: pointsCommand,
+  ccf: ccfCommand,
+};
 
 /**
  * Runs the CLI.
@@ -456,7 +472,7 @@ export async function main(args: string[]): Promise<number> {
       return command ? 0 : 2;
     }
     const run = COMMANDS[command];
-    if (!run) throw new UsageError(`unknown command "${command}": expected list, info or fetch`);
+    if (!run) throw new UsageError(`unknown command "${command}": expected list, info, fetch, points or ccf`);
     await run(rest);
     return 0;
   } catch (error) {
@@ -464,7 +480,10 @@ export async function main(args: string[]): Promise<number> {
     const message = escapeControl(error instanceof Error ? error.message : String(error));
     console.error(`error: ${message}`);
     if (error instanceof Interrupted) return 130;
-    if (error instanceof UsageError || (error as { code?: string })?.code?.startsWith("ERR_PARSE_ARGS")) {
+    if (
+      error instanceof UsageError || (error as Error)?.name === "UsageError" ||
+      (error as { code?: string })?.code?.startsWith("ERR_PARSE_ARGS")
+    ) {
       console.error(`Run 'deno task cli ${COMMANDS[command] ? `${command} ` : ""}--help' for usage.`);
       return 2;
     }

@@ -162,6 +162,27 @@ export const CORRECTION_RULES: readonly CorrectionRule[] = [
   },
 ];
 
+/**
+ * The correction rules that apply to a capsule version.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { correctionsFor } from "./_versions.ts";
+ * assertEquals(correctionsFor("0.0.31").map((r) => r.id), ["fixed-spacing", "ras-corner-anchor"]);
+ * assertEquals(correctionsFor("0.0.33").map((r) => r.id), ["ras-corner-anchor"]);
+ * ```
+ * @param version The registration capsule's version.
+ * @returns The rules, in the order they apply (none for an unparseable version).
+ */
+export function correctionsFor(version: string): CorrectionRule[] {
+  try {
+    return CORRECTION_RULES.filter((rule) => versionSatisfies(version, rule.versions));
+  } catch {
+    return [];
+  }
+}
+
 /** What {@linkcode pipelineGeometry} produced. */
 export interface PipelineGeometry {
   /** The level-0 geometry in pipeline LS space (ITK conventions, LPS mm). */

@@ -35,6 +35,7 @@ export { clearTransformCache } from "./_read_transforms.ts";
 export {
   CORRECTION_RULES,
   type CorrectionRule,
+  correctionsFor,
   type PipelineGeometry,
   pipelineGeometry,
   RAS_CORNER_TARGET,
