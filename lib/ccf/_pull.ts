@@ -49,8 +49,10 @@ export function pullPositions(
   const g = grid.indexToLps, m = lpsToLevel;
   const p = new Float64Array(3);
   const box = [Infinity, -Infinity, Infinity, -Infinity, Infinity, -Infinity];
+  const plane = nx * ny;
   for (let v = start; v < end; v++) {
-    const i = v % nx, j = Math.floor(v / nx) % ny, k = k0 + Math.floor(v / (nx * ny));
+    const row = Math.floor(v / nx);
+    const i = v - row * nx, j = row % ny, k = k0 + Math.floor(v / plane);
     p[0] = g[0] * i + g[1] * j + g[2] * k + g[3];
     p[1] = g[4] * i + g[5] * j + g[6] * k + g[7];
     p[2] = g[8] * i + g[9] * j + g[10] * k + g[11];
@@ -65,12 +67,14 @@ export function pullPositions(
       cx >= -0.5 && cx < levelSize[0] - 0.5 && cy >= -0.5 && cy < levelSize[1] - 0.5 && cz >= -0.5 &&
       cz < levelSize[2] - 0.5
     ) {
-      const c = [cx, cy, cz];
-      for (let a = 0; a < 3; a++) {
-        const lo = Math.max(0, Math.floor(c[a])), hi = Math.min(levelSize[a] - 1, Math.floor(c[a]) + 1);
-        if (lo < box[2 * a]) box[2 * a] = lo;
-        if (hi > box[2 * a + 1]) box[2 * a + 1] = hi;
-      }
+      // The voxels trilinear interpolation reads: floor(c) and floor(c) + 1, clamped to the level.
+      const fx = Math.floor(cx), fy = Math.floor(cy), fz = Math.floor(cz);
+      if (fx < box[0]) box[0] = fx < 0 ? 0 : fx;
+      if (fx + 1 > box[1]) box[1] = fx + 1 > levelSize[0] - 1 ? levelSize[0] - 1 : fx + 1;
+      if (fy < box[2]) box[2] = fy < 0 ? 0 : fy;
+      if (fy + 1 > box[3]) box[3] = fy + 1 > levelSize[1] - 1 ? levelSize[1] - 1 : fy + 1;
+      if (fz < box[4]) box[4] = fz < 0 ? 0 : fz;
+      if (fz + 1 > box[5]) box[5] = fz + 1 > levelSize[2] - 1 ? levelSize[2] - 1 : fz + 1;
     }
   }
   return box[0] === Infinity ? undefined : box;

@@ -222,7 +222,7 @@ export function displacePoint(field: DisplacementField, p: Float64Array | number
   const ci = m[0] * x + m[1] * y + m[2] * z + m[3];
   const cj = m[4] * x + m[5] * y + m[6] * z + m[7];
   const ck = m[8] * x + m[9] * y + m[10] * z + m[11];
-  const [nx, ny, nz] = field.size;
+  const size = field.size, nx = size[0], ny = size[1], nz = size[2];
   if (!(ci >= -0.5 && ci < nx - 0.5 && cj >= -0.5 && cj < ny - 0.5 && ck >= -0.5 && ck < nz - 0.5)) return;
   const i0 = Math.floor(ci), j0 = Math.floor(cj), k0 = Math.floor(ck);
   const fi = ci - i0, fj = cj - j0, fk = ck - k0;
