@@ -79,3 +79,4 @@ export * from "./lib/worker_pool.ts";
 export * from "./lib/write_nifti.ts";
 export * from "./lib/write_nrrd.ts";
 export * from "./lib/write_prepared.ts";
+export * from "./lib/ccf/mod.ts";

@@ -44,7 +44,7 @@ type Vec3 = [number, number, number];
 /** A target grid in CCF space. */
 export interface CcfGrid {
   /** Sizes (x, y, z) of the index axes. */
-  size: Vec3;
+  size: [number, number, number];
   /** ITK geometry (LPS, mm). */
   geometry: ImageGeometry;
 }

@@ -81,3 +81,4 @@ export {
   type WriteBrainInCcfOptions,
   type WriteBrainInCcfResult,
 } from "./_resample.ts";
+export { type CcfSlices, ccfSlicesView, readCcfSlices, readTemplateFile } from "./_views.ts";
