@@ -43,6 +43,8 @@ AIND's own registration (the asset's LS → template transforms and the shared t
   --force             replace an existing output
   --template PREFIX   folder of the template → CCF transforms (default: SmartSPIM-template_2024-05-16_11-26-14)
   --cache-dir DIR     keep fetched transform files in DIR
+  --spl-as-registered read "spl" acquisitions (Superior_to_inferior, Posterior_to_anterior, Left_to_right)
+                      as AIND's registration code did, every flip dropped (default: as recorded, with a warning)
   --quiet             no progress output${S3_HELP}`,
   ccf: `Usage: deno task cli ccf --subject ID --channel NAME [--asset NAME] --out brain_ccf.nii.gz [options]
 
@@ -62,6 +64,7 @@ transform used.
   --force             replace an existing output, once the new file is complete
   --template PREFIX   folder of the template → CCF transforms
   --cache-dir DIR     keep fetched chunks and transform files in DIR
+  --spl-as-registered read "spl" acquisitions as AIND's registration code did (see points --help)
   --quiet             no progress output${S3_HELP}`,
 };
 
@@ -75,6 +78,7 @@ const S3_FLAGS = {
   "cache-dir": { type: "string" },
   force: { type: "boolean" },
   quiet: { type: "boolean" },
+  "spl-as-registered": { type: "boolean" },
 } as const;
 
 /** A usage error of a CCF command; `main` in cli.ts treats it as its own (exit 2). */
@@ -128,6 +132,7 @@ export async function pointsCommand(args: string[]): Promise<void> {
     ...s3Options(values),
     templatePrefix: values.template,
     cacheDir: values["cache-dir"],
+    splRule: values["spl-as-registered"] ? "as-registered" : "recorded",
     log,
   });
   try {
@@ -194,6 +199,7 @@ export async function ccfCommand(args: string[]): Promise<void> {
     workers: count("--workers", values.workers, 0),
     templatePrefix: values.template,
     cacheDir: values["cache-dir"],
+    splRule: values["spl-as-registered"] ? "as-registered" : "recorded",
     log: quiet ? undefined : (line) => console.error(line),
     onSlab: quiet ? undefined : ({ done, total }) => {
       if (done === total || done % 4 === 0) console.error(`CCF slabs: ${done}/${total}`);

@@ -39,7 +39,7 @@ Deno.test("zarrToCcf() and ccfToZarr() match the closed form on synthetic regist
   const affineOnly = served.dataset.templates.get("synthetic-template-affine-only")!;
 
   await t.step(
-    "affine-only chain (0.0.28, forced spacing, big-endian double .mat): within 1e-6 mm",
+    "affine-only chain (0.0.32, big-endian double .mat): within 1e-6 mm",
     async () => {
       const space = await openCcfSpace(
         { subject: "700006" },
@@ -100,6 +100,30 @@ Deno.test("zarrToCcf() and ccfToZarr() match the closed form on synthetic regist
       }
     });
   }
+
+  await t.step(
+    '"spl" axes: a warning by default; splRule "as-registered" reads them as AIND\'s code did',
+    async () => {
+      const recorded = await openCcfSpace({ subject: "700002" }, served.s3);
+      recorded.close();
+      assertStringIncludes(recorded.warnings[0], 'axes spell "spl"');
+      assertEquals(recorded.geometry.direction, [[-1, 0, 0], [0, -1, 0], [0, 0, -1]]);
+      const registered = await openCcfSpace({ subject: "700002" }, {
+        ...served.s3,
+        splRule: "as-registered",
+      });
+      registered.close();
+      // S→I, A→P, R→L by dimension: index x toward left (+x), y toward posterior (+y), z toward inferior (−z).
+      assertEquals(registered.geometry.direction, [[1, 0, 0], [0, 1, 0], [0, 0, -1]]);
+      assertEquals(registered.corrections, ["spl-as-registered", "ras-corner-anchor"]);
+      // The corner most right, anterior, superior is now voxel (0, 0, 0).
+      assertEquals(registered.geometry.origin, [-1.5114, -1.5, 1.5]);
+      // The permuted acquisition is not "spl": no warning.
+      const permuted = await openCcfSpace({ subject: "700003" }, served.s3);
+      permuted.close();
+      assertEquals(permuted.warnings, []);
+    },
+  );
 
   await t.step("registration facts: channel from processing.json (1.x, 2.x) or from the folder", async () => {
     const a = await findRegistration(served.dataset.assets.get("700001")!.name, served.s3);

@@ -1,6 +1,8 @@
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
 import { CORRECTION_RULES, pipelineGeometry, versionSatisfies } from "../lib/ccf/_versions.ts";
 import { parseProcessing } from "../lib/ccf/_registration.ts";
+import { axesAsRegistered, isSplAcquisition, RECENT_TEMPLATE_ORIENTATIONS } from "../lib/ccf/_spl.ts";
+import { parseAcquisition } from "../lib/acquisition.ts";
 
 const fixture = (name: string): unknown =>
   JSON.parse(Deno.readTextFileSync(new URL(`./fixtures/aind/${name}`, import.meta.url)));
@@ -180,5 +182,36 @@ Deno.test("parseProcessing() reads schema 2.x: name and code.version on top-leve
     "Ex_561_Em_593",
     "0.0.33",
     3,
+  ]);
+});
+
+Deno.test("parseProcessing() keeps the template orientations the capsule recorded", () => {
+  const facts = parseProcessing(
+    fixture("SmartSPIM_805110_2025-07-26_10-30-37_stitched_2025-08-13_13-02-20__processing.json"),
+  );
+  assertEquals(facts.templateOrientations, {
+    anterior_to_posterior: 1,
+    right_to_left: 0,
+    superior_to_inferior: 2,
+  });
+});
+
+Deno.test("isSplAcquisition() and axesAsRegistered(): AIND's registration drops every flip of spl axes", () => {
+  const acquisition = (name: string) => parseAcquisition(fixture(name), { source: name }).axes;
+  // The registered assets we have are "sal": read as recorded by AIND's code too.
+  assert(
+    !isSplAcquisition(
+      acquisition("SmartSPIM_784354_2025-04-16_21-39-58_stitched_2025-05-21_16-45-59__acquisition.json"),
+    ),
+  );
+  // The reference notebook's 2023 acquisition is "spl".
+  const seed = acquisition("SmartSPIM_652506_2023-01-09_10-18-12_acquisition.axes_FROM-NOTEBOOK-OUTPUT.json");
+  assert(isSplAcquisition(seed));
+  const read = axesAsRegistered(seed, RECENT_TEMPLATE_ORIENTATIONS);
+  // By hand: dimension 0 S→I stays; Y P→A becomes A→P; X L→R becomes R→L (the template's right_to_left).
+  assertEquals(read.map((a) => [a.dimension, a.rawDirection]), [
+    [0, "Superior_to_inferior"],
+    [1, "Anterior_to_posterior"],
+    [2, "Right_to_left"],
   ]);
 });

@@ -39,6 +39,11 @@ export interface ProcessingFacts {
   version: string | undefined;
   /** The alignment process's own version (ANTs capsule), for reference. */
   alignmentVersion: string | undefined;
+  /**
+   * The template's axes as the capsule recorded them (`parameters.template_orientations`), e.g.
+   * `{ right_to_left: 0, anterior_to_posterior: 1, superior_to_inferior: 2 }`.
+   */
+  templateOrientations: Record<string, number> | undefined;
 }
 
 /** An asset's registration to the Allen CCF. */
@@ -59,6 +64,8 @@ export interface Registration {
   prefix: string;
   /** `processing.json` schema version. */
   schemaVersion: string | undefined;
+  /** The template's axes as recorded by the capsule, when `processing.json` has them. */
+  templateOrientations: Record<string, number> | undefined;
 }
 
 type Json = Record<string, unknown>;
@@ -109,6 +116,16 @@ export function channelOfLocation(
   return { channel, level: next !== undefined && /^\d+$/.test(next) ? Number(next) : undefined };
 }
 
+function orientationsOf(process: Json | undefined): Record<string, number> | undefined {
+  const parameters = process && isRecord(process.parameters) ? process.parameters : undefined;
+  const found = parameters && isRecord(parameters.template_orientations)
+    ? parameters.template_orientations
+    : undefined;
+  if (!found) return undefined;
+  const entries = Object.entries(found).filter(([, v]) => v === 0 || v === 1 || v === 2);
+  return entries.length === 3 ? Object.fromEntries(entries) as Record<string, number> : undefined;
+}
+
 /**
  * Reads the registration facts from a parsed `processing.json` (schema 0.x, 1.x or 2.x).
  *
@@ -137,6 +154,7 @@ export function parseProcessing(json: unknown): ProcessingFacts {
       level: undefined,
       version: undefined,
       alignmentVersion: undefined,
+      templateOrientations: undefined,
     };
   }
   const list = processes(json);
@@ -153,6 +171,7 @@ export function parseProcessing(json: unknown): ProcessingFacts {
     level: located?.level,
     version: importing ? versionOf(importing) : undefined,
     alignmentVersion: alignment ? versionOf(alignment) : undefined,
+    templateOrientations: orientationsOf(alignment),
   };
 }
 
@@ -272,6 +291,7 @@ export async function findRegistration(
       level: facts.level,
       prefix: `${folder}${channel}/`,
       schemaVersion: facts.schemaVersion,
+      templateOrientations: facts.templateOrientations,
     };
   } finally {
     store.close();

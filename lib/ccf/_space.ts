@@ -24,6 +24,7 @@ import {
 import { readTransform } from "./_read_transforms.ts";
 import type { DisplacementField } from "./_warp.ts";
 import { CORRECTION_RULES, pipelineGeometry } from "./_versions.ts";
+import { axesAsRegistered, isSplAcquisition, RECENT_TEMPLATE_ORIENTATIONS } from "./_spl.ts";
 
 /** What to open. */
 export interface CcfSpaceRequest {
@@ -41,6 +42,12 @@ export interface OpenCcfSpaceOptions extends S3Options {
   cacheDir?: string;
   /** Read the transforms too (points and images need them; `info` does not). @default {true} */
   transforms?: boolean;
+  /**
+   * How to read acquisitions whose axes spell "spl" (see `_spl.ts`): as recorded, like AIND's
+   * `aind-zarr-utils`, or as AIND's registration code read them (every flip dropped).
+   * @default {"recorded"}
+   */
+  splRule?: "recorded" | "as-registered";
   /** Cancels the requests. */
   signal?: AbortSignal;
   /** One line per step. */
@@ -121,7 +128,12 @@ export async function openCcfSpace(
   const image = await openImage(channel.uri, { ...options, cacheDir: options.cacheDir });
   try {
     const level0 = image.levels[0];
-    const orientation = computeOrientation(acquisition.axes, { size: level0.size, spacing: level0.spacing });
+    const spl = isSplAcquisition(acquisition.axes);
+    const asRegistered = spl && options.splRule === "as-registered";
+    const axes = asRegistered
+      ? axesAsRegistered(acquisition.axes, registration.templateOrientations ?? RECENT_TEMPLATE_ORIENTATIONS)
+      : acquisition.axes;
+    const orientation = computeOrientation(axes, { size: level0.size, spacing: level0.spacing });
     const corrected = pipelineGeometry(
       { size: level0.size, spacing: level0.spacing, direction: orientation.geometry.direction },
       registration.version,
@@ -186,8 +198,19 @@ export async function openCcfSpace(
       image,
       geometry: corrected.geometry,
       size: level0.size,
-      corrections: corrected.corrections,
-      warnings: corrected.warnings,
+      corrections: asRegistered ? ["spl-as-registered", ...corrected.corrections] : corrected.corrections,
+      warnings: spl
+        ? [
+          asRegistered
+            ? `the acquisition's axes spell "spl": read as AIND's registration code read them (${
+              axes.map((a) => a.rawDirection).join(", ")
+            }), not as recorded; compare with moved_ls_to_ccf.nii.gz`
+            : `the acquisition's axes spell "spl", which AIND's registration code read with every flip dropped: its ` +
+              `registered space may be mirrored relative to these axes; compare with moved_ls_to_ccf.nii.gz ` +
+              `(ccf --compare), or try splRule "as-registered" (--spl-as-registered)`,
+          ...corrected.warnings,
+        ]
+        : corrected.warnings,
       transforms,
       files,
       close: () => image.close(),
@@ -204,7 +227,13 @@ export async function openCcfSpace(
  * @returns Lines `id: description (versions)`.
  */
 export function describeCorrections(ids: readonly string[]): string[] {
-  return CORRECTION_RULES.filter((r) => ids.includes(r.id)).map((r) =>
-    `${r.id}: ${r.description} (${r.versions})`
-  );
+  const spl = ids.includes("spl-as-registered")
+    ? ['spl-as-registered: the "spl" axes read as AIND\'s registration code read them (every flip dropped)']
+    : [];
+  return [
+    ...spl,
+    ...CORRECTION_RULES.filter((r) => ids.includes(r.id)).map((r) =>
+      `${r.id}: ${r.description} (${r.versions})`
+    ),
+  ];
 }

@@ -82,3 +82,4 @@ export {
   type WriteBrainInCcfResult,
 } from "./_resample.ts";
 export { type CcfSlices, ccfSlicesView, readCcfSlices, readTemplateFile } from "./_views.ts";
+export { axesAsRegistered, isSplAcquisition, RECENT_TEMPLATE_ORIENTATIONS } from "./_spl.ts";
