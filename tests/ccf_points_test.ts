@@ -22,6 +22,7 @@ import {
   zarrToCcf,
 } from "../lib/ccf/mod.ts";
 import { NotFoundError } from "../lib/errors.ts";
+import { DiskCache } from "../lib/disk_cache.ts";
 import { closedCcfToLs, closedLsToCcf, serveCcfDataset } from "../testing/ccf_dataset.ts";
 import { handPipelineLps } from "./_ccf_hand.ts";
 
@@ -124,6 +125,45 @@ Deno.test("zarrToCcf() and ccfToZarr() match the closed form on synthetic regist
       assertEquals(permuted.warnings, []);
     },
   );
+
+  await t.step("transform files are read once per process, and kept in cacheDir when given", async () => {
+    clearTransformCache();
+    const dir = await Deno.makeTempDir();
+    try {
+      const first = await openCcfSpace({ subject: "700001" }, { ...served.s3, cacheDir: dir });
+      first.close();
+      const second = await openCcfSpace({ subject: "700001" }, served.s3);
+      second.close();
+      // The same objects: the second open read nothing again.
+      assert(first.transforms!.templateWarp === second.transforms!.templateWarp);
+      assert(first.transforms!.lsAffine === second.transforms!.lsAffine);
+      const ids: string[] = [];
+      for await (const sub of Deno.readDir(dir)) {
+        if (!sub.isDirectory) continue;
+        for await (const entry of Deno.readDir(`${dir}/${sub.name}`)) {
+          const header = await DiskCache.readHeader(`${dir}/${sub.name}/${entry.name}`);
+          if (header) ids.push(header.id);
+        }
+      }
+      // The six transform files went through the disk cache.
+      for (
+        const name of [
+          "ls_to_template_SyN_0GenericAffine.mat",
+          "spim_template_to_ccf_syn_1InverseWarp_25.nii.gz",
+        ]
+      ) {
+        assert(ids.some((id) => id.includes(name)), `${name} is not in the cache: ${ids.join("; ")}`);
+      }
+      assertEquals(ids.filter((id) => /\.(mat|nii\.gz)\n/.test(id)).length, 6, ids.join("; "));
+      clearTransformCache();
+      const third = await openCcfSpace({ subject: "700001" }, { ...served.s3, cacheDir: dir });
+      third.close();
+      assert(third.transforms!.templateWarp !== first.transforms!.templateWarp);
+      assertEquals(third.transforms!.templateWarp.data, first.transforms!.templateWarp.data);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
 
   await t.step("registration facts: channel from processing.json (1.x, 2.x) or from the folder", async () => {
     const a = await findRegistration(served.dataset.assets.get("700001")!.name, served.s3);
