@@ -2,7 +2,8 @@ import { assertAlmostEquals, assertEquals, assertRejects, assertThrows } from "@
 import { gzipSync } from "fflate";
 import { MetadataError } from "../lib/errors.ts";
 import { parseAntsAffine } from "../lib/ccf/_mat.ts";
-import { displacePoint, parseDisplacementField } from "../lib/ccf/_warp.ts";
+import { displacePoint, parseDisplacementChunks, parseDisplacementField } from "../lib/ccf/_warp.ts";
+import { gunzipSync } from "fflate";
 import { affineMap, applyAffine, applyInverseAffine } from "../lib/ccf/_transforms.ts";
 import {
   affineForward,
@@ -189,4 +190,18 @@ Deno.test("parseDisplacementField() refuses other shapes, intents, types and sho
     MetadataError,
     "Cannot decompress the displacement field",
   );
+});
+
+async function* inPieces(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+}
+
+Deno.test("parseDisplacementChunks() converts values split across chunk boundaries", async () => {
+  for (const format of [FORMATS[1], FORMATS[2]]) {
+    const file = gunzipSync(encodeWarpNifti(GRID, linear, format));
+    const whole = await parseDisplacementField(file, "w.nii");
+    const split = await parseDisplacementChunks(inPieces(file, 7), "w.nii");
+    assertEquals(split.data, whole.data);
+    assertEquals(split.data.length, 6 * 5 * 4 * 3);
+  }
 });

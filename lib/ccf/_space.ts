@@ -167,11 +167,10 @@ export async function openCcfSpace(
       const origin = options.endpoint ?? `aws:${options.region ?? DEFAULT_REGION}`;
       try {
         const read = (key: string) => readTransform(store, key, { origin, signal: options.signal });
-        // Settle every read before closing the store, and report the first failure in file order.
-        const settled = await Promise.allSettled(Object.values(keys).map(read));
-        const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
-        if (failed) throw failed.reason;
-        const values = settled.map((r) => (r as PromiseFulfilledResult<AffineMap | DisplacementField>).value);
+        // One file at a time: a real warp is hundreds of MB compressed and about 1 GB as float32, so reading
+        // them together would hold every compressed body at once. The first failure in file order is reported.
+        const values: (AffineMap | DisplacementField)[] = [];
+        for (const key of Object.values(keys)) values.push(await read(key));
         transforms = Object.fromEntries(
           Object.keys(keys).map((role, i) => [role, values[i]]),
         ) as unknown as CcfTransforms;

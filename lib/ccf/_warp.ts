@@ -124,7 +124,7 @@ async function* chunksOf(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
 /**
  * Parses an ANTs displacement field from the bytes of its `.nii.gz` (or
  * `.nii`) file, decompressing as it goes so that only the field itself is
- * held (as float32, interleaved).
+ * held (as float32, interleaved), converted as the bytes arrive.
  *
  * @example
  * ```ts ignore
@@ -138,17 +138,44 @@ async function* chunksOf(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
  * @throws {MetadataError} If the file is not a gzipped or plain NIfTI-1 vector field of float32/float64
  * with dim [5, X, Y, Z, 1, 3] and intent 1007, or is cut short.
  */
-export async function parseDisplacementField(bytes: Uint8Array, source: string): Promise<DisplacementField> {
+export function parseDisplacementField(bytes: Uint8Array, source: string): Promise<DisplacementField> {
+  return parseDisplacementChunks(chunksOf(bytes), source);
+}
+
+/**
+ * {@linkcode parseDisplacementField} on the decompressed file, in chunks of any size.
+ *
+ * @param chunks The NIfTI file's bytes (not gzipped), in order.
+ * @param source Where they came from, for messages.
+ * @returns The field.
+ * @throws {MetadataError} As {@linkcode parseDisplacementField}.
+ */
+export async function parseDisplacementChunks(
+  chunks: AsyncIterable<Uint8Array>,
+  source: string,
+): Promise<DisplacementField> {
   let head = new Uint8Array(0);
   let header: WarpHeader | undefined;
   let data: Float32Array | undefined;
-  let raw: Uint8Array | undefined;
-  let filled = 0;
   let n = 0;
   let itemBytes = 4;
   let skip = 0;
+  // Voxel values are converted as the bytes arrive (never holding the raw field): `item` counts the values
+  // done; a value split between two chunks waits in `carry`.
+  let item = 0;
+  const carry = new Uint8Array(8);
+  let carried = 0;
+  let scale = false;
+  const store = (view: DataView, at: number): void => {
+    let value = itemBytes === 4 ? view.getFloat32(at, header!.little) : view.getFloat64(at, header!.little);
+    if (scale) value = value * header!.slope + header!.inter;
+    // Component-major on disk; interleaved (one vector per voxel) for interpolation.
+    const c = Math.floor(item / n);
+    data![3 * (item - c * n) + c] = value;
+    item++;
+  };
   try {
-    for await (let chunk of chunksOf(bytes)) {
+    for await (let chunk of chunks) {
       if (!header) {
         const joined = new Uint8Array(head.length + chunk.length);
         joined.set(head);
@@ -160,8 +187,9 @@ export async function parseDisplacementField(bytes: Uint8Array, source: string):
         header = parseHeader(joined, source);
         n = header.size[0] * header.size[1] * header.size[2];
         itemBytes = header.datatype === 64 ? 8 : 4;
+        scale = header.slope !== 0 && Number.isFinite(header.slope) &&
+          !(header.slope === 1 && header.inter === 0);
         data = new Float32Array(new SharedArrayBuffer(n * 3 * 4));
-        raw = new Uint8Array(n * 3 * itemBytes);
         skip = header.voxOffset;
         chunk = joined;
       }
@@ -170,9 +198,23 @@ export async function parseDisplacementField(bytes: Uint8Array, source: string):
         chunk = chunk.subarray(drop);
         skip -= drop;
       }
-      const take = Math.min(chunk.length, raw!.length - filled);
-      raw!.set(chunk.subarray(0, take), filled);
-      filled += take;
+      let at = 0;
+      if (carried > 0 && item < 3 * n) {
+        const more = Math.min(itemBytes - carried, chunk.length);
+        carry.set(chunk.subarray(0, more), carried);
+        carried += more;
+        at = more;
+        if (carried === itemBytes) {
+          store(new DataView(carry.buffer), 0);
+          carried = 0;
+        }
+      }
+      const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      for (; at + itemBytes <= chunk.length && item < 3 * n; at += itemBytes) store(view, at);
+      if (at < chunk.length && item < 3 * n) {
+        carry.set(chunk.subarray(at), 0);
+        carried = chunk.length - at;
+      }
     }
   } catch (cause) {
     if (cause instanceof MetadataError) throw cause;
@@ -181,28 +223,18 @@ export async function parseDisplacementField(bytes: Uint8Array, source: string):
       cause,
     });
   }
-  if (!header || !raw || !data) {
+  if (!header || !data) {
     throw new MetadataError("Cannot read the displacement field: the file is shorter than a NIfTI-1 header", {
       source,
     });
   }
-  if (filled < raw.length) {
+  if (item < 3 * n) {
     throw new MetadataError(
-      `Cannot read the displacement field: the file holds ${filled} of the ${raw.length} voxel bytes its header announces`,
+      `Cannot read the displacement field: the file holds ${item * itemBytes + carried} of the ${
+        3 * n * itemBytes
+      } voxel bytes its header announces`,
       { source },
     );
-  }
-  // Component-major on disk; interleave (one vector per voxel) for interpolation.
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const scale = header.slope !== 0 && Number.isFinite(header.slope) &&
-    !(header.slope === 1 && header.inter === 0);
-  for (let c = 0; c < 3; c++) {
-    for (let v = 0; v < n; v++) {
-      const at = (c * n + v) * itemBytes;
-      let value = itemBytes === 4 ? view.getFloat32(at, header.little) : view.getFloat64(at, header.little);
-      if (scale) value = value * header.slope + header.inter;
-      data[3 * v + c] = value;
-    }
   }
   return { size: header.size, indexToLps: header.lps, lpsToIndex: invertAffine(header.lps), data, source };
 }
