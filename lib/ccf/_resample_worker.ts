@@ -6,7 +6,8 @@
  * @module
  */
 import { type PullGrid, pullPositions, samplePositions } from "./_pull.ts";
-import type { CcfTransforms } from "./_transforms.ts";
+import type { AffineMap, CcfTransforms } from "./_transforms.ts";
+import type { DisplacementField } from "./_warp.ts";
 
 /** A job for this worker. */
 export type PullJob =
@@ -33,6 +34,37 @@ export type PullJob =
     integer: [number, number] | undefined;
   };
 
+/**
+ * Structured cloning turns arrays of numbers into arrays of boxed values; the per-voxel loops read the
+ * small arrays of the transforms, so they go back to float64 here.
+ */
+function unboxed(t: CcfTransforms): CcfTransforms {
+  const affine = (a: AffineMap): AffineMap => ({
+    ...a,
+    matrix: f64(a.matrix),
+    offset: f64(a.offset),
+    inverse: f64(a.inverse),
+  });
+  const field = (d: DisplacementField): DisplacementField => ({
+    ...d,
+    size: Array.from(d.size) as [number, number, number],
+    indexToLps: f64(d.indexToLps),
+    lpsToIndex: f64(d.lpsToIndex),
+  });
+  return {
+    lsAffine: affine(t.lsAffine),
+    lsWarp: field(t.lsWarp),
+    lsInverseWarp: field(t.lsInverseWarp),
+    templateAffine: affine(t.templateAffine),
+    templateWarp: field(t.templateWarp),
+    templateInverseWarp: field(t.templateInverseWarp),
+  };
+}
+
+function f64(values: readonly number[]): number[] {
+  return Float64Array.from(values) as unknown as number[];
+}
+
 // deno-lint-ignore no-explicit-any
 const scope = self as any;
 scope.onmessage = (event: MessageEvent<PullJob>) => {
@@ -40,10 +72,10 @@ scope.onmessage = (event: MessageEvent<PullJob>) => {
     const job = event.data;
     if (job.op === "ccf-pull") {
       const box = pullPositions(
-        job.transforms,
-        job.grid,
-        job.lpsToLevel,
-        job.levelSize,
+        unboxed(job.transforms),
+        { size: job.grid.size, indexToLps: f64(job.grid.indexToLps) },
+        f64(job.lpsToLevel),
+        f64(job.levelSize),
         job.k0,
         job.start,
         job.end,
