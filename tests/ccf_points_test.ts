@@ -165,6 +165,24 @@ Deno.test("zarrToCcf() and ccfToZarr() match the closed form on synthetic regist
     }
   });
 
+  await t.step(
+    'transforms "pull" reads no inverse warp: CCF → LS works, LS → CCF says why it cannot',
+    async () => {
+      const full = await openCcfSpace({ subject: "700002" }, served.s3);
+      full.close();
+      clearTransformCache();
+      const pull = await openCcfSpace({ subject: "700002" }, { ...served.s3, transforms: "pull" });
+      pull.close();
+      assertEquals([pull.transforms!.lsInverseWarp, pull.transforms!.templateInverseWarp], [
+        undefined,
+        undefined,
+      ]);
+      const ccf = [{ ap: 6500, dv: 4100, ml: 5600 }];
+      assertEquals(ccfToZarr(pull, ccf), ccfToZarr(full, ccf));
+      assertThrows(() => zarrToCcf(pull, [[20, 28, 24]]), TypeError, "the inverse warps were not read");
+    },
+  );
+
   await t.step("registration facts: channel from processing.json (1.x, 2.x) or from the folder", async () => {
     const a = await findRegistration(served.dataset.assets.get("700001")!.name, served.s3);
     assertEquals([a.channel, a.version, a.channelFrom, a.level, a.schemaVersion], [

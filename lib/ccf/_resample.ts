@@ -351,7 +351,7 @@ export async function writeBrainInCcf(
   if (!options.force) {
     for (const path of [options.out, sidecar]) if (await pathExists(path)) throw new OutputExistsError(path);
   }
-  const space = await openCcfSpace(request, options);
+  const space = await openCcfSpace(request, { transforms: "pull", ...options });
   let image = space.image;
   try {
     if (request.channel.replace(/\.zarr$/, "") !== space.channel.name) {

@@ -54,10 +54,10 @@ function unboxed(t: CcfTransforms): CcfTransforms {
   return {
     lsAffine: affine(t.lsAffine),
     lsWarp: field(t.lsWarp),
-    lsInverseWarp: field(t.lsInverseWarp),
+    lsInverseWarp: t.lsInverseWarp && field(t.lsInverseWarp),
     templateAffine: affine(t.templateAffine),
     templateWarp: field(t.templateWarp),
-    templateInverseWarp: field(t.templateInverseWarp),
+    templateInverseWarp: t.templateInverseWarp && field(t.templateInverseWarp),
   };
 }
 

@@ -40,8 +40,11 @@ export interface OpenCcfSpaceOptions extends S3Options {
   templatePrefix?: string;
   /** Keep fetched transform files (and chunks) in this directory. */
   cacheDir?: string;
-  /** Read the transforms too (points and images need them; `info` does not). @default {true} */
-  transforms?: boolean;
+  /**
+   * Read the transforms: all six files (points both ways), `"pull"` for the affines and forward warps only
+   * (images, and points CCF → LS), or none (`info`). @default {true}
+   */
+  transforms?: boolean | "pull";
   /**
    * How to read acquisitions whose axes spell "spl" (see `_spl.ts`): as recorded, like AIND's
    * `aind-zarr-utils`, or as AIND's registration code read them (every flip dropped).
@@ -169,17 +172,21 @@ export async function openCcfSpace(
         const read = (key: string) => readTransform(store, key, { origin, signal: options.signal });
         // One file at a time: a real warp is hundreds of MB compressed and about 1 GB as float32, so reading
         // them together would hold every compressed body at once. The first failure in file order is reported.
+        // Image pulls need only the forward warps: the inverse ones (each as large) are then not read.
+        const roles = (Object.keys(keys) as (keyof typeof keys)[]).filter((role) =>
+          options.transforms !== "pull" || !role.endsWith("InverseWarp")
+        );
         const values: (AffineMap | DisplacementField)[] = [];
-        for (const key of Object.values(keys)) values.push(await read(key));
+        for (const role of roles) values.push(await read(keys[role]));
         transforms = Object.fromEntries(
-          Object.keys(keys).map((role, i) => [role, values[i]]),
+          roles.map((role, i) => [role, values[i]]),
         ) as unknown as CcfTransforms;
         for (const role of ["lsAffine", "templateAffine"] as const) {
           if (!("matrix" in (transforms[role] as AffineMap))) {
             throw new TypeError(`${keys[role]} is not an affine`);
           }
         }
-        for (const role of ["lsWarp", "lsInverseWarp", "templateWarp", "templateInverseWarp"] as const) {
+        for (const role of roles.filter((r) => r.endsWith("Warp"))) {
           if (!("size" in (transforms[role] as DisplacementField))) {
             throw new TypeError(`${keys[role]} is not a displacement field`);
           }
@@ -187,7 +194,7 @@ export async function openCcfSpace(
       } finally {
         store.close();
       }
-      log(`Read ${files.length} transform files`);
+      log(`Read the transform files`);
     }
     return {
       asset,

@@ -35,14 +35,14 @@ export interface CcfTransforms {
   lsAffine: AffineMap;
   /** `ls_to_template_SyN_1Warp.nii.gz` (forward: template grid, pulls template → LS). */
   lsWarp: DisplacementField;
-  /** `ls_to_template_SyN_1InverseWarp.nii.gz`. */
-  lsInverseWarp: DisplacementField;
+  /** `ls_to_template_SyN_1InverseWarp.nii.gz` (not read for image pulls, which do not need it). */
+  lsInverseWarp?: DisplacementField;
   /** Template → CCF affine `spim_template_to_ccf_syn_0GenericAffine_25.mat`. */
   templateAffine: AffineMap;
   /** `spim_template_to_ccf_syn_1Warp_25.nii.gz`. */
   templateWarp: DisplacementField;
-  /** `spim_template_to_ccf_syn_1InverseWarp_25.nii.gz`. */
-  templateInverseWarp: DisplacementField;
+  /** `spim_template_to_ccf_syn_1InverseWarp_25.nii.gz` (not read for image pulls). */
+  templateInverseWarp?: DisplacementField;
 }
 
 /** The per-asset transform files, below `image_atlas_alignment/<channel>/`. */
@@ -98,8 +98,12 @@ export function applyInverseAffine(a: AffineMap, p: Float64Array | number[]): vo
  * Maps a point from pipeline LS space to CCF (both LPS mm), in place.
  * @param t The transforms.
  * @param p The point.
+ * @throws {TypeError} If the inverse warps were not read.
  */
 export function lsPointToCcf(t: CcfTransforms, p: Float64Array | number[]): void {
+  if (!t.lsInverseWarp || !t.templateInverseWarp) {
+    throw new TypeError('Cannot map points LS → CCF: the inverse warps were not read (transforms: "pull")');
+  }
   applyInverseAffine(t.lsAffine, p);
   displacePoint(t.lsInverseWarp, p);
   applyInverseAffine(t.templateAffine, p);
