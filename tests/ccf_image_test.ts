@@ -9,7 +9,14 @@ import { clearTransformCache, openCcfSpace, resampleToCcf, writeBrainInCcf } fro
 import type { CcfGrid } from "../lib/ccf/mod.ts";
 import { OutputExistsError } from "../lib/errors.ts";
 import type { VoxelArray } from "../lib/volume.ts";
-import { encodeFloatNifti, type GridSpec, serveCcfDataset, slowPullImage } from "../testing/ccf_dataset.ts";
+import {
+  encodeFloatNifti,
+  gridPoint,
+  type GridSpec,
+  serveCcfDataset,
+  slowPullImage,
+} from "../testing/ccf_dataset.ts";
+import { nrrdIndexToLps, readNrrd } from "../testing/nrrd.ts";
 import { AIND_BUCKET } from "../lib/s3_client.ts";
 import { handLpsToZarr } from "./_ccf_hand.ts";
 
@@ -162,6 +169,21 @@ Deno.test("resampleToCcf() matches a slow reference of the closed-form pull", as
           () => writeBrainInCcf({ subject: "700002", channel }, { ...served.s3, out, grid: CCF_GRID }),
           OutputExistsError,
         );
+        // NRRD: the same voxels (float32), and every voxel where the grid says it is, in LPS.
+        const nrrdPath = join(dir, "brain_ccf_float.nrrd");
+        await writeBrainInCcf(
+          { subject: "700002", channel: "Ex_488_Em_525" },
+          { ...served.s3, out: nrrdPath, grid: CCF_GRID, dtype: "float32", workers: 0 },
+        );
+        const nrrd = readNrrd(await Deno.readFile(nrrdPath));
+        assertEquals([nrrd.header.type, nrrd.header.sizes], ["float32", [42, 32, 38]]);
+        for (const ijk of [[0, 0, 0], [41, 31, 37], [5, 17, 30]]) {
+          const lps = nrrdIndexToLps(nrrd.header, ijk);
+          const expected = gridPoint(GRID, ijk);
+          for (let c = 0; c < 3; c++) assertAlmostEquals(lps[c], expected[c], 1e-9);
+        }
+        const image = nifti.readImage(header, raw as ArrayBuffer);
+        assertEquals(Array.from(nrrd.data), Array.from(new Float32Array(image)));
       } finally {
         await Deno.remove(dir, { recursive: true });
       }
