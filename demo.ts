@@ -29,6 +29,7 @@ import {
 } from "./lib/display/mod.ts";
 import { startS3Server } from "./testing/s3_server.ts";
 import { buildSmartSpimDataset } from "./testing/smartspim_dataset.ts";
+import { buildCcfDataset, DEFAULT_REGISTERED_ASSETS } from "./testing/ccf_dataset.ts";
 
 const HELP = `Usage: deno task demo [--local | --remote] [--level N] [--out PATH] [--force] [--serve]
 
@@ -181,9 +182,21 @@ if (import.meta.main) {
           force: !!values.force,
         });
         if (values.serve) {
+          // A registered asset and the template folder, for `points`, `ccf` and notebooks/ccf_space.ipynb.
+          const ccf = await buildCcfDataset({
+            assets: DEFAULT_REGISTERED_ASSETS.filter((a) => a.subject === "700002"),
+            templates: [{ prefix: "SmartSPIM-template_2024-05-16_11-26-14", averageTemplate: true }],
+          });
+          await server.upload(AIND_BUCKET, ccf.objects);
           console.log(`\nServing at ${server.endpoint} until Ctrl-C. Try:`);
           console.log(`  deno task cli info 652506 --endpoint ${server.endpoint}`);
-          console.log(`  SPIMFETCH_S3_ENDPOINT=${server.endpoint} jupyter lab notebooks/`);
+          console.log(
+            `  deno task cli ccf --subject 700002 --channel Ex_639_Em_667 --endpoint ${server.endpoint} ` +
+              `--out data/ccf/700002_ccf25.nii.gz`,
+          );
+          console.log(
+            `  SPIMFETCH_S3_ENDPOINT=${server.endpoint} SPIMFETCH_CCF_SUBJECT=700002 jupyter lab notebooks/`,
+          );
           await new Promise<void>((resolve) => Deno.addSignalListener("SIGINT", () => resolve()));
         }
       } finally {

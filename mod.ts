@@ -17,7 +17,8 @@
  * CCF's `PIR`, atlas spacing, NIfTI or NRRD with a JSON sidecar): {@linkcode prepareForRegistration}.
  *
  * Everything else is public under subpaths: `@spimfetch/spimfetch/s3`, `/metadata`, `/orientation`,
- * `/read`, `/write`, `/codecs`, `/registration`, `/display` (notebook tables and pictures).
+ * `/read`, `/write`, `/codecs`, `/registration`, `/display` (notebook tables and pictures), `/ccf` (Allen CCF
+ * space from AIND's own registration: points both ways, the brain resampled), `/cohort` (cohort summaries).
  *
  * @example The reference notebook's job
  * ```ts ignore

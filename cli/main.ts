@@ -7,6 +7,7 @@
 import { escapeControl } from "../lib/core/text.ts";
 import { VERSION } from "../lib/core/version.ts";
 import { Interrupted, UsageError } from "./args.ts";
+import { ccfCommand, pointsCommand } from "./commands/ccf.ts";
 import { fetch } from "./commands/fetch.ts";
 import { info } from "./commands/info.ts";
 import { list } from "./commands/list.ts";
@@ -35,6 +36,11 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   list: { summary: "list the assets (datasets) in the bucket", run: list },
   info: { summary: "show a subject's stitched assets, channels, levels and orientation", run: info },
   fetch: { summary: "export one level of one channel to NIfTI (.nii or .nii.gz)", run: fetch },
+  points: {
+    summary: "map a CSV of points between level-0 Zarr indices and Allen CCF (AIND's registration)",
+    run: pointsCommand,
+  },
+  ccf: { summary: "resample a channel into the Allen CCF 25 um grid (AIND's registration)", run: ccfCommand },
   summary: {
     summary: "one table (CSV, HTML with thumbnails) of many outputs, e.g. a cohort's",
     run: (args) => summaryCommand(args, { usageError: (message) => new UsageError(message) }),

@@ -140,7 +140,8 @@ export function planPermissions(request: PermissionRequest): string[] {
     // Each output's folder: its sidecar (`<stem>.json`) is read beside it.
     for (const path of positionals(args, BOOLEAN_FLAGS).slice(1)) reads.add(dirname(at(path)));
   }
-  if (command === "fetch" && flagValue(args, "out") === undefined) {
+  // `fetch` and `ccf` without --out write under ./data.
+  if ((command === "fetch" || command === "ccf") && flagValue(args, "out") === undefined) {
     reads.add(at(DEFAULT_OUTPUT_DIR));
     writes.add(at(DEFAULT_OUTPUT_DIR));
   }

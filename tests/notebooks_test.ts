@@ -10,6 +10,7 @@ import { assert, assertStringIncludes } from "@std/assert";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serveDataset } from "../testing/fixture.ts";
+import { buildCcfDataset, DEFAULT_REGISTERED_ASSETS } from "../testing/ccf_dataset.ts";
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const NOTEBOOKS = join(ROOT, "notebooks");
@@ -86,7 +87,12 @@ Deno.test({
   sanitizeOps: false,
   async fn(): Promise<void> {
     const nbconvert = (jupyter as { nbconvert: string[] }).nbconvert;
-    await using served = await serveDataset(NOTEBOOK_DATASET);
+    // ccf_space.ipynb needs a registered asset and the template folder (with the CCF average template).
+    const ccf = await buildCcfDataset({
+      assets: DEFAULT_REGISTERED_ASSETS.filter((a) => a.subject === "700002"),
+      templates: [{ prefix: "SmartSPIM-template_2024-05-16_11-26-14", averageTemplate: true }],
+    });
+    await using served = await serveDataset(NOTEBOOK_DATASET, ccf.objects);
     const tmp = await Deno.makeTempDir({ prefix: "spimfetch-nb-test-" });
     try {
       const env = {
@@ -94,6 +100,7 @@ Deno.test({
         SPIMFETCH_S3_ENDPOINT: served.s3.endpoint,
         SPIMFETCH_BUCKET: "aind-open-data",
         SPIMFETCH_OUTPUT_DIR: join(tmp, "data"),
+        SPIMFETCH_CCF_SUBJECT: "700002",
       };
       const notebooks = [...Deno.readDirSync(NOTEBOOKS)].map((e) => e.name).filter((n) =>
         n.endsWith(".ipynb")
@@ -126,6 +133,8 @@ Deno.test({
       }
       const written = join(tmp, "data", "input", "652506", "652506_Ex_561_Em_593_L3.nii.gz");
       assert((await Deno.stat(written)).size > 352, `the fetch notebook wrote no NIfTI file at ${written}`);
+      const inCcf = join(tmp, "data", "ccf", "700002_ccf25.nii.gz");
+      assert((await Deno.stat(inCcf)).size > 352, `the CCF notebook wrote no NIfTI file at ${inCcf}`);
 
       const html = await run(nbconvert[0], [
         ...nbconvert.slice(1),

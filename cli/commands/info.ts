@@ -10,6 +10,7 @@ import { formatAssets, formatChannels, formatLevels, formatOrientation } from ".
 import { outputBytes } from "../../lib/select/mod.ts";
 import { integer, levelArg, regionArgs, S3_FLAGS, s3Options, UsageError } from "../args.ts";
 import { INFO_HELP } from "../help.ts";
+import { describeRegistration, formatRegistration } from "./ccf.ts";
 
 /**
  * Runs `info`.
@@ -43,7 +44,15 @@ export async function info(args: string[]): Promise<void> {
   const dtype = values.dtype === "float32" ? "float32" : undefined;
   const described = await describeTarget(positionals[0], { ...s3Options(values), level });
   try {
-    printDescription(described, values.json === true);
+    // AIND's registration to the Allen CCF, when the asset has one (see `spimfetch points` and `ccf`).
+    const registration = described.asset
+      ? await describeRegistration(described.asset.name, s3Options(values))
+      : undefined;
+    printDescription(
+      registration && values.json ? Object.assign(described, { registration }) : described,
+      values.json === true,
+    );
+    if (registration && !values.json) console.log(["", ...formatRegistration(registration)].join("\n"));
     for (const [flag, choice] of choices) {
       const chosen = chooseLevel(described.image, choice, { roiMm, dtype });
       const bytes = outputBytes(chosen, { roiMm, dtype });

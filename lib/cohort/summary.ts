@@ -7,24 +7,16 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import { basename } from "node:path";
 import { pathExists, withAtomicFile } from "../write/atomic_file.ts";
 import { MetadataError, OutputExistsError } from "../core/errors.ts";
 import { sidecarPath } from "../registration/write_prepared.ts";
-import {
-  type CohortCaveat,
-  type CohortRow,
-  formatCohortCsv,
-  formatCohortHtml,
-  type FormatCohortHtmlOptions,
-} from "./tables.ts";
+import { type CohortRow, formatCohortCsv, formatCohortHtml, type FormatCohortHtmlOptions } from "./tables.ts";
 import {
   projectFile,
   type ProjectionAccumulatorOptions,
   renderThumbnail,
   type RenderThumbnailOptions,
-  type Thumbnail,
 } from "./streaming_projections.ts";
 
 /** Options for {@linkcode summarizeOutput}. */

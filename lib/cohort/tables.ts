@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { formatBytes } from "../core/bytes.ts";
 import { escapeHtml } from "../display/display.ts";
 import type { Thumbnail } from "./streaming_projections.ts";

@@ -1,0 +1,479 @@
+/**
+ * The brain in CCF: resample a channel into the CCF 25 µm grid by pulling
+ * every CCF voxel through the transforms (`q = A_ls(W_ls(A_t(W_t(c))))`) and
+ * sampling the LS level there (trilinear), slab by slab.
+ *
+ * Memory is bounded by the slab: for each slab of CCF planes, the positions
+ * (24 bytes per voxel) and the box of the LS level those positions need are
+ * held, nothing else. The pulls and the sampling run on worker threads
+ * (fields, positions, region and output shared, not copied).
+ *
+ * @module
+ */
+import { dirname } from "node:path";
+import { VERSION } from "../core/version.ts";
+import { pathExists, withAtomicFile } from "../write/atomic_file.ts";
+import { OutputExistsError } from "../core/errors.ts";
+import { getLevel, type OmeZarrImage, openImage } from "../metadata/image.ts";
+import { readLevel } from "../read/read.ts";
+import { chooseLevelForSpacing } from "../registration/resample.ts";
+import { selectChannel } from "../select/select.ts";
+import { formatS3Uri } from "../s3/client.ts";
+import { S3Store } from "../s3/store.ts";
+import {
+  allocateVoxels,
+  bytesPerVoxel,
+  type ImageGeometry,
+  type VoxelArray,
+  type VoxelType,
+} from "../core/volume.ts";
+import type { VolumeSlabs } from "../write/nifti.ts";
+import { writeNifti } from "../write/nifti.ts";
+import { writeNrrd } from "../write/nrrd.ts";
+import { WorkerPool, type WorkerRequest } from "../codecs/worker_pool.ts";
+import { invert3 } from "./_mat.ts";
+import { type PullGrid, pullPositions, samplePositions } from "./_pull.ts";
+import type { PullJob } from "./_resample_worker.ts";
+import type { CcfTransforms } from "./_transforms.ts";
+import { type CcfSpace, describeCorrections, openCcfSpace, type OpenCcfSpaceOptions } from "./_space.ts";
+import { CORRECTION_RULES } from "./_versions.ts";
+import { openNiftiStream } from "./_nifti_stream.ts";
+
+type Vec3 = [number, number, number];
+
+/** A target grid in CCF space. */
+export interface CcfGrid {
+  /** Sizes (x, y, z) of the index axes. */
+  size: [number, number, number];
+  /** ITK geometry (LPS, mm). */
+  geometry: ImageGeometry;
+}
+
+/** The Allen CCF 25 µm grid: 528 × 320 × 456, PIR (i → posterior, j → inferior, k → right), origin 0. */
+export const CCF_25_GRID: CcfGrid = {
+  size: [528, 320, 456],
+  geometry: {
+    spacing: [0.025, 0.025, 0.025],
+    origin: [0, 0, 0],
+    direction: [[0, 0, -1], [1, 0, 0], [0, -1, 0]],
+  },
+};
+
+/** Options for {@linkcode resampleToCcf}. */
+export interface ResampleToCcfOptions {
+  /** The channel's image (any channel of the asset). @default {the registered channel's} */
+  image?: OmeZarrImage;
+  /** LS level to sample. @default {the coarsest level at least as fine as the grid's spacing, under the pipeline's spacing} */
+  level?: number;
+  /** Output voxels: the level's type (rounded, clamped) or float32. @default {"native"} */
+  dtype?: "native" | "float32";
+  /** The target grid. @default {CCF_25_GRID} */
+  grid?: CcfGrid;
+  /** CCF planes (along the grid's z) per slab. @default {16} */
+  slabPlanes?: number;
+  /** Worker threads; 0 computes on the calling thread. @default {navigator.hardwareConcurrency} */
+  workers?: number;
+  /** Chunks fetched at once. @default {16} */
+  concurrency?: number;
+  /** Called after each slab. */
+  onSlab?: (event: { done: number; total: number }) => void;
+  /** Cancels the reads. */
+  signal?: AbortSignal;
+}
+
+/** A resampling in progress: the level chosen and the slabs to consume (once). */
+export interface CcfResampling extends VolumeSlabs {
+  /** The LS level sampled. */
+  level: number;
+  /** The grid. */
+  grid: CcfGrid;
+}
+
+function indexToLpsMatrix(geometry: ImageGeometry): number[] {
+  const { origin, direction: d, spacing: s } = geometry;
+  return [0, 1, 2].flatMap((r) => [d[r][0] * s[0], d[r][1] * s[1], d[r][2] * s[2], origin[r]]);
+}
+
+function lpsToIndexMatrix(geometry: ImageGeometry): number[] {
+  const a = indexToLpsMatrix(geometry);
+  const inv = invert3([a[0], a[1], a[2], a[4], a[5], a[6], a[8], a[9], a[10]]);
+  const b = [a[3], a[7], a[11]];
+  return [0, 1, 2].flatMap((r) => {
+    const row = [inv[3 * r], inv[3 * r + 1], inv[3 * r + 2]];
+    return [...row, -(row[0] * b[0] + row[1] * b[1] + row[2] * b[2])];
+  });
+}
+
+const INTEGER_RANGES: Partial<Record<VoxelType, [number, number]>> = {
+  int8: [-128, 127],
+  uint8: [0, 255],
+  int16: [-32768, 32767],
+  uint16: [0, 65535],
+  int32: [-2147483648, 2147483647],
+  uint32: [0, 4294967295],
+};
+
+function sharedVoxels(dtype: VoxelType, length: number): VoxelArray {
+  const array = allocateVoxels(dtype, 0);
+  const Ctor = array.constructor as new (buffer: SharedArrayBuffer) => VoxelArray;
+  return new Ctor(new SharedArrayBuffer(Math.max(1, length) * bytesPerVoxel(dtype))).subarray(0, length);
+}
+
+/**
+ * The level of an image to sample for a target spacing: the coarsest whose
+ * pipeline spacing (2^L × the corrected level-0 spacing) is at least as fine
+ * on every axis; level 0 if none is.
+ *
+ * @param space The CCF space (its corrected level-0 spacing).
+ * @param image The channel's image.
+ * @param spacing Target spacing, mm.
+ * @returns The level index.
+ */
+export function chooseCcfLevel(space: CcfSpace, image: OmeZarrImage, spacing: number): number {
+  const levels = image.levels.map((l) => ({
+    index: l.index,
+    spacing: space.geometry.spacing.map((s) => s * 2 ** l.index) as Vec3,
+  }));
+  try {
+    return chooseLevelForSpacing(levels, spacing);
+  } catch (error) {
+    if (error instanceof RangeError) return 0;
+    throw error;
+  }
+}
+
+/**
+ * Resamples a channel into a CCF grid, slab by slab (see the module documentation).
+ *
+ * @example
+ * ```ts ignore
+ * import { openCcfSpace, resampleToCcf } from "./mod.ts";
+ * import { writeNifti } from "../write/nifti.ts";
+ * const space = await openCcfSpace({ subject: "784354" });
+ * const resampling = resampleToCcf(space);
+ * await writeNifti("brain_ccf.nii.gz", resampling, { geometry: resampling.grid.geometry });
+ * space.close();
+ * ```
+ * @param space The asset's CCF space (with transforms).
+ * @param options Image, level, type, grid, slab size, workers.
+ * @returns The level chosen and the slabs; nothing is read until the slabs are iterated.
+ * @throws {TypeError} If the space has no transforms, or the image's level 0 differs from the registered channel's.
+ */
+export function resampleToCcf(space: CcfSpace, options: ResampleToCcfOptions = {}): CcfResampling {
+  const transforms = space.transforms;
+  if (!transforms) {
+    throw new TypeError("Cannot resample into CCF: the CCF space was opened with transforms: false");
+  }
+  const image = options.image ?? space.image;
+  if (image.levels[0].size.some((n, a) => n !== space.size[a])) {
+    throw new TypeError(
+      `Cannot resample ${image.uri}: its level 0 is [${
+        image.levels[0].size
+      }] voxels, not [${space.size}] as the ` +
+        `registered channel's`,
+    );
+  }
+  const grid = options.grid ?? CCF_25_GRID;
+  const level = options.level ?? chooseCcfLevel(space, image, Math.max(...grid.geometry.spacing));
+  const found = getLevel(image, level);
+  const dtype: VoxelType = options.dtype === "float32" ? "float32" : found.dtype;
+  const integer = INTEGER_RANGES[dtype];
+  const factor = 2 ** level;
+  // Level L shares the pipeline's origin and direction, with 2^L times the spacing (AZU's convention).
+  const levelGeometry: ImageGeometry = {
+    ...space.geometry,
+    spacing: space.geometry.spacing.map((s) => s * factor) as Vec3,
+  };
+  const lpsToLevel = lpsToIndexMatrix(levelGeometry);
+  const pullGrid: PullGrid = { size: grid.size, indexToLps: indexToLpsMatrix(grid.geometry) };
+  const [nx, ny, nz] = grid.size;
+  const planes = Math.max(1, Math.min(nz, options.slabPlanes ?? 16));
+  const workers = options.workers ?? navigator.hardwareConcurrency ?? 1;
+  const levelSize = [...found.size];
+
+  const t: CcfTransforms = transforms;
+  async function* slabs(): AsyncGenerator<VoxelArray> {
+    const pool = workers > 0
+      ? new WorkerPool({ size: workers, url: new URL("./_resample_worker.ts", import.meta.url) })
+      : undefined;
+    const release = pool?.hold();
+    const run = (job: PullJob): Promise<unknown> =>
+      pool!.run({ ...job, bytes: new Uint8Array(0) } as unknown as WorkerRequest);
+    const positions = new Float64Array(new SharedArrayBuffer(nx * ny * planes * 24));
+    const out = sharedVoxels(dtype, nx * ny * planes);
+    const total = Math.ceil(nz / planes);
+    try {
+      for (let s = 0, k0 = 0; k0 < nz; s++, k0 += planes) {
+        options.signal?.throwIfAborted();
+        const n = nx * ny * Math.min(planes, nz - k0);
+        const parts = pool ? Math.max(1, workers * 2) : 1;
+        const ranges = Array.from(
+          { length: parts },
+          (_, p) => [Math.floor((n * p) / parts), Math.floor((n * (p + 1)) / parts)],
+        );
+        const boxes = pool
+          ? (await Promise.all(
+            ranges.map(([start, end]) =>
+              run({
+                op: "ccf-pull",
+                transforms: t,
+                grid: pullGrid,
+                lpsToLevel,
+                levelSize,
+                k0,
+                start,
+                end,
+                positions,
+              })
+            ),
+          )) as (number[] | null)[]
+          : [pullPositions(t, pullGrid, lpsToLevel, levelSize, k0, 0, n, positions) ?? null];
+        const inside = boxes.filter((b): b is number[] => b !== null);
+        const slab = out.subarray(0, n);
+        if (inside.length === 0) {
+          slab.fill(0);
+        } else {
+          const box = [0, 1, 2].flatMap((a) => [
+            Math.min(...inside.map((b) => b[2 * a])),
+            Math.max(...inside.map((b) => b[2 * a + 1])),
+          ]);
+          const region = await readLevel(image, level, {
+            region: { x: [box[0], box[1] + 1], y: [box[2], box[3] + 1], z: [box[4], box[5] + 1] },
+            concurrency: options.concurrency,
+            signal: options.signal,
+          });
+          if (pool) {
+            const shared = sharedVoxels(region.dtype, region.data.length);
+            (shared as Float64Array).set(region.data as unknown as ArrayLike<number>);
+            await Promise.all(
+              ranges.map(([start, end]) =>
+                run({
+                  op: "ccf-sample",
+                  region: shared,
+                  box,
+                  levelSize,
+                  positions,
+                  start,
+                  end,
+                  out: slab,
+                  integer,
+                })
+              ),
+            );
+          } else {
+            samplePositions(region.data, box, levelSize, positions, 0, n, slab, integer);
+          }
+        }
+        options.onSlab?.({ done: s + 1, total });
+        yield slab;
+      }
+    } finally {
+      release?.();
+      pool?.close();
+    }
+  }
+
+  return { shape: [nz, ny, nx], dtype, slabs: { [Symbol.asyncIterator]: slabs }, level, grid };
+}
+
+/** How well the result matches AIND's own `moved_ls_to_ccf.nii.gz`. */
+export interface CcfComparison {
+  /** The reference's URI. */
+  uri: string;
+  /** Normalized cross-correlation over every voxel of the grid (−1 to 1). */
+  ncc: number;
+  /** Voxels compared. */
+  voxels: number;
+}
+
+/** Options for {@linkcode writeBrainInCcf}. */
+export interface WriteBrainInCcfOptions
+  extends OpenCcfSpaceOptions, Omit<ResampleToCcfOptions, "image" | "signal"> {
+  /** Output path: `.nii`, `.nii.gz` or `.nrrd`. */
+  out: string;
+  /** Compare with AIND's `moved_ls_to_ccf.nii.gz` of the registered channel, where present. @default {false} */
+  compare?: boolean;
+  /** Replace existing output and sidecar. @default {false} */
+  force?: boolean;
+  /** gzip level. @default {1} */
+  gzipLevel?: number;
+}
+
+/** What {@linkcode writeBrainInCcf} wrote. */
+export interface WriteBrainInCcfResult {
+  /** The image file. */
+  path: string;
+  /** Its sidecar JSON. */
+  sidecar: string;
+  /** File size. */
+  bytes: number;
+  /** The LS level sampled. */
+  level: number;
+  /** The comparison, when asked for and the reference exists. */
+  comparison: CcfComparison | undefined;
+  /** Why no comparison was made, when asked for. */
+  comparisonSkipped: string | undefined;
+  /** The CCF space used (closed). */
+  space: CcfSpace;
+}
+
+/**
+ * Resamples a channel of a registered asset into the CCF 25 µm grid and
+ * writes it (NIfTI or NRRD, CCF geometry) with a sidecar `<stem>.json` naming
+ * every transform used; optionally compares with AIND's own result.
+ *
+ * @example
+ * ```ts ignore
+ * import { writeBrainInCcf } from "./mod.ts";
+ * const result = await writeBrainInCcf({ subject: "784354", channel: "Ex_639_Em_667" }, { out: "brain_ccf.nii.gz", compare: true });
+ * console.log(result.comparison?.ncc);
+ * ```
+ * @param request Subject (or asset) and channel; or a space {@linkcode openCcfSpace} opened (left open; the
+ * registered channel unless `channel` names another).
+ * @param options Output, comparison, S3 access and resampling options.
+ * @returns What was written.
+ * @throws {OutputExistsError} If the output or sidecar exists and `force` is not set.
+ */
+export async function writeBrainInCcf(
+  request: { subject: string; channel: string } | { space: CcfSpace; channel?: string },
+  options: WriteBrainInCcfOptions,
+): Promise<WriteBrainInCcfResult> {
+  const lower = options.out.toLowerCase();
+  const format = lower.endsWith(".nrrd")
+    ? "nrrd"
+    : lower.endsWith(".nii") || lower.endsWith(".nii.gz")
+    ? "nifti"
+    : undefined;
+  if (!format) {
+    throw new TypeError(`Cannot write ${options.out}: expected the extension .nii, .nii.gz or .nrrd`);
+  }
+  const stem = options.out.replace(/(\.nii\.gz|\.nii|\.nrrd)$/i, "");
+  const sidecar = `${stem}.json`;
+  if (!options.force) {
+    for (const path of [options.out, sidecar]) if (await pathExists(path)) throw new OutputExistsError(path);
+  }
+  // A space an earlier step opened is used as it is and left open; one opened here is closed here.
+  const given = "space" in request ? request.space : undefined;
+  const space = given ??
+    await openCcfSpace(request as { subject: string }, { transforms: "pull", ...options });
+  const channelName = (request.channel ?? space.channel.name).replace(/\.zarr$/, "");
+  let image = space.image;
+  try {
+    if (channelName !== space.channel.name) {
+      const channel = await selectChannel(space.asset, channelName, options);
+      image = await openImage(channel.uri, { ...options });
+    }
+    const resampling = resampleToCcf(space, { ...options, image });
+    const grid = resampling.grid;
+    const reference = options.compare ? await openReference(space, options) : undefined;
+    let slabs: AsyncIterable<VoxelArray> = resampling.slabs;
+    const sums = { a: 0, b: 0, aa: 0, bb: 0, ab: 0, n: 0 };
+    let skipped: string | undefined = options.compare && !reference ? "no moved_ls_to_ccf.nii.gz" : undefined;
+    if (reference) {
+      if (reference.size.some((n, a) => n !== grid.size[a])) {
+        skipped = `${reference.uri} is [${reference.size}] voxels, not the grid's [${grid.size}]`;
+      } else {
+        slabs = (async function* (): AsyncGenerator<VoxelArray> {
+          for await (const slab of resampling.slabs) {
+            const ref = await reference.read(slab.length);
+            for (let v = 0; v < slab.length; v++) {
+              const a = slab[v], b = ref[v];
+              sums.a += a, sums.b += b, sums.aa += a * a, sums.bb += b * b, sums.ab += a * b;
+            }
+            sums.n += slab.length;
+            yield slab;
+          }
+        })();
+      }
+    }
+    await Deno.mkdir(dirname(options.out) || ".", { recursive: true });
+    const volume: VolumeSlabs = { shape: resampling.shape, dtype: resampling.dtype, slabs };
+    const description = `spimfetch CCF ${space.asset.subjectId} ${channelName} L${resampling.level}`;
+    const common = { geometry: grid.geometry, gzipLevel: options.gzipLevel, force: options.force };
+    const written = format === "nrrd"
+      ? await writeNrrd(options.out, volume, { ...common, content: description })
+      : await writeNifti(options.out, volume, { ...common, description });
+    let comparison: CcfComparison | undefined;
+    if (reference && !skipped) {
+      const n = sums.n;
+      const cov = sums.ab - (sums.a * sums.b) / n;
+      const va = sums.aa - (sums.a * sums.a) / n, vb = sums.bb - (sums.b * sums.b) / n;
+      comparison = { uri: reference.uri, ncc: va > 0 && vb > 0 ? cov / Math.sqrt(va * vb) : 0, voxels: n };
+    }
+    const text = JSON.stringify(
+      {
+        spimfetch: { version: VERSION },
+        created: new Date().toISOString(),
+        file: { path: options.out, format, bytes: written.bytes, dtype: resampling.dtype },
+        source: {
+          bucket: space.registration.bucket,
+          asset: space.asset.name,
+          channel: channelName,
+          image: image.uri,
+          level: resampling.level,
+          acquisition: space.acquisition.uri,
+        },
+        registration: {
+          channel: space.registration.channel,
+          channelFrom: space.registration.channelFrom,
+          capsuleVersion: space.registration.version,
+          corrections: describeCorrections(space.corrections),
+          correctionSources: CORRECTION_RULES.filter((r) => space.corrections.includes(r.id)).map((r) =>
+            r.source
+          ),
+          warnings: space.warnings,
+          pipelineLevel0: { size: space.size, ...space.geometry },
+          levelConvention:
+            "level L: spacing 2^L × level 0, same origin and direction (index0 = 2^L · indexL)",
+        },
+        transforms: {
+          order:
+            "for each CCF voxel c: q = A_ls(W_ls(A_t(W_t(c)))), W(x) = x + U(x); the LS level is sampled at q (trilinear)",
+          used: (["templateWarp", "templateAffine", "lsWarp", "lsAffine"] as const).map((name) =>
+            space.files.find((f) => f.transform === name)!
+          ),
+          all: space.files,
+        },
+        output: {
+          size: grid.size,
+          spacing: grid.geometry.spacing,
+          origin: grid.geometry.origin,
+          direction: grid.geometry.direction,
+          space: "LPS, mm; Allen CCF 25 µm grid (PIR: i → posterior, j → inferior, k → right)",
+        },
+        comparison: comparison ?? (skipped ? { skipped } : null),
+      },
+      null,
+      2,
+    );
+    await withAtomicFile(sidecar, (file) => file.write(new TextEncoder().encode(`${text}\n`)), options);
+    return {
+      path: options.out,
+      sidecar,
+      bytes: written.bytes,
+      level: resampling.level,
+      comparison,
+      comparisonSkipped: skipped,
+      space,
+    };
+  } finally {
+    if (image !== space.image) image.close();
+    if (!given) space.close();
+  }
+}
+
+async function openReference(
+  space: CcfSpace,
+  options: OpenCcfSpaceOptions,
+): Promise<(Awaited<ReturnType<typeof openNiftiStream>> & { uri: string }) | undefined> {
+  const key = `${space.registration.prefix}moved_ls_to_ccf.nii.gz`;
+  const store = new S3Store(formatS3Uri(space.registration.bucket, ""), options);
+  try {
+    const bytes = await store.get(`/${key}`, { signal: options.signal });
+    if (!bytes) return undefined;
+    const uri = formatS3Uri(space.registration.bucket, key);
+    return { ...(await openNiftiStream(bytes, uri)), uri };
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * Opening an asset's CCF space: select the asset, find its registration,
+ * read the acquisition and the registered channel's level 0, build the
+ * pipeline LS header, and read the four transforms.
+ *
+ * @module
+ */
+import { computeOrientation } from "../orient/orient.ts";
+import { type OmeZarrImage, openImage } from "../metadata/image.ts";
+import type { Asset } from "../list/assets.ts";
+import { type AcquisitionRecord, readAcquisition } from "../metadata/read_acquisition.ts";
+import { DEFAULT_REGION, formatS3Uri, type S3Options } from "../s3/client.ts";
+import { S3Store } from "../s3/store.ts";
+import { type Channel, selectAsset, selectChannel } from "../select/select.ts";
+import type { ImageGeometry } from "../core/volume.ts";
+import { findRegistration, type Registration } from "./_registration.ts";
+import {
+  type AffineMap,
+  type CcfTransforms,
+  DEFAULT_TEMPLATE_PREFIX,
+  LS_TRANSFORM_FILES,
+  TEMPLATE_TRANSFORM_FILES,
+} from "./_transforms.ts";
+import { readTransform } from "./_read_transforms.ts";
+import type { DisplacementField } from "./_warp.ts";
+import { CORRECTION_RULES, pipelineGeometry } from "./_versions.ts";
+import { axesAsRegistered, isSplAcquisition, RECENT_TEMPLATE_ORIENTATIONS } from "./_spl.ts";
+
+/** What to open: a subject or asset by name, or the asset (and its registration) an earlier step found. */
+export type CcfSpaceRequest =
+  | {
+    /** A subject id (its newest stitched asset) or an exact stitched asset name. */
+    subject: string;
+  }
+  | {
+    /** An asset from `selectAsset` (not looked up again). */
+    asset: Asset;
+    /** Its registration from {@linkcode findRegistration} (not looked up again). */
+    registration?: Registration;
+  };
+
+/** Options for {@linkcode openCcfSpace}. */
+export interface OpenCcfSpaceOptions extends S3Options {
+  /** The bucket. @default {"aind-open-data"} */
+  bucket?: string;
+  /** Key prefix of the folder with the template → CCF transforms. @default {"SmartSPIM-template_2024-05-16_11-26-14"} */
+  templatePrefix?: string;
+  /** Keep fetched transform files (and chunks) in this directory. */
+  cacheDir?: string;
+  /**
+   * Read the transforms: all six files (points both ways), `"pull"` for the affines and forward warps only
+   * (images, and points CCF → LS), or none (`info`). @default {true}
+   */
+  transforms?: boolean | "pull";
+  /**
+   * How to read acquisitions whose axes spell "spl" (see `_spl.ts`): as recorded, like AIND's
+   * `aind-zarr-utils`, or as AIND's registration code read them (every flip dropped).
+   * @default {"recorded"}
+   */
+  splRule?: "recorded" | "as-registered";
+  /** Cancels the requests. */
+  signal?: AbortSignal;
+  /** One line per step. */
+  log?: (line: string) => void;
+}
+
+/** One transform file used. */
+export interface TransformFile {
+  /** What it is for, e.g. `ls affine (inverted for points LS → CCF)`. */
+  role: string;
+  /** Which of {@linkcode CcfTransforms} it is. */
+  transform: keyof CcfTransforms;
+  /** Its `s3://` URI. */
+  uri: string;
+}
+
+/** A registered asset's CCF space. */
+export interface CcfSpace {
+  /** The stitched asset. */
+  asset: Asset;
+  /** Its registration. */
+  registration: Registration;
+  /** The acquisition metadata (axes). */
+  acquisition: AcquisitionRecord;
+  /** The registered channel. */
+  channel: Channel;
+  /** The registered channel's image (every channel shares its grid); close with {@linkcode CcfSpace.close}. */
+  image: OmeZarrImage;
+  /** The level-0 geometry in pipeline LS space: what the transforms expect. */
+  geometry: ImageGeometry;
+  /** Level-0 sizes (x, y, z). */
+  size: [number, number, number];
+  /** Ids of the version corrections applied (see `CORRECTION_RULES`). */
+  corrections: string[];
+  /** Warnings from the corrections (e.g. a version newer than verified). */
+  warnings: string[];
+  /** The transforms, unless opened with `transforms: false`. */
+  transforms: CcfTransforms | undefined;
+  /** The transform files, in the order of the point chain LS → CCF. */
+  files: TransformFile[];
+  /** Closes the image's connections. */
+  close(): void;
+}
+
+/**
+ * Opens a registered asset's CCF space.
+ *
+ * @example
+ * ```ts ignore
+ * import { openCcfSpace } from "./_space.ts";
+ * const space = await openCcfSpace({ subject: "784354" });
+ * console.log(space.registration.channel, space.corrections);
+ * space.close();
+ * ```
+ * @param request The subject or asset.
+ * @param options S3 access, the template folder, caching.
+ * @returns The space; close it when done.
+ * @throws {NotFoundError} If the subject, asset, channel or a transform file does not exist.
+ * @throws {RegistrationError} If the asset is not registered or its capsule version is unknown.
+ * @throws {RangeError} If the capsule version is not supported.
+ * @throws {MetadataError} If a metadata or transform file is malformed.
+ */
+export async function openCcfSpace(
+  request: CcfSpaceRequest,
+  options: OpenCcfSpaceOptions = {},
+): Promise<CcfSpace> {
+  const log = options.log ?? (() => {});
+  const asset = "asset" in request ? request.asset : await selectAsset(request.subject, options);
+  log(`Selected asset: ${asset.name}`);
+  const registration = ("registration" in request ? request.registration : undefined) ??
+    await findRegistration(asset, options);
+  log(
+    `Registered channel ${registration.channel} (capsule ${registration.version}, from ${registration.channelFrom})`,
+  );
+  const [channel, acquisition] = await Promise.all([
+    selectChannel(asset, registration.channel, options),
+    readAcquisition(asset, options),
+  ]);
+  const image = await openImage(channel.uri, { ...options, cacheDir: options.cacheDir });
+  try {
+    const level0 = image.levels[0];
+    const spl = isSplAcquisition(acquisition.axes);
+    const asRegistered = spl && options.splRule === "as-registered";
+    const axes = asRegistered
+      ? axesAsRegistered(acquisition.axes, registration.templateOrientations ?? RECENT_TEMPLATE_ORIENTATIONS)
+      : acquisition.axes;
+    const orientation = computeOrientation(axes, { size: level0.size, spacing: level0.spacing });
+    const corrected = pipelineGeometry(
+      { size: level0.size, spacing: level0.spacing, direction: orientation.geometry.direction },
+      registration.version,
+    );
+    const bucket = options.bucket ?? registration.bucket;
+    const template = (options.templatePrefix ?? DEFAULT_TEMPLATE_PREFIX).replace(/\/$/, "");
+    const keys = {
+      lsAffine: `${registration.prefix}${LS_TRANSFORM_FILES.affine}`,
+      lsInverseWarp: `${registration.prefix}${LS_TRANSFORM_FILES.inverseWarp}`,
+      templateAffine: `${template}/${TEMPLATE_TRANSFORM_FILES.affine}`,
+      templateInverseWarp: `${template}/${TEMPLATE_TRANSFORM_FILES.inverseWarp}`,
+      lsWarp: `${registration.prefix}${LS_TRANSFORM_FILES.warp}`,
+      templateWarp: `${template}/${TEMPLATE_TRANSFORM_FILES.warp}`,
+    };
+    const file = (role: keyof typeof keys, description: string): TransformFile => ({
+      role: description,
+      transform: role,
+      uri: formatS3Uri(bucket, keys[role]),
+    });
+    const files: TransformFile[] = [
+      file("lsAffine", "ls affine (inverted for points LS → CCF)"),
+      file("lsInverseWarp", "ls inverse warp (points LS → CCF)"),
+      file("templateAffine", "template affine (inverted for points LS → CCF)"),
+      file("templateInverseWarp", "template inverse warp (points LS → CCF)"),
+      file("templateWarp", "template warp (points CCF → LS, images)"),
+      file("lsWarp", "ls warp (points CCF → LS, images)"),
+    ];
+    let transforms: CcfTransforms | undefined;
+    if (options.transforms ?? true) {
+      const store = new S3Store(formatS3Uri(bucket, ""), options);
+      const origin = options.endpoint ?? `aws:${options.region ?? DEFAULT_REGION}`;
+      try {
+        const read = (key: string) => readTransform(store, key, { origin, signal: options.signal });
+        // One file at a time: a real warp is hundreds of MB compressed and about 1 GB as float32, so reading
+        // them together would hold every compressed body at once. The first failure in file order is reported.
+        // Image pulls need only the forward warps: the inverse ones (each as large) are then not read.
+        const roles = (Object.keys(keys) as (keyof typeof keys)[]).filter((role) =>
+          options.transforms !== "pull" || !role.endsWith("InverseWarp")
+        );
+        const values: (AffineMap | DisplacementField)[] = [];
+        for (const role of roles) values.push(await read(keys[role]));
+        transforms = Object.fromEntries(
+          roles.map((role, i) => [role, values[i]]),
+        ) as unknown as CcfTransforms;
+        for (const role of ["lsAffine", "templateAffine"] as const) {
+          if (!("matrix" in (transforms[role] as AffineMap))) {
+            throw new TypeError(`${keys[role]} is not an affine`);
+          }
+        }
+        for (const role of roles.filter((r) => r.endsWith("Warp"))) {
+          if (!("size" in (transforms[role] as DisplacementField))) {
+            throw new TypeError(`${keys[role]} is not a displacement field`);
+          }
+        }
+      } finally {
+        store.close();
+      }
+      log(`Read the transform files`);
+    }
+    return {
+      asset,
+      registration,
+      acquisition,
+      channel,
+      image,
+      geometry: corrected.geometry,
+      size: level0.size,
+      corrections: asRegistered ? ["spl-as-registered", ...corrected.corrections] : corrected.corrections,
+      warnings: spl
+        ? [
+          asRegistered
+            ? `the acquisition's axes spell "spl": read as AIND's registration code read them (${
+              axes.map((a) => a.rawDirection).join(", ")
+            }), not as recorded; compare with moved_ls_to_ccf.nii.gz`
+            : `the acquisition's axes spell "spl", which AIND's registration code read with every flip dropped: its ` +
+              `registered space may be mirrored relative to these axes; compare with moved_ls_to_ccf.nii.gz ` +
+              `(ccf --compare), or try splRule "as-registered" (--spl-as-registered)`,
+          ...corrected.warnings,
+        ]
+        : corrected.warnings,
+      transforms,
+      files,
+      close: () => image.close(),
+    };
+  } catch (error) {
+    image.close();
+    throw error;
+  }
+}
+
+/**
+ * Describes the corrections applied, for printing: one line per rule.
+ * @param ids Rule ids.
+ * @returns Lines `id: description (versions)`.
+ */
+export function describeCorrections(ids: readonly string[]): string[] {
+  const spl = ids.includes("spl-as-registered")
+    ? ['spl-as-registered: the "spl" axes read as AIND\'s registration code read them (every flip dropped)']
+    : [];
+  return [
+    ...spl,
+    ...CORRECTION_RULES.filter((r) => ids.includes(r.id)).map((r) =>
+      `${r.id}: ${r.description} (${r.versions})`
+    ),
+  ];
+}
