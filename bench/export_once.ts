@@ -28,4 +28,7 @@ await exportNifti({ subject: values.asset!, channel: "Ex_561_Em_593", level: 0 }
 const seconds = (performance.now() - started) / 1000;
 const status = await Deno.readTextFile("/proc/self/status");
 const peakRss = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
-console.log(JSON.stringify({ seconds, peakRss }));
+// utime and stime, fields 14 and 15 of /proc/self/stat, in clock ticks (100 per second on Linux): all threads.
+const fields = (await Deno.readTextFile("/proc/self/stat")).split(") ")[1].split(" ");
+const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / 100;
+console.log(JSON.stringify({ seconds, peakRss, cpuSeconds }));

@@ -15,7 +15,7 @@
 /** A request as the codec worker understands it. */
 export type WorkerRequest =
   | { op: "blosc"; bytes: Uint8Array }
-  | { op: "deflate"; bytes: Uint8Array; level: number; final: boolean };
+  | { op: "deflate"; bytes: Uint8Array; level: number; final: boolean; native?: number };
 
 interface Job {
   request: WorkerRequest;
