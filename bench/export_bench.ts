@@ -7,11 +7,13 @@
  * Prints, per stage and per export: wall time, CPU seconds (all threads; for
  * an export, the exporting process plus the S3 server's), CPU seconds per GB
  * of voxels, peak RSS (each export runs in its own process), and the ratios to
- * the Python stack. Stages and exports run twice where c-blosc and ISA-L load:
- * with the native codecs, and with the pure path (`SPIMFETCH_NATIVE=0`).
+ * the Python stack. Stages run twice where c-blosc and ISA-L load: with the
+ * native codecs, and with the pure path (`SPIMFETCH_NATIVE=0`); exports run
+ * as before (pure codecs, whole chunk-row slabs) and with the defaults.
  *
  * Flags: `--gzip-level N` (default 1), `--quick` (a quarter of the volume),
- * `--only TEXT` (exports whose label contains TEXT), `--no-python`, `--no-pure`.
+ * `--only TEXT` (exports whose label contains TEXT, plus the pure path with defaults), `--no-python`,
+ * `--no-pure` (neither the pure stages nor the "before" exports).
  *
  * @module
  */
@@ -240,12 +242,29 @@ try {
   type Result = { seconds: number; peakRss: number; cpuSeconds: number; server: number; label: string };
   const results: Result[] = [];
   const runs: [string, string[], Record<string, string>][] = [];
-  for (const [mode] of modes) {
-    const env: Record<string, string> = mode === "pure" ? { [NATIVE_ENV]: "0" } : {};
-    runs.push([`export .nii.gz uint16 (${mode})`, ["--out", `${dir}/a.nii.gz`], env]);
-    runs.push([`export .nii uint16 (${mode})`, ["--out", `${dir}/c.nii`], env]);
+  // "Before": the pure codecs with whole chunk-row slabs and a 16 MiB cache, as spimfetch ran before
+  // native codecs and thin slabs; "after": the defaults.
+  const before = ["--max-slab-mb", "Infinity", "--cache-mb", "16"];
+  const pure = { [NATIVE_ENV]: "0" };
+  if (!values["no-pure"]) {
+    runs.push([
+      "export .nii.gz uint16 (before: pure, whole rows)",
+      ["--out", `${dir}/a.nii.gz`, ...before],
+      pure,
+    ]);
+    runs.push(["export .nii uint16 (before: pure, whole rows)", ["--out", `${dir}/c.nii`, ...before], pure]);
   }
-  runs.push(["export .nii.gz float32 (native)", ["--out", `${dir}/b.nii.gz`, "--dtype", "float32"], {}]);
+  const mode = native ? "native" : "pure";
+  runs.push([`export .nii.gz uint16 (${mode}, defaults)`, ["--out", `${dir}/a.nii.gz`], {}]);
+  runs.push([`export .nii uint16 (${mode}, defaults)`, ["--out", `${dir}/c.nii`], {}]);
+  if (native && values.only) {
+    runs.push(["export .nii.gz uint16 (pure, defaults)", ["--out", `${dir}/a.nii.gz`], pure]);
+  }
+  runs.push([
+    `export .nii.gz float32 (${mode}, defaults)`,
+    ["--out", `${dir}/b.nii.gz`, "--dtype", "float32"],
+    {},
+  ]);
   console.log(`\nEnd to end (each in its own process; CPU = the process + the S3 server)`);
   for (const [label, args, env] of runs) {
     if (values.only ? !label.includes(values.only) : label.includes("float32")) continue;

@@ -15,6 +15,7 @@ const { values } = parseArgs({
     dtype: { type: "string" },
     "gzip-level": { type: "string" },
     "max-slab-mb": { type: "string" },
+    "cache-mb": { type: "string" },
   },
 });
 const started = performance.now();
@@ -24,6 +25,7 @@ await exportNifti({ subject: values.asset!, channel: "Ex_561_Em_593", level: 0 }
   dtype: values.dtype === "float32" ? "float32" : "native",
   gzipLevel: Number(values["gzip-level"] ?? 1),
   maxSlabBytes: values["max-slab-mb"] ? Number(values["max-slab-mb"]) * 2 ** 20 : undefined,
+  cacheBytes: values["cache-mb"] ? Number(values["cache-mb"]) * 2 ** 20 : undefined,
 });
 const seconds = (performance.now() - started) / 1000;
 const status = await Deno.readTextFile("/proc/self/status");

@@ -17,7 +17,8 @@ import type { ProgressEvent } from "./progress.ts";
 import { type Region, streamLevel } from "./read.ts";
 import { createS3Client, type RetryEvent } from "./s3_client.ts";
 import type { Channel } from "./select.ts";
-import type { ImageGeometry, VoxelType } from "./volume.ts";
+import { bytesPerVoxel, type ImageGeometry, type VoxelType } from "./volume.ts";
+import { defaultMaxSlabBytes, THIN_SLAB_CACHE_BYTES } from "./codecs/slab_budget.ts";
 import { writeNifti } from "./write_nifti.ts";
 import { openSource, type OpenSourceOptions } from "./open_source.ts";
 
@@ -49,7 +50,10 @@ export interface ExportOptions extends OpenSourceOptions {
   roi?: Region;
   /** Only this box, in mm along the image's axes from voxel 0 (ignored when `roi` is given). */
   roiMm?: RegionMm;
-  /** Most bytes in one z-slab; see `maxSlabBytes` of {@linkcode ReadLevelOptions}. @default {one chunk row} */
+  /**
+   * Most bytes in one z-slab; see `maxSlabBytes` of {@linkcode ReadLevelOptions}.
+   * @default {32 MiB where a compressed chunk row fits the cache, else one chunk row}
+   */
   maxSlabBytes?: number;
   /** Progress of the fetch and write stages. */
   onProgress?: (event: ProgressEvent) => void;
@@ -142,9 +146,10 @@ export async function exportNifti(
   let out = options.out;
   if (out !== undefined && !options.force && await pathExists(out)) throw new OutputExistsError(out);
   try {
-    // With whole chunk-row slabs each chunk is read once, so a big cache would only hold memory;
-    // thinner slabs read a chunk row again for each slab.
-    const cacheBytes = options.cacheBytes ?? (options.maxSlabBytes === undefined ? 16 : 256) * 2 ** 20;
+    // Thin slabs read each chunk of a row once per slab: the cache must hold a compressed chunk row. By
+    // default slabs are thin wherever a row fits THIN_SLAB_CACHE_BYTES (see codecs/slab_budget.ts).
+    const cacheBytes = options.cacheBytes ??
+      (options.maxSlabBytes === undefined ? THIN_SLAB_CACHE_BYTES : 256 * 2 ** 20);
     const { asset, channel, image, acquisition } = await openSource(request, { ...s3, cacheBytes });
     try {
       const level = typeof request.level === "number" ? getLevel(image, request.level) : image
@@ -163,11 +168,16 @@ export async function exportNifti(
       log(
         `Orientation: ${orientation.itkCodeName} (ITK code ${orientation.itkCode}, nibabel ${orientation.nibabelCode})`,
       );
+      const region = options.roi ?? (options.roiMm ? regionFromMillimeters(level, options.roiMm) : undefined);
+      const [sz, sy, sx] = image.multiscales.spatialAxes;
+      const rowBytes = level.chunks[sz] * (region?.y ? region.y[1] - region.y[0] : level.shape[sy]) *
+        (region?.x ? region.x[1] - region.x[0] : level.shape[sx]) * bytesPerVoxel(level.dtype);
+      const maxSlabBytes = options.maxSlabBytes ?? defaultMaxSlabBytes(rowBytes, cacheBytes);
       const stream = streamLevel(image, level.index, {
         dtype: options.dtype,
-        region: options.roi ?? (options.roiMm ? regionFromMillimeters(level, options.roiMm) : undefined),
+        region,
         concurrency: options.concurrency,
-        maxSlabBytes: options.maxSlabBytes,
+        maxSlabBytes,
         onProgress: options.onProgress,
         signal: options.signal,
       });
@@ -176,7 +186,7 @@ export async function exportNifti(
       checkReadMemory(image, level.index, {
         region: stream.region,
         dtype: options.dtype,
-        maxSlabBytes: options.maxSlabBytes,
+        maxSlabBytes,
         concurrency: options.concurrency,
       });
       const geometry = placeRegion(orientation.geometry, level, stream.region);

@@ -10,6 +10,7 @@ import { getLevel, type ImageLevel, type OmeZarrImage } from "./image.ts";
 import { Limiter } from "./limiter.ts";
 import { checkReadMemory } from "./guards.ts";
 import { sharedWorkerPool } from "./worker_pool.ts";
+import { readChunkPart } from "./codecs/partial_chunks.ts";
 import type { ProgressEvent } from "./progress.ts";
 import { allocateVoxels, bytesPerVoxel, type Volume, type VoxelArray, type VoxelType } from "./volume.ts";
 
@@ -202,7 +203,12 @@ export function streamLevel(
           );
           tasks.push(limiter.run(async () => {
             options.signal?.throwIfAborted();
-            const chunk = await array.getChunk(coords, { signal: options.signal });
+            // Thin slabs decode only the Blosc blocks they need (whole chunks go through zarrita).
+            const chunk = await readChunkPart(array, coords, [[z0, z1], region.y, region.x], {
+              spatial,
+              fixed,
+              signal: options.signal,
+            }) ?? await array.getChunk(coords, { signal: options.signal });
             placeChunk(slab, chunk, coords, [[z0, z1], region.y, region.x]);
             onChunk();
           }));
@@ -220,13 +226,14 @@ export function streamLevel(
    */
   const placeChunk = (
     slab: VoxelArray,
-    chunk: { data: unknown; stride: number[] },
+    chunk: { data: unknown; stride: number[]; offset?: number },
     coords: number[],
     ranges: VoxelRange[],
   ): void => {
     const data = chunk.data as VoxelArray;
     const stride = chunk.stride;
-    let base = 0;
+    // A chunk part holds the items from `offset` on.
+    let base = -(chunk.offset ?? 0);
     for (let axis = 0; axis < coords.length; axis++) {
       if (!spatial.includes(axis)) base += (fixed[axis] - coords[axis] * chunks[axis]) * stride[axis];
     }

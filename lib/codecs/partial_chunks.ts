@@ -1,0 +1,148 @@
+/**
+ * Reads only the part of a Zarr v2 Blosc chunk that a thin slab needs: the
+ * compressed chunk comes from the store (and so from its byte cache: thin
+ * slabs of one chunk row fetch it once), the Blosc blocks holding the slab's
+ * planes are cut out on this thread (`blosc_blocks.ts`) and decoded on a
+ * worker. Decoding a chunk costs the same in total however many slabs it is
+ * read for, and a slab never holds a whole decoded chunk row.
+ *
+ * Arrays this does not apply to (Zarr v3, filters, Fortran order, big-endian
+ * voxels, another compressor) get `undefined`, and the caller reads whole
+ * chunks through zarrita as before.
+ *
+ * @module
+ */
+import type * as zarr from "zarrita";
+import { sharedWorkerPool, type WorkerPool } from "../worker_pool.ts";
+import { sliceBloscBlocks } from "./blosc_blocks.ts";
+
+/** A C-order chunk of which only items `[offset, offset + data.length)` were decoded. */
+export interface ChunkPart {
+  /** The decoded items. */
+  data: ArrayLike<number>;
+  /** The chunk's shape. */
+  shape: number[];
+  /** The chunk's C-order strides, in items. */
+  stride: number[];
+  /** Index, in the whole chunk, of `data[0]`. */
+  offset: number;
+}
+
+/** Options for {@linkcode readChunkPart}. */
+export interface ReadChunkPartOptions {
+  /** Array axes of z, y and x. */
+  spatial: number[];
+  /** Index along each non-spatial axis (time, channel). */
+  fixed: number[];
+  /** The workers. @default {sharedWorkerPool()} */
+  pool?: WorkerPool;
+  /** Cancels the read. */
+  signal?: AbortSignal;
+}
+
+type Layout = { separator: string; typesize: number; Array: new (buffer: ArrayBuffer) => ArrayLike<number> };
+
+const ARRAYS: Record<string, new (buffer: ArrayBuffer) => ArrayLike<number>> = {
+  u1: Uint8Array,
+  i1: Int8Array,
+  u2: Uint16Array,
+  i2: Int16Array,
+  u4: Uint32Array,
+  i4: Int32Array,
+  f4: Float32Array,
+  f8: Float64Array,
+};
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const layouts = new WeakMap<object, Promise<Layout | undefined>>();
+
+async function layoutOf(
+  array: zarr.Array<zarr.DataType, zarr.AsyncReadable>,
+  signal?: AbortSignal,
+): Promise<Layout | undefined> {
+  // The .zarray is already in the store's byte cache: opening the image read it.
+  const bytes = await array.store.get(`${array.path.replace(/\/$/, "")}/.zarray` as `/${string}`, { signal })
+    .catch(() => undefined);
+  if (!bytes) return undefined;
+  try {
+    const meta = JSON.parse(new TextDecoder().decode(bytes));
+    const dtype = /^([<|])([uif][1248])$/.exec(meta.dtype ?? "");
+    if (
+      meta.zarr_format !== 2 || meta.compressor?.id !== "blosc" || (meta.filters ?? []).length > 0 ||
+      (meta.order ?? "C") !== "C" || !dtype || !ARRAYS[dtype[2]] || !LITTLE_ENDIAN_HOST
+    ) {
+      return undefined;
+    }
+    return {
+      separator: meta.dimension_separator ?? ".",
+      typesize: Number(dtype[2][1]),
+      Array: ARRAYS[dtype[2]],
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Decodes the part of one chunk that covers `ranges` (z, y, x voxel ranges of
+ * the level), or returns `undefined` when the whole chunk is needed, the
+ * chunk is missing, or the array is not a C-order Zarr v2 Blosc array.
+ *
+ * @example
+ * ```ts ignore
+ * const part = await readChunkPart(array, [0, 0, 1, 2, 3], [[130, 140], [0, 1280], [0, 925]], {
+ *   spatial: [2, 3, 4],
+ *   fixed: [0, 0, 0, 0, 0],
+ * });
+ * ```
+ * @param array The zarrita array of the level.
+ * @param coords The chunk's coordinates, one per array axis.
+ * @param ranges The voxels wanted along (z, y, x), in level coordinates.
+ * @param options Axes, fixed indices, workers and cancellation.
+ * @returns The decoded part, or `undefined`.
+ */
+export async function readChunkPart(
+  array: zarr.Array<zarr.DataType, zarr.AsyncReadable>,
+  coords: number[],
+  ranges: [number, number][],
+  options: ReadChunkPartOptions,
+): Promise<ChunkPart | undefined> {
+  if (!layouts.has(array)) layouts.set(array, layoutOf(array, options.signal));
+  const layout = await layouts.get(array);
+  if (!layout) return undefined;
+  const chunks = array.chunks;
+  const stride = chunks.map((_, axis) => chunks.slice(axis + 1).reduce((a, b) => a * b, 1));
+  const { spatial, fixed } = options;
+  let first = 0;
+  let last = 0;
+  for (let axis = 0; axis < chunks.length; axis++) {
+    const s = spatial.indexOf(axis);
+    const origin = coords[axis] * chunks[axis];
+    if (s < 0) {
+      first += (fixed[axis] - origin) * stride[axis];
+      last += (fixed[axis] - origin) * stride[axis];
+    } else {
+      first += (Math.max(ranges[s][0], origin) - origin) * stride[axis];
+      last += (Math.min(ranges[s][1], origin + chunks[axis]) - 1 - origin) * stride[axis];
+    }
+  }
+  last += 1;
+  const total = stride[0] * chunks[0];
+  if (first === 0 && last === total) return undefined;
+  const key = `${array.path.replace(/\/$/, "")}/${coords.join(layout.separator)}` as `/${string}`;
+  const bytes = await array.store.get(key, { signal: options.signal });
+  if (!bytes) return undefined;
+  const part = sliceBloscBlocks(bytes, first * layout.typesize, last * layout.typesize);
+  if (!part || part.offset % layout.typesize !== 0 || part.bytes % layout.typesize !== 0) return undefined;
+  const decoded = part.raw
+    ? part.chunk.slice()
+    : await (options.pool ?? sharedWorkerPool()).run<Uint8Array>({ op: "blosc", bytes: part.chunk }, [
+      part.chunk.buffer as ArrayBuffer,
+    ]);
+  if (decoded.byteLength !== part.bytes) return undefined;
+  const data = new layout.Array(
+    decoded.byteOffset === 0 && decoded.byteLength === decoded.buffer.byteLength
+      ? decoded.buffer as ArrayBuffer
+      : decoded.slice().buffer,
+  );
+  return { data, shape: chunks, stride, offset: part.offset / layout.typesize };
+}
