@@ -39,7 +39,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
 
 async function gzipWith(data: Uint8Array, native: boolean, pool: WorkerPool): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  const gzip = createParallelGzip(async (bytes) => void parts.push(bytes.slice()), {
+  const gzip = createParallelGzip((bytes) => Promise.resolve(void parts.push(bytes.slice())), {
     level: 1,
     segmentBytes: 1 << 16,
     native,
