@@ -8,11 +8,23 @@ import zlib from "node:zlib";
 import { decodeBlosc } from "./blosc.ts";
 import { decodeBloscNative } from "./codecs/_ffi_blosc.ts";
 import { deflateSegmentNative } from "./codecs/_ffi_isal.ts";
+import { placeDecoded } from "./codecs/place_worker.ts";
 import type { WorkerRequest } from "./worker_pool.ts";
 
 let wasmBlosc: { decode(bytes: Uint8Array): Uint8Array | Promise<Uint8Array> } | undefined;
 
+async function wasmDecode(bytes: Uint8Array): Promise<Uint8Array> {
+  wasmBlosc ??= (await import("numcodecs/blosc")).default.fromConfig({ id: "blosc" });
+  return await wasmBlosc.decode(bytes);
+}
+
 async function handle(request: WorkerRequest): Promise<{ value: unknown; transfer: ArrayBuffer[] }> {
+  if (request.op === "place") {
+    await placeDecoded(request.bytes, request.place, wasmDecode);
+    // The compressed part goes back to be freed there: this thread allocates little, so it would seldom
+    // collect it, and such garbage held hundreds of MB of memory across an export.
+    return { value: request.bytes, transfer: [request.bytes.buffer as ArrayBuffer] };
+  }
   if (request.op === "blosc") {
     // c-blosc where it loads (about twice the pure decoder's speed), else the pure decoder.
     let bytes = decodeBloscNative(request.bytes) ?? decodeBlosc(request.bytes);
@@ -27,7 +39,10 @@ async function handle(request: WorkerRequest): Promise<{ value: unknown; transfe
   const native = request.native === undefined
     ? undefined
     : deflateSegmentNative(request.bytes, { level: request.native, final: request.final });
-  if (native) return { value: { bytes: native }, transfer: [native.buffer as ArrayBuffer] };
+  // The input buffer goes back for the next segment: reused, it costs neither fresh memory there nor
+  // garbage here (this thread allocates little, so it would seldom collect it).
+  const input = request.bytes.buffer as ArrayBuffer;
+  if (native) return { value: { bytes: native, input }, transfer: [native.buffer as ArrayBuffer, input] };
   // A sync flush ends a segment on a byte boundary without a final block, so
   // segments compressed apart join into one valid deflate stream (as pigz does).
   const out: Uint8Array = zlib.deflateRawSync(request.bytes, {
@@ -35,7 +50,7 @@ async function handle(request: WorkerRequest): Promise<{ value: unknown; transfe
     finishFlush: request.final ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
   });
   const copy = new Uint8Array(out);
-  return { value: { bytes: copy }, transfer: [copy.buffer as ArrayBuffer] };
+  return { value: { bytes: copy, input }, transfer: [copy.buffer as ArrayBuffer, input] };
 }
 
 // deno-lint-ignore no-explicit-any

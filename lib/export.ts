@@ -52,7 +52,7 @@ export interface ExportOptions extends OpenSourceOptions {
   roiMm?: RegionMm;
   /**
    * Most bytes in one z-slab; see `maxSlabBytes` of {@linkcode ReadLevelOptions}.
-   * @default {32 MiB where a compressed chunk row fits the cache, else one chunk row}
+   * @default {24 MiB where a compressed chunk row fits the cache, else one chunk row}
    */
   maxSlabBytes?: number;
   /** Progress of the fetch and write stages. */

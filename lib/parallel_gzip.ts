@@ -86,7 +86,9 @@ export function createParallelGzip(sink: ByteWriter, options: ParallelGzipOption
   const release = pool.hold();
   // Enough segments in flight to keep every worker busy while the oldest is written.
   const maxInFlight = 2 * pool.size;
-  const inFlight: Promise<{ bytes: Uint8Array }>[] = [];
+  const inFlight: Promise<{ bytes: Uint8Array; input?: ArrayBuffer }>[] = [];
+  // Segment buffers the workers gave back, for reuse.
+  const spares: ArrayBuffer[] = [];
   let segment = new Uint8Array(segmentBytes);
   let filled = 0;
   let crc = 0;
@@ -105,15 +107,26 @@ export function createParallelGzip(sink: ByteWriter, options: ParallelGzipOption
     }
     const bytes = segment.subarray(0, filled);
     crc = zlib.crc32(bytes, crc);
-    const job = pool.run<{ bytes: Uint8Array }>({ op: "deflate", bytes, level: zlibLevel, final, native }, [
+    const job = pool.run<{ bytes: Uint8Array; input?: ArrayBuffer }>({
+      op: "deflate",
+      bytes,
+      level: zlibLevel,
+      final,
+      native,
+    }, [
       segment.buffer,
     ]);
     // A rejection is awaited in order below; this keeps it from being reported as unhandled meanwhile.
     job.catch(() => {});
     inFlight.push(job);
-    segment = new Uint8Array(segmentBytes);
+    const spare = spares.pop();
+    segment = spare ? new Uint8Array(spare) : new Uint8Array(segmentBytes);
     filled = 0;
-    while (inFlight.length > (final ? 0 : maxInFlight - 1)) await emit((await inFlight.shift()!).bytes);
+    while (inFlight.length > (final ? 0 : maxInFlight - 1)) {
+      const done = await inFlight.shift()!;
+      if (done.input?.byteLength === segmentBytes) spares.push(done.input);
+      await emit(done.bytes);
+    }
   };
 
   return {

@@ -10,7 +10,7 @@ import { getLevel, type ImageLevel, type OmeZarrImage } from "./image.ts";
 import { Limiter } from "./limiter.ts";
 import { checkReadMemory } from "./guards.ts";
 import { sharedWorkerPool } from "./worker_pool.ts";
-import { readChunkPart } from "./codecs/partial_chunks.ts";
+import { allocateSharedVoxels, forgetChunks, placeChunkPart } from "./codecs/partial_chunks.ts";
 import type { ProgressEvent } from "./progress.ts";
 import { allocateVoxels, bytesPerVoxel, type Volume, type VoxelArray, type VoxelType } from "./volume.ts";
 
@@ -190,32 +190,43 @@ export function streamLevel(
     const reused = spares.findIndex((spare) => spare.length >= length);
     const slab = reused >= 0
       ? spares.splice(reused, 1)[0].subarray(0, length)
-      : allocateVoxels(dtype, length);
+      : allocateSharedVoxels(dtype, length);
     const ranges: VoxelRange[] = [[z0, z1], region.y, region.x];
     const first = ranges.map(([start], s) => Math.floor(start / chunks[spatial[s]]));
     const last = ranges.map(([, stop], s) => Math.floor((stop - 1) / chunks[spatial[s]]));
     const tasks: Promise<void>[] = [];
+    const rowChunks: number[][] = [];
     for (let cz = first[0]; cz <= last[0]; cz++) {
       for (let cy = first[1]; cy <= last[1]; cy++) {
         for (let cx = first[2]; cx <= last[2]; cx++) {
           const coords = found.shape.map((_, axis) =>
             axis === sz ? cz : axis === sy ? cy : axis === sx ? cx : Math.floor(fixed[axis] / chunks[axis])
           );
+          rowChunks.push(coords);
           tasks.push(limiter.run(async () => {
             options.signal?.throwIfAborted();
-            // Thin slabs decode only the Blosc blocks they need (whole chunks go through zarrita).
-            const chunk = await readChunkPart(array, coords, [[z0, z1], region.y, region.x], {
+            // A worker decodes only the Blosc blocks the slab needs and places them into the (shared) slab;
+            // what that does not apply to goes through zarrita and is placed here.
+            const placed = await placeChunkPart(array, dtype, slab, coords, {
               spatial,
               fixed,
+              slabRanges: ranges,
               signal: options.signal,
-            }) ?? await array.getChunk(coords, { signal: options.signal });
-            placeChunk(slab, chunk, coords, [[z0, z1], region.y, region.x]);
+            });
+            if (!placed) {
+              const chunk = await array.getChunk(coords, { signal: options.signal });
+              placeChunk(slab, chunk, coords, ranges);
+            }
             onChunk();
           }));
         }
       }
     }
     await Promise.all(tasks);
+    // Thin slabs: once the last slab of a chunk row is read, its chunks leave the cache.
+    if (planesPerSlab < zChunk && (z1 % zChunk === 0 || z1 === region.z[1])) {
+      await forgetChunks(array, image.cache, rowChunks);
+    }
     return slab;
   };
 
@@ -226,14 +237,13 @@ export function streamLevel(
    */
   const placeChunk = (
     slab: VoxelArray,
-    chunk: { data: unknown; stride: number[]; offset?: number },
+    chunk: { data: unknown; stride: number[] },
     coords: number[],
     ranges: VoxelRange[],
   ): void => {
     const data = chunk.data as VoxelArray;
     const stride = chunk.stride;
-    // A chunk part holds the items from `offset` on.
-    let base = -(chunk.offset ?? 0);
+    let base = 0;
     for (let axis = 0; axis < coords.length; axis++) {
       if (!spatial.includes(axis)) base += (fixed[axis] - coords[axis] * chunks[axis]) * stride[axis];
     }

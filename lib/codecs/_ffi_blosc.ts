@@ -55,9 +55,10 @@ const HEADER_BYTES = 16;
  * if (chunk) assertEquals(decodeBloscNative(chunk), data);
  * ```
  * @param bytes A compressed chunk.
+ * @param into Where to decode (exactly the decoded size); a new array by default.
  * @returns The raw bytes, or `undefined`.
  */
-export function decodeBloscNative(bytes: Uint8Array): Uint8Array | undefined {
+export function decodeBloscNative(bytes: Uint8Array, into?: Uint8Array): Uint8Array | undefined {
   const lib = blosc();
   if (!lib || bytes.byteLength < HEADER_BYTES) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
@@ -65,7 +66,8 @@ export function decodeBloscNative(bytes: Uint8Array): Uint8Array | undefined {
   const cbytes = view.getUint32(12, true);
   // c-blosc trusts cbytes; a truncated body must not make it read past the buffer.
   if (cbytes !== bytes.byteLength) return undefined;
-  const out = new Uint8Array(nbytes);
+  if (into && into.byteLength !== nbytes) return undefined;
+  const out = into ?? new Uint8Array(nbytes);
   if (nbytes === 0) return out;
   const n = lib.symbols.blosc_decompress_ctx(bytes, out, BigInt(nbytes), 1);
   return n === nbytes ? out : undefined;

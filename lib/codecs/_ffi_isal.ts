@@ -42,6 +42,7 @@ const LEVEL_BUFFER_BYTES = [0, 282624, 331776, 348160];
 let library: Deno.DynamicLibrary<typeof SYMBOLS> | null | undefined;
 let stream: Uint8Array | undefined;
 let levelBuffer: Uint8Array | undefined;
+let output = new Uint8Array(0);
 
 function isal(): Deno.DynamicLibrary<typeof SYMBOLS> | undefined {
   // Checked on every call, so that setting SPIMFETCH_NATIVE=0 takes effect at once, in every thread.
@@ -118,7 +119,11 @@ export function deflateSegmentNative(
   stream ??= new Uint8Array(STREAM_BYTES);
   levelBuffer ??= new Uint8Array(LEVEL_BUFFER_BYTES[3]);
   // Stored blocks bound the output: 5 bytes per 65535, plus the sync flush's empty block and Huffman headers.
-  const out = new Uint8Array(bytes.byteLength + Math.ceil(bytes.byteLength / 16384) * 5 + 1024);
+  const bound = bytes.byteLength + Math.ceil(bytes.byteLength / 16384) * 5 + 1024;
+  // The output buffer is reused too (only the compressed bytes are copied out): a fresh one per segment
+  // would be garbage that this rarely-collecting worker thread holds on to.
+  if (output.byteLength < bound) output = new Uint8Array(bound);
+  const out = output.subarray(0, bound);
   lib.symbols.isal_deflate_init(stream);
   const view = new DataView(stream.buffer);
   view.setBigUint64(NEXT_IN, address(bytes), true);

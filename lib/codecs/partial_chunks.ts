@@ -13,7 +13,8 @@
  * @module
  */
 import type * as zarr from "zarrita";
-import { sharedWorkerPool, type WorkerPool } from "../worker_pool.ts";
+import type { VoxelArray, VoxelType } from "../volume.ts";
+import { type PlaceRequest, sharedWorkerPool, type WorkerPool } from "../worker_pool.ts";
 import { sliceBloscBlocks } from "./blosc_blocks.ts";
 
 /** A C-order chunk of which only items `[offset, offset + data.length)` were decoded. */
@@ -40,7 +41,12 @@ export interface ReadChunkPartOptions {
   signal?: AbortSignal;
 }
 
-type Layout = { separator: string; typesize: number; Array: new (buffer: ArrayBuffer) => ArrayLike<number> };
+type Layout = {
+  separator: string;
+  typesize: number;
+  code: string;
+  Array: new (buffer: ArrayBuffer) => ArrayLike<number>;
+};
 
 const ARRAYS: Record<string, new (buffer: ArrayBuffer) => ArrayLike<number>> = {
   u1: Uint8Array,
@@ -75,6 +81,7 @@ async function layoutOf(
     return {
       separator: meta.dimension_separator ?? ".",
       typesize: Number(dtype[2][1]),
+      code: dtype[2],
       Array: ARRAYS[dtype[2]],
     };
   } catch {
@@ -145,4 +152,146 @@ export async function readChunkPart(
       : decoded.slice().buffer,
   );
   return { data, shape: chunks, stride, offset: part.offset / layout.typesize };
+}
+
+const VOXEL_CODES: Record<VoxelType, string> = {
+  uint8: "u1",
+  int8: "i1",
+  uint16: "u2",
+  int16: "i2",
+  uint32: "u4",
+  int32: "i4",
+  float32: "f4",
+  float64: "f8",
+};
+
+/**
+ * Allocates slab voxels in shared memory, so that workers can place decoded
+ * chunks into them directly ({@linkcode placeChunkPart}).
+ *
+ * @example
+ * ```ts
+ * import { assert } from "@std/assert";
+ * import { allocateSharedVoxels } from "./partial_chunks.ts";
+ * const slab = allocateSharedVoxels("uint16", 10);
+ * assert(slab instanceof Uint16Array && slab.buffer instanceof SharedArrayBuffer);
+ * ```
+ * @param dtype The voxel type.
+ * @param length Number of voxels.
+ * @returns A typed array over a `SharedArrayBuffer`.
+ */
+export function allocateSharedVoxels(dtype: VoxelType, length: number): VoxelArray {
+  const Array = ARRAYS[VOXEL_CODES[dtype]] as unknown as new (buffer: SharedArrayBuffer) => VoxelArray;
+  const bytes = Number(VOXEL_CODES[dtype][1]);
+  return new Array(new SharedArrayBuffer(length * bytes));
+}
+
+/** Options for {@linkcode placeChunkPart}. */
+export interface PlaceChunkPartOptions extends ReadChunkPartOptions {
+  /** The slab's voxel ranges along (z, y, x), in level coordinates. */
+  slabRanges: [number, number][];
+}
+
+/**
+ * Decodes, on a worker, the Blosc blocks of one chunk that cover the slab
+ * and copies them into the slab there (converting to the slab's type), so
+ * that neither the decoded chunk nor the copying touch this thread. Returns
+ * `false` (nothing done) where this does not apply: a slab not in shared
+ * memory, a missing chunk, an array that is not C-order Zarr v2 Blosc, or
+ * one whose x axis is not the last.
+ *
+ * @example
+ * ```ts ignore
+ * const slab = allocateSharedVoxels("uint16", 10 * 1280 * 925);
+ * await placeChunkPart(array, "uint16", slab, [0, 0, 1, 2, 3], {
+ *   spatial: [2, 3, 4], fixed: [0, 0, 0, 0, 0], slabRanges: [[130, 140], [0, 1280], [0, 925]],
+ * });
+ * ```
+ * @param array The zarrita array of the level.
+ * @param dtype The slab's voxel type.
+ * @param slab The slab, in shared memory.
+ * @param coords The chunk's coordinates, one per array axis.
+ * @param options Axes, fixed indices, the slab's ranges, workers and cancellation.
+ * @returns Whether the chunk's part was placed.
+ */
+export async function placeChunkPart(
+  array: zarr.Array<zarr.DataType, zarr.AsyncReadable>,
+  dtype: VoxelType,
+  slab: VoxelArray,
+  coords: number[],
+  options: PlaceChunkPartOptions,
+): Promise<boolean> {
+  if (!(slab.buffer instanceof SharedArrayBuffer)) return false;
+  if (!layouts.has(array)) layouts.set(array, layoutOf(array, options.signal));
+  const layout = await layouts.get(array);
+  if (!layout) return false;
+  const chunks = array.chunks;
+  const stride = chunks.map((_, axis) => chunks.slice(axis + 1).reduce((a, b) => a * b, 1));
+  const { spatial, fixed, slabRanges: ranges } = options;
+  const [sz, sy, sx] = spatial;
+  if (stride[sx] !== 1) return false;
+  let base = 0;
+  for (let axis = 0; axis < chunks.length; axis++) {
+    if (!spatial.includes(axis)) base += (fixed[axis] - coords[axis] * chunks[axis]) * stride[axis];
+  }
+  const origin = spatial.map((axis) => coords[axis] * chunks[axis]);
+  const lo = ranges.map(([start], s) => Math.max(start, origin[s]));
+  const hi = ranges.map(([, stop], s) => Math.min(stop, origin[s] + chunks[spatial[s]]));
+  const first = base + (lo[0] - origin[0]) * stride[sz] + (lo[1] - origin[1]) * stride[sy] +
+    (lo[2] - origin[2]);
+  const last = base + (hi[0] - 1 - origin[0]) * stride[sz] + (hi[1] - 1 - origin[1]) * stride[sy] +
+    (hi[2] - 1 - origin[2]) + 1;
+  const key = `${array.path.replace(/\/$/, "")}/${coords.join(layout.separator)}` as `/${string}`;
+  const bytes = await array.store.get(key, { signal: options.signal });
+  if (!bytes) return false;
+  const part = sliceBloscBlocks(bytes, first * layout.typesize, last * layout.typesize);
+  if (!part || part.offset % layout.typesize !== 0 || part.bytes % layout.typesize !== 0) return false;
+  const [ny, nx] = [ranges[1][1] - ranges[1][0], ranges[2][1] - ranges[2][0]];
+  const place: PlaceRequest = {
+    target: slab as unknown as Uint8Array,
+    targetType: VOXEL_CODES[dtype],
+    sourceType: layout.code,
+    decodedBytes: part.bytes,
+    raw: part.raw,
+    z: [lo[0], hi[0]],
+    y: [lo[1], hi[1]],
+    width: hi[2] - lo[2],
+    from: base - part.offset / layout.typesize + (lo[2] - origin[2]) - origin[0] * stride[sz] -
+      origin[1] * stride[sy],
+    fromZ: stride[sz],
+    fromY: stride[sy],
+    to: (lo[2] - ranges[2][0]) - ranges[0][0] * ny * nx - ranges[1][0] * nx,
+    toZ: ny * nx,
+    toY: nx,
+  };
+  // A raw (uncompressed) part is a view of the cached body: the worker gets a copy.
+  const chunk = part.raw ? part.chunk.slice() : part.chunk;
+  await (options.pool ?? sharedWorkerPool()).run({ op: "place", bytes: chunk, place }, [
+    chunk.buffer as ArrayBuffer,
+  ]);
+  return true;
+}
+
+/**
+ * Drops chunks from a byte cache once no slab needs them any more (thin slabs
+ * keep a compressed chunk row cached only while they are cut from it), so
+ * that the cache holds about one chunk row instead of filling its budget.
+ *
+ * @example
+ * ```ts ignore
+ * await forgetChunks(array, image.cache, [[0, 0, 0, 0, 0], [0, 0, 0, 0, 1]]);
+ * ```
+ * @param array The zarrita array of the level.
+ * @param cache The cache its store reads through.
+ * @param coords The chunks' coordinates.
+ */
+export async function forgetChunks(
+  array: zarr.Array<zarr.DataType, zarr.AsyncReadable>,
+  cache: { delete(key: string): boolean },
+  coords: number[][],
+): Promise<void> {
+  if (!layouts.has(array)) layouts.set(array, layoutOf(array));
+  const layout = await layouts.get(array);
+  if (!layout) return;
+  for (const c of coords) cache.delete(`${array.path.replace(/\/$/, "")}/${c.join(layout.separator)}`);
 }

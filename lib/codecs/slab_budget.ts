@@ -9,7 +9,7 @@
  */
 
 /** Slab budget used by default where thin slabs pay. */
-export const THIN_SLAB_BYTES = 32 * 2 ** 20;
+export const THIN_SLAB_BYTES = 24 * 2 ** 20;
 /** Chunk cache budget that goes with thin slabs: a level-3 chunk row, compressed, is about 150 MB. */
 export const THIN_SLAB_CACHE_BYTES = 192 * 2 ** 20;
 // Blosc zstd stores SmartSPIM voxels in about half their size (2.35 on the benchmark's level): a chunk row
