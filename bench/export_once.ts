@@ -19,7 +19,7 @@ const { values } = parseArgs({
   },
 });
 const started = performance.now();
-await exportNifti({ subject: values.asset!, channel: "Ex_561_Em_593", level: 0 }, {
+const result = await exportNifti({ subject: values.asset!, channel: "Ex_561_Em_593", level: 0 }, {
   endpoint: values.endpoint,
   out: values.out,
   dtype: values.dtype === "float32" ? "float32" : "native",
@@ -33,4 +33,4 @@ const peakRss = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
 // utime and stime, fields 14 and 15 of /proc/self/stat, in clock ticks (100 per second on Linux): all threads.
 const fields = (await Deno.readTextFile("/proc/self/stat")).split(") ")[1].split(" ");
 const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / 100;
-console.log(JSON.stringify({ seconds, peakRss, cpuSeconds }));
+console.log(JSON.stringify({ seconds, peakRss, cpuSeconds, bytes: result.bytes }));

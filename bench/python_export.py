@@ -6,6 +6,7 @@ of the read and the write, CPU seconds and peak RSS of this process.
 Usage: python3 python_export.py ENDPOINT BUCKET PREFIX LEVEL OUT
 """
 import json
+import os
 import resource
 import sys
 import time
@@ -90,6 +91,7 @@ def main():
         "writeSeconds": seconds - read,
         "cpuSeconds": usage.ru_utime + usage.ru_stime,
         "peakRss": usage.ru_maxrss * 1024,
+        "bytes": os.path.getsize(out),
     }))
 
 
