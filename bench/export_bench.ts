@@ -102,12 +102,14 @@ async function zlibCheck(python: string | undefined, sample: Uint8Array): Promis
   const [speed, ratio] = new TextDecoder().decode((await child.output()).stdout).trim().split(" ").map(
     Number,
   );
-  const ok = speed >= 35 && speed <= 50 && ratio >= 1.8 && ratio <= 2.0;
+  // The ratio is a property of the content; the speed also of the CPU (35-50 MB/s was measured on
+  // SmartSPIM 652506's level 3 on the 2-core machine the issue was written on).
+  const ok = ratio >= 1.8 && ratio <= 2.0;
   return `zlib level 1 (Python's zlib) on ${(sample.length / MB).toFixed(0)} MB sampled across z: ${
     speed.toFixed(1)
-  } MB/s per core, ratio ${ratio.toFixed(3)} (real SmartSPIM: 35-50 MB/s, 1.8-2.0: ${
-    ok ? "like it" : "NOT like it"
-  })`;
+  } MB/s per core (real SmartSPIM: 35-50 on the reference machine), ratio ${
+    ratio.toFixed(3)
+  } (real: 1.8-2.0: ${ok ? "like it" : "NOT like it"})`;
 }
 
 const python = values["no-python"] ? undefined : await findPython();
