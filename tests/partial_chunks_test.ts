@@ -1,11 +1,13 @@
 import { assert, assertEquals, assertStrictEquals } from "@std/assert";
 import { levelArrays } from "../lib/_level_arrays.ts";
 import { readBloscHeader } from "../lib/blosc.ts";
+import { NATIVE_ENV } from "../lib/codecs/native.ts";
 import { readChunkPart } from "../lib/codecs/partial_chunks.ts";
 import { getLevel, openImage } from "../lib/image.ts";
 import { streamLevel } from "../lib/read.ts";
 import { AIND_BUCKET } from "../lib/s3_client.ts";
 import { serveDataset } from "../testing/fixture.ts";
+import { sharedWorkerPool, type WorkerRequest } from "../lib/worker_pool.ts";
 
 // Chunks of 32 × 64 × 64 uint16 (256 KiB): c-blosc cuts them into several blocks.
 const SPEC = {
@@ -69,6 +71,45 @@ Deno.test("thin slabs decode only the Blosc blocks they need and give the genera
         assertStrictEquals(at, expected.length);
       });
     }
+
+    await t.step("every chunk part is placed by a worker, into a slab in shared memory", async () => {
+      const pool = sharedWorkerPool();
+      const run = pool.run.bind(pool);
+      let places = 0;
+      pool.run = <T>(request: WorkerRequest, transfer?: ArrayBuffer[]): Promise<T> => {
+        if (request.op === "place") places++;
+        return run<T>(request, transfer);
+      };
+      try {
+        // 70 planes in slabs of 10, never crossing the chunk rows at 32 and 64: 9 slabs, one chunk each.
+        const stream = streamLevel(image, 0, { maxSlabBytes: 10 * plane * 2 });
+        let slabs = 0;
+        for await (const slab of stream.slabs) {
+          assert(slab.buffer instanceof SharedArrayBuffer);
+          slabs++;
+        }
+        assertEquals([slabs, places], [9, 9]);
+      } finally {
+        pool.run = run;
+      }
+    });
+
+    await t.step("the pure decoders (SPIMFETCH_NATIVE=0) give the same voxels", async () => {
+      Deno.env.set(NATIVE_ENV, "0");
+      try {
+        const stream = streamLevel(image, 0, { maxSlabBytes: 5 * plane * 2 });
+        let at = 0;
+        for await (const slab of stream.slabs) {
+          for (let i = 0; i < slab.length; i++) {
+            if (slab[i] !== expected[at + i]) throw new Error(`voxel ${at + i}`);
+          }
+          at += slab.length;
+        }
+        assertStrictEquals(at, expected.length);
+      } finally {
+        Deno.env.delete(NATIVE_ENV);
+      }
+    });
 
     await t.step("a region's thin slabs hold the region's voxels", async () => {
       const stream = streamLevel(image, 0, {
