@@ -19,6 +19,8 @@ import { createS3Client, type RetryEvent } from "./s3_client.ts";
 import type { Channel } from "./select.ts";
 import { bytesPerVoxel, type ImageGeometry, type VoxelType } from "./volume.ts";
 import { defaultMaxSlabBytes, THIN_SLAB_CACHE_BYTES } from "./codecs/slab_budget.ts";
+import { supportsChunkParts } from "./codecs/partial_chunks.ts";
+import { levelArrays } from "./_level_arrays.ts";
 import { writeNifti } from "./write_nifti.ts";
 import { openSource, type OpenSourceOptions } from "./open_source.ts";
 
@@ -172,7 +174,11 @@ export async function exportNifti(
       const [sz, sy, sx] = image.multiscales.spatialAxes;
       const rowBytes = level.chunks[sz] * (region?.y ? region.y[1] - region.y[0] : level.shape[sy]) *
         (region?.x ? region.x[1] - region.x[0] : level.shape[sx]) * bytesPerVoxel(level.dtype);
-      const maxSlabBytes = options.maxSlabBytes ?? defaultMaxSlabBytes(rowBytes, cacheBytes);
+      // Thin slabs only where each slab can decode just its part of a chunk (else every slab would
+      // decode whole chunks again).
+      const partial = await supportsChunkParts(levelArrays.get(level)!, signal);
+      const maxSlabBytes = options.maxSlabBytes ??
+        (partial ? defaultMaxSlabBytes(rowBytes, cacheBytes) : undefined);
       const stream = streamLevel(image, level.index, {
         dtype: options.dtype,
         region,

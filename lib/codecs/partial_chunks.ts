@@ -295,3 +295,23 @@ export async function forgetChunks(
   if (!layout) return;
   for (const c of coords) cache.delete(`${array.path.replace(/\/$/, "")}/${c.join(layout.separator)}`);
 }
+
+/**
+ * Whether {@linkcode placeChunkPart} applies to an array: C-order Zarr v2
+ * Blosc of little-endian voxels. Thin slabs cost no extra decoding only then.
+ *
+ * @example
+ * ```ts ignore
+ * if (await supportsChunkParts(array)) console.log("thin slabs decode each chunk once in total");
+ * ```
+ * @param array The zarrita array of a level.
+ * @param signal Cancels the metadata read.
+ * @returns True when chunk parts can be decoded on their own.
+ */
+export async function supportsChunkParts(
+  array: zarr.Array<zarr.DataType, zarr.AsyncReadable>,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  if (!layouts.has(array)) layouts.set(array, layoutOf(array, signal));
+  return (await layouts.get(array)) !== undefined;
+}
