@@ -11,6 +11,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { planPermissions } from "./cli/permissions.ts";
+import { nativeLibraryPaths } from "./lib/codecs/native.ts";
 
 const packageDir = fileURLToPath(new URL(".", import.meta.url)).replace(/\/$/, "");
 
@@ -31,7 +32,14 @@ function userDirectory(): string {
  */
 export async function launch(args: string[]): Promise<number> {
   const cwd = userDirectory();
-  const flags = planPermissions({ args, cwd, packageDir, home: Deno.env.get("HOME") });
+  // The native codecs (c-blosc, ISA-L) where the system has them: FFI for exactly those files.
+  const flags = planPermissions({
+    args,
+    cwd,
+    packageDir,
+    home: Deno.env.get("HOME"),
+    ffi: nativeLibraryPaths(),
+  });
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",

@@ -15,17 +15,22 @@ const { values } = parseArgs({
     dtype: { type: "string" },
     "gzip-level": { type: "string" },
     "max-slab-mb": { type: "string" },
+    "cache-mb": { type: "string" },
   },
 });
 const started = performance.now();
-await exportNifti({ subject: values.asset!, channel: "Ex_561_Em_593", level: 0 }, {
+const result = await exportNifti({ subject: values.asset!, channel: "Ex_561_Em_593", level: 0 }, {
   endpoint: values.endpoint,
   out: values.out,
   dtype: values.dtype === "float32" ? "float32" : "native",
   gzipLevel: Number(values["gzip-level"] ?? 1),
   maxSlabBytes: values["max-slab-mb"] ? Number(values["max-slab-mb"]) * 2 ** 20 : undefined,
+  cacheBytes: values["cache-mb"] ? Number(values["cache-mb"]) * 2 ** 20 : undefined,
 });
 const seconds = (performance.now() - started) / 1000;
 const status = await Deno.readTextFile("/proc/self/status");
 const peakRss = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
-console.log(JSON.stringify({ seconds, peakRss }));
+// utime and stime, fields 14 and 15 of /proc/self/stat, in clock ticks (100 per second on Linux): all threads.
+const fields = (await Deno.readTextFile("/proc/self/stat")).split(") ")[1].split(" ");
+const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / 100;
+console.log(JSON.stringify({ seconds, peakRss, cpuSeconds, bytes: result.bytes }));

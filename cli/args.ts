@@ -15,6 +15,7 @@ import {
   type S3Options,
 } from "../mod.ts";
 import { createProgressReporter } from "../lib/display/mod.ts";
+import { THIN_SLAB_CACHE_BYTES } from "../lib/codecs/slab_budget.ts";
 import { parseRegion, type RegionMm } from "../lib/select/mod.ts";
 
 /** A mistake in the command line: `main` prints it with a pointer to `--help` and exits with 2. */
@@ -323,12 +324,13 @@ export interface FetchPlan {
 }
 
 /**
- * The memory for compressed chunks when `--cache-mb` is not given, in MiB: 16, since both fetch paths read
- * each chunk once (whole levels, or z-slabs of one chunk row); 256 (the `LRUStoreCache` of the reference
- * notebook) with `--max-slab-mb`, whose thinner slabs read a chunk row again.
+ * The memory for compressed chunks when `--cache-mb` is not given, in MiB, the same for both fetch paths:
+ * about one compressed chunk row (192), which the export's default thin slabs are cut from, so that each
+ * chunk is fetched once (`THIN_SLAB_CACHE_BYTES`); 256 (the `LRUStoreCache` of the reference notebook)
+ * with `--max-slab-mb`.
  */
 function defaultCacheMb(maxSlabBytes: number | undefined): number {
-  return maxSlabBytes === undefined ? 16 : 256;
+  return maxSlabBytes === undefined ? THIN_SLAB_CACHE_BYTES / 2 ** 20 : 256;
 }
 
 /**
@@ -341,7 +343,7 @@ function defaultCacheMb(maxSlabBytes: number | undefined): number {
  * import { assertEquals } from "@std/assert";
  * import { fetchPlan } from "./args.ts";
  * const plan = fetchPlan({ subject: "652506", channel: "Ex_561_Em_593", quiet: true });
- * assertEquals([plan.level, plan.options.cacheBytes, plan.registration], [3, 16 * 2 ** 20, undefined]);
+ * assertEquals([plan.level, plan.options.cacheBytes, plan.registration], [3, 192 * 2 ** 20, undefined]);
  * ```
  * @param values The parsed flags.
  * @returns The request and the options.

@@ -86,13 +86,14 @@ Export one resolution level of one channel to NIfTI-1, oriented from acquisition
   --dtype T           native (as stored, default) or float32 (as the reference notebook writes)
   --gzip-level N      gzip level 0-9 for .nii.gz (default: 1; SmartSPIM noise makes 6 only ~2% smaller)
   --force             replace an existing output, once the new file is complete
-  --cache-mb N        memory for compressed chunks, MiB (default: 16, as each chunk is read once;
-                      256 with --max-slab-mb, whose slabs read a chunk row again)
+  --cache-mb N        memory for compressed chunks, MiB (default: 192, about one compressed chunk
+                      row, which thin slabs are cut from; 256 with --max-slab-mb)
   --cache-dir DIR     keep fetched chunks in DIR (verified, written atomically): a re-run after
                       an interruption (Ctrl-C, a crash, a lost network) fetches only what is missing
   --concurrency N     chunks fetched at once (default: 16)
-  --max-slab-mb N     hold at most N MiB of voxels per z-slab (default: one chunk row): bounds memory,
-                      at the cost of decoding chunks once per slab they span
+  --max-slab-mb N     hold at most N MiB of voxels per z-slab (default: 24 where a compressed chunk
+                      row fits the cache, else one chunk row); each slab decodes only the Blosc
+                      blocks it needs
   --quiet             no progress output
 
 Registration-ready output (any of these, or an .nrrd output, also writes <name>.json beside the

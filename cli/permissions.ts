@@ -19,8 +19,11 @@ const POSITIONAL_READS = new Set(["summary"]);
 /** Where `fetch` writes when no `--out` is given (relative to the user's directory). */
 const DEFAULT_OUTPUT_DIR = "data";
 
-/** The AWS SDK's settings and the home directory it looks for `~/.aws` in. */
-const ENV = ["AWS_*", "HOME", "USERPROFILE", "HOMEPATH", "HOMEDRIVE", "_X_AMZN_TRACE_ID"];
+/**
+ * The AWS SDK's settings and the home directory it looks for `~/.aws` in; `SPIMFETCH_NATIVE=0` turns the
+ * native codecs off.
+ */
+const ENV = ["AWS_*", "HOME", "USERPROFILE", "HOMEPATH", "HOMEDRIVE", "_X_AMZN_TRACE_ID", "SPIMFETCH_NATIVE"];
 /** What the SDK and the memory check ask the system. */
 const SYS = ["osRelease", "systemMemoryInfo"];
 

@@ -29,7 +29,7 @@ Deno.test("fetchPlan() gives the plain and the registration-ready fetch the same
     dtype: "native",
     gzipLevel: undefined,
     force: false,
-    cacheBytes: 16 * MiB,
+    cacheBytes: 192 * MiB,
     concurrency: 16,
     log: undefined,
     onProgress: undefined,

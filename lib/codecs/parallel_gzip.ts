@@ -11,6 +11,7 @@
  */
 import zlib from "node:zlib";
 import { sharedWorkerPool, type WorkerPool } from "./worker_pool.ts";
+import { isalLevelFor } from "./_ffi_isal.ts";
 
 /** Where compressed bytes go, in order. */
 export type ByteWriter = (bytes: Uint8Array) => Promise<void>;
@@ -29,6 +30,11 @@ export interface ParallelGzipOptions {
   segmentBytes?: number;
   /** The workers. @default {sharedWorkerPool()} */
   pool?: WorkerPool;
+  /**
+   * Use ISA-L's igzip where it loads, at the level whose ratio matches zlib's
+   * (see `codecs/_ffi_isal.ts`); `false` keeps `node:zlib`. @default {true}
+   */
+  native?: boolean;
 }
 
 /** A streaming gzip compressor; call {@linkcode ParallelGzip.end} once after the last write. */
@@ -75,11 +81,14 @@ export function createParallelGzip(sink: ByteWriter, options: ParallelGzipOption
   }
   if (!(segmentBytes >= 1000)) throw new RangeError(`Cannot use gzip segments of ${segmentBytes} bytes`);
   const zlibLevel = level === 1 ? 2 : level;
+  const native = options.native === false ? undefined : isalLevelFor(level);
   const pool = options.pool ?? sharedWorkerPool();
   const release = pool.hold();
   // Enough segments in flight to keep every worker busy while the oldest is written.
   const maxInFlight = 2 * pool.size;
-  const inFlight: Promise<{ bytes: Uint8Array }>[] = [];
+  const inFlight: Promise<{ bytes: Uint8Array; input?: ArrayBuffer }>[] = [];
+  // Segment buffers the workers gave back, for reuse.
+  const spares: ArrayBuffer[] = [];
   let segment = new Uint8Array(segmentBytes);
   let filled = 0;
   let crc = 0;
@@ -98,15 +107,26 @@ export function createParallelGzip(sink: ByteWriter, options: ParallelGzipOption
     }
     const bytes = segment.subarray(0, filled);
     crc = zlib.crc32(bytes, crc);
-    const job = pool.run<{ bytes: Uint8Array }>({ op: "deflate", bytes, level: zlibLevel, final }, [
+    const job = pool.run<{ bytes: Uint8Array; input?: ArrayBuffer }>({
+      op: "deflate",
+      bytes,
+      level: zlibLevel,
+      final,
+      native,
+    }, [
       segment.buffer,
     ]);
     // A rejection is awaited in order below; this keeps it from being reported as unhandled meanwhile.
     job.catch(() => {});
     inFlight.push(job);
-    segment = new Uint8Array(segmentBytes);
+    const spare = spares.pop();
+    segment = spare ? new Uint8Array(spare) : new Uint8Array(segmentBytes);
     filled = 0;
-    while (inFlight.length > (final ? 0 : maxInFlight - 1)) await emit((await inFlight.shift()!).bytes);
+    while (inFlight.length > (final ? 0 : maxInFlight - 1)) {
+      const done = await inFlight.shift()!;
+      if (done.input?.byteLength === segmentBytes) spares.push(done.input);
+      await emit(done.bytes);
+    }
   };
 
   return {

@@ -12,10 +12,37 @@
  * @module
  */
 
+/**
+ * Where a decoded chunk part goes (see `codecs/partial_chunks.ts`): for every
+ * z in `z` and y in `y`, `width` items from `from + z·fromZ + y·fromY` of the
+ * decoded part to `to + z·toZ + y·toY` of `target`, a view of shared memory.
+ */
+export interface PlaceRequest {
+  /** The slab: a typed array over a `SharedArrayBuffer`. */
+  target: Uint8Array;
+  /** numpy-style codes ("u2", "f4", ...) of the slab's and the chunk's items. */
+  targetType: string;
+  sourceType: string;
+  /** Bytes the part decodes to. */
+  decodedBytes: number;
+  /** Whether the bytes are already decoded. */
+  raw: boolean;
+  z: [number, number];
+  y: [number, number];
+  width: number;
+  from: number;
+  fromZ: number;
+  fromY: number;
+  to: number;
+  toZ: number;
+  toY: number;
+}
+
 /** A request as the codec worker understands it. */
 export type WorkerRequest =
+  | { op: "place"; bytes: Uint8Array; place: PlaceRequest }
   | { op: "blosc"; bytes: Uint8Array }
-  | { op: "deflate"; bytes: Uint8Array; level: number; final: boolean };
+  | { op: "deflate"; bytes: Uint8Array; level: number; final: boolean; native?: number };
 
 interface Job {
   request: WorkerRequest;

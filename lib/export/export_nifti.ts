@@ -21,7 +21,8 @@ import { computeOrientation, type Orientation } from "../orient/orient.ts";
 import type { ProgressEvent } from "../core/progress_event.ts";
 import { streamLevel } from "../read/read.ts";
 import type { Channel } from "../select/select.ts";
-import type { ImageGeometry, Region, VoxelType } from "../core/volume.ts";
+import { bytesPerVoxel, type ImageGeometry, type Region, type VoxelType } from "../core/volume.ts";
+import { defaultMaxSlabBytes, THIN_SLAB_CACHE_BYTES } from "../codecs/slab_budget.ts";
 import { writeNifti } from "../write/nifti.ts";
 import {
   isOpenedSource,
@@ -60,7 +61,10 @@ export interface ExportOptions extends OpenSourceOptions {
   roi?: Region;
   /** Only this box, in mm along the image's axes from voxel 0 (ignored when `roi` is given). */
   roiMm?: RegionMm;
-  /** Most bytes in one z-slab; see `maxSlabBytes` of {@linkcode ReadLevelOptions}. @default {one chunk row} */
+  /**
+   * Most bytes in one z-slab; see `maxSlabBytes` of {@linkcode ReadLevelOptions}.
+   * @default {24 MiB where a compressed chunk row fits the cache, else one chunk row}
+   */
   maxSlabBytes?: number;
   /** Progress of the fetch and write stages. */
   onProgress?: (event: ProgressEvent) => void;
@@ -169,9 +173,10 @@ export async function exportNifti(
     }
     return await exportSource(request, options.level, options, started, request.retries);
   }
-  // With whole chunk-row slabs each chunk is read once, so a big cache would only hold memory;
-  // thinner slabs read a chunk row again for each slab.
-  const cacheBytes = options.cacheBytes ?? (options.maxSlabBytes === undefined ? 16 : 256) * 2 ** 20;
+  // Thin slabs read each chunk of a row once per slab: the cache must hold a compressed chunk row. By
+  // default slabs are thin wherever a row fits THIN_SLAB_CACHE_BYTES (see codecs/slab_budget.ts).
+  const cacheBytes = options.cacheBytes ??
+    (options.maxSlabBytes === undefined ? THIN_SLAB_CACHE_BYTES : 256 * 2 ** 20);
   const source = await openSource(request, { ...options, cacheBytes });
   try {
     // Opened here: its retries (listing and metadata included) are this export's.
@@ -210,11 +215,17 @@ async function exportSource(
     log(
       `Orientation: ${orientation.itkCodeName} (ITK code ${orientation.itkCode}, nibabel ${orientation.nibabelCode})`,
     );
+    const region = options.roi ?? (options.roiMm ? regionFromMillimeters(level, options.roiMm) : undefined);
+    const [sz, sy, sx] = image.multiscales.spatialAxes;
+    const rowBytes = level.chunks[sz] * (region?.y ? region.y[1] - region.y[0] : level.shape[sy]) *
+      (region?.x ? region.x[1] - region.x[0] : level.shape[sx]) * bytesPerVoxel(level.dtype);
+    // Thin slabs only where the source's cache can hold a compressed chunk row (see slab_budget.ts).
+    const maxSlabBytes = options.maxSlabBytes ?? defaultMaxSlabBytes(rowBytes, image.cache.maxBytes);
     const stream = streamLevel(image, level.index, {
       dtype: options.dtype,
-      region: options.roi ?? (options.roiMm ? regionFromMillimeters(level, options.roiMm) : undefined),
+      region,
       concurrency: options.concurrency,
-      maxSlabBytes: options.maxSlabBytes,
+      maxSlabBytes,
       onProgress: options.onProgress,
       signal,
     });
@@ -223,7 +234,7 @@ async function exportSource(
     checkReadMemory(image, level.index, {
       region: stream.region,
       dtype: options.dtype,
-      maxSlabBytes: options.maxSlabBytes,
+      maxSlabBytes,
       concurrency: options.concurrency,
     });
     const geometry = placeRegion(orientation.geometry, level, stream.region);

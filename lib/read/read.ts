@@ -20,6 +20,7 @@ import {
   type VoxelRange,
   type VoxelType,
 } from "../core/volume.ts";
+import { allocateSharedVoxels, forgetChunks, placeChunkPart } from "../codecs/partial_chunks.ts";
 
 /** Anything that holds an opened image, such as the source `openSource` returns. */
 export interface ImageHolder {
@@ -198,27 +199,43 @@ export function streamLevel(
     const reused = spares.findIndex((spare) => spare.length >= length);
     const slab = reused >= 0
       ? spares.splice(reused, 1)[0].subarray(0, length)
-      : allocateVoxels(dtype, length);
+      : allocateSharedVoxels(dtype, length);
     const ranges: VoxelRange[] = [[z0, z1], region.y, region.x];
     const first = ranges.map(([start], s) => Math.floor(start / chunks[spatial[s]]));
     const last = ranges.map(([, stop], s) => Math.floor((stop - 1) / chunks[spatial[s]]));
     const tasks: Promise<void>[] = [];
+    const rowChunks: number[][] = [];
     for (let cz = first[0]; cz <= last[0]; cz++) {
       for (let cy = first[1]; cy <= last[1]; cy++) {
         for (let cx = first[2]; cx <= last[2]; cx++) {
           const coords = found.shape.map((_, axis) =>
             axis === sz ? cz : axis === sy ? cy : axis === sx ? cx : Math.floor(fixed[axis] / chunks[axis])
           );
+          rowChunks.push(coords);
           tasks.push(limiter.run(async () => {
             options.signal?.throwIfAborted();
-            const chunk = await array.getChunk(coords, { signal: options.signal });
-            placeChunk(slab, chunk, coords, [[z0, z1], region.y, region.x]);
+            // A worker decodes only the Blosc blocks the slab needs and places them into the (shared) slab;
+            // what that does not apply to goes through zarrita and is placed here.
+            const placed = await placeChunkPart(array, dtype, slab, coords, {
+              spatial,
+              fixed,
+              slabRanges: ranges,
+              signal: options.signal,
+            });
+            if (!placed) {
+              const chunk = await array.getChunk(coords, { signal: options.signal });
+              placeChunk(slab, chunk, coords, ranges);
+            }
             onChunk();
           }));
         }
       }
     }
     await Promise.all(tasks);
+    // Thin slabs: once the last slab of a chunk row is read, its chunks leave the cache.
+    if (planesPerSlab < zChunk && (z1 % zChunk === 0 || z1 === region.z[1])) {
+      await forgetChunks(array, image.cache, rowChunks);
+    }
     return slab;
   };
 

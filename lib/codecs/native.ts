@@ -1,0 +1,145 @@
+/**
+ * Native codec libraries (c-blosc, ISA-L) reached through Deno's FFI, used
+ * only where they load: a library that is missing, an `--allow-ffi` that does
+ * not name it, or `SPIMFETCH_NATIVE=0` in the environment all mean the pure
+ * path (`node:zlib` and TypeScript), silently.
+ *
+ * Debian names: `libblosc1` (c-blosc 1.21, the library zarr-python's Blosc
+ * wraps) and `libisal2` (Intel ISA-L 2.30, whose deflate can end a segment
+ * with a sync flush, which a parallel writer needs to join segments into one
+ * gzip member).
+ *
+ * @module
+ */
+
+/** The native libraries spimfetch can use, by short name. */
+export type NativeLibraryName = "blosc" | "isal";
+
+// Sonames, then the folders a distribution puts them in (Debian's multiarch folders first).
+const SONAMES: Record<NativeLibraryName, string[]> = {
+  blosc: ["libblosc.so.1"],
+  isal: ["libisal.so.2"],
+};
+const FOLDERS = [
+  "/usr/lib/x86_64-linux-gnu",
+  "/usr/lib/aarch64-linux-gnu",
+  "/usr/lib64",
+  "/usr/lib",
+  "/usr/local/lib",
+  "/lib/x86_64-linux-gnu",
+  "/lib/aarch64-linux-gnu",
+];
+
+/** The environment variable that turns the native path off when set to `0`. */
+export const NATIVE_ENV = "SPIMFETCH_NATIVE";
+
+function granted(descriptor: Deno.PermissionDescriptor): boolean {
+  try {
+    return Deno.permissions.querySync(descriptor).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
+function exists(path: string): boolean | undefined {
+  if (!granted({ name: "read", path })) return undefined;
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether the native path is turned off, by `SPIMFETCH_NATIVE=0` (read only
+ * where env access to it is granted, so no prompt appears).
+ *
+ * @example
+ * ```ts
+ * import { nativeDisabled } from "./native.ts";
+ * console.log(nativeDisabled());
+ * ```
+ * @returns True when the environment forces the pure path.
+ */
+export function nativeDisabled(): boolean {
+  if (!granted({ name: "env", variable: NATIVE_ENV })) return false;
+  return Deno.env.get(NATIVE_ENV) === "0";
+}
+
+/**
+ * The candidate paths of one library, in the order they are tried: those that
+ * exist when the file system may be read, or every candidate otherwise.
+ */
+function candidates(name: NativeLibraryName): string[] {
+  const all = SONAMES[name].flatMap((soname) => FOLDERS.map((folder) => `${folder}/${soname}`));
+  const found = all.filter((path) => exists(path) === true);
+  return found.length > 0 || all.every((path) => exists(path) === false) ? found : all;
+}
+
+/**
+ * The exact shared-library paths the native path would open: one per library
+ * found on this machine. A launcher grants exactly these with
+ * `--allow-ffi=<path>,<path>`; nothing else needs FFI.
+ *
+ * @example Print the flag for this machine
+ * ```ts
+ * import { nativeLibraryPaths } from "./native.ts";
+ * const paths = nativeLibraryPaths();
+ * console.log(paths.length > 0 ? `--allow-ffi=${paths.join(",")}` : "(no native libraries)");
+ * ```
+ * @returns Absolute paths, at most one per library (an empty array when none is installed).
+ */
+export function nativeLibraryPaths(): string[] {
+  return (Object.keys(SONAMES) as NativeLibraryName[]).flatMap((name) => candidates(name).slice(0, 1));
+}
+
+/**
+ * Opens a native library with `symbols`, or returns `undefined` where it is
+ * missing, FFI is not granted for its path, or the native path is turned off.
+ *
+ * @example
+ * ```ts
+ * import { openNativeLibrary } from "./native.ts";
+ * const lib = openNativeLibrary("blosc", { blosc_get_nthreads: { parameters: [], result: "i32" } } as const);
+ * console.log(lib ? "c-blosc loaded" : "pure path");
+ * ```
+ * @param name The library.
+ * @param symbols Its functions, as `Deno.dlopen` takes them.
+ * @returns The loaded library, or `undefined`.
+ */
+export function openNativeLibrary<S extends Deno.ForeignLibraryInterface>(
+  name: NativeLibraryName,
+  symbols: S,
+): Deno.DynamicLibrary<S> | undefined {
+  if (nativeDisabled()) return undefined;
+  return openLibraryFrom(candidates(name), symbols);
+}
+
+/**
+ * Opens the first of `paths` that FFI may open and that loads, or returns `undefined`.
+ *
+ * @example A library that is not there
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { openLibraryFrom } from "./native.ts";
+ * assertEquals(openLibraryFrom(["/nonexistent/libblosc.so.1"], {}), undefined);
+ * ```
+ * @param paths Candidate paths, in order.
+ * @param symbols The functions, as `Deno.dlopen` takes them.
+ * @returns The loaded library, or `undefined`.
+ */
+export function openLibraryFrom<S extends Deno.ForeignLibraryInterface>(
+  paths: string[],
+  symbols: S,
+): Deno.DynamicLibrary<S> | undefined {
+  if (typeof Deno.dlopen !== "function") return undefined;
+  for (const path of paths) {
+    if (!granted({ name: "ffi", path })) continue;
+    try {
+      return Deno.dlopen(path, symbols);
+    } catch {
+      // A path that is not there (or not this architecture): try the next.
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,85 @@
+/**
+ * The worker side of `placeChunkPart` (`partial_chunks.ts`): decode a chunk part (c-blosc
+ * into a reused buffer where it loads) and copy its rows into a slab in
+ * shared memory, converting to the slab's type.
+ *
+ * @module
+ */
+import { decodeBlosc } from "./blosc.ts";
+import type { PlaceRequest } from "./worker_pool.ts";
+import { decodeBloscNative } from "./_ffi_blosc.ts";
+
+type Typed =
+  | Uint8Array
+  | Int8Array
+  | Uint16Array
+  | Int16Array
+  | Uint32Array
+  | Int32Array
+  | Float32Array
+  | Float64Array;
+type TypedConstructor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => Typed;
+
+const CONSTRUCTORS: Record<string, TypedConstructor> = {
+  u1: Uint8Array,
+  i1: Int8Array,
+  u2: Uint16Array,
+  i2: Int16Array,
+  u4: Uint32Array,
+  i4: Int32Array,
+  f4: Float32Array,
+  f8: Float64Array,
+};
+
+// One decode buffer per worker, reused: fresh memory for every part would cost a page fault per 4 KiB.
+let scratch = new Uint8Array(0);
+
+/**
+ * Decodes `bytes` and places them as `place` says.
+ *
+ * @example
+ * ```ts ignore
+ * await placeDecoded(miniChunk, place, (bytes) => wasm.decode(bytes));
+ * ```
+ * @param bytes A Blosc chunk of the needed blocks, or the decoded bytes when `place.raw`.
+ * @param place Where the items go.
+ * @param fallback Decodes what neither c-blosc nor the pure decoder can.
+ * @throws {Error} If the part does not decode to the expected size.
+ */
+export async function placeDecoded(
+  bytes: Uint8Array,
+  place: PlaceRequest,
+  fallback: (bytes: Uint8Array) => Promise<Uint8Array>,
+): Promise<void> {
+  let decoded: Uint8Array | undefined;
+  if (place.raw) decoded = bytes;
+  else {
+    if (scratch.byteLength < place.decodedBytes) scratch = new Uint8Array(place.decodedBytes);
+    decoded = decodeBloscNative(bytes, scratch.subarray(0, place.decodedBytes)) ?? decodeBlosc(bytes) ??
+      await fallback(bytes);
+  }
+  if (decoded.byteLength !== place.decodedBytes) {
+    throw new Error(
+      `Cannot place a chunk part: it decoded to ${decoded.byteLength} bytes, expected ${place.decodedBytes}`,
+    );
+  }
+  const Source = CONSTRUCTORS[place.sourceType], Target = CONSTRUCTORS[place.targetType];
+  const source = new Source(
+    decoded.buffer,
+    decoded.byteOffset,
+    decoded.byteLength / Number(place.sourceType[1]),
+  );
+  const t = place.target;
+  const target = new Target(t.buffer, t.byteOffset, t.byteLength / Number(place.targetType[1]));
+  const { width, fromZ, fromY, toZ, toY } = place;
+  for (let z = place.z[0]; z < place.z[1]; z++) {
+    for (let y = place.y[0]; y < place.y[1]; y++) {
+      const from = place.from + z * fromZ + y * fromY;
+      // Same-typed arrays copy as bytes; set converts between types otherwise.
+      (target as Float64Array).set(
+        source.subarray(from, from + width) as Float64Array,
+        place.to + z * toZ + y * toY,
+      );
+    }
+  }
+}

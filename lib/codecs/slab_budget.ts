@@ -1,0 +1,38 @@
+/**
+ * The default slab size of an export: thin slabs, so that memory stays
+ * bounded (a level-3 export in about 400 MiB instead of 1.1 GB), wherever the
+ * compressed chunk row they are cut from fits the chunk cache. Each chunk is
+ * then fetched once and only its needed Blosc blocks are decoded per slab
+ * (`partial_chunks.ts`), so thin slabs cost no more CPU than whole rows.
+ *
+ * @module
+ */
+
+/** Slab budget used by default where thin slabs pay. */
+export const THIN_SLAB_BYTES = 24 * 2 ** 20;
+/** Chunk cache budget that goes with thin slabs: a level-3 chunk row, compressed, is about 150 MB. */
+export const THIN_SLAB_CACHE_BYTES = 192 * 2 ** 20;
+// Blosc zstd stores SmartSPIM voxels in about half their size (2.35 on the benchmark's level): a chunk row
+// is assumed to fit the cache when half its decoded size does.
+const ASSUMED_RATIO = 2;
+
+/**
+ * The slab budget to use when the caller gave none: {@linkcode THIN_SLAB_BYTES}
+ * when a compressed chunk row likely fits `cacheBytes`, else `undefined`
+ * (whole chunk-row slabs, as a row too big for the cache would be fetched
+ * again for every thin slab).
+ *
+ * @example Level 3 of SmartSPIM 652506 (chunks 128 deep, 1280 × 925 uint16 planes)
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { defaultMaxSlabBytes, THIN_SLAB_BYTES, THIN_SLAB_CACHE_BYTES } from "./slab_budget.ts";
+ * assertEquals(defaultMaxSlabBytes(128 * 1280 * 925 * 2, THIN_SLAB_CACHE_BYTES), THIN_SLAB_BYTES);
+ * assertEquals(defaultMaxSlabBytes(128 * 2560 * 1850 * 2, THIN_SLAB_CACHE_BYTES), undefined);
+ * ```
+ * @param rowBytes Decoded bytes of one chunk row (chunk depth × plane) of the region read.
+ * @param cacheBytes The chunk cache's budget.
+ * @returns The slab budget, or `undefined` for whole rows.
+ */
+export function defaultMaxSlabBytes(rowBytes: number, cacheBytes: number): number | undefined {
+  return rowBytes / ASSUMED_RATIO <= cacheBytes && rowBytes > THIN_SLAB_BYTES ? THIN_SLAB_BYTES : undefined;
+}
