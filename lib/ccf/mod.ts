@@ -71,15 +71,18 @@ export {
 } from "./_points.ts";
 export {
   CCF_25_GRID,
-  type CcfComparison,
   type CcfGrid,
   type CcfResampling,
   chooseCcfLevel,
   resampleToCcf,
   type ResampleToCcfOptions,
+} from "./_resample.ts";
+export {
+  type CcfComparison,
   writeBrainInCcf,
   type WriteBrainInCcfOptions,
   type WriteBrainInCcfResult,
-} from "./_resample.ts";
-export { type CcfSlices, ccfSlicesView, readCcfSlices, readTemplateFile } from "./_views.ts";
+} from "./_write.ts";
+export { readTemplateFile } from "./_template.ts";
+export { type NiftiStream, openNiftiStream } from "./_nifti_stream.ts";
 export { axesAsRegistered, isSplAcquisition, RECENT_TEMPLATE_ORIENTATIONS } from "./_spl.ts";

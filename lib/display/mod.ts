@@ -67,3 +67,4 @@ export {
   type CcfExtentViewOptions,
   orientationCodesView,
 } from "./registration_views.ts";
+export { type CcfSlices, ccfSlicesView, readCcfSlices } from "./ccf_views.ts";

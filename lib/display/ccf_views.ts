@@ -5,13 +5,9 @@
  *
  * @module
  */
-import { Display, escapeHtml } from "../display/display.ts";
-import { NotFoundError } from "../core/errors.ts";
-import { encodePng, windowLevel } from "../display/png.ts";
-import { AIND_BUCKET, formatS3Uri, type S3Options } from "../s3/client.ts";
-import { S3Store } from "../s3/store.ts";
-import { openNiftiStream } from "./_nifti_stream.ts";
-import { DEFAULT_TEMPLATE_PREFIX } from "./_transforms.ts";
+import { Display, escapeHtml } from "./display.ts";
+import { encodePng, windowLevel } from "./png.ts";
+import { openNiftiStream } from "../ccf/mod.ts";
 
 /** The three central slices of a PIR image (i → posterior, j → inferior, k → right). */
 export interface CcfSlices {
@@ -34,7 +30,7 @@ export interface CcfSlices {
  *
  * @example
  * ```ts ignore
- * import { readCcfSlices } from "./_views.ts";
+ * import { readCcfSlices } from "./ccf_views.ts";
  * const slices = await readCcfSlices(await Deno.readFile("brain_ccf.nii.gz"), "brain");
  * ```
  * @param bytes The file (gzipped or not).
@@ -80,7 +76,7 @@ function base64(bytes: Uint8Array): string {
  * @example
  * ```ts
  * import { assertStringIncludes } from "@std/assert";
- * import { ccfSlicesView } from "./_views.ts";
+ * import { ccfSlicesView } from "./ccf_views.ts";
  * const ramp = (n: number): Float32Array => Float32Array.from({ length: n }, (_, i) => i);
  * const view = ccfSlicesView([{
  *   title: "ramp", size: [4, 3, 2], coronal: ramp(6), sagittal: ramp(12), horizontal: ramp(8),
@@ -114,34 +110,4 @@ export function ccfSlicesView(images: readonly CcfSlices[]): Display {
     `${rows.join("")}</table>`;
   const text = images.map((i) => `${i.title}: ${i.size.join(" × ")} voxels, central slices`).join("\n");
   return new Display({ "text/plain": text, "text/html": html });
-}
-
-/**
- * Reads a file of the template folder (e.g. `ccf_average_template_25.nii.gz`).
- *
- * @example
- * ```ts ignore
- * import { readTemplateFile } from "./_views.ts";
- * const bytes = await readTemplateFile("ccf_average_template_25.nii.gz");
- * ```
- * @param name The file's name in the folder.
- * @param options S3 access, bucket and the folder.
- * @returns The bytes.
- * @throws {NotFoundError} If the file does not exist.
- */
-export async function readTemplateFile(
-  name: string,
-  options: S3Options & { bucket?: string; templatePrefix?: string; cacheDir?: string; signal?: AbortSignal } =
-    {},
-): Promise<Uint8Array> {
-  const bucket = options.bucket ?? AIND_BUCKET;
-  const key = `${(options.templatePrefix ?? DEFAULT_TEMPLATE_PREFIX).replace(/\/$/, "")}/${name}`;
-  const store = new S3Store(formatS3Uri(bucket, ""), options);
-  try {
-    const bytes = await store.get(`/${key}`, { signal: options.signal });
-    if (!bytes) throw new NotFoundError("object", formatS3Uri(bucket, key));
-    return bytes;
-  } finally {
-    store.close();
-  }
 }
