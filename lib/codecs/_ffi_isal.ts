@@ -44,10 +44,20 @@ let stream: Uint8Array | undefined;
 let levelBuffer: Uint8Array | undefined;
 let output = new Uint8Array(0);
 
+function pointersAllowed(): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "ffi" }).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
 function isal(): Deno.DynamicLibrary<typeof SYMBOLS> | undefined {
   // Checked on every call, so that setting SPIMFETCH_NATIVE=0 takes effect at once, in every thread.
   if (nativeDisabled()) return undefined;
-  if (library === undefined) library = openNativeLibrary("isal", SYMBOLS) ?? null;
+  // The stream struct holds the buffers' addresses, and Deno (2.9) allows pointer operations only with FFI
+  // granted for every path: with FFI for exact library paths (the launcher's least privilege), node:zlib.
+  if (library === undefined) library = (pointersAllowed() && openNativeLibrary("isal", SYMBOLS)) || null;
   return library ?? undefined;
 }
 
