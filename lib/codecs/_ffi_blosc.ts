@@ -3,6 +3,9 @@
  * functions take no global lock, so every worker thread can call them at once;
  * `blosc_getitem` decodes only the blocks holding the items asked for.
  *
+ * Its examples are not run as doc tests: a loaded library stays loaded for the process, which the test
+ * sanitizer reports as a leak; `tests/native_codecs_test.ts` runs the same calls.
+ *
  * @module
  */
 import { nativeDisabled, openNativeLibrary } from "./native.ts";
@@ -29,7 +32,7 @@ function blosc(): Deno.DynamicLibrary<typeof SYMBOLS> | undefined {
  * Whether c-blosc is loaded (or loads now) in this thread.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { hasNativeBlosc } from "./_ffi_blosc.ts";
  * console.log(hasNativeBlosc());
  * ```
@@ -47,7 +50,7 @@ const HEADER_BYTES = 16;
  * tries the pure decoder, which reports what is wrong).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { assertEquals } from "@std/assert";
  * import { compressBloscNative, decodeBloscNative } from "./_ffi_blosc.ts";
  * const data = new Uint8Array(new Uint16Array(4096).map((_, i) => i % 300).buffer);
@@ -78,7 +81,7 @@ export function decodeBloscNative(bytes: Uint8Array, into?: Uint8Array): Uint8Ar
  * decompressing only the blocks that hold them, or returns `undefined`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { assertEquals } from "@std/assert";
  * import { compressBloscNative, decodeBloscItemsNative } from "./_ffi_blosc.ts";
  * const data = new Uint16Array(100000).map((_, i) => i % 1000);
@@ -127,7 +130,7 @@ export interface NativeBloscCompressOptions {
  * `undefined` when c-blosc is not available.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { compressBloscNative } from "./_ffi_blosc.ts";
  * console.log(compressBloscNative(new Uint8Array(1000), { typesize: 2 })?.length);
  * ```

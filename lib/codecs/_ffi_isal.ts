@@ -11,6 +11,9 @@
  * igzip level 2, the fastest level whose ratio is at least zlib level 1's;
  * no igzip level reaches zlib level 2's ratio, so levels 2-9 stay with zlib.
  *
+ * Its examples are not run as doc tests: a loaded library stays loaded for the process, which the test
+ * sanitizer reports as a leak; `tests/native_codecs_test.ts` runs the same calls.
+ *
  * @module
  */
 import { nativeDisabled, openNativeLibrary } from "./native.ts";
@@ -82,7 +85,7 @@ export function isalLevelFor(gzipLevel: number): number | undefined {
  * Whether ISA-L is loaded (or loads now) in this thread.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { hasNativeDeflate } from "./_ffi_isal.ts";
  * console.log(hasNativeDeflate());
  * ```
@@ -102,7 +105,7 @@ function address(bytes: Uint8Array): bigint {
  * one stream. Returns `undefined` when ISA-L is not available.
  *
  * @example Two segments make one stream
- * ```ts
+ * ```ts ignore
  * import { assertEquals } from "@std/assert";
  * import zlib from "node:zlib";
  * import { deflateSegmentNative } from "./_ffi_isal.ts";

@@ -9,6 +9,9 @@
  * with a sync flush, which a parallel writer needs to join segments into one
  * gzip member).
  *
+ * Its examples are not run as doc tests: a loaded library stays loaded for the process, which the test
+ * sanitizer reports as a leak; `tests/native_codecs_test.ts` runs the same calls.
+ *
  * @module
  */
 
@@ -98,7 +101,7 @@ export function nativeLibraryPaths(): string[] {
  * missing, FFI is not granted for its path, or the native path is turned off.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { openNativeLibrary } from "./native.ts";
  * const lib = openNativeLibrary("blosc", { blosc_get_nthreads: { parameters: [], result: "i32" } } as const);
  * console.log(lib ? "c-blosc loaded" : "pure path");
