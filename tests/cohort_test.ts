@@ -356,3 +356,50 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: version === undefined
+    ? "cohort workflow with CCF outputs (SKIPPED: snakemake not installed)"
+    : `cohort workflow with Snakemake ${version}: the ccf rule writes the brain in CCF and its sidecar`,
+  ignore: version === undefined && !inCi,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn(): Promise<void> {
+    if (version === undefined) throw new Error("snakemake is not installed (CI installs it in .ci/run)");
+    const { serveCcfDataset } = await import("../testing/ccf_dataset.ts");
+    // 700001: registered by capsule 0.0.25 (both version corrections), channel Ex_639_Em_667.
+    await using served = await serveCcfDataset();
+    const dir = await Deno.makeTempDir({ prefix: "spimfetch-cohort-ccf-" });
+    try {
+      const channel = "Ex_639_Em_667";
+      const config = JSON.parse(configYaml(served.s3.endpoint, ["700001"]));
+      config.channels = [channel];
+      config.outputs = { L2: { level: 2, orientation: "PIR" } };
+      config.ccf = { channels: [channel] };
+      await Deno.writeTextFile(join(dir, "config.yaml"), JSON.stringify(config, null, 2));
+      const run = await snakemake(dir, []);
+      assertStrictEquals(run.code, 0, run.log);
+      assertEquals(jobCounts(run.log).ccf, 1, run.log);
+      const stem = join(dir, `results/700001/700001_${channel}_ccf`);
+      // The CCF 25 µm grid (528 × 320 × 456, PIR) as an independent reader sees it.
+      const { dims, pixDims } = readNifti(await Deno.readFile(`${stem}.nii.gz`));
+      assertEquals(dims.slice(1, 4), [528, 320, 456]);
+      assertEquals(pixDims.slice(1, 4).map((d) => Number(d.toFixed(6))), [0.025, 0.025, 0.025]);
+      const sidecar = JSON.parse(await Deno.readTextFile(`${stem}.json`));
+      const asset = served.dataset.assets.get("700001")!;
+      assertEquals(sidecar.source.asset, asset.name);
+      assertEquals(sidecar.registration.capsuleVersion, "0.0.25");
+      assertEquals(
+        sidecar.transforms.used.map((f: { transform: string }) => f.transform),
+        ["templateWarp", "templateAffine", "lsWarp", "lsAffine"],
+      );
+      // The summary lists the fetch outputs (the CCF image has its own sidecar format).
+      const rows = parseCsv(await Deno.readTextFile(join(dir, "results/summary.csv")));
+      assertEquals(rows.map((r) => r.subject), ["700001"]);
+      const again = await snakemake(dir, []);
+      assertStringIncludes(again.log, "Nothing to be done");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
