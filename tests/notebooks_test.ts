@@ -3,8 +3,9 @@
  * local S3 server holding a synthetic SmartSPIM dataset, as CI does; then
  * renders one to HTML and looks for its tables and pictures.
  *
- * Needs `jupyter-nbconvert` and the Deno kernelspec (`.ci/run` installs both);
- * without them the test is skipped, and says so in its name and on stderr.
+ * Needs `jupyter-nbconvert` (`.ci/run` installs it): without it the test is skipped locally, saying so in
+ * its name and on stderr, and fails in CI. The kernel is the Deno that runs the tests, through a kernelspec
+ * of its own (no `deno jupyter --install` needed).
  */
 import { assert, assertStringIncludes } from "@std/assert";
 import { dirname, join } from "node:path";
@@ -52,22 +53,28 @@ async function findJupyter(): Promise<{ nbconvert: string[] } | { missing: strin
     }
   }
   if (!nbconvert) return { missing: "jupyter-nbconvert not installed" };
-  const paths = await run("jupyter", ["--paths", "--json"]).catch(() => undefined);
-  const data: string[] = paths?.success ? JSON.parse(new TextDecoder().decode(paths.stdout)).data ?? [] : [];
-  for (const dir of data) {
-    try {
-      await Deno.stat(join(dir, "kernels", "deno", "kernel.json"));
-      return { nbconvert };
-    } catch {
-      // Not in this data directory.
-    }
-  }
-  return { missing: "the Deno kernel is not installed (deno jupyter --install)" };
+  return { nbconvert };
+}
+
+/**
+ * A kernelspec for the Deno that runs these tests, in a folder to put first on `JUPYTER_PATH`: the notebooks
+ * then run on this Deno, whichever one `deno jupyter --install` registered (if any) and wherever it is.
+ */
+async function kernelFolder(tmp: string): Promise<string> {
+  const folder = join(tmp, "jupyter");
+  await Deno.mkdir(join(folder, "kernels", "deno"), { recursive: true });
+  const spec = {
+    argv: [Deno.execPath(), "jupyter", "--kernel", "--conn", "{connection_file}"],
+    display_name: "Deno",
+    language: "typescript",
+  };
+  await Deno.writeTextFile(join(folder, "kernels", "deno", "kernel.json"), JSON.stringify(spec));
+  return folder;
 }
 
 const jupyter = await findJupyter();
 const missing = "missing" in jupyter ? jupyter.missing : undefined;
-// CI installs Jupyter (.ci/run): there a missing kernel is a failure, never a silent skip.
+// CI installs Jupyter (.ci/run): there a missing Jupyter is a failure, never a silent skip.
 const inCi = Deno.env.get("CI") === "true";
 if (missing && inCi) {
   Deno.test(`notebooks run on the Deno kernel (CI): ${missing}`, () => {
@@ -101,6 +108,7 @@ Deno.test({
         SPIMFETCH_BUCKET: "aind-open-data",
         SPIMFETCH_OUTPUT_DIR: join(tmp, "data"),
         SPIMFETCH_CCF_SUBJECT: "700002",
+        JUPYTER_PATH: await kernelFolder(tmp),
       };
       const notebooks = [...Deno.readDirSync(NOTEBOOKS)].map((e) => e.name).filter((n) =>
         n.endsWith(".ipynb")
