@@ -222,6 +222,7 @@ const SNAPSHOT: Record<string, string[]> = {
     "ByteWriter",
     "ParallelGzip",
     "ParallelGzipOptions",
+    "PlaceRequest",
     "WorkerPool",
     "WorkerRequest",
     "createParallelGzip",

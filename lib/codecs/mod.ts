@@ -14,5 +14,5 @@ export {
   type ParallelGzip,
   type ParallelGzipOptions,
 } from "./parallel_gzip.ts";
-export type { WorkerPool, WorkerRequest } from "./worker_pool.ts";
+export type { PlaceRequest, WorkerPool, WorkerRequest } from "./worker_pool.ts";
 export { useWorkerBlosc } from "./worker_blosc.ts";

@@ -16,6 +16,7 @@ import type * as zarr from "zarrita";
 import type { VoxelArray, VoxelType } from "../core/volume.ts";
 import { type PlaceRequest, sharedWorkerPool, type WorkerPool } from "./worker_pool.ts";
 import { sliceBloscBlocks } from "./blosc_blocks.ts";
+import { NUMPY_ARRAYS } from "./place_worker.ts";
 
 /** A C-order chunk of which only items `[offset, offset + data.length)` were decoded. */
 export interface ChunkPart {
@@ -48,16 +49,7 @@ type Layout = {
   Array: new (buffer: ArrayBuffer) => ArrayLike<number>;
 };
 
-const ARRAYS: Record<string, new (buffer: ArrayBuffer) => ArrayLike<number>> = {
-  u1: Uint8Array,
-  i1: Int8Array,
-  u2: Uint16Array,
-  i2: Int16Array,
-  u4: Uint32Array,
-  i4: Int32Array,
-  f4: Float32Array,
-  f8: Float64Array,
-};
+const ARRAYS: Record<string, new (buffer: ArrayBuffer) => ArrayLike<number>> = NUMPY_ARRAYS;
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const layouts = new WeakMap<object, Promise<Layout | undefined>>();
 

@@ -18,9 +18,10 @@ type Typed =
   | Int32Array
   | Float32Array
   | Float64Array;
-type TypedConstructor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => Typed;
+type TypedConstructor = new (buffer: ArrayBufferLike, byteOffset?: number, length?: number) => Typed;
 
-const CONSTRUCTORS: Record<string, TypedConstructor> = {
+/** The typed array of each numpy item code ("u2", "f4", ...) a chunk part may hold. */
+export const NUMPY_ARRAYS: Record<string, TypedConstructor> = {
   u1: Uint8Array,
   i1: Int8Array,
   u2: Uint16Array,
@@ -63,7 +64,7 @@ export async function placeDecoded(
       `Cannot place a chunk part: it decoded to ${decoded.byteLength} bytes, expected ${place.decodedBytes}`,
     );
   }
-  const Source = CONSTRUCTORS[place.sourceType], Target = CONSTRUCTORS[place.targetType];
+  const Source = NUMPY_ARRAYS[place.sourceType], Target = NUMPY_ARRAYS[place.targetType];
   const source = new Source(
     decoded.buffer,
     decoded.byteOffset,

@@ -22,19 +22,29 @@ export interface PlaceRequest {
   target: Uint8Array;
   /** numpy-style codes ("u2", "f4", ...) of the slab's and the chunk's items. */
   targetType: string;
+  /** The code of the chunk's items. */
   sourceType: string;
   /** Bytes the part decodes to. */
   decodedBytes: number;
   /** Whether the bytes are already decoded. */
   raw: boolean;
+  /** The z range to copy (half-open). */
   z: [number, number];
+  /** The y range to copy (half-open). */
   y: [number, number];
+  /** Items per copied run (along x). */
   width: number;
+  /** First item in the decoded part. */
   from: number;
+  /** Items between z-planes of the decoded part. */
   fromZ: number;
+  /** Items between rows of the decoded part. */
   fromY: number;
+  /** First item in the slab. */
   to: number;
+  /** Items between z-planes of the slab. */
   toZ: number;
+  /** Items between rows of the slab. */
   toY: number;
 }
 

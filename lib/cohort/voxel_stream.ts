@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { VoxelType } from "../core/volume.ts";
+import { VOXEL_ARRAYS, type VoxelType } from "../core/volume.ts";
 
 /** What a volume file's header says about its voxels. */
 export interface VoxelFileHeader {
@@ -44,16 +44,7 @@ export interface VoxelStream {
 
 type Constructor = { new (buffer: ArrayBuffer): ArrayLike<number>; BYTES_PER_ELEMENT: number };
 
-const ARRAYS: Readonly<Record<VoxelType, Constructor>> = {
-  int8: Int8Array,
-  uint8: Uint8Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-  float32: Float32Array,
-  float64: Float64Array,
-};
+const ARRAYS: Readonly<Record<VoxelType, Constructor>> = VOXEL_ARRAYS;
 
 // NIfTI-1 `datatype` codes of the scalar types.
 const NIFTI_TYPES: Readonly<Record<number, VoxelType>> = {

@@ -72,7 +72,8 @@ export interface Volume<T extends VoxelArray = VoxelArray> {
   dtype: VoxelType;
 }
 
-const ARRAY_TYPES = {
+/** The typed array that holds each voxel type. */
+export const VOXEL_ARRAYS = {
   int8: Int8Array,
   uint8: Uint8Array,
   int16: Int16Array,
@@ -96,7 +97,7 @@ const ARRAY_TYPES = {
  * @returns Its size in bytes.
  */
 export function bytesPerVoxel(dtype: VoxelType): number {
-  return ARRAY_TYPES[dtype].BYTES_PER_ELEMENT;
+  return VOXEL_ARRAYS[dtype].BYTES_PER_ELEMENT;
 }
 
 /**
@@ -113,7 +114,7 @@ export function bytesPerVoxel(dtype: VoxelType): number {
  * @returns The array.
  */
 export function allocateVoxels(dtype: VoxelType, length: number): VoxelArray {
-  return new ARRAY_TYPES[dtype](length);
+  return new VOXEL_ARRAYS[dtype](length);
 }
 
 /**
@@ -129,5 +130,5 @@ export function allocateVoxels(dtype: VoxelType, length: number): VoxelArray {
  * @returns True for the names spimfetch supports.
  */
 export function isVoxelType(value: string): value is VoxelType {
-  return Object.hasOwn(ARRAY_TYPES, value);
+  return Object.hasOwn(VOXEL_ARRAYS, value);
 }
