@@ -65,6 +65,9 @@ transform used.
 /** The flags both commands take. */
 const CCF_FLAGS = {
   ...S3_FLAGS,
+  subject: { type: "string" },
+  asset: { type: "string" },
+  out: { type: "string" },
   template: { type: "string" },
   "cache-dir": { type: "string" },
   force: { type: "boolean" },
@@ -82,10 +85,7 @@ export async function pointsCommand(args: string[]): Promise<void> {
     args,
     options: {
       ...CCF_FLAGS,
-      subject: { type: "string" },
-      asset: { type: "string" },
       in: { type: "string" },
-      out: { type: "string" },
     },
   });
   if (values.help) return console.log(CCF_HELP.points);
@@ -131,10 +131,7 @@ export async function ccfCommand(args: string[]): Promise<void> {
     args,
     options: {
       ...CCF_FLAGS,
-      subject: { type: "string" },
-      asset: { type: "string" },
       channel: { type: "string" },
-      out: { type: "string" },
       dtype: { type: "string" },
       compare: { type: "boolean" },
       level: { type: "string" },
