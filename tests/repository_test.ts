@@ -32,7 +32,7 @@ async function sources(): Promise<string[]> {
 
 /**
  * Paths in a file that leave the repository: a relative path literal used with `import.meta.url` (or
- * imported) that resolves outside it, or any mention of the workplace's `shared/fixtures` folder.
+ * imported) that resolves outside it, or any mention of the fixtures folder kept beside the repository.
  */
 function pathsLeaving(file: string, text: string): string[] {
   const leaving: string[] = [];
