@@ -23,6 +23,8 @@ import { streamLevel } from "../read/read.ts";
 import type { Channel } from "../select/select.ts";
 import { bytesPerVoxel, type ImageGeometry, type Region, type VoxelType } from "../core/volume.ts";
 import { defaultMaxSlabBytes, THIN_SLAB_CACHE_BYTES } from "../codecs/slab_budget.ts";
+import { supportsChunkParts } from "../codecs/partial_chunks.ts";
+import { levelArrays } from "../metadata/_level_arrays.ts";
 import { writeNifti } from "../write/nifti.ts";
 import {
   isOpenedSource,
@@ -219,8 +221,11 @@ async function exportSource(
     const [sz, sy, sx] = image.multiscales.spatialAxes;
     const rowBytes = level.chunks[sz] * (region?.y ? region.y[1] - region.y[0] : level.shape[sy]) *
       (region?.x ? region.x[1] - region.x[0] : level.shape[sx]) * bytesPerVoxel(level.dtype);
-    // Thin slabs only where the source's cache can hold a compressed chunk row (see slab_budget.ts).
-    const maxSlabBytes = options.maxSlabBytes ?? defaultMaxSlabBytes(rowBytes, image.cache.maxBytes);
+    // Thin slabs only where each slab can decode just its part of a chunk (else every slab would decode
+    // whole chunks again), and where the source's cache can hold a compressed chunk row (slab_budget.ts).
+    const partial = await supportsChunkParts(levelArrays.get(level)!, signal);
+    const maxSlabBytes = options.maxSlabBytes ??
+      (partial ? defaultMaxSlabBytes(rowBytes, image.cache.maxBytes) : undefined);
     const stream = streamLevel(image, level.index, {
       dtype: options.dtype,
       region,
