@@ -17,6 +17,7 @@ import {
   allocateVoxels,
   bytesPerVoxel,
   type ImageGeometry,
+  INTEGER_RANGES,
   type VoxelArray,
   type VoxelType,
 } from "../core/volume.ts";
@@ -92,15 +93,6 @@ function lpsToIndexMatrix(geometry: ImageGeometry): number[] {
     return [...row, -(row[0] * b[0] + row[1] * b[1] + row[2] * b[2])];
   });
 }
-
-const INTEGER_RANGES: Partial<Record<VoxelType, [number, number]>> = {
-  int8: [-128, 127],
-  uint8: [0, 255],
-  int16: [-32768, 32767],
-  uint16: [0, 65535],
-  int32: [-2147483648, 2147483647],
-  uint32: [0, 4294967295],
-};
 
 function sharedVoxels(dtype: VoxelType, length: number): VoxelArray {
   const array = allocateVoxels(dtype, 0);

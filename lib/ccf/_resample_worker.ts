@@ -31,7 +31,7 @@ export type PullJob =
     start: number;
     end: number;
     out: { [index: number]: number };
-    integer: [number, number] | undefined;
+    integer: readonly [number, number] | undefined;
   };
 
 /**

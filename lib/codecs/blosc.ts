@@ -68,6 +68,31 @@ export function readBloscHeader(bytes: Uint8Array): BloscHeader | undefined {
   };
 }
 
+/**
+ * How many compressed streams a block of `blockBytes` decoded bytes holds: `typesize` when c-blosc split it
+ * by byte, else one. c-blosc's rule, including the size test kept for chunks written before the don't-split
+ * flag existed.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { blockStreams } from "./blosc.ts";
+ * const header = { version: 2, flags: 0x1, typesize: 2, nbytes: 1 << 20, blocksize: 1 << 17, cbytes: 0 };
+ * assertEquals(blockStreams(header, 1 << 17), 2);
+ * assertEquals(blockStreams({ ...header, flags: 0x11 }, 1 << 17), 1); // don't split
+ * assertEquals(blockStreams(header, 1000), 1); // a short last block is never split
+ * ```
+ * @param header The chunk's header.
+ * @param blockBytes Decoded bytes of the block.
+ * @returns The number of streams.
+ */
+export function blockStreams(header: BloscHeader, blockBytes: number): number {
+  const { flags, typesize, blocksize } = header;
+  const split = !(flags & FLAG_DONT_SPLIT) && typesize <= 16 && Math.floor(blockBytes / typesize) >= 128 &&
+    blockBytes >= blocksize;
+  return split ? typesize : 1;
+}
+
 function inflate(format: number, source: Uint8Array, expected: number): Uint8Array | undefined {
   // An output chunk the size of the block: node:zlib's default of 16 KiB pieces makes decoding 6x slower.
   const options = { chunkSize: Math.max(64, expected) };
@@ -140,11 +165,7 @@ export function decodeBlosc(bytes: Uint8Array): Uint8Array | undefined {
   for (let b = 0; b < blocks; b++) {
     const start = view.getInt32(HEADER_BYTES + 4 * b, true);
     const size = Math.min(blocksize, nbytes - b * blocksize);
-    const leftover = size < blocksize;
-    // c-blosc's rule, including the size test kept for chunks written before the split flag existed.
-    const split = !(flags & FLAG_DONT_SPLIT) && typesize <= 16 && Math.floor(size / typesize) >= 128 &&
-      !leftover;
-    const streams = split ? typesize : 1;
+    const streams = blockStreams(header, size);
     const streamSize = Math.floor(size / streams);
     if (streamSize * streams !== size) return undefined;
     const block = shuffled ? scratch!.subarray(0, size) : out.subarray(b * blocksize, b * blocksize + size);

@@ -9,9 +9,10 @@
  * @module
  */
 
+import { blockStreams, readBloscHeader } from "./blosc.ts";
+
 const HEADER_BYTES = 16;
 const FLAG_MEMCPYED = 0x2;
-const FLAG_DONT_SPLIT = 0x10;
 
 /** Blocks cut from a Blosc chunk. */
 export interface BloscBlocks {
@@ -47,13 +48,10 @@ export interface BloscBlocks {
  * @returns The blocks, as a chunk, with where they sit in the whole.
  */
 export function sliceBloscBlocks(bytes: Uint8Array, start: number, end: number): BloscBlocks | undefined {
-  if (bytes.byteLength < HEADER_BYTES) return undefined;
+  const header = readBloscHeader(bytes);
+  if (!header) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const flags = bytes[2];
-  const typesize = bytes[3];
-  const nbytes = view.getUint32(4, true);
-  const blocksize = view.getUint32(8, true);
-  const cbytes = view.getUint32(12, true);
+  const { flags, typesize, nbytes, blocksize, cbytes } = header;
   if (cbytes !== bytes.byteLength || typesize === 0 || !(start >= 0 && start < end && end <= nbytes)) {
     return undefined;
   }
@@ -79,12 +77,7 @@ export function sliceBloscBlocks(bytes: Uint8Array, start: number, end: number):
   const extents: [number, number][] = [];
   for (let b = first; b < last; b++) {
     const blockStart = view.getInt32(HEADER_BYTES + 4 * b, true);
-    const blockBytes = Math.min(blocksize, nbytes - b * blocksize);
-    const leftover = blockBytes < blocksize;
-    // c-blosc's rule for split blocks (the size test covers chunks written before the don't-split flag).
-    const split = !(flags & FLAG_DONT_SPLIT) && typesize <= 16 && Math.floor(blockBytes / typesize) >= 128 &&
-      !leftover;
-    const streams = split ? typesize : 1;
+    const streams = blockStreams(header, Math.min(blocksize, nbytes - b * blocksize));
     let at = blockStart;
     for (let s = 0; s < streams; s++) {
       if (at < HEADER_BYTES || at + 4 > bytes.byteLength) return undefined;

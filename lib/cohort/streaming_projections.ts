@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { encodePng, rasterizeProjections } from "../display/png.ts";
-import { intensityPercentiles, projectionLayout, type Projections } from "../display/preview.ts";
+import { renderProjectionPlanes } from "../display/png.ts";
+import type { Projections } from "../display/preview.ts";
 import { streamVoxels, type VoxelFileHeader } from "./voxel_stream.ts";
 
 /** Options for {@linkcode ProjectionAccumulator}. */
@@ -231,18 +231,10 @@ export function renderThumbnail(
   spacing: readonly [number, number, number],
   options: RenderThumbnailOptions = {},
 ): Thumbnail {
-  const { z, y, x } = projections;
-  const pixels = new Float32Array(z.data.length + y.data.length + x.data.length);
-  pixels.set(z.data);
-  pixels.set(y.data, z.data.length);
-  pixels.set(x.data, z.data.length + y.data.length);
-  const [low, high] = intensityPercentiles(pixels, options.percentiles ?? [1, 99.5]);
-  const size = options.maxSize ?? 256;
-  const layout = projectionLayout([y.height, z.height, z.width], spacing, {
-    maxWidth: size,
-    maxHeight: size,
+  const image = renderProjectionPlanes(projections, spacing, {
+    percentiles: options.percentiles,
+    maxSize: options.maxSize ?? 256,
     gap: options.gap ?? 6,
   });
-  const png = encodePng(rasterizeProjections(projections, layout, [low, high]));
-  return { png, width: layout.width, height: layout.height, window: [low, high] };
+  return { png: image.png, width: image.layout.width, height: image.layout.height, window: image.window };
 }

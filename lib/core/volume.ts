@@ -72,6 +72,16 @@ export interface Volume<T extends VoxelArray = VoxelArray> {
   dtype: VoxelType;
 }
 
+/** The values each integer voxel type holds, for rounding and clamping into it. */
+export const INTEGER_RANGES: Readonly<Partial<Record<VoxelType, readonly [number, number]>>> = {
+  int8: [-128, 127],
+  uint8: [0, 255],
+  int16: [-32768, 32767],
+  uint16: [0, 65535],
+  int32: [-2147483648, 2147483647],
+  uint32: [0, 4294967295],
+};
+
 /** The typed array that holds each voxel type. */
 export const VOXEL_ARRAYS = {
   int8: Int8Array,

@@ -39,7 +39,14 @@ export {
   settingsFromEnv,
   type SettingsFromEnvOptions,
 } from "./notebook_settings.ts";
-export { encodePng, type GrayRaster, type ProjectionsImage, renderProjections } from "./png.ts";
+export {
+  encodePng,
+  type GrayRaster,
+  type ProjectionsImage,
+  type RenderPlanesOptions,
+  renderProjectionPlanes,
+  renderProjections,
+} from "./png.ts";
 export {
   type Histogram,
   intensityHistogram,

@@ -175,7 +175,44 @@ export function renderProjections(
   spacing: readonly [number, number, number],
   options: { percentiles?: readonly [number, number]; maxSize?: number } = {},
 ): ProjectionsImage {
-  const projections = maxIntensityProjections(volume);
+  return renderProjectionPlanes(maxIntensityProjections(volume), spacing, {
+    ...options,
+    maxSize: options.maxSize ?? 640,
+  });
+}
+
+/** Options for {@linkcode renderProjectionPlanes}. */
+export interface RenderPlanesOptions {
+  /** Percentiles of the planes' values shown black and white. @default {[1, 99.5]} */
+  percentiles?: readonly [number, number];
+  /** The largest side in pixels. @default {640} */
+  maxSize?: number;
+  /** Pixels between panels. @default {projectionLayout's} */
+  gap?: number;
+}
+
+/**
+ * Draws projections already computed (in memory or streamed) as one PNG, as {@linkcode renderProjections}
+ * does for a volume.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { maxIntensityProjections, renderProjectionPlanes } from "@spimfetch/spimfetch/display";
+ * const planes = maxIntensityProjections({ data: new Uint16Array(8).map((_, i) => i), shape: [2, 2, 2], dtype: "uint16" });
+ * const image = renderProjectionPlanes(planes, [1, 1, 1], { maxSize: 20, gap: 2 });
+ * assertEquals([image.layout.width, image.layout.height], [20, 20]);
+ * ```
+ * @param projections The three planes.
+ * @param spacing The size of one plane pixel along x, y, z in mm.
+ * @param options Contrast, size and gap.
+ * @returns The PNG and its layout.
+ */
+export function renderProjectionPlanes(
+  projections: Projections,
+  spacing: readonly [number, number, number],
+  options: RenderPlanesOptions = {},
+): ProjectionsImage {
   const { z, y, x } = projections;
   const pixels = new Float32Array(z.data.length + y.data.length + x.data.length);
   pixels.set(z.data);
@@ -183,7 +220,12 @@ export function renderProjections(
   pixels.set(x.data, z.data.length + y.data.length);
   const [low, high] = intensityPercentiles(pixels, options.percentiles ?? [1, 99.5]);
   const size = options.maxSize ?? 640;
-  const layout = projectionLayout(volume.shape, spacing, { maxWidth: size, maxHeight: size });
+  // The planes' sizes are the volume's (z, y, x): the y projection is z tall, the z projection y by x.
+  const layout = projectionLayout([y.height, z.height, z.width], spacing, {
+    maxWidth: size,
+    maxHeight: size,
+    gap: options.gap,
+  });
   const png = encodePng(rasterizeProjections(projections, layout, [low, high]));
   return { projections, layout, window: [low, high], png };
 }

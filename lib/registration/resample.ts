@@ -36,6 +36,7 @@ import { coarsestLevelAtMost } from "../select/choose_level.ts";
 import {
   allocateVoxels,
   type ImageGeometry,
+  INTEGER_RANGES,
   type Volume,
   type VoxelArray,
   type VoxelType,
@@ -83,15 +84,6 @@ export interface ResampleResult extends ResampleGrid {
   /** The output voxels, C order (z, y, x). */
   volume: Volume;
 }
-
-const RANGES: Partial<Record<VoxelType, [number, number]>> = {
-  int8: [-128, 127],
-  uint8: [0, 255],
-  int16: [-32768, 32767],
-  uint16: [0, 65535],
-  int32: [-2147483648, 2147483647],
-  uint32: [0, 4294967295],
-};
 
 function targetSpacing(spacing: number | readonly number[]): Vec3 {
   const t = typeof spacing === "number" ? [spacing, spacing, spacing] : [...spacing];
@@ -231,7 +223,7 @@ export async function resampleVolume(
   const [mx, my, mz] = grid.size;
   const dtype = !options.dtype || options.dtype === "native" ? image.dtype : options.dtype;
   const output = allocateVoxels(dtype, mx * my * mz);
-  const range = RANGES[dtype];
+  const range = INTEGER_RANGES[dtype];
   const wx = axisWeights(grid.factors[0], mx);
   const wy = axisWeights(grid.factors[1], my);
   const wz = axisWeights(grid.factors[2], mz);
