@@ -4,7 +4,7 @@
  * `blosc_getitem` decodes only the blocks holding the items asked for.
  *
  * Its examples are not run as doc tests: a loaded library stays loaded for the process, which the test
- * sanitizer reports as a leak; `tests/native_codecs_test.ts` runs the same calls.
+ * sanitizer reports as a leak; `tests/codecs/native_test.ts` runs the same calls.
  *
  * @module
  */

@@ -10,7 +10,7 @@
  * gzip member).
  *
  * Its examples are not run as doc tests: a loaded library stays loaded for the process, which the test
- * sanitizer reports as a leak; `tests/native_codecs_test.ts` runs the same calls.
+ * sanitizer reports as a leak; `tests/codecs/native_test.ts` runs the same calls.
  *
  * @module
  */

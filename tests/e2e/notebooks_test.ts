@@ -1,0 +1,169 @@
+/**
+ * Executes every notebook on the Deno Jupyter kernel, headless, against a
+ * local S3 server holding a synthetic SmartSPIM dataset, as CI does; then
+ * renders one to HTML and looks for its tables and pictures.
+ *
+ * Needs `jupyter-nbconvert` (`.ci/run` installs it): without it the test is skipped locally, saying so in
+ * its name and on stderr, and fails in CI. The kernel is the Deno that runs the tests, through a kernelspec
+ * of its own (no `deno jupyter --install` needed).
+ */
+import { assert, assertStringIncludes } from "@std/assert";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { serveDataset } from "../../testing/fixture.ts";
+import { buildCcfDataset, DEFAULT_REGISTERED_ASSETS } from "../../testing/ccf_dataset.ts";
+
+const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+const NOTEBOOKS = join(ROOT, "notebooks");
+
+/** Like the demo's dataset (both stitched versions and layouts), but small enough to build in a second. */
+const NOTEBOOK_DATASET = {
+  subject: "652506",
+  acquiredAt: "2023-01-09_10-18-12",
+  stitched: [
+    { stitchedAt: "2023-01-13_19-00-54", layout: "processed/OMEZarr" },
+    { stitchedAt: "2023-02-02_22-28-35", layout: "image_tile_fusing/OMEZarr", cropX: 8 },
+  ],
+  shape: [64, 96, 80] as [number, number, number],
+  chunks: [16, 32, 32] as [number, number, number],
+  spacing: [32, 28.8, 28.8] as [number, number, number],
+  levels: 4,
+};
+
+async function run(
+  command: string,
+  args: string[],
+  options: Deno.CommandOptions = {},
+): Promise<Deno.CommandOutput> {
+  return await new Deno.Command(command, { args, stdout: "piped", stderr: "piped", ...options }).output();
+}
+
+/** The nbconvert command, or why the notebooks cannot run here. */
+async function findJupyter(): Promise<{ nbconvert: string[] } | { missing: string }> {
+  let nbconvert: string[] | undefined;
+  for (const candidate of [["jupyter-nbconvert"], ["jupyter", "nbconvert"]]) {
+    try {
+      const out = await run(candidate[0], [...candidate.slice(1), "--version"]);
+      if (out.success) {
+        nbconvert = candidate;
+        break;
+      }
+    } catch {
+      // Not installed: try the next spelling.
+    }
+  }
+  if (!nbconvert) return { missing: "jupyter-nbconvert not installed" };
+  return { nbconvert };
+}
+
+/**
+ * A kernelspec for the Deno that runs these tests, in a folder to put first on `JUPYTER_PATH`: the notebooks
+ * then run on this Deno, whichever one `deno jupyter --install` registered (if any) and wherever it is.
+ */
+async function kernelFolder(tmp: string): Promise<string> {
+  const folder = join(tmp, "jupyter");
+  await Deno.mkdir(join(folder, "kernels", "deno"), { recursive: true });
+  const spec = {
+    argv: [Deno.execPath(), "jupyter", "--kernel", "--conn", "{connection_file}"],
+    display_name: "Deno",
+    language: "typescript",
+  };
+  await Deno.writeTextFile(join(folder, "kernels", "deno", "kernel.json"), JSON.stringify(spec));
+  return folder;
+}
+
+const jupyter = await findJupyter();
+const missing = "missing" in jupyter ? jupyter.missing : undefined;
+// CI installs Jupyter (.ci/run): there a missing Jupyter is a failure, never a silent skip.
+const inCi = Deno.env.get("CI") === "true";
+if (missing && inCi) {
+  Deno.test(`notebooks run on the Deno kernel (CI): ${missing}`, () => {
+    throw new Error(`Cannot run the notebooks in CI: ${missing}; .ci/run should have installed it`);
+  });
+} else if (missing) {
+  console.warn(`WARNING: notebook tests SKIPPED: ${missing}; .ci/run installs Jupyter and the Deno kernel.`);
+}
+
+Deno.test({
+  name: missing
+    ? `notebooks run on the Deno kernel (SKIPPED: ${missing}; .ci/run installs it)`
+    : "notebooks run on the Deno kernel against a local S3 server, and render with their tables and pictures",
+  ignore: missing !== undefined,
+  // The kernel and nbconvert are child processes; s3rver's sockets close with the fixture.
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn(): Promise<void> {
+    const nbconvert = (jupyter as { nbconvert: string[] }).nbconvert;
+    // ccf_space.ipynb needs a registered asset and the template folder (with the CCF average template).
+    const ccf = await buildCcfDataset({
+      assets: DEFAULT_REGISTERED_ASSETS.filter((a) => a.subject === "700002"),
+      templates: [{ prefix: "SmartSPIM-template_2024-05-16_11-26-14", averageTemplate: true }],
+    });
+    await using served = await serveDataset(NOTEBOOK_DATASET, ccf.objects);
+    const tmp = await Deno.makeTempDir({ prefix: "spimfetch-nb-test-" });
+    try {
+      const env = {
+        NO_COLOR: "1",
+        SPIMFETCH_S3_ENDPOINT: served.s3.endpoint,
+        SPIMFETCH_BUCKET: "aind-open-data",
+        SPIMFETCH_OUTPUT_DIR: join(tmp, "data"),
+        SPIMFETCH_CCF_SUBJECT: "700002",
+        JUPYTER_PATH: await kernelFolder(tmp),
+      };
+      const notebooks = [...Deno.readDirSync(NOTEBOOKS)].map((e) => e.name).filter((n) =>
+        n.endsWith(".ipynb")
+      )
+        .sort();
+      assert(notebooks.length >= 2, `expected the notebooks in ${NOTEBOOKS}, found ${notebooks.join(", ")}`);
+      for (const name of notebooks) {
+        // nbconvert runs the kernel in the notebook's own folder, where deno.json is found by walking up.
+        const out = await run(nbconvert[0], [
+          ...nbconvert.slice(1),
+          "--to",
+          "notebook",
+          "--execute",
+          "--ExecutePreprocessor.timeout=600",
+          "--output-dir",
+          tmp,
+          join(NOTEBOOKS, name),
+        ], { env });
+        const log = new TextDecoder().decode(out.stderr);
+        assert(out.success, `${name} failed on the Deno kernel:\n${log.slice(-6000)}`);
+        const executed = JSON.parse(await Deno.readTextFile(join(tmp, name)));
+        for (const [i, cell] of executed.cells.entries()) {
+          for (const output of cell.outputs ?? []) {
+            assert(
+              output.output_type !== "error",
+              `${name} cell ${i + 1}: ${output.ename}: ${output.evalue}`,
+            );
+          }
+        }
+      }
+      const written = join(tmp, "data", "input", "652506", "652506_Ex_561_Em_593_L3.nii.gz");
+      assert((await Deno.stat(written)).size > 352, `the fetch notebook wrote no NIfTI file at ${written}`);
+      const inCcf = join(tmp, "data", "ccf", "700002_ccf25.nii.gz");
+      assert((await Deno.stat(inCcf)).size > 352, `the CCF notebook wrote no NIfTI file at ${inCcf}`);
+
+      const html = await run(nbconvert[0], [
+        ...nbconvert.slice(1),
+        "--to",
+        "html",
+        "--output-dir",
+        tmp,
+        join(tmp, "fetch_smartspim_from_s3.ipynb"),
+      ], { env });
+      assert(html.success, new TextDecoder().decode(html.stderr));
+      const page = await Deno.readTextFile(join(tmp, "fetch_smartspim_from_s3.html"));
+      assertStringIncludes(page, "<table");
+      assertStringIncludes(page, "data:image/png;base64,");
+      assertStringIncludes(page, "<svg");
+      // Every section of the reference notebook, with its result: the channel table, levels, orientation,
+      // projections.
+      for (const text of ["Ex_561_Em_593", "uncompressed", "nibabel letter", "max along z", "log count"]) {
+        assertStringIncludes(page, text);
+      }
+    } finally {
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    }
+  },
+});

@@ -1,0 +1,236 @@
+/**
+ * The tests mirror `lib/`: `lib/<folder>/<module>.ts` is tested in `tests/<folder>/<module>_test.ts` (a leading
+ * `_` dropped, so that renaming a private file public keeps its test), end-to-end tests live in `tests/e2e/`,
+ * repository-wide checks at the top of `tests/`, and shared helpers in `testing/`. A module with logic but no
+ * test file of its own is listed in {@linkcode TESTED_ELSEWHERE} with the test file that exercises it and why,
+ * so that a newcomer looking for a module's tests finds them by name or by this list.
+ *
+ * @module
+ */
+import { assert, assertEquals } from "@std/assert";
+import { basename, dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const REPO = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
+
+/** Test files at the top of `tests/`: checks of the whole repository, not of one module. */
+const REPOSITORY_TESTS = new Set([
+  "architecture_test.ts",
+  "docs_test.ts",
+  "layout_test.ts",
+  "public_api_test.ts",
+  "repository_test.ts",
+]);
+
+/** Folders of `tests/` that mirror no `lib/` folder. */
+const OTHER_FOLDERS: Record<string, string> = {
+  e2e: "end-to-end tests: the CLI, the launcher, the demo, notebooks, cohorts, reliability, streaming",
+  fixtures: "real AIND metadata documents the tests read",
+  cli: "mirrors cli/ (argument parsing), not lib/",
+};
+
+/**
+ * Modules with logic but no `tests/<folder>/<module>_test.ts`: the test file that exercises them, and why
+ * they are not tested on their own. Files that only re-export or declare types need no entry.
+ */
+export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = {
+  "lib/ccf/_mat.ts": [
+    "tests/ccf/read_transforms_test.ts",
+    "the .mat reader is tested with the other transform readers",
+  ],
+  "lib/ccf/_warp.ts": [
+    "tests/ccf/read_transforms_test.ts",
+    "the warp reader is tested with the other transform readers",
+  ],
+  "lib/ccf/_transforms.ts": ["tests/ccf/read_transforms_test.ts", "the transform chain is read by that test"],
+  "lib/ccf/_registration.ts": [
+    "tests/ccf/versions_test.ts",
+    "finding a registration is tested per capsule version",
+  ],
+  "lib/ccf/_spl.ts": ["tests/ccf/versions_test.ts", "the spl rules are part of the version matrix"],
+  "lib/ccf/_nifti_stream.ts": ["tests/ccf/write_test.ts", "streams the files that write_test compares"],
+  "lib/ccf/_pull.ts": [
+    "tests/ccf/write_test.ts",
+    "inner loops of the resampling that write_test checks by hand",
+  ],
+  "lib/ccf/_resample.ts": ["tests/ccf/write_test.ts", "the resampling writeBrainInCcf runs"],
+  "lib/ccf/_resample_worker.ts": ["tests/ccf/write_test.ts", "the worker side of that resampling"],
+  "lib/ccf/_space.ts": ["tests/ccf/points_test.ts", "openCcfSpace is the entry of every points test"],
+  "lib/ccf/_template.ts": ["tests/ccf/write_test.ts", "template files are read by the CCF writes"],
+  "lib/codecs/_codec_worker.ts": ["tests/codecs/native_test.ts", "the worker side of the pool tested there"],
+  "lib/codecs/_ffi_blosc.ts": [
+    "tests/codecs/native_test.ts",
+    "the native Blosc binding, compared with numcodecs",
+  ],
+  "lib/codecs/_ffi_isal.ts": [
+    "tests/codecs/native_test.ts",
+    "the native deflate binding, compared with node:zlib",
+  ],
+  "lib/codecs/parallel_gzip.ts": ["tests/codecs/native_test.ts", "its single-member output is checked there"],
+  "lib/codecs/worker_pool.ts": ["tests/codecs/native_test.ts", "the pool that runs the native codecs"],
+  "lib/codecs/place_worker.ts": ["tests/codecs/partial_chunks_test.ts", "the worker side of placeChunkPart"],
+  "lib/codecs/worker_blosc.ts": ["tests/read/read_test.ts", "reads from S3 decode through it"],
+  "lib/codecs/slab_budget.ts": ["tests/export/export_nifti_test.ts", "a default of exportNifti"],
+  "lib/cohort/streaming_projections.ts": ["tests/cohort/summary_test.ts", "summaries draw these projections"],
+  "lib/cohort/tables.ts": ["tests/cohort/summary_test.ts", "the summary's CSV and HTML"],
+  "lib/cohort/voxel_stream.ts": ["tests/cohort/summary_test.ts", "summaries read outputs through it"],
+  "lib/core/bytes.ts": ["tests/display/display_test.ts", "byte counts appear in the displays checked there"],
+  "lib/core/errors.ts": ["tests/e2e/fuzz_test.ts", "error classes: every test asserts on them"],
+  "lib/core/names.ts": ["tests/e2e/fuzz_test.ts", "hostile names from a bucket are fuzzed there"],
+  "lib/core/text.ts": ["tests/e2e/fuzz_test.ts", "terminal-safe text is fuzzed there"],
+  "lib/core/version.ts": ["tests/e2e/cli_test.ts", "the CLI's --version"],
+  "lib/core/volume.ts": [
+    "tests/write/nifti_header_test.ts",
+    "geometry types and helpers used by every writer",
+  ],
+  "lib/display/ccf_views.ts": ["tests/e2e/notebooks_test.ts", "drawn by ccf_space.ipynb"],
+  "lib/display/figures.ts": [
+    "tests/display/display_test.ts",
+    "display_test covers the display modules together",
+  ],
+  "lib/display/format.ts": ["tests/display/display_test.ts", "the text/plain of every display"],
+  "lib/display/jupyter.ts": [
+    "tests/display/display_test.ts",
+    "display_test covers the display modules together",
+  ],
+  "lib/display/notebook_progress.ts": ["tests/display/display_test.ts", "display_test covers it"],
+  "lib/display/notebook_settings.ts": ["tests/display/display_test.ts", "display_test covers it"],
+  "lib/display/png.ts": ["tests/display/display_test.ts", "PNGs decoded back with plain zlib there"],
+  "lib/display/preview.ts": ["tests/display/display_test.ts", "projections checked pixel for pixel there"],
+  "lib/display/preview_levels.ts": [
+    "tests/display/display_test.ts",
+    "read from a synthetic image on S3 there",
+  ],
+  "lib/display/progress.ts": ["tests/display/display_test.ts", "the terminal renderer, checked there"],
+  "lib/metadata/_array_checks.ts": [
+    "tests/e2e/fuzz_test.ts",
+    "mutated .zarray and zarr.json are fuzzed there",
+  ],
+  "lib/metadata/_level_arrays.ts": [
+    "tests/codecs/partial_chunks_test.ts",
+    "opens the level arrays read there",
+  ],
+  "lib/metadata/_store_keys.ts": [
+    "tests/e2e/fuzz_test.ts",
+    "keys climbing out of the image are fuzzed there",
+  ],
+  "lib/metadata/image.ts": ["tests/read/read_test.ts", "openImage is tested with the reads (v2 and v3)"],
+  "lib/metadata/read_acquisition.ts": [
+    "tests/source/open_source_test.ts",
+    "openSource reads acquisition.json",
+  ],
+  "lib/metadata/stored_bytes.ts": ["tests/display/display_test.ts", "measureStoredBytes on S3 there"],
+  "lib/metadata/units.ts": ["tests/metadata/multiscales_test.ts", "units of the multiscales metadata"],
+  "lib/read/memory.ts": ["tests/read/read_test.ts", "the memory check before a read"],
+  "lib/registration/write_prepared.ts": [
+    "tests/registration/prepare_test.ts",
+    "prepareForRegistration writes",
+  ],
+  "lib/s3/_body_checks.ts": ["tests/s3/store_test.ts", "faulted bodies from the fault proxy"],
+  "lib/s3/client.ts": ["tests/s3/store_test.ts", "parseS3Uri and createS3Client"],
+  "lib/s3/disk_cache.ts": ["tests/e2e/reliability_test.ts", "resuming from the disk cache"],
+  "lib/s3/errors.ts": ["tests/s3/store_test.ts", "the errors a store throws"],
+  "lib/s3/retry.ts": ["tests/s3/store_test.ts", "retries after faults"],
+  "lib/source/describe.ts": [
+    "tests/export/export_nifti_test.ts",
+    "describeTarget against the notebook's figures",
+  ],
+  "lib/write/_stage_voxels.ts": ["tests/write/nifti_test.ts", "the writers' inner loop"],
+  "lib/write/atomic_file.ts": ["tests/write/nifti_test.ts", "outputs appear complete or not at all"],
+};
+
+async function walk(dir: string, found: string[] = []): Promise<string[]> {
+  for await (const entry of Deno.readDir(dir)) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory) await walk(path, found);
+    else if (entry.name.endsWith(".ts")) found.push(relative(REPO, path));
+  }
+  return found.sort();
+}
+
+/** Whether a module has logic: a function body, a class or a constant, not only types and re-exports. */
+function hasLogic(source: string): boolean {
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  return /\b(function|class)\b|=>|^\s*(export\s+)?(const|let)\s/m.test(code);
+}
+
+/** The test file a module's tests belong in. */
+function mirrorOf(module: string): string {
+  const folder = dirname(module).replace(/^lib\/?/, "");
+  return join("tests", folder, `${basename(module, ".ts").replace(/^_/, "")}_test.ts`);
+}
+
+Deno.test("mirrorOf() drops lib/ and a leading _", () => {
+  assertEquals(mirrorOf("lib/orient/codes.ts"), "tests/orient/codes_test.ts");
+  assertEquals(mirrorOf("lib/ccf/_warp.ts"), "tests/ccf/warp_test.ts");
+});
+
+Deno.test("hasLogic() tells code from type declarations", () => {
+  assert(hasLogic("export function f(): void {}"));
+  assert(hasLogic("export const A = 1;"));
+  assert(
+    !hasLogic(
+      "/** doc */\nexport type A = 1;\nexport interface B { c: number }\nexport { x } from './x.ts';",
+    ),
+  );
+});
+
+Deno.test("every lib module with logic has its test file, or is listed with the test that covers it", async () => {
+  const missing: string[] = [];
+  const stale: string[] = [];
+  const modules = (await walk(join(REPO, "lib"))).filter((m) => basename(m) !== "mod.ts");
+  assert(modules.length > 50, `only ${modules.length} modules found under lib/`);
+  for (const module of modules) {
+    const own = mirrorOf(module);
+    const hasOwn = await Deno.stat(join(REPO, own)).then(() => true, () => false);
+    const listed = TESTED_ELSEWHERE[module];
+    if (hasOwn && listed) stale.push(`${module}: has ${own}; remove it from TESTED_ELSEWHERE`);
+    if (!hasOwn && !listed && hasLogic(await Deno.readTextFile(join(REPO, module)))) {
+      missing.push(`${module}: add ${own} (or list it in TESTED_ELSEWHERE with a reason)`);
+    }
+  }
+  for (const [module, [test, reason]] of Object.entries(TESTED_ELSEWHERE)) {
+    if (!modules.includes(module)) stale.push(`${module}: no such module; remove it from TESTED_ELSEWHERE`);
+    if (!await Deno.stat(join(REPO, test)).then(() => true, () => false)) {
+      stale.push(`${module}: its listed test ${test} does not exist`);
+    }
+    if (reason.trim().length < 10) stale.push(`${module}: say why it has no test file of its own`);
+  }
+  assertEquals(missing, []);
+  assertEquals(stale, []);
+});
+
+Deno.test("tests/ mirrors lib/: each test file is named after a module of its folder", async () => {
+  const problems: string[] = [];
+  for (const file of await walk(join(REPO, "tests"))) {
+    const parts = file.split("/");
+    if (parts[1] === "fixtures") continue;
+    if (parts.length === 2) {
+      if (!REPOSITORY_TESTS.has(parts[1])) {
+        problems.push(`${file}: move it to tests/<lib folder>/, tests/e2e/ or (a helper) testing/`);
+      }
+      continue;
+    }
+    const folder = parts[1];
+    if (!file.endsWith("_test.ts")) {
+      problems.push(`${file}: helpers go in testing/`);
+      continue;
+    }
+    if (folder === "e2e") continue;
+    const root = folder in OTHER_FOLDERS ? folder : join("lib", folder);
+    const names = await Array.fromAsync(Deno.readDir(join(REPO, root))).then(
+      (entries) => entries.map((e) => e.name.replace(/\.ts$/, "").replace(/^_/, "")),
+      () => [] as string[],
+    );
+    if (names.length === 0) {
+      problems.push(`${file}: there is no ${root}/ to mirror`);
+      continue;
+    }
+    // A module's tests may be split by aspect: `<module>_<aspect>_test.ts`.
+    const stem = basename(file, "_test.ts");
+    if (!names.some((name) => stem === name || stem.startsWith(`${name}_`))) {
+      problems.push(`${file}: no module ${root}/${stem}.ts`);
+    }
+  }
+  assertEquals(problems, []);
+});
