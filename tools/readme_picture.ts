@@ -21,7 +21,9 @@ export const PICTURE_PATH = "docs/images/demo_projections.png";
 async function spacingOf(path: string): Promise<[number, number, number]> {
   let bytes = await Deno.readFile(path);
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = gunzipSync(bytes);
-  const header = nifti.readHeader(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + 352) as ArrayBuffer);
+  const header = nifti.readHeader(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + 352) as ArrayBuffer,
+  );
   if (!header) throw new Error(`${path} is not a NIfTI-1 file`);
   return [header.pixDims[1], header.pixDims[2], header.pixDims[3]];
 }

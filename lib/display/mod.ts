@@ -75,3 +75,11 @@ export {
   orientationCodesView,
 } from "./registration_views.ts";
 export { type CcfSlices, ccfSlicesView, readCcfSlices } from "./ccf_views.ts";
+export {
+  brainInCcfTable,
+  ccfPointsTable,
+  ccfSpaceTable,
+  csvTable,
+  registrationTable,
+  roundTripTable,
+} from "./ccf_tables.ts";
