@@ -83,3 +83,4 @@ export {
   registrationTable,
   roundTripTable,
 } from "./ccf_tables.ts";
+export { affineTable, cellText, factsTable, type FactsTableOptions, recordsTable } from "./facts.ts";

@@ -136,6 +136,17 @@ Deno.test({
               output.output_type !== "error",
               `${name} cell ${i + 1}: ${output.ename}: ${output.evalue}`,
             );
+            // Every result is a table or a picture, never a printed object literal (a file's own text excepted).
+            const data = output.data ?? {};
+            const plain = [data["text/plain"] ?? []].flat().join("").trimStart();
+            const source = [cell.source].flat().join("");
+            assert(
+              Object.keys(data).some((type) => type !== "text/plain") || !/^[[{]/.test(plain) ||
+                source.includes("readTextFile"),
+              `${name} cell ${i + 1} shows an object literal, not a table or a picture:\n${
+                plain.slice(0, 300)
+              }`,
+            );
           }
         }
       }
