@@ -84,24 +84,11 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
     "geometry types and helpers used by every writer",
   ],
   "lib/display/ccf_views.ts": ["tests/e2e/notebooks_test.ts", "drawn by ccf_space.ipynb"],
-  "lib/display/figures.ts": [
-    "tests/display/display_test.ts",
-    "display_test covers the display modules together",
-  ],
   "lib/display/format.ts": ["tests/display/display_test.ts", "the text/plain of every display"],
-  "lib/display/jupyter.ts": [
-    "tests/display/display_test.ts",
-    "display_test covers the display modules together",
+  "lib/display/progress.ts": [
+    "tests/display/notebook_progress_test.ts",
+    "the terminal renderer it is compared with",
   ],
-  "lib/display/notebook_progress.ts": ["tests/display/display_test.ts", "display_test covers it"],
-  "lib/display/notebook_settings.ts": ["tests/display/display_test.ts", "display_test covers it"],
-  "lib/display/png.ts": ["tests/display/display_test.ts", "PNGs decoded back with plain zlib there"],
-  "lib/display/preview.ts": ["tests/display/display_test.ts", "projections checked pixel for pixel there"],
-  "lib/display/preview_levels.ts": [
-    "tests/display/display_test.ts",
-    "read from a synthetic image on S3 there",
-  ],
-  "lib/display/progress.ts": ["tests/display/display_test.ts", "the terminal renderer, checked there"],
   "lib/metadata/_array_checks.ts": [
     "tests/e2e/fuzz_test.ts",
     "mutated .zarray and zarr.json are fuzzed there",
@@ -119,7 +106,7 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
     "tests/source/open_source_test.ts",
     "openSource reads acquisition.json",
   ],
-  "lib/metadata/stored_bytes.ts": ["tests/display/display_test.ts", "measureStoredBytes on S3 there"],
+  "lib/metadata/stored_bytes.ts": ["tests/display/preview_levels_test.ts", "measureStoredBytes on S3 there"],
   "lib/metadata/units.ts": ["tests/metadata/multiscales_test.ts", "units of the multiscales metadata"],
   "lib/read/memory.ts": ["tests/read/read_test.ts", "the memory check before a read"],
   "lib/registration/write_prepared.ts": [
