@@ -118,10 +118,6 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
   "lib/s3/disk_cache.ts": ["tests/e2e/reliability_test.ts", "resuming from the disk cache"],
   "lib/s3/errors.ts": ["tests/s3/store_test.ts", "the errors a store throws"],
   "lib/s3/retry.ts": ["tests/s3/store_test.ts", "retries after faults"],
-  "lib/source/describe.ts": [
-    "tests/export/export_nifti_test.ts",
-    "describeTarget against the notebook's figures",
-  ],
   "lib/write/_stage_voxels.ts": ["tests/write/nifti_test.ts", "the writers' inner loop"],
   "lib/write/atomic_file.ts": ["tests/write/nifti_test.ts", "outputs appear complete or not at all"],
 };
