@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertStrictEquals } from "@std/assert";
-import { levelArrays } from "../lib/metadata/_level_arrays.ts";
+import { levelArrays } from "../lib/metadata/level_arrays.ts";
 import { readBloscHeader } from "../lib/codecs/blosc.ts";
 import { NATIVE_ENV } from "../lib/codecs/native.ts";
 import { readChunkPart } from "../lib/codecs/partial_chunks.ts";

@@ -24,7 +24,7 @@ import type { Channel } from "../select/select.ts";
 import { bytesPerVoxel, type ImageGeometry, type Region, type VoxelType } from "../core/volume.ts";
 import { defaultMaxSlabBytes, THIN_SLAB_CACHE_BYTES } from "../codecs/slab_budget.ts";
 import { supportsChunkParts } from "../codecs/partial_chunks.ts";
-import { levelArrays } from "../metadata/_level_arrays.ts";
+import { levelArrays } from "../metadata/level_arrays.ts";
 import { writeNifti } from "../write/nifti.ts";
 import {
   isOpenedSource,

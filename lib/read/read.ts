@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { levelArrays } from "../metadata/_level_arrays.ts";
+import { levelArrays } from "../metadata/level_arrays.ts";
 import { getLevel, type ImageLevel, type OmeZarrImage } from "../metadata/image.ts";
 import { Limiter } from "../core/limiter.ts";
 import { checkReadMemory } from "./memory.ts";

@@ -17,10 +17,10 @@ import type { VoxelArray } from "../core/volume.ts";
 import type { VolumeSlabs } from "../write/nifti.ts";
 import { writeNifti } from "../write/nifti.ts";
 import { writeNrrd } from "../write/nrrd.ts";
-import { type CcfSpace, describeCorrections, openCcfSpace, type OpenCcfSpaceOptions } from "./_space.ts";
-import { CORRECTION_RULES } from "./_versions.ts";
-import { openNiftiStream } from "./_nifti_stream.ts";
-import { resampleToCcf, type ResampleToCcfOptions } from "./_resample.ts";
+import { type CcfSpace, describeCorrections, openCcfSpace, type OpenCcfSpaceOptions } from "./ccf_space.ts";
+import { CORRECTION_RULES } from "./versions.ts";
+import { openNiftiStream } from "./nifti_stream.ts";
+import { resampleToCcf, type ResampleToCcfOptions } from "./resample_to_ccf.ts";
 
 /** How well the result matches AIND's own `moved_ls_to_ccf.nii.gz`. */
 export interface CcfComparison {

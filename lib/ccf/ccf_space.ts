@@ -13,18 +13,18 @@ import { DEFAULT_REGION, formatS3Uri, type S3Options } from "../s3/client.ts";
 import { S3Store } from "../s3/store.ts";
 import { type Channel, selectAsset, selectChannel } from "../select/select.ts";
 import type { ImageGeometry } from "../core/volume.ts";
-import { findRegistration, type Registration } from "./_registration.ts";
+import { findRegistration, type Registration } from "./registration.ts";
 import {
   type AffineMap,
   type CcfTransforms,
   DEFAULT_TEMPLATE_PREFIX,
   LS_TRANSFORM_FILES,
   TEMPLATE_TRANSFORM_FILES,
-} from "./_transforms.ts";
-import { readTransform } from "./_read_transforms.ts";
-import type { DisplacementField } from "./_warp.ts";
-import { CORRECTION_RULES, pipelineGeometry } from "./_versions.ts";
-import { axesAsRegistered, isSplAcquisition, RECENT_TEMPLATE_ORIENTATIONS } from "./_spl.ts";
+} from "./transforms.ts";
+import { readTransform } from "./read_transforms.ts";
+import type { DisplacementField } from "./displacement_field.ts";
+import { CORRECTION_RULES, pipelineGeometry } from "./versions.ts";
+import { axesAsRegistered, isSplAcquisition, RECENT_TEMPLATE_ORIENTATIONS } from "./spl_acquisition.ts";
 
 /** What to open: a subject or asset by name, or the asset (and its registration) an earlier step found. */
 export type CcfSpaceRequest =
@@ -107,7 +107,7 @@ export interface CcfSpace {
  *
  * @example
  * ```ts ignore
- * import { openCcfSpace } from "./_space.ts";
+ * import { openCcfSpace } from "./ccf_space.ts";
  * const space = await openCcfSpace({ subject: "784354" });
  * console.log(space.registration.channel, space.corrections);
  * space.close();
