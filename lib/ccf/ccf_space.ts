@@ -1,17 +1,18 @@
 /**
- * Opening an asset's CCF space: select the asset, find its registration,
- * read the acquisition and the registered channel's level 0, build the
- * pipeline LS header, and read the four transforms.
+ * Opening an asset's CCF space, in named steps: select the asset and find its registration, open the
+ * registered channel as any source is opened (`openSource`), plan the pipeline's LS space and where its
+ * transforms are (pure), then read the transforms.
  *
  * @module
  */
 import { computeOrientation } from "../orient/orient.ts";
-import { type OmeZarrImage, openImage } from "../metadata/image.ts";
+import type { OmeZarrImage } from "../metadata/image.ts";
 import type { Asset } from "../list/assets.ts";
-import { type AcquisitionRecord, readAcquisition } from "../metadata/read_acquisition.ts";
+import type { AcquisitionRecord } from "../metadata/read_acquisition.ts";
 import { DEFAULT_REGION, formatS3Uri, type S3Options } from "../s3/client.ts";
 import { S3Store } from "../s3/store.ts";
-import { type Channel, selectAsset, selectChannel } from "../select/select.ts";
+import { type Channel, selectAsset } from "../select/select.ts";
+import { type OpenedSource, openSource } from "../source/open_source.ts";
 import type { ImageGeometry } from "../core/volume.ts";
 import { findRegistration, type Registration } from "./registration.ts";
 import {
@@ -132,106 +133,137 @@ export async function openCcfSpace(
   log(
     `Registered channel ${registration.channel} (capsule ${registration.version}, from ${registration.channelFrom})`,
   );
-  const [channel, acquisition] = await Promise.all([
-    selectChannel(asset, registration.channel, options),
-    readAcquisition(asset, options),
-  ]);
-  const image = await openImage(channel.uri, { ...options, cacheDir: options.cacheDir });
+  const { templatePrefix: _t, transforms: _r, splRule: _s, ...sourceOptions } = options;
+  const source = await openSource({ asset, channel: registration.channel }, sourceOptions);
   try {
-    const level0 = image.levels[0];
-    const spl = isSplAcquisition(acquisition.axes);
-    const asRegistered = spl && options.splRule === "as-registered";
-    const axes = asRegistered
-      ? axesAsRegistered(acquisition.axes, registration.templateOrientations ?? RECENT_TEMPLATE_ORIENTATIONS)
-      : acquisition.axes;
-    const orientation = computeOrientation(axes, { size: level0.size, spacing: level0.spacing });
-    const corrected = pipelineGeometry(
-      { size: level0.size, spacing: level0.spacing, direction: orientation.geometry.direction },
-      registration.version,
-    );
-    const bucket = options.bucket ?? registration.bucket;
-    const template = (options.templatePrefix ?? DEFAULT_TEMPLATE_PREFIX).replace(/\/$/, "");
-    const keys = {
-      lsAffine: `${registration.prefix}${LS_TRANSFORM_FILES.affine}`,
-      lsInverseWarp: `${registration.prefix}${LS_TRANSFORM_FILES.inverseWarp}`,
-      templateAffine: `${template}/${TEMPLATE_TRANSFORM_FILES.affine}`,
-      templateInverseWarp: `${template}/${TEMPLATE_TRANSFORM_FILES.inverseWarp}`,
-      lsWarp: `${registration.prefix}${LS_TRANSFORM_FILES.warp}`,
-      templateWarp: `${template}/${TEMPLATE_TRANSFORM_FILES.warp}`,
-    };
-    const file = (role: keyof typeof keys, description: string): TransformFile => ({
-      role: description,
-      transform: role,
-      uri: formatS3Uri(bucket, keys[role]),
-    });
-    const files: TransformFile[] = [
+    const plan = planCcfSpace(source, registration, options);
+    const transforms = options.transforms ?? true
+      ? await readCcfTransforms(plan, { ...options, pull: options.transforms === "pull" })
+      : undefined;
+    if (transforms) log(`Read the transform files`);
+    const { transformKeys: _k, bucket: _b, ...space } = plan;
+    return { ...space, transforms, close: () => source.close() };
+  } catch (error) {
+    source.close();
+    throw error;
+  }
+}
+
+/** What {@linkcode planCcfSpace} decides before any transform is read. */
+interface CcfSpacePlan extends Omit<CcfSpace, "transforms" | "close"> {
+  /** The bucket the transforms are read from. */
+  bucket: string;
+  /** The key of each transform file. */
+  transformKeys: Record<keyof CcfTransforms, string>;
+}
+
+/**
+ * The pure part of opening a CCF space: the axes as read (the "spl" rule), the pipeline's LS geometry with
+ * its version corrections, the warnings, and where each transform file is.
+ */
+function planCcfSpace(
+  source: OpenedSource,
+  registration: Registration,
+  options: Pick<OpenCcfSpaceOptions, "bucket" | "templatePrefix" | "splRule">,
+): CcfSpacePlan {
+  const { asset, acquisition, channel, image } = source;
+  const level0 = image.levels[0];
+  const spl = isSplAcquisition(acquisition.axes);
+  const asRegistered = spl && options.splRule === "as-registered";
+  const axes = asRegistered
+    ? axesAsRegistered(acquisition.axes, registration.templateOrientations ?? RECENT_TEMPLATE_ORIENTATIONS)
+    : acquisition.axes;
+  const orientation = computeOrientation(axes, { size: level0.size, spacing: level0.spacing });
+  const corrected = pipelineGeometry(
+    { size: level0.size, spacing: level0.spacing, direction: orientation.geometry.direction },
+    registration.version,
+  );
+  const bucket = options.bucket ?? registration.bucket;
+  const template = (options.templatePrefix ?? DEFAULT_TEMPLATE_PREFIX).replace(/\/$/, "");
+  const transformKeys: Record<keyof CcfTransforms, string> = {
+    lsAffine: `${registration.prefix}${LS_TRANSFORM_FILES.affine}`,
+    lsInverseWarp: `${registration.prefix}${LS_TRANSFORM_FILES.inverseWarp}`,
+    templateAffine: `${template}/${TEMPLATE_TRANSFORM_FILES.affine}`,
+    templateInverseWarp: `${template}/${TEMPLATE_TRANSFORM_FILES.inverseWarp}`,
+    lsWarp: `${registration.prefix}${LS_TRANSFORM_FILES.warp}`,
+    templateWarp: `${template}/${TEMPLATE_TRANSFORM_FILES.warp}`,
+  };
+  const file = (role: keyof CcfTransforms, description: string): TransformFile => ({
+    role: description,
+    transform: role,
+    uri: formatS3Uri(bucket, transformKeys[role]),
+  });
+  return {
+    asset,
+    registration,
+    acquisition,
+    channel,
+    image,
+    geometry: corrected.geometry,
+    size: level0.size,
+    corrections: asRegistered ? ["spl-as-registered", ...corrected.corrections] : corrected.corrections,
+    warnings: spl
+      ? [
+        asRegistered
+          ? `the acquisition's axes spell "spl": read as AIND's registration code read them (${
+            axes.map((a) => a.rawDirection).join(", ")
+          }), not as recorded; compare with moved_ls_to_ccf.nii.gz`
+          : `the acquisition's axes spell "spl", which AIND's registration code read with every flip dropped: its ` +
+            `registered space may be mirrored relative to these axes; compare with moved_ls_to_ccf.nii.gz ` +
+            `(ccf --compare), or try splRule "as-registered" (--spl-as-registered)`,
+        ...corrected.warnings,
+      ]
+      : corrected.warnings,
+    files: [
       file("lsAffine", "ls affine (inverted for points LS → CCF)"),
       file("lsInverseWarp", "ls inverse warp (points LS → CCF)"),
       file("templateAffine", "template affine (inverted for points LS → CCF)"),
       file("templateInverseWarp", "template inverse warp (points LS → CCF)"),
       file("templateWarp", "template warp (points CCF → LS, images)"),
       file("lsWarp", "ls warp (points CCF → LS, images)"),
-    ];
-    let transforms: CcfTransforms | undefined;
-    if (options.transforms ?? true) {
-      const store = new S3Store(formatS3Uri(bucket, ""), options);
-      const origin = options.endpoint ?? `aws:${options.region ?? DEFAULT_REGION}`;
-      try {
-        const read = (key: string) => readTransform(store, key, { origin, signal: options.signal });
-        // One file at a time: a real warp is hundreds of MB compressed and about 1 GB as float32, so reading
-        // them together would hold every compressed body at once. The first failure in file order is reported.
-        // Image pulls need only the forward warps: the inverse ones (each as large) are then not read.
-        const roles = (Object.keys(keys) as (keyof typeof keys)[]).filter((role) =>
-          options.transforms !== "pull" || !role.endsWith("InverseWarp")
-        );
-        const values: (AffineMap | DisplacementField)[] = [];
-        for (const role of roles) values.push(await read(keys[role]));
-        transforms = Object.fromEntries(
-          roles.map((role, i) => [role, values[i]]),
-        ) as unknown as CcfTransforms;
-        for (const role of ["lsAffine", "templateAffine"] as const) {
-          if (!("matrix" in (transforms[role] as AffineMap))) {
-            throw new TypeError(`${keys[role]} is not an affine`);
-          }
-        }
-        for (const role of roles.filter((r) => r.endsWith("Warp"))) {
-          if (!("size" in (transforms[role] as DisplacementField))) {
-            throw new TypeError(`${keys[role]} is not a displacement field`);
-          }
-        }
-      } finally {
-        store.close();
-      }
-      log(`Read the transform files`);
+    ],
+    bucket,
+    transformKeys,
+  };
+}
+
+/**
+ * Reads a planned space's transform files, one at a time: a real warp is hundreds of MB compressed and
+ * about 1 GB as float32, so reading them together would hold every compressed body at once. The first
+ * failure in file order is reported. Image pulls (`pull`) need only the forward warps: the inverse ones
+ * (each as large) are then not read.
+ */
+async function readCcfTransforms(
+  plan: Pick<CcfSpacePlan, "bucket" | "transformKeys">,
+  options: S3Options & { cacheDir?: string; signal?: AbortSignal; pull: boolean },
+): Promise<CcfTransforms> {
+  const keys = plan.transformKeys;
+  const store = new S3Store(formatS3Uri(plan.bucket, ""), options);
+  const origin = options.endpoint ?? `aws:${options.region ?? DEFAULT_REGION}`;
+  try {
+    const roles = (Object.keys(keys) as (keyof CcfTransforms)[]).filter((role) =>
+      !options.pull || !role.endsWith("InverseWarp")
+    );
+    const values: (AffineMap | DisplacementField)[] = [];
+    for (const role of roles) {
+      values.push(await readTransform(store, keys[role], { origin, signal: options.signal }));
     }
-    return {
-      asset,
-      registration,
-      acquisition,
-      channel,
-      image,
-      geometry: corrected.geometry,
-      size: level0.size,
-      corrections: asRegistered ? ["spl-as-registered", ...corrected.corrections] : corrected.corrections,
-      warnings: spl
-        ? [
-          asRegistered
-            ? `the acquisition's axes spell "spl": read as AIND's registration code read them (${
-              axes.map((a) => a.rawDirection).join(", ")
-            }), not as recorded; compare with moved_ls_to_ccf.nii.gz`
-            : `the acquisition's axes spell "spl", which AIND's registration code read with every flip dropped: its ` +
-              `registered space may be mirrored relative to these axes; compare with moved_ls_to_ccf.nii.gz ` +
-              `(ccf --compare), or try splRule "as-registered" (--spl-as-registered)`,
-          ...corrected.warnings,
-        ]
-        : corrected.warnings,
-      transforms,
-      files,
-      close: () => image.close(),
-    };
-  } catch (error) {
-    image.close();
-    throw error;
+    const transforms = Object.fromEntries(
+      roles.map((role, i) => [role, values[i]]),
+    ) as unknown as CcfTransforms;
+    for (const role of ["lsAffine", "templateAffine"] as const) {
+      if (!("matrix" in (transforms[role] as AffineMap))) {
+        throw new TypeError(`${keys[role]} is not an affine`);
+      }
+    }
+    for (const role of roles.filter((r) => r.endsWith("Warp"))) {
+      if (!("size" in (transforms[role] as DisplacementField))) {
+        throw new TypeError(`${keys[role]} is not a displacement field`);
+      }
+    }
+    return transforms;
+  } finally {
+    store.close();
   }
 }
 
