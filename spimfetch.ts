@@ -12,6 +12,8 @@
 import { fileURLToPath } from "node:url";
 import { planPermissions } from "./cli/permissions.ts";
 import { nativeLibraryPaths } from "./lib/codecs/native.ts";
+import { COMMAND_NAME_ENV } from "./cli/command_name.ts";
+import { STOP_SIGNALS } from "./cli/stop_signals.ts";
 
 const packageDir = fileURLToPath(new URL(".", import.meta.url)).replace(/\/$/, "");
 
@@ -28,7 +30,7 @@ function userDirectory(): string {
 /**
  * Runs the CLI with the permissions its arguments need and returns its exit code.
  * @param args The command-line arguments.
- * @returns The child's exit code (130 after Ctrl-C).
+ * @returns The child's exit code (128 + the signal's number after a stop signal: 130 after Ctrl-C).
  */
 export async function launch(args: string[]): Promise<number> {
   const cwd = userDirectory();
@@ -39,6 +41,7 @@ export async function launch(args: string[]): Promise<number> {
     packageDir,
     home: Deno.env.get("HOME"),
     ffi: nativeLibraryPaths(),
+    proc: Deno.build.os === "linux",
   });
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -52,22 +55,41 @@ export async function launch(args: string[]): Promise<number> {
       ...args,
     ],
     cwd,
+    // The name the user runs spimfetch by, for the usage lines and hints the CLI prints.
+    env: { [COMMAND_NAME_ENV]: invokedName() },
     stdin: "inherit",
     stdout: "inherit",
     stderr: "inherit",
   }).spawn();
-  // Ctrl-C reaches the child through the terminal's process group; the launcher only waits for its code.
-  const ignore = (): void => {};
-  const forward = (): void => child.kill("SIGTERM");
-  Deno.addSignalListener("SIGINT", ignore);
-  Deno.addSignalListener("SIGTERM", forward);
+  // A stop signal sent to the launcher alone (`kill`, SLURM, `timeout`) is passed on, so that the CLI cleans
+  // up as after Ctrl-C. Ctrl-C in a terminal reaches both processes; the CLI then sees it twice, which is
+  // harmless (cancelling twice is cancelling).
+  const listeners = (Object.keys(STOP_SIGNALS) as (keyof typeof STOP_SIGNALS)[]).map((name) => {
+    const forward = (): void => {
+      try {
+        child.kill(name);
+      } catch {
+        // The child has just ended: its exit code says the rest.
+      }
+    };
+    Deno.addSignalListener(name, forward);
+    return [name, forward] as const;
+  });
   try {
     const status = await child.status;
-    return status.signal === "SIGINT" ? 130 : status.code;
+    const signal = status.signal as keyof typeof STOP_SIGNALS | null;
+    return signal && signal in STOP_SIGNALS ? 128 + STOP_SIGNALS[signal] : status.code;
   } finally {
-    Deno.removeSignalListener("SIGINT", ignore);
-    Deno.removeSignalListener("SIGTERM", forward);
+    for (const [name, forward] of listeners) Deno.removeSignalListener(name, forward);
   }
+}
+
+/**
+ * The name the user runs spimfetch by: the installed command's shim sets it (`spimfetch`); `deno task cli`
+ * is the default.
+ */
+function invokedName(): string {
+  return Deno.env.get(COMMAND_NAME_ENV) || "deno task cli";
 }
 
 if (import.meta.main) Deno.exit(await launch(Deno.args));

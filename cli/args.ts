@@ -24,11 +24,7 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
-/** Ctrl-C: exit 130 (128 + SIGINT), as shells expect of an interrupted command. */
-export class Interrupted extends Error {
-  /** The class name. */
-  override name = "Interrupted";
-}
+export { Interrupted } from "./stop_signals.ts";
 
 /** The flags every command takes, as `parseArgs` options (documented by `COMMON_HELP` in `help.ts`). */
 export const S3_FLAGS = {

@@ -21,9 +21,18 @@ const DEFAULT_OUTPUT_DIR = "data";
 
 /**
  * The AWS SDK's settings and the home directory it looks for `~/.aws` in; `SPIMFETCH_NATIVE=0` turns the
- * native codecs off.
+ * native codecs off; `SPIMFETCH_COMMAND` is the name the user runs spimfetch by (see `command_name.ts`).
  */
-const ENV = ["AWS_*", "HOME", "USERPROFILE", "HOMEPATH", "HOMEDRIVE", "_X_AMZN_TRACE_ID", "SPIMFETCH_NATIVE"];
+const ENV = [
+  "AWS_*",
+  "HOME",
+  "USERPROFILE",
+  "HOMEPATH",
+  "HOMEDRIVE",
+  "_X_AMZN_TRACE_ID",
+  "SPIMFETCH_NATIVE",
+  "SPIMFETCH_COMMAND",
+];
 /** What the SDK and the memory check ask the system. */
 const SYS = ["osRelease", "systemMemoryInfo"];
 
@@ -39,6 +48,11 @@ export interface PermissionRequest {
   home?: string;
   /** Shared libraries a native codec may open (granted as `--allow-ffi`). @default {[]} */
   ffi?: string[];
+  /**
+   * Whether `/proc` lists the live processes (Linux): a command that writes then reads it, to tell a killed
+   * writer's temporary file from a live one's. @default {false}
+   */
+  proc?: boolean;
 }
 
 /** The value of `--flag VALUE` or `--flag=VALUE` in `args`, the last one winning as in `parseArgs`. */
@@ -148,6 +162,10 @@ export function planPermissions(request: PermissionRequest): string[] {
     reads.add(at(DEFAULT_OUTPUT_DIR));
     writes.add(at(DEFAULT_OUTPUT_DIR));
   }
+
+  // A writer removes the temporary files that killed writers left beside its output; `/proc` says which
+  // writers are gone (see `withAtomicFile`).
+  if (writes.size > 0 && request.proc) reads.add("/proc");
 
   const net = new Set<string>();
   const endpoint = flagValue(args, "endpoint");

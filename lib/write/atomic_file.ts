@@ -20,8 +20,8 @@ export interface AtomicFileOptions {
  * that is renamed onto the path only after `write` resolves, so readers never
  * see a partial file. If `write` throws, or `signal` aborts, the temporary
  * file is removed and the path is left as it was. A process killed mid-write
- * can leave a `.partial` file behind; the next write to the same path removes
- * it (on Linux, where it can tell the writer is gone).
+ * can leave a `.partial` file behind; the next write of any file in that folder
+ * removes it (on Linux, where `/proc` tells that the writer is gone).
  *
  * Without `force`, an existing path is an error both before starting and at
  * the end (a file that appeared meanwhile is not overwritten either). The
@@ -121,20 +121,30 @@ async function checkDirectory(dir: string): Promise<void> {
   if (!info.isDirectory) throw new Error(`Cannot write to directory ${where}: it is not a directory`);
 }
 
+/** A temporary file's name: `.<name>.<pid>-<hex>.partial`, with the writer's pid. */
+const TEMP_NAME = /^\..+\.(\d+)-[0-9a-f]+\.partial$/;
+
 /**
- * Removes temporary files that writers of `name` killed outright (SIGKILL, a
- * crash) left in `dir`: those whose process is gone. Only Linux says which
- * processes live (`/proc`); elsewhere nothing is removed.
+ * Removes the temporary files that writers killed outright (SIGKILL, a crash, the power) left in `dir`,
+ * whatever output they were writing: those whose process is gone. Only Linux says which processes live
+ * (`/proc`), and only where reading it is granted (the launcher grants it): without that, a live writer's
+ * file cannot be told from a dead one's, so nothing is removed.
  */
-async function removeStaleTemps(dir: string, name: string): Promise<void> {
+async function removeStaleTemps(dir: string): Promise<void> {
   if (Deno.build.os !== "linux") return;
-  const prefix = `.${name}.`;
+  const procState = await Deno.permissions.query({ name: "read", path: "/proc" }).then(
+    (s) => s.state,
+    () => "",
+  );
+  if (procState !== "granted") return;
   try {
     for await (const entry of Deno.readDir(dir)) {
-      if (!entry.isFile || !entry.name.startsWith(prefix) || !entry.name.endsWith(".partial")) continue;
-      const pid = /^(\d+)-[0-9a-f]+\.partial$/.exec(entry.name.slice(prefix.length))?.[1];
+      const pid = entry.isFile ? TEMP_NAME.exec(entry.name)?.[1] : undefined;
       if (pid === undefined || Number(pid) === Deno.pid) continue;
-      const alive = await Deno.stat(`/proc/${pid}`).then(() => true, () => false);
+      const alive = await Deno.stat(`/proc/${pid}`).then(
+        () => true,
+        (e) => !(e instanceof Deno.errors.NotFound),
+      );
       if (!alive) await Deno.remove(`${dir}/${entry.name}`).catch(() => {});
     }
   } catch {
@@ -143,7 +153,7 @@ async function removeStaleTemps(dir: string, name: string): Promise<void> {
 }
 
 async function createTemp(dir: string, name: string): Promise<{ file: Deno.FsFile; temp: string }> {
-  await removeStaleTemps(dir, name);
+  await removeStaleTemps(dir);
   for (let attempt = 0;; attempt++) {
     const random = Array.from(
       crypto.getRandomValues(new Uint8Array(6)),
