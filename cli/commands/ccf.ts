@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { dirname } from "node:path";
 import { parseFlags } from "../flags.ts";
 import { withCommandName } from "../command_name.ts";
 import { pathExists, withAtomicFile } from "../../lib/write/atomic_file.ts";
@@ -22,6 +21,7 @@ import {
 import type { S3Options } from "../../lib/s3/client.ts";
 import { S3_FLAGS, s3Options, UsageError } from "../args.ts";
 import { untilStopped } from "../stop_signals.ts";
+import { createOutputFolder } from "../output_folder.ts";
 import { COMMON_HELP } from "../help.ts";
 
 /** `--help` of the CCF commands. */
@@ -107,7 +107,7 @@ export async function pointsCommand(args: string[]): Promise<void> {
   try {
     for (const warning of space.warnings) console.error(`warning: ${warning}`);
     const out = mapPointsCsv(space, text, values.in);
-    await Deno.mkdir(dirname(values.out) || ".", { recursive: true });
+    await createOutputFolder(values.out);
     await withAtomicFile(values.out, (file) => file.write(new TextEncoder().encode(out)), {
       force: values.force,
     });
@@ -153,6 +153,7 @@ export async function ccfCommand(args: string[]): Promise<void> {
     return n;
   };
   const quiet = values.quiet === true;
+  if (values.out !== undefined) await createOutputFolder(out);
   const result = await untilStopped((signal) =>
     writeBrainInCcf({ subject, channel }, {
       signal,

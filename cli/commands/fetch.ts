@@ -10,6 +10,7 @@ import { withCommandName } from "../command_name.ts";
 import { checkAindCaveats, exportNifti, type LevelChoice, prepareForRegistration } from "../../mod.ts";
 import { FETCH_FLAGS, fetchPlan } from "../args.ts";
 import { untilStopped } from "../stop_signals.ts";
+import { createOutputFolder } from "../output_folder.ts";
 import { FETCH_HELP } from "../help.ts";
 
 /**
@@ -20,6 +21,7 @@ export async function fetch(args: string[]): Promise<void> {
   const { values } = parseFlags("fetch", args, FETCH_FLAGS);
   if (values.help) return console.log(withCommandName(FETCH_HELP));
   const { subject, channel, level, options, registration } = fetchPlan(values);
+  if (options.out !== undefined) await createOutputFolder(options.out);
   // A stop signal cancels the requests in flight; the writer then removes its temporary file.
   await untilStopped(async (signal) => {
     if (registration) {
