@@ -1,10 +1,11 @@
 /**
  * The `spimfetch` command: runs the CLI (`cli.ts`) in a child Deno with exactly the permissions its
  * arguments need (see `cli/permissions.ts`), from the user's directory. `deno task cli` and the installed
- * command both start here:
+ * command both start here. `deno task install` (`tools/install.ts`) installs the command as a script that
+ * runs this file with the absolute path of the Deno that installed it, so no `deno` need be on PATH:
  *
  * ```sh
- * deno install -g -f -n spimfetch --config deno.json --allow-read --allow-env --allow-run spimfetch.ts
+ * deno task install            # or: npx -y deno@2 task install
  * ```
  *
  * @module
@@ -12,7 +13,7 @@
 import { fileURLToPath } from "node:url";
 import { planPermissions } from "./cli/permissions.ts";
 import { nativeLibraryPaths } from "./lib/codecs/native.ts";
-import { COMMAND_NAME_ENV } from "./cli/command_name.ts";
+import { COMMAND_NAME_ENV, taskCommand } from "./cli/command_name.ts";
 import { STOP_SIGNALS } from "./cli/stop_signals.ts";
 
 const packageDir = fileURLToPath(new URL(".", import.meta.url)).replace(/\/$/, "");
@@ -85,11 +86,11 @@ export async function launch(args: string[]): Promise<number> {
 }
 
 /**
- * The name the user runs spimfetch by: the installed command's shim sets it (`spimfetch`); `deno task cli`
- * is the default.
+ * The name the user runs spimfetch by: the installed command's script sets it (`spimfetch`); otherwise
+ * this task as the user can run it (`deno task cli`, or through npx when no `deno` is on PATH).
  */
 function invokedName(): string {
-  return Deno.env.get(COMMAND_NAME_ENV) || "deno task cli";
+  return Deno.env.get(COMMAND_NAME_ENV) || taskCommand("cli");
 }
 
 if (import.meta.main) Deno.exit(await launch(Deno.args));

@@ -51,3 +51,42 @@ export function commandName(): string {
 export function withCommandName(text: string, name: string = commandName()): string {
   return text.replaceAll(WRITTEN_NAME, name);
 }
+
+/** Whether a `deno` the shell would find is on `PATH`. */
+function denoOnPath(): boolean {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (!dir) continue;
+    try {
+      const info = Deno.statSync(`${dir}/deno`);
+      if (info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) return true;
+    } catch {
+      // Not there (or not readable): look further.
+    }
+  }
+  return false;
+}
+
+/**
+ * How the user can run one of this checkout's tasks from their shell: `deno task <task>` when a `deno` is on
+ * `PATH`, `npx -y deno@2 task <task>` when the user came through npx (no `deno` on `PATH`), else the
+ * running Deno's absolute path.
+ *
+ * @example
+ * ```ts
+ * import { assertStringIncludes } from "@std/assert";
+ * import { taskCommand } from "./command_name.ts";
+ * assertStringIncludes(taskCommand("cli"), "task cli");
+ * ```
+ * @param task The task's name, e.g. `cli`.
+ * @returns A command line to paste.
+ */
+export function taskCommand(task: string): string {
+  try {
+    if (denoOnPath()) return `deno task ${task}`;
+    if (Deno.env.get("npm_command") === "exec") return `npx -y deno@2 task ${task}`;
+  } catch {
+    // No permission to look: the plain form.
+    return `deno task ${task}`;
+  }
+  return `${Deno.execPath()} task ${task}`;
+}
