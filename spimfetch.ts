@@ -42,7 +42,6 @@ export async function launch(args: string[]): Promise<number> {
     packageDir,
     home: Deno.env.get("HOME"),
     ffi: nativeLibraryPaths(),
-    proc: Deno.build.os === "linux",
   });
   const child = new Deno.Command(Deno.execPath(), {
     args: [

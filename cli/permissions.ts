@@ -48,11 +48,6 @@ export interface PermissionRequest {
   home?: string;
   /** Shared libraries a native codec may open (granted as `--allow-ffi`). @default {[]} */
   ffi?: string[];
-  /**
-   * Whether `/proc` lists the live processes (Linux): a command that writes then reads it, to tell a killed
-   * writer's temporary file from a live one's. @default {false}
-   */
-  proc?: boolean;
 }
 
 /** The value of `--flag VALUE` or `--flag=VALUE` in `args`, the last one winning as in `parseArgs`. */
@@ -162,10 +157,6 @@ export function planPermissions(request: PermissionRequest): string[] {
     reads.add(at(DEFAULT_OUTPUT_DIR));
     writes.add(at(DEFAULT_OUTPUT_DIR));
   }
-
-  // A writer removes the temporary files that killed writers left beside its output; `/proc` says which
-  // writers are gone (see `withAtomicFile`).
-  if (writes.size > 0 && request.proc) reads.add("/proc");
 
   const net = new Set<string>();
   const endpoint = flagValue(args, "endpoint");
