@@ -114,7 +114,7 @@ Deno.test("thin slabs decode only the Blosc blocks they need and give the genera
     await t.step("a region's thin slabs hold the region's voxels", async () => {
       const stream = streamLevel(image, 0, {
         maxSlabBytes: 2 * 20 * 30 * 2,
-        region: { z: [5, 40], y: [3, 23], x: [31, 61] },
+        roi: { z: [5, 40], y: [3, 23], x: [31, 61] },
       });
       const got: number[] = [];
       for await (const slab of stream.slabs) got.push(...slab);

@@ -218,7 +218,7 @@ export function resampleToCcf(space: CcfSpace, options: ResampleToCcfOptions = {
             Math.max(...inside.map((b) => b[2 * a + 1])),
           ]);
           const region = await readLevel(image, level, {
-            region: { x: [box[0], box[1] + 1], y: [box[2], box[3] + 1], z: [box[4], box[5] + 1] },
+            roi: { x: [box[0], box[1] + 1], y: [box[2], box[3] + 1], z: [box[4], box[5] + 1] },
             concurrency: options.concurrency,
             signal: options.signal,
           });

@@ -228,7 +228,7 @@ async function exportSource(
       (partial ? defaultMaxSlabBytes(rowBytes, image.cache.maxBytes) : undefined);
     const stream = streamLevel(image, level.index, {
       dtype: options.dtype,
-      region,
+      roi: region,
       concurrency: options.concurrency,
       maxSlabBytes,
       onProgress: options.onProgress,

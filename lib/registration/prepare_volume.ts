@@ -237,7 +237,7 @@ async function prepareSource(
     spacing: [...level.spacing],
   });
   const readOptions = {
-    region,
+    roi: region,
     dtype: options.dtype,
     concurrency: options.concurrency,
     onProgress: options.onProgress,
