@@ -5,11 +5,12 @@
  *
  * @module
  */
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 import { computeOrientation } from "../orient/orient.ts";
 import type { OmeZarrImage } from "../metadata/image.ts";
 import type { Asset } from "../list/assets.ts";
 import type { AcquisitionRecord } from "../metadata/read_acquisition.ts";
-import { DEFAULT_REGION, formatS3Uri, type S3Options } from "../s3/client.ts";
+import { DEFAULT_REGION, formatS3Uri, S3_OPTION_KEYS, type S3Options } from "../s3/client.ts";
 import { S3Store } from "../s3/store.ts";
 import { type Channel, selectAsset } from "../select/select.ts";
 import { type OpenedSource, openSource } from "../source/open_source.ts";
@@ -64,6 +65,18 @@ export interface OpenCcfSpaceOptions extends S3Options {
   /** One line per step. */
   log?: (line: string) => void;
 }
+
+/** The keys of {@linkcode OpenCcfSpaceOptions}, checked at run time. */
+const OPEN_CCF_SPACE_OPTION_KEYS: OptionKeys<OpenCcfSpaceOptions> = {
+  ...S3_OPTION_KEYS,
+  bucket: true,
+  templatePrefix: true,
+  cacheDir: true,
+  transforms: true,
+  splRule: true,
+  signal: true,
+  log: true,
+};
 
 /** One transform file used. */
 export interface TransformFile {
@@ -125,6 +138,7 @@ export async function openCcfSpace(
   request: CcfSpaceRequest,
   options: OpenCcfSpaceOptions = {},
 ): Promise<CcfSpace> {
+  options = checkOptions(options, OPEN_CCF_SPACE_OPTION_KEYS, "openCcfSpace()");
   const log = options.log ?? (() => {});
   const asset = "asset" in request ? request.asset : await selectAsset(request.subject, options);
   log(`Selected asset: ${asset.name}`);

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { forwardOptions } from "../core/options.ts";
 import { dirname } from "node:path";
 import { VERSION } from "../core/version.ts";
 import { pathExists, withAtomicFile } from "../write/atomic_file.ts";
@@ -101,7 +102,10 @@ export async function writeBrainInCcf(
   // A space an earlier step opened is used as it is and left open; one opened here is closed here.
   const given = "space" in request ? request.space : undefined;
   const space = given ??
-    await openCcfSpace(request as { subject: string }, { transforms: "pull", ...options });
+    await openCcfSpace(
+      request as { subject: string },
+      forwardOptions<OpenCcfSpaceOptions>({ transforms: "pull", ...options }),
+    );
   const channelName = (request.channel ?? space.channel.name).replace(/\.zarr$/, "");
   let image = space.image;
   try {

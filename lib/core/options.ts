@@ -16,6 +16,24 @@ export type OptionKeys<T> = { readonly [K in keyof Required<T>]: true };
 const CHECKED: unique symbol = Symbol("spimfetch.checkedOptions");
 
 /**
+ * Marks options a library function passes on without having checked them itself (its own options are a
+ * superset of the callee's), so that the callee does not reject the keys that belong to the caller.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { checkOptions, forwardOptions } from "./options.ts";
+ * const forwarded = forwardOptions({ roi: [0, 4], out: "a.nii" });
+ * assertEquals(checkOptions(forwarded, { roi: true }, "readLevel()").roi, [0, 4]);
+ * ```
+ * @param options The caller's options.
+ * @returns A copy carrying the mark.
+ */
+export function forwardOptions<T extends object>(options: T): T {
+  return { ...options, [CHECKED]: true };
+}
+
+/**
  * Checks an options object's keys at run time.
  *
  * @example

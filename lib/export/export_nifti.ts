@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { OPEN_SOURCE_OPTION_KEYS } from "../source/open_source.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 import { dirname } from "node:path";
 import type { Acquisition } from "../metadata/acquisition.ts";
 import {
@@ -71,6 +73,20 @@ export interface ExportOptions extends OpenSourceOptions {
   /** Progress of the fetch and write stages. */
   onProgress?: (event: ProgressEvent) => void;
 }
+
+/** The keys of {@linkcode ExportOptions}, checked at run time. */
+const EXPORT_OPTION_KEYS: OptionKeys<ExportOptions> = {
+  ...OPEN_SOURCE_OPTION_KEYS,
+  level: true,
+  out: true,
+  dtype: true,
+  gzipLevel: true,
+  force: true,
+  roi: true,
+  roiMm: true,
+  maxSlabBytes: true,
+  onProgress: true,
+};
 
 /** What {@linkcode exportNifti} did. */
 export interface ExportResult {
@@ -165,6 +181,7 @@ export async function exportNifti(
   request: ExportRequest | OpenedSource,
   options: ExportOptions = {},
 ): Promise<ExportResult> {
+  options = checkOptions(options, EXPORT_OPTION_KEYS, "exportNifti()");
   const started = performance.now();
   if (options.out !== undefined && !options.force && await pathExists(options.out)) {
     throw new OutputExistsError(options.out);

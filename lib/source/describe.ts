@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { checkOptions } from "../core/options.ts";
 import type { AcquisitionRecord } from "../metadata/read_acquisition.ts";
 import { readAcquisition } from "../metadata/read_acquisition.ts";
 import { type OmeZarrImage, openImage } from "../metadata/image.ts";
@@ -15,6 +16,7 @@ import {
   type Channel,
   findStitchedAssets,
   listChannels,
+  SELECT_OPTION_KEYS,
   selectAsset,
   type SelectOptions,
 } from "../select/select.ts";
@@ -65,6 +67,7 @@ export async function describeTarget(
   target: string,
   options: DescribeOptions = {},
 ): Promise<TargetDescription> {
+  options = checkOptions(options, { ...SELECT_OPTION_KEYS, level: true, channel: true }, "describeTarget()");
   const client = createS3Client(options);
   const s3 = { ...options, client };
   try {
