@@ -30,6 +30,7 @@ import {
 import { startS3Server } from "./testing/s3_server.ts";
 import { buildSmartSpimDataset } from "./testing/smartspim_dataset.ts";
 import { buildCcfDataset, DEFAULT_REGISTERED_ASSETS } from "./testing/ccf_dataset.ts";
+import { taskCommand } from "./cli/command_name.ts";
 
 const HELP = `Usage: deno task demo [--local | --remote] [--level N] [--out PATH] [--force] [--serve]
 
@@ -151,7 +152,7 @@ if (import.meta.main) {
     },
   });
   if (values.help) {
-    console.log(HELP);
+    console.log(HELP.replace("deno task demo", taskCommand("demo")));
     Deno.exit(0);
   }
   try {
@@ -189,9 +190,10 @@ if (import.meta.main) {
           });
           await server.upload(AIND_BUCKET, ccf.objects);
           console.log(`\nServing at ${server.endpoint} until Ctrl-C. Try:`);
-          console.log(`  deno task cli info 652506 --endpoint ${server.endpoint}`);
+          const cli = taskCommand("cli");
+          console.log(`  ${cli} info 652506 --endpoint ${server.endpoint}`);
           console.log(
-            `  deno task cli ccf --subject 700002 --channel Ex_639_Em_667 --endpoint ${server.endpoint} ` +
+            `  ${cli} ccf --subject 700002 --channel Ex_639_Em_667 --endpoint ${server.endpoint} ` +
               `--out data/ccf/700002_ccf25.nii.gz`,
           );
           console.log(

@@ -24,11 +24,7 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
-/** Ctrl-C: exit 130 (128 + SIGINT), as shells expect of an interrupted command. */
-export class Interrupted extends Error {
-  /** The class name. */
-  override name = "Interrupted";
-}
+export { Interrupted } from "./stop_signals.ts";
 
 /** The flags every command takes, as `parseArgs` options (documented by `COMMON_HELP` in `help.ts`). */
 export const S3_FLAGS = {
@@ -209,7 +205,8 @@ export function regionArgs(values: { roi?: string; "roi-mm"?: string }): { voxel
  * ```
  * @param value The flag's value.
  * @returns One spacing for every axis, or one per output x, y, z.
- * @throws {UsageError} If the value is not one or three positive numbers.
+ * @throws {UsageError} If the value is not one or three positive numbers, or looks like µm (1 or more),
+ * asking whether the value in mm was meant.
  */
 export function spacingArg(value: string): number | [number, number, number] {
   const parts = value.split(",").map((part) => Number(part.trim()));
@@ -218,8 +215,19 @@ export function spacingArg(value: string): number | [number, number, number] {
       `--spacing must be one or three positive numbers in mm (e.g. 0.025), got "${value}"`,
     );
   }
+  // A whole mouse brain is about 10 mm across: a spacing of 1 mm or more is a size in µm typed as mm.
+  if (parts.some((v) => v >= MAX_SPACING_MM)) {
+    const mm = parts.map((v) => Number((v / 1000).toPrecision(6)));
+    throw new UsageError(
+      `--spacing is in mm and ${value} mm would leave a brain a few voxels wide: did you mean ` +
+        `--spacing ${mm.join(",")} (${parts.map((v) => `${v} µm`).join(", ")})?`,
+    );
+  }
   return parts.length === 1 ? parts[0] : [parts[0], parts[1], parts[2]];
 }
+
+/** The smallest `--spacing` refused as a size in µm typed as mm. */
+const MAX_SPACING_MM = 1;
 
 /** `fetch`'s flags, as `parseArgs` options (documented by `FETCH_HELP` in `help.ts`). */
 export const FETCH_FLAGS = {

@@ -57,10 +57,11 @@ List the assets at the top of the bucket whose names follow AIND's convention
 export const INFO_HELP = `Usage: deno task cli info <subject | asset | s3-uri> [--level N] [--json]
 
 Show what can be fetched: for a subject, its stitched assets (newest first);
-for the selected asset, its channels; for the first channel (or the image an
-s3:// URI names), its levels with size, spacing in mm, chunking and dtype; and
-the orientation read from acquisition.json.
+for the selected asset, its channels; for the first channel (or --channel, or
+the image an s3:// URI names), its levels with size, spacing in mm, chunking
+and dtype; and the orientation read from acquisition.json.
 
+  --channel NAME      the channel whose levels are shown, e.g. Ex_561_Em_593 (default: the first)
   --level N           the level whose orientation is shown (default: 3, or the coarsest)
   --resolution MM     also show which level 'fetch --resolution MM' would read
   --max-bytes SIZE    also show which level 'fetch --max-bytes SIZE' would read (e.g. 2GB)

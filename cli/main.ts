@@ -5,6 +5,8 @@
  * @module
  */
 import { escapeControl } from "../lib/core/text.ts";
+import { closestName } from "../lib/core/did_you_mean.ts";
+import { commandName, withCommandName } from "./command_name.ts";
 import { VERSION } from "../lib/core/version.ts";
 import { Interrupted, UsageError } from "./args.ts";
 import { ccfCommand, pointsCommand } from "./commands/ccf.ts";
@@ -79,7 +81,8 @@ function isUsageError(error: unknown): boolean {
  * assertEquals(await main(["help"]), 0);
  * ```
  * @param args Command-line arguments.
- * @returns The exit code: 0, 1 for a failure, 2 for a usage mistake, 130 after Ctrl-C.
+ * @returns The exit code: 0, 1 for a failure, 2 for a usage mistake, 128 + the signal's number after a stop
+ * signal (130 after Ctrl-C, 143 after SIGTERM).
  */
 export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
@@ -90,13 +93,17 @@ export async function main(args: string[]): Promise<number> {
       return 0;
     }
     if (!command || command === "help" || command === "--help" || command === "-h") {
-      console.log(
+      console.log(withCommandName(
         mainHelp(Object.fromEntries(Object.entries(COMMANDS).map(([name, c]) => [name, c.summary]))),
-      );
+      ));
       return command ? 0 : 2;
     }
     if (!known) {
-      throw new UsageError(`unknown command "${command}": expected ${oneOf(Object.keys(COMMANDS))}`);
+      const meant = closestName(command, Object.keys(COMMANDS));
+      throw new UsageError(
+        `unknown command "${command}": ${meant ? `did you mean "${meant}"? ` : ""}` +
+          `expected ${oneOf(Object.keys(COMMANDS))}`,
+      );
     }
     await COMMANDS[command].run(rest);
     return 0;
@@ -104,9 +111,9 @@ export async function main(args: string[]): Promise<number> {
     // Messages quote names and documents from the bucket: print them, never let them drive the terminal.
     const raw = error instanceof Error ? error.message : String(error);
     console.error(`error: ${escapeControl(permissionLine(error) ?? raw)}`);
-    if (error instanceof Interrupted) return 130;
+    if (error instanceof Interrupted) return error.exitCode;
     if (isUsageError(error)) {
-      console.error(`Run 'deno task cli ${known ? `${command} ` : ""}--help' for usage.`);
+      console.error(`Run '${commandName()} ${known ? `${command} ` : ""}--help' for usage.`);
       return 2;
     }
     return 1;

@@ -21,9 +21,18 @@ const DEFAULT_OUTPUT_DIR = "data";
 
 /**
  * The AWS SDK's settings and the home directory it looks for `~/.aws` in; `SPIMFETCH_NATIVE=0` turns the
- * native codecs off.
+ * native codecs off; `SPIMFETCH_COMMAND` is the name the user runs spimfetch by (see `command_name.ts`).
  */
-const ENV = ["AWS_*", "HOME", "USERPROFILE", "HOMEPATH", "HOMEDRIVE", "_X_AMZN_TRACE_ID", "SPIMFETCH_NATIVE"];
+const ENV = [
+  "AWS_*",
+  "HOME",
+  "USERPROFILE",
+  "HOMEPATH",
+  "HOMEDRIVE",
+  "_X_AMZN_TRACE_ID",
+  "SPIMFETCH_NATIVE",
+  "SPIMFETCH_COMMAND",
+];
 /** What the SDK and the memory check ask the system. */
 const SYS = ["osRelease", "systemMemoryInfo"];
 

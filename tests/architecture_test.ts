@@ -220,3 +220,116 @@ Deno.test("every lib/ file over 400 lines says at its top why", async () => {
     `files over 400 lines without a comment at the top saying why: ${long.join(", ")}`,
   );
 });
+
+/** The folder of a repository file (`lib/ccf` for `lib/ccf/points.ts`, `.` for `mod.ts`). */
+function folderOfFile(file: string): string {
+  const slash = file.lastIndexOf("/");
+  return slash < 0 ? "." : file.slice(0, slash);
+}
+
+/** Whether a file is private to its folder: its name starts with `_`. */
+function isPrivateFile(file: string): boolean {
+  return file.slice(file.lastIndexOf("/") + 1).startsWith("_");
+}
+
+/**
+ * The imports of another folder's `_` file in a graph. Tests and benchmarks are left out on purpose: a
+ * test or benchmark of a private helper imports it directly, which is what they are for.
+ */
+function privateImports(graph: ImportGraph): string[] {
+  return [...graph].flatMap(([file, deps]) =>
+    deps.filter((dep) => isPrivateFile(dep) && folderOfFile(dep) !== folderOfFile(file))
+      .map((dep) => `${file} → ${dep}`)
+  );
+}
+
+Deno.test("privateImports() finds an import of another folder's _ file and allows one's own", () => {
+  const graph: ImportGraph = new Map([
+    ["lib/read/read.ts", ["lib/metadata/_level_arrays.ts", "lib/read/_helper.ts", "lib/core/volume.ts"]],
+    ["lib/metadata/image.ts", ["lib/metadata/_level_arrays.ts"]],
+    ["cli.ts", ["lib/_x.ts"]],
+  ]);
+  assertEquals(privateImports(graph), [
+    "lib/read/read.ts → lib/metadata/_level_arrays.ts",
+    "cli.ts → lib/_x.ts",
+  ]);
+});
+
+/** The imports among the repository's own files reachable from the entry points and every `lib/` file. */
+async function appImportGraph(): Promise<ImportGraph> {
+  const prefix = pathToFileURL(REPO).href + "/";
+  const graph: ImportGraph = new Map();
+  const own = (specifier: string | undefined): specifier is string =>
+    specifier !== undefined && specifier.startsWith(prefix) && !specifier.includes("/node_modules/");
+  const roots = ["mod.ts", "cli.ts", "spimfetch.ts", "demo.ts", ...await libFiles()];
+  for (const root of roots) {
+    if (graph.has(root)) continue;
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json", root],
+      cwd: REPO,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!output.success) {
+      throw new Error(`deno info ${root} failed: ${new TextDecoder().decode(output.stderr)}`);
+    }
+    const info = JSON.parse(new TextDecoder().decode(output.stdout)) as DenoInfo;
+    for (const module of info.modules) {
+      if (!own(module.specifier)) continue;
+      const deps = (module.dependencies ?? []).flatMap((d) => [d.code?.specifier, d.type?.specifier])
+        .filter(own).map((s) => s.slice(prefix.length));
+      graph.set(module.specifier.slice(prefix.length), [...new Set(deps)].sort());
+    }
+  }
+  return graph;
+}
+
+Deno.test("no file imports another folder's _ file (lib/, cli/ and the entry points)", async () => {
+  const wrong = privateImports(await appImportGraph());
+  assertEquals(wrong, [], `_ files are private to their folder:\n${wrong.join("\n")}`);
+});
+
+/** The `export ... from "..."` specifiers of a module's text. */
+function reExports(text: string): string[] {
+  return [...text.matchAll(/^export\s[^;]*?\sfrom\s+"([^"]+)"/gms)].map((m) => m[1]);
+}
+
+Deno.test("reExports() reads single- and multi-line re-exports", () => {
+  assertEquals(
+    reExports(
+      'export { a } from "./a.ts";\nexport {\n  b,\n  type C,\n} from "./_b.ts";\nimport { d } from "./d.ts";',
+    ),
+    ["./a.ts", "./_b.ts"],
+  );
+});
+
+Deno.test("public names come from files without _: no mod.ts re-exports a _ file", async () => {
+  const mods = ["mod.ts", ...(await libFiles()).filter((f) => f.endsWith("/mod.ts"))];
+  const wrong: string[] = [];
+  for (const mod of mods) {
+    for (const from of reExports(await Deno.readTextFile(join(REPO, mod)))) {
+      if (isPrivateFile(from)) wrong.push(`${mod} re-exports ${from}`);
+    }
+  }
+  assertEquals(wrong, [], `a public name lives in a file whose name has no _:\n${wrong.join("\n")}`);
+});
+
+/** Subpaths kept under an earlier name, each with the subpath it stands for. */
+const SUBPATH_ALIASES: Record<string, string> = { "./orientation": "./orient" };
+
+Deno.test("each subpath of deno.json is named after its lib/ folder (aliases listed)", async () => {
+  const { exports } = JSON.parse(await Deno.readTextFile(join(REPO, "deno.json"))) as {
+    exports: Record<string, string>;
+  };
+  const wrong: string[] = [];
+  for (const [subpath, target] of Object.entries(exports)) {
+    if (subpath === ".") continue;
+    const canonical = SUBPATH_ALIASES[subpath] ?? subpath;
+    const expected = `./lib/${canonical.slice(2)}/mod.ts`;
+    if (target !== expected) wrong.push(`${subpath} → ${target} (expected ${expected})`);
+    if (subpath in SUBPATH_ALIASES && exports[canonical] !== target) {
+      wrong.push(`alias ${subpath} → ${target} but ${canonical} → ${exports[canonical]}`);
+    }
+  }
+  assertEquals(wrong, [], `subpath names equal folder names:\n${wrong.join("\n")}`);
+});

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { dirname } from "node:path";
-import { parseArgs } from "node:util";
+import { parseFlags } from "../flags.ts";
+import { withCommandName } from "../command_name.ts";
 import { pathExists, withAtomicFile } from "../../lib/write/atomic_file.ts";
 import { OutputExistsError } from "../../lib/core/errors.ts";
 import {
@@ -20,6 +20,8 @@ import {
 } from "../../lib/ccf/mod.ts";
 import type { S3Options } from "../../lib/s3/client.ts";
 import { S3_FLAGS, s3Options, UsageError } from "../args.ts";
+import { untilStopped } from "../stop_signals.ts";
+import { createOutputFolder } from "../output_folder.ts";
 import { COMMON_HELP } from "../help.ts";
 
 /** `--help` of the CCF commands. */
@@ -81,14 +83,8 @@ const CCF_FLAGS = {
  * @returns Nothing; prints the output path.
  */
 export async function pointsCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      ...CCF_FLAGS,
-      in: { type: "string" },
-    },
-  });
-  if (values.help) return console.log(CCF_HELP.points);
+  const { values } = parseFlags("points", args, { ...CCF_FLAGS, in: { type: "string" } });
+  if (values.help) return console.log(withCommandName(CCF_HELP.points));
   const subject = values.asset ?? values.subject;
   if (!subject) throw new UsageError("points needs --subject ID or --asset NAME");
   if (!values.in) throw new UsageError("points needs --in FILE.csv (a header z,y,x or ap,dv,ml)");
@@ -111,7 +107,7 @@ export async function pointsCommand(args: string[]): Promise<void> {
   try {
     for (const warning of space.warnings) console.error(`warning: ${warning}`);
     const out = mapPointsCsv(space, text, values.in);
-    await Deno.mkdir(dirname(values.out) || ".", { recursive: true });
+    await createOutputFolder(values.out);
     await withAtomicFile(values.out, (file) => file.write(new TextEncoder().encode(out)), {
       force: values.force,
     });
@@ -127,21 +123,19 @@ export async function pointsCommand(args: string[]): Promise<void> {
  * @returns Nothing; prints the output and sidecar paths (and the comparison).
  */
 export async function ccfCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      ...CCF_FLAGS,
-      channel: { type: "string" },
-      dtype: { type: "string" },
-      compare: { type: "boolean" },
-      level: { type: "string" },
-      workers: { type: "string" },
-    },
+  const { values } = parseFlags("ccf", args, {
+    ...CCF_FLAGS,
+    channel: { type: "string" },
+    dtype: { type: "string" },
+    compare: { type: "boolean" },
+    level: { type: "string" },
+    workers: { type: "string" },
   });
-  if (values.help) return console.log(CCF_HELP.ccf);
+  if (values.help) return console.log(withCommandName(CCF_HELP.ccf));
   const subject = values.asset ?? values.subject;
   if (!subject) throw new UsageError("ccf needs --subject ID or --asset NAME");
-  if (!values.channel) throw new UsageError("ccf needs --channel NAME, e.g. --channel Ex_639_Em_667");
+  const channel = values.channel;
+  if (!channel) throw new UsageError("ccf needs --channel NAME, e.g. --channel Ex_639_Em_667");
   const dtype = values.dtype ?? "native";
   if (dtype !== "native" && dtype !== "float32") {
     throw new UsageError(`--dtype must be native or float32, got "${dtype}"`);
@@ -159,22 +153,26 @@ export async function ccfCommand(args: string[]): Promise<void> {
     return n;
   };
   const quiet = values.quiet === true;
-  const result = await writeBrainInCcf({ subject, channel: values.channel }, {
-    ...s3Options(values),
-    out,
-    dtype,
-    compare: values.compare,
-    force: values.force,
-    level: count("--level", values.level, 0),
-    workers: count("--workers", values.workers, 0),
-    templatePrefix: values.template,
-    cacheDir: values["cache-dir"],
-    splRule: values["spl-as-registered"] ? "as-registered" : "recorded",
-    log: quiet ? undefined : (line) => console.error(line),
-    onSlab: quiet ? undefined : ({ done, total }) => {
-      if (done === total || done % 4 === 0) console.error(`CCF slabs: ${done}/${total}`);
-    },
-  });
+  if (values.out !== undefined) await createOutputFolder(out);
+  const result = await untilStopped((signal) =>
+    writeBrainInCcf({ subject, channel }, {
+      signal,
+      ...s3Options(values),
+      out,
+      dtype,
+      compare: values.compare,
+      force: values.force,
+      level: count("--level", values.level, 0),
+      workers: count("--workers", values.workers, 0),
+      templatePrefix: values.template,
+      cacheDir: values["cache-dir"],
+      splRule: values["spl-as-registered"] ? "as-registered" : "recorded",
+      log: quiet ? undefined : (line) => console.error(line),
+      onSlab: quiet ? undefined : ({ done, total }) => {
+        if (done === total || done % 4 === 0) console.error(`CCF slabs: ${done}/${total}`);
+      },
+    })
+  );
   for (const warning of result.space.warnings) console.error(`warning: ${warning}`);
   console.log(result.path);
   console.log(result.sidecar);

@@ -5,9 +5,12 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseFlags } from "../flags.ts";
+import { withCommandName } from "../command_name.ts";
 import { checkAindCaveats, exportNifti, type LevelChoice, prepareForRegistration } from "../../mod.ts";
-import { FETCH_FLAGS, fetchPlan, Interrupted } from "../args.ts";
+import { FETCH_FLAGS, fetchPlan } from "../args.ts";
+import { untilStopped } from "../stop_signals.ts";
+import { createOutputFolder } from "../output_folder.ts";
 import { FETCH_HELP } from "../help.ts";
 
 /**
@@ -15,14 +18,12 @@ import { FETCH_HELP } from "../help.ts";
  * @param args The arguments after the command name.
  */
 export async function fetch(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: FETCH_FLAGS });
-  if (values.help) return console.log(FETCH_HELP);
+  const { values } = parseFlags("fetch", args, FETCH_FLAGS);
+  if (values.help) return console.log(withCommandName(FETCH_HELP));
   const { subject, channel, level, options, registration } = fetchPlan(values);
-  // Ctrl-C cancels the requests in flight; the writer then removes its temporary file.
-  const interrupt = new AbortController();
-  const onInterrupt = (): void => interrupt.abort(new Interrupted("interrupted; no output was written"));
-  Deno.addSignalListener("SIGINT", onInterrupt);
-  try {
+  if (options.out !== undefined) await createOutputFolder(options.out);
+  // A stop signal cancels the requests in flight; the writer then removes its temporary file.
+  await untilStopped(async (signal) => {
     if (registration) {
       const result = await prepareForRegistration(
         // A level choice other than an index was refused with the registration flags.
@@ -30,7 +31,7 @@ export async function fetch(args: string[]): Promise<void> {
         {
           ...options,
           ...registration,
-          signal: interrupt.signal,
+          signal,
           // Caveats are printed even with --quiet: they change what the output means.
           onWarning: (warning) => console.error(`warning: ${warning.message}`),
         },
@@ -39,19 +40,14 @@ export async function fetch(args: string[]): Promise<void> {
       for (const sidecar of result.sidecars) console.log(sidecar);
       return;
     }
-    const result = await exportNifti(
-      { subject, channel, level: level as LevelChoice },
-      { ...options, signal: interrupt.signal },
-    );
+    const result = await exportNifti({ subject, channel, level: level as LevelChoice }, {
+      ...options,
+      signal,
+    });
     if (result.retries > 0) console.error(`${result.retries} ${result.retries === 1 ? "retry" : "retries"}`);
     for (const warning of checkAindCaveats(result.acquisition, { asset: result.asset })) {
       console.error(`warning: ${warning.message}`);
     }
     console.log(result.path);
-  } catch (error) {
-    // Whatever a cancelled step threw, the cause is the interruption.
-    throw interrupt.signal.aborted ? interrupt.signal.reason : error;
-  } finally {
-    Deno.removeSignalListener("SIGINT", onInterrupt);
-  }
+  });
 }

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseFlags } from "../flags.ts";
+import { withCommandName } from "../command_name.ts";
 import { chooseLevel, describeTarget, type LevelChoice, type TargetDescription } from "../../mod.ts";
 import { formatAssets, formatChannels, formatLevels, formatOrientation } from "../../lib/display/mod.ts";
 import { outputBytes } from "../../lib/select/mod.ts";
@@ -17,20 +18,17 @@ import { describeRegistration, formatRegistration } from "./ccf.ts";
  * @param args The arguments after the command name.
  */
 export async function info(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      ...S3_FLAGS,
-      level: { type: "string" },
-      resolution: { type: "string" },
-      "max-bytes": { type: "string" },
-      "roi-mm": { type: "string" },
-      dtype: { type: "string" },
-      json: { type: "boolean" },
-    },
-  });
-  if (values.help) return console.log(INFO_HELP);
+  const { values, positionals } = parseFlags("info", args, {
+    ...S3_FLAGS,
+    channel: { type: "string" },
+    level: { type: "string" },
+    resolution: { type: "string" },
+    "max-bytes": { type: "string" },
+    "roi-mm": { type: "string" },
+    dtype: { type: "string" },
+    json: { type: "boolean" },
+  }, true);
+  if (values.help) return console.log(withCommandName(INFO_HELP));
   if (positionals.length !== 1) throw new UsageError("info takes one subject, asset name or s3:// URI");
   const level = values.level === undefined ? undefined : integer(values.level, "--level", 0);
   const choices: [string, LevelChoice][] = [];
@@ -42,7 +40,14 @@ export async function info(args: string[]): Promise<void> {
   }
   const roiMm = regionArgs({ "roi-mm": values["roi-mm"] }).mm;
   const dtype = values.dtype === "float32" ? "float32" : undefined;
-  const described = await describeTarget(positionals[0], { ...s3Options(values), level });
+  if (values.channel !== undefined && /^(s3|https?):\/\//.test(positionals[0])) {
+    throw new UsageError("--channel chooses a channel of a subject or asset; an s3:// URI names one already");
+  }
+  const described = await describeTarget(positionals[0], {
+    ...s3Options(values),
+    level,
+    channel: values.channel,
+  });
   try {
     // AIND's registration to the Allen CCF, when the asset has one (see `spimfetch points` and `ccf`).
     const registration = described.asset

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseFlags } from "../flags.ts";
+import { withCommandName } from "../command_name.ts";
 import { AIND_BUCKET, listAssets } from "../../mod.ts";
 import { formatAssets } from "../../lib/display/mod.ts";
 import { S3_FLAGS, s3Options } from "../args.ts";
@@ -14,11 +15,12 @@ import { LIST_HELP } from "../help.ts";
  * @param args The arguments after the command name.
  */
 export async function list(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: { ...S3_FLAGS, prefix: { type: "string" }, json: { type: "boolean" } },
+  const { values } = parseFlags("list", args, {
+    ...S3_FLAGS,
+    prefix: { type: "string" },
+    json: { type: "boolean" },
   });
-  if (values.help) return console.log(LIST_HELP);
+  if (values.help) return console.log(withCommandName(LIST_HELP));
   const assets = await listAssets({ ...s3Options(values), prefix: values.prefix });
   if (values.json) return console.log(JSON.stringify(assets, null, 2));
   console.log(formatAssets(assets));

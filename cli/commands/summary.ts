@@ -6,7 +6,8 @@
  * @module
  */
 import { dirname } from "node:path";
-import { parseArgs } from "node:util";
+import { parseFlags } from "../flags.ts";
+import { withCommandName } from "../command_name.ts";
 import { summarizeCohort, writeCohortSummary } from "../../lib/cohort/mod.ts";
 
 /** The command's help text. */
@@ -51,20 +52,16 @@ export interface SummaryCommandContext {
  */
 export async function summaryCommand(args: string[], context: SummaryCommandContext): Promise<void> {
   const print = context.print ?? ((line: string) => console.log(line));
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      out: { type: "string" },
-      html: { type: "string" },
-      "thumbnail-px": { type: "string" },
-      title: { type: "string" },
-      force: { type: "boolean" },
-      quiet: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) return print(SUMMARY_HELP);
+  const { values, positionals } = parseFlags("summary", args, {
+    out: { type: "string" },
+    html: { type: "string" },
+    "thumbnail-px": { type: "string" },
+    title: { type: "string" },
+    force: { type: "boolean" },
+    quiet: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  }, true);
+  if (values.help) return print(withCommandName(SUMMARY_HELP));
   if (values.out === undefined || !values.out.toLowerCase().endsWith(".csv")) {
     throw context.usageError(
       `summary needs --out PATH ending in .csv, got ${JSON.stringify(values.out ?? "")}`,

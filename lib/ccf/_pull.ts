@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { ccfPointToLs, type CcfTransforms } from "./_transforms.ts";
+import { ccfPointToLs, type CcfTransforms } from "./transforms.ts";
 
 /** A target grid: index (i, j, k) → LPS `origin + direction · (spacing ⊙ ijk)`. */
 export interface PullGrid {

@@ -6,8 +6,8 @@
  * @module
  */
 import { type PullGrid, pullPositions, samplePositions } from "./_pull.ts";
-import type { AffineMap, CcfTransforms } from "./_transforms.ts";
-import type { DisplacementField } from "./_warp.ts";
+import type { AffineMap, CcfTransforms } from "./transforms.ts";
+import type { DisplacementField } from "./displacement_field.ts";
 
 /** A job for this worker. */
 export type PullJob =

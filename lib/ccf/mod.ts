@@ -20,8 +20,8 @@
  *
  * @module
  */
-export { type AntsAffine, parseAntsAffine } from "./_mat.ts";
-export { type DisplacementField, displacePoint, parseDisplacementField } from "./_warp.ts";
+export { type AntsAffine, parseAntsAffine } from "./ants_affine.ts";
+export { type DisplacementField, displacePoint, parseDisplacementField } from "./displacement_field.ts";
 export {
   type AffineMap,
   ccfPointToLs,
@@ -30,8 +30,8 @@ export {
   LS_TRANSFORM_FILES,
   lsPointToCcf,
   TEMPLATE_TRANSFORM_FILES,
-} from "./_transforms.ts";
-export { clearTransformCache } from "./_read_transforms.ts";
+} from "./transforms.ts";
+export { clearTransformCache } from "./read_transforms.ts";
 export {
   CORRECTION_RULES,
   type CorrectionRule,
@@ -40,7 +40,7 @@ export {
   pipelineGeometry,
   RAS_CORNER_TARGET,
   versionSatisfies,
-} from "./_versions.ts";
+} from "./versions.ts";
 export {
   findRegistration,
   type FindRegistrationOptions,
@@ -48,7 +48,7 @@ export {
   type ProcessingFacts,
   type Registration,
   RegistrationError,
-} from "./_registration.ts";
+} from "./registration.ts";
 export {
   type CcfSpace,
   type CcfSpaceRequest,
@@ -56,7 +56,7 @@ export {
   openCcfSpace,
   type OpenCcfSpaceOptions,
   type TransformFile,
-} from "./_space.ts";
+} from "./ccf_space.ts";
 export {
   type AllenPoint,
   allenToLps,
@@ -68,7 +68,7 @@ export {
   PointsCsvError,
   zarrIndexToLps,
   zarrToCcf,
-} from "./_points.ts";
+} from "./points.ts";
 export {
   CCF_25_GRID,
   type CcfGrid,
@@ -76,13 +76,13 @@ export {
   chooseCcfLevel,
   resampleToCcf,
   type ResampleToCcfOptions,
-} from "./_resample.ts";
+} from "./resample_to_ccf.ts";
 export {
   type CcfComparison,
   writeBrainInCcf,
   type WriteBrainInCcfOptions,
   type WriteBrainInCcfResult,
-} from "./_write.ts";
-export { readTemplateFile } from "./_template.ts";
-export { type NiftiStream, openNiftiStream } from "./_nifti_stream.ts";
-export { axesAsRegistered, isSplAcquisition, RECENT_TEMPLATE_ORIENTATIONS } from "./_spl.ts";
+} from "./write_brain_in_ccf.ts";
+export { readTemplateFile } from "./template.ts";
+export { type NiftiStream, openNiftiStream } from "./nifti_stream.ts";
+export { axesAsRegistered, isSplAcquisition, RECENT_TEMPLATE_ORIENTATIONS } from "./spl_acquisition.ts";

@@ -80,7 +80,7 @@ export async function previewLevels(
       region.y[1] - region.y[0] === level.size[1] &&
       region.z[1] - region.z[0] === level.size[2];
     const volume = await readLevel(image, level.index, {
-      region,
+      roi: region,
       onProgress: options.onProgress,
       signal: options.signal,
     });

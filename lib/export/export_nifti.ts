@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { OPEN_SOURCE_OPTION_KEYS } from "../source/open_source.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 import { dirname } from "node:path";
 import type { Acquisition } from "../metadata/acquisition.ts";
 import {
@@ -24,7 +26,7 @@ import type { Channel } from "../select/select.ts";
 import { bytesPerVoxel, type ImageGeometry, type Region, type VoxelType } from "../core/volume.ts";
 import { defaultMaxSlabBytes, THIN_SLAB_CACHE_BYTES } from "../codecs/slab_budget.ts";
 import { supportsChunkParts } from "../codecs/partial_chunks.ts";
-import { levelArrays } from "../metadata/_level_arrays.ts";
+import { levelArrays } from "../metadata/level_arrays.ts";
 import { writeNifti } from "../write/nifti.ts";
 import {
   isOpenedSource,
@@ -71,6 +73,20 @@ export interface ExportOptions extends OpenSourceOptions {
   /** Progress of the fetch and write stages. */
   onProgress?: (event: ProgressEvent) => void;
 }
+
+/** The keys of {@linkcode ExportOptions}, checked at run time. */
+const EXPORT_OPTION_KEYS: OptionKeys<ExportOptions> = {
+  ...OPEN_SOURCE_OPTION_KEYS,
+  level: true,
+  out: true,
+  dtype: true,
+  gzipLevel: true,
+  force: true,
+  roi: true,
+  roiMm: true,
+  maxSlabBytes: true,
+  onProgress: true,
+};
 
 /** What {@linkcode exportNifti} did. */
 export interface ExportResult {
@@ -165,6 +181,7 @@ export async function exportNifti(
   request: ExportRequest | OpenedSource,
   options: ExportOptions = {},
 ): Promise<ExportResult> {
+  options = checkOptions(options, EXPORT_OPTION_KEYS, "exportNifti()");
   const started = performance.now();
   if (options.out !== undefined && !options.force && await pathExists(options.out)) {
     throw new OutputExistsError(options.out);
@@ -228,7 +245,7 @@ async function exportSource(
       (partial ? defaultMaxSlabBytes(rowBytes, image.cache.maxBytes) : undefined);
     const stream = streamLevel(image, level.index, {
       dtype: options.dtype,
-      region,
+      roi: region,
       concurrency: options.concurrency,
       maxSlabBytes,
       onProgress: options.onProgress,

@@ -4,7 +4,7 @@
  * @module
  */
 import * as zarr from "zarrita";
-import { levelArrays } from "./_level_arrays.ts";
+import { levelArrays } from "./level_arrays.ts";
 import { ChunkCache } from "../s3/chunk_cache.ts";
 import { useWorkerBlosc } from "../codecs/worker_blosc.ts";
 import { MetadataError, NotFoundError, S3RequestError } from "../core/errors.ts";

@@ -156,7 +156,7 @@ const CONVENTIONS: readonly OrientationConvention[] = ["nibabel", "itk", "braing
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { oppositeTerm } from "@spimfetch/spimfetch/orientation";
+ * import { oppositeTerm } from "@spimfetch/spimfetch/orient";
  * assertEquals(oppositeTerm("anterior"), "posterior");
  * ```
  * @param term A direction.
@@ -298,7 +298,7 @@ function titleCase(term: string): string {
  * @example The Allen CCF template (PIR)
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { orientationCode } from "@spimfetch/spimfetch/orientation";
+ * import { orientationCode } from "@spimfetch/spimfetch/orient";
  * const ccf = ["posterior", "inferior", "right"] as const;
  * assertEquals(orientationCode(ccf, "itk"), "ASL");
  * assertEquals(orientationCode(ccf, "brainglobe"), "lsa");
@@ -345,7 +345,7 @@ export function orientationCode<C extends OrientationConvention>(
  * @example The reference acquisition
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { orientationCodes } from "@spimfetch/spimfetch/orientation";
+ * import { orientationCodes } from "@spimfetch/spimfetch/orient";
  * const codes = orientationCodes(["right", "anterior", "inferior"]);
  * assertEquals([codes.nibabel, codes.itk, codes.brainglobe], ["RAI", "LPS", "spl"]);
  * // ITK_COORDINATE_ORIENTATION_LPS; the reference notebook's 525570 is ITK's RAI, i.e. nibabel's LPS.
@@ -379,7 +379,7 @@ export interface ConvertOrientationOptions<C extends OrientationConvention> {
  * @example BrainGlobe's "asr" in nibabel's letters
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { convertOrientation } from "@spimfetch/spimfetch/orientation";
+ * import { convertOrientation } from "@spimfetch/spimfetch/orient";
  * // An array in C order (z, y, x) whose first voxel is anterior, superior, right:
  * // x points left, y inferior, z posterior.
  * assertEquals(convertOrientation("asr", { from: "brainglobe", to: "nibabel" }), "LIP");
@@ -405,7 +405,7 @@ export function convertOrientation<C extends OrientationConvention>(
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { orientationOfAcquisition } from "@spimfetch/spimfetch/orientation";
+ * import { orientationOfAcquisition } from "@spimfetch/spimfetch/orient";
  * import { parseAcquisition } from "@spimfetch/spimfetch/metadata";
  * const { axes } = parseAcquisition({ axes: [
  *   { name: "X", dimension: 2, direction: "Left_to_right" },

@@ -2,7 +2,7 @@
  * Step 4 of the reference notebook, **orient**: the direction matrix, origin and ITK code of a level from
  * the acquisition's axes, the RAS affine NIfTI stores, and orientation codes in every convention (nibabel,
  * ITK, BrainGlobe, AIND, OME-NGFF RFC-4) with the permutation and flips between any two of the 48.
- * Public as `@spimfetch/spimfetch/orientation`.
+ * Public as `@spimfetch/spimfetch/orient` (also `@spimfetch/spimfetch/orientation`, its earlier name).
  *
  * @module
  */

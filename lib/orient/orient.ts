@@ -176,7 +176,7 @@ export function computeOrientation(
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { indexToPhysical } from "@spimfetch/spimfetch/orientation";
+ * import { indexToPhysical } from "@spimfetch/spimfetch/orient";
  * import type { ImageGeometry } from "../core/volume.ts";
  * // Index x grows toward the right (−x in LPS), starting 10 mm to the left.
  * const geometry: ImageGeometry = { spacing: [2, 3, 4], origin: [10, 0, 0], direction: [[-1, 0, 0], [0, 1, 0], [0, 0, 1]] };

@@ -62,7 +62,7 @@ const PERMUTATIONS: readonly [Axis, Axis, Axis][] = [[0, 1, 2], [0, 2, 1], [1, 0
  * ```ts
  * import { assert, assertEquals } from "@std/assert";
  * import { ALL_ORIENTATIONS } from "./transform.ts";
- * import { orientationCode } from "@spimfetch/spimfetch/orientation";
+ * import { orientationCode } from "@spimfetch/spimfetch/orient";
  * const codes = ALL_ORIENTATIONS.map((axes) => orientationCode(axes, "nibabel"));
  * assertEquals([codes.length, new Set(codes).size, codes[0]], [48, 48, "RAS"]);
  * assert(codes.includes("PIR"));
@@ -99,7 +99,7 @@ export function directionOfOrientation(axes: AnatomicalAxes): ImageGeometry["dir
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { orientationOfDirection } from "@spimfetch/spimfetch/orientation";
+ * import { orientationOfDirection } from "@spimfetch/spimfetch/orient";
  * assertEquals(orientationOfDirection([[0, 0, -1], [1, 0, 0], [0, -1, 0]]), ["posterior", "inferior", "right"]);
  * ```
  * @param direction Row-major 3×3 direction cosines, as in {@linkcode ImageGeometry}.
@@ -132,7 +132,7 @@ export function orientationOfDirection(direction: ImageGeometry["direction"]): A
  * @example The reference acquisition (RAI) to the Allen CCF's PIR
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { orientationTransform } from "@spimfetch/spimfetch/orientation";
+ * import { orientationTransform } from "@spimfetch/spimfetch/orient";
  * const t = orientationTransform(["right", "anterior", "inferior"], ["posterior", "inferior", "right"]);
  * // Output x runs along input y backwards (anterior → posterior), output y along input z, output z along input x.
  * assertEquals(t, { sourceAxis: [1, 2, 0], flip: [true, false, false] });
@@ -154,7 +154,7 @@ export function orientationTransform(from: AnatomicalAxes, to: AnatomicalAxes): 
  * @example
  * ```ts
  * import { assert } from "@std/assert";
- * import { isIdentityTransform, orientationTransform } from "@spimfetch/spimfetch/orientation";
+ * import { isIdentityTransform, orientationTransform } from "@spimfetch/spimfetch/orient";
  * assert(isIdentityTransform(orientationTransform(["right", "anterior", "inferior"], ["right", "anterior", "inferior"])));
  * ```
  * @param transform The transform.
@@ -170,7 +170,7 @@ export function isIdentityTransform(transform: AxisTransform): boolean {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { describeTransform } from "@spimfetch/spimfetch/orientation";
+ * import { describeTransform } from "@spimfetch/spimfetch/orient";
  * assertEquals(describeTransform({ sourceAxis: [1, 2, 0], flip: [true, false, false] }, ["posterior", "inferior", "right"]), [
  *   "x = input y reversed (toward posterior)",
  *   "y = input z (toward inferior)",

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { levelArrays } from "../metadata/_level_arrays.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
+import { levelArrays } from "../metadata/level_arrays.ts";
 import { getLevel, type ImageLevel, type OmeZarrImage } from "../metadata/image.ts";
 import { Limiter } from "../core/limiter.ts";
 import { checkReadMemory } from "./memory.ts";
@@ -39,8 +40,8 @@ export interface ReadLevelOptions {
    * @default {"native"}
    */
   dtype?: "native" | VoxelType;
-  /** Only this box of the level. @default {the whole level} */
-  region?: Region;
+  /** Only this box of the level, in voxels (half-open ranges along x, y, z). @default {the whole level} */
+  roi?: Region;
   /** Index along a time axis, if the image has one. @default {0} */
   timepoint?: number;
   /** Index along a channel axis, if the image has one. @default {0} */
@@ -59,6 +60,20 @@ export interface ReadLevelOptions {
   /** Cancels the read. */
   signal?: AbortSignal;
 }
+
+/** The keys of {@linkcode ReadLevelOptions}, checked at run time. */
+const READ_LEVEL_OPTION_KEYS: OptionKeys<ReadLevelOptions> = {
+  dtype: true,
+  roi: true,
+  timepoint: true,
+  channelIndex: true,
+  concurrency: true,
+  maxSlabBytes: true,
+  onProgress: true,
+  signal: true,
+};
+/** `region` was the name of `roi` here, and is `roi` everywhere else. */
+const RENAMED = { region: "roi" };
 
 /** A volume delivered as consecutive z-slabs, x fastest within each. */
 export interface VolumeStream {
@@ -149,9 +164,10 @@ export function streamLevel(
   level: number,
   options: ReadLevelOptions = {},
 ): VolumeStream {
+  options = checkOptions(options, READ_LEVEL_OPTION_KEYS, "streamLevel()", RENAMED);
   const image = imageOf(from);
   const found = getLevel(image, level);
-  const region = resolveRegion(found, options.region);
+  const region = resolveRegion(found, options.roi);
   const spatial = image.multiscales.spatialAxes;
   const fixed = found.shape.map((
     _,
@@ -327,10 +343,11 @@ export async function readLevel(
   level: number,
   options: ReadLevelOptions = {},
 ): Promise<Volume> {
+  options = checkOptions(options, READ_LEVEL_OPTION_KEYS, "readLevel()", RENAMED);
   const image = imageOf(from);
   const stream = streamLevel(image, level, options);
   // Refuse before allocating: a whole level 0 is hundreds of GB.
-  checkReadMemory(image, level, { ...options, mode: "whole" });
+  checkReadMemory(image, level, { ...options, region: options.roi, mode: "whole" });
   const [nz, ny, nx] = stream.shape;
   const data = allocateVoxels(stream.dtype, nz * ny * nx);
   let offset = 0;

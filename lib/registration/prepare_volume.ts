@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { forwardOptions } from "../core/options.ts";
 import type { AcquisitionAxis } from "../metadata/acquisition.ts";
 import { applyAindCaveats, type CaveatWarning, checkAindCaveats } from "../metadata/aind_caveats.ts";
 import { placeRegion } from "../export/export_nifti.ts";
@@ -161,7 +162,8 @@ export async function prepareVolume(
 ): Promise<PreparedVolume> {
   const target = options.orientation === undefined ? undefined : resolveOrientation(options.orientation);
   if (isOpenedSource(request)) return await prepareSource(request, options.level, target, options);
-  const source = await openSource(request, options);
+  // Not checked here yet: the source takes what it knows of these options.
+  const source = await openSource(request, forwardOptions(options));
   try {
     return await prepareSource(source, request.level ?? options.level, target, options);
   } finally {
@@ -237,7 +239,7 @@ async function prepareSource(
     spacing: [...level.spacing],
   });
   const readOptions = {
-    region,
+    roi: region,
     dtype: options.dtype,
     concurrency: options.concurrency,
     onProgress: options.onProgress,

@@ -114,7 +114,7 @@ export function reorientGeometry(
  * ```ts
  * import { assertEquals } from "@std/assert";
  * import { reorientVolume } from "@spimfetch/spimfetch/registration";
- * import { indexToPhysical } from "@spimfetch/spimfetch/orientation";
+ * import { indexToPhysical } from "@spimfetch/spimfetch/orient";
  * const image = {
  *   volume: { data: Uint8Array.from([0, 1, 2, 3, 4, 5]), shape: [1, 2, 3] as [number, number, number], dtype: "uint8" as const },
  *   geometry: { spacing: [1, 2, 3] as [number, number, number], origin: [0, 0, 0] as [number, number, number], direction: [[-1, 0, 0], [0, -1, 0], [0, 0, 1]] as [[number, number, number], [number, number, number], [number, number, number]] },

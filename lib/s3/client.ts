@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { OptionKeys } from "../core/options.ts";
 import { S3Client } from "@aws-sdk/client-s3";
 import type { RetryOptions } from "./retry.ts";
 
@@ -54,6 +55,19 @@ export interface S3Options extends RetryOptions {
    */
   client?: S3ClientLike;
 }
+
+/** The keys of {@linkcode S3Options}, for run-time checks of the options that extend it. */
+export const S3_OPTION_KEYS: OptionKeys<S3Options> = {
+  region: true,
+  endpoint: true,
+  credentials: true,
+  client: true,
+  maxAttempts: true,
+  retryBaseMs: true,
+  retryMaxMs: true,
+  requestTimeoutMs: true,
+  onRetry: true,
+};
 
 /**
  * Creates an S3 client for public or private buckets.

@@ -16,6 +16,36 @@ export interface SdkError {
   message?: string;
   /** The HTTP status, when S3 answered at all. */
   $metadata?: { httpStatusCode?: number };
+  /** The raw answer, which the SDK attaches when it could not parse it. */
+  $response?: { headers?: Record<string, string | undefined> };
+  /** The raw answer's body, which the SDK attaches when it could not parse it. */
+  $responseBodyText?: string;
+}
+
+/**
+ * What a server that is not S3 answered: an HTML page (a web server, a login portal, a proxy's error page)
+ * instead of S3's XML, with the page's title when it has one.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { htmlAnswer } from "./errors.ts";
+ * const error = { $responseBodyText: "<!DOCTYPE html><html><head><title>Welcome</title></head></html>" };
+ * assertEquals(htmlAnswer(error), { title: "Welcome" });
+ * assertEquals(htmlAnswer({ $responseBodyText: "<Error><Code>NoSuchKey</Code></Error>" }), undefined);
+ * ```
+ * @param error What the SDK threw.
+ * @returns The page's title (if any), or `undefined` when the answer was not HTML.
+ */
+export function htmlAnswer(error: unknown): { title?: string } | undefined {
+  const e = error as SdkError;
+  if (e === null || typeof e !== "object") return undefined;
+  const headers = e.$response?.headers ?? {};
+  const type = Object.entries(headers).find(([k]) => k.toLowerCase() === "content-type")?.[1] ?? "";
+  const body = typeof e.$responseBodyText === "string" ? e.$responseBodyText : "";
+  if (!/^\s*text\/html\b/i.test(type) && !/^\s*(<!doctype html|<html[\s>])/i.test(body)) return undefined;
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1]?.replace(/\s+/g, " ").trim();
+  return title ? { title: title.slice(0, 80) } : {};
 }
 
 /**
@@ -48,6 +78,15 @@ export function toRequestError(error: unknown, uri: string, signal?: AbortSignal
       `Cannot sign the request for ${uri}: ${e.message} (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY ` +
         `or AWS_PROFILE, or read public data anonymously)`,
       { uri, cause: error },
+    );
+  }
+  const html = htmlAnswer(error);
+  if (html) {
+    return new S3RequestError(
+      `The endpoint is not an S3 server: it answered an HTML page${html.title ? ` ("${html.title}")` : ""}` +
+        `${status === undefined ? "" : ` with HTTP ${status}`} for ${uri}, where S3 answers XML; check the ` +
+        `endpoint (an S3-compatible server such as MinIO, or none for AWS)`,
+      { uri, status, cause: error },
     );
   }
   if (status === undefined) {

@@ -7,7 +7,7 @@
  * @module
  */
 import { MetadataError, S3RequestError } from "../core/errors.ts";
-import { type SdkError, toRequestError } from "./errors.ts";
+import { htmlAnswer, type SdkError, toRequestError } from "./errors.ts";
 
 /** What {@linkcode RetryOptions.onRetry} is told before each retry. */
 export interface RetryEvent {
@@ -98,6 +98,8 @@ export function isTransientError(error: unknown): boolean {
   if (e === null || typeof e !== "object") return false;
   const status = e.$metadata?.httpStatusCode;
   if (e.name && TRANSIENT_NAMES.has(e.name)) return true;
+  // A web page instead of S3's XML is the wrong server, not a damaged answer: asking again changes nothing.
+  if (htmlAnswer(e)) return false;
   if (status !== undefined) {
     // A failure with a 2xx status happened while reading or parsing a success: the body was damaged.
     return status >= 500 || status === 429 || status === 408 || (status >= 200 && status < 300);

@@ -23,7 +23,7 @@ import {
   type S3Options,
 } from "./client.ts";
 import { checkEtag, checkLength, checkRange, type RangeQuery } from "./_body_checks.ts";
-import type { SdkError } from "./errors.ts";
+import { htmlAnswer, type SdkError, toRequestError } from "./errors.ts";
 import { checkRetryOptions, withRetries } from "./retry.ts";
 
 export type { RangeQuery } from "./_body_checks.ts";
@@ -243,6 +243,15 @@ export class S3Store {
     }
     const bytes = body ? await readBody(body, signal) : new Uint8Array(0);
     this.stats.bytes += bytes.byteLength;
+    // A web server answers any path with a page; S3 (and MinIO, s3rver) name each answer with a request id.
+    if (/^\s*text\/html\b/i.test(response.ContentType ?? "") && !response.$metadata.requestId) {
+      const page = {
+        $response: { headers: { "content-type": response.ContentType } },
+        $responseBodyText: new TextDecoder().decode(bytes.subarray(0, 4096)),
+        $metadata: response.$metadata,
+      };
+      if (htmlAnswer(page)) throw toRequestError(page, uri);
+    }
     checkLength(bytes, declared, uri);
     const checked = range ? checkRange(bytes, range, response.ContentRange, uri) : bytes;
     if (!range && (this.#options.verifyEtag ?? true)) checkEtag(checked, response, uri);

@@ -8,6 +8,8 @@
  *
  * @module
  */
+import { S3_OPTION_KEYS } from "../s3/client.ts";
+import type { OptionKeys } from "../core/options.ts";
 import { NotFoundError } from "../core/errors.ts";
 import { isSafeName } from "../core/names.ts";
 import { type Asset, listAssets, type ListOptions, listPrefixes, parseAssetName } from "../list/assets.ts";
@@ -29,6 +31,14 @@ export interface SelectOptions extends S3Options {
   /** Cancels the listing. */
   signal?: AbortSignal;
 }
+
+/** The keys of {@linkcode SelectOptions}, for run-time checks of the options that extend it. */
+export const SELECT_OPTION_KEYS: OptionKeys<SelectOptions> = {
+  ...S3_OPTION_KEYS,
+  bucket: true,
+  platform: true,
+  signal: true,
+};
 
 function byNewest(a: Asset, b: Asset): number {
   const key = (x: Asset): string => `${x.processedAt ?? ""}|${x.name}`;

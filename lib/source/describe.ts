@@ -4,16 +4,19 @@
  *
  * @module
  */
+import { checkOptions } from "../core/options.ts";
 import type { AcquisitionRecord } from "../metadata/read_acquisition.ts";
 import { readAcquisition } from "../metadata/read_acquisition.ts";
 import { type OmeZarrImage, openImage } from "../metadata/image.ts";
 import { type Asset, parseAssetName } from "../list/assets.ts";
 import { computeOrientation, type Orientation } from "../orient/orient.ts";
 import { createS3Client, parseS3Uri } from "../s3/client.ts";
+import { NotFoundError } from "../core/errors.ts";
 import {
   type Channel,
   findStitchedAssets,
   listChannels,
+  SELECT_OPTION_KEYS,
   selectAsset,
   type SelectOptions,
 } from "../select/select.ts";
@@ -26,7 +29,7 @@ export interface TargetDescription {
   asset?: Asset;
   /** Its channels. */
   channels?: Channel[];
-  /** The image described: the named one, or the asset's first channel. */
+  /** The image described: the named one, the channel asked for, or the asset's first channel. */
   image: OmeZarrImage;
   /** The acquisition metadata, when it could be read. */
   acquisition?: AcquisitionRecord;
@@ -42,6 +45,8 @@ export interface TargetDescription {
 export interface DescribeOptions extends SelectOptions {
   /** The level whose orientation to compute. @default {3, or the coarsest level if there are fewer} */
   level?: number;
+  /** The channel whose image to describe (for a subject or asset). @default {the asset's first channel} */
+  channel?: string;
 }
 
 /**
@@ -62,6 +67,7 @@ export async function describeTarget(
   target: string,
   options: DescribeOptions = {},
 ): Promise<TargetDescription> {
+  options = checkOptions(options, { ...SELECT_OPTION_KEYS, level: true, channel: true }, "describeTarget()");
   const client = createS3Client(options);
   const s3 = { ...options, client };
   try {
@@ -70,6 +76,11 @@ export async function describeTarget(
     let channels: Channel[] | undefined;
     let uri: string;
     if (/^(s3|https?):\/\//.test(target)) {
+      if (options.channel !== undefined) {
+        throw new TypeError(
+          `A channel cannot be chosen for an image URI (${target}): it names one channel already`,
+        );
+      }
       uri = target.replace(/\/$/, "");
       if (uri.startsWith("s3://")) {
         const { bucket, prefix } = parseS3Uri(uri);
@@ -85,7 +96,15 @@ export async function describeTarget(
       }
       channels = await listChannels(asset, s3);
       if (channels.length === 0) throw new Error(`${asset.name} holds no OME-Zarr channel`);
-      uri = channels[0].uri;
+      const wanted = options.channel;
+      const chosen = wanted === undefined ? channels[0] : channels.find((c) => c.name === wanted);
+      if (!chosen) {
+        throw new NotFoundError("channel", wanted!, {
+          where: asset.name,
+          available: channels.map((c) => c.name),
+        });
+      }
+      uri = chosen.uri;
     }
     // The image gets its own client: it outlives this call, and the caller closes it.
     const image = await openImage(uri, options);

@@ -5,12 +5,19 @@
  *
  * @module
  */
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 import type { AcquisitionRecord } from "../metadata/read_acquisition.ts";
 import { readAcquisition } from "../metadata/read_acquisition.ts";
 import { ChunkCache } from "../s3/chunk_cache.ts";
 import { type OmeZarrImage, openImage } from "../metadata/image.ts";
 import type { Asset } from "../list/assets.ts";
-import { type Channel, selectAsset, selectChannel, type SelectOptions } from "../select/select.ts";
+import {
+  type Channel,
+  SELECT_OPTION_KEYS,
+  selectAsset,
+  selectChannel,
+  type SelectOptions,
+} from "../select/select.ts";
 import { createS3Client, type S3ClientLike } from "../s3/client.ts";
 import type { RetryEvent } from "../s3/retry.ts";
 
@@ -40,6 +47,15 @@ export interface OpenSourceOptions extends SelectOptions {
   /** One line per step. */
   log?: (line: string) => void;
 }
+
+/** The keys of {@linkcode OpenSourceOptions}, checked at run time. */
+export const OPEN_SOURCE_OPTION_KEYS: OptionKeys<OpenSourceOptions> = {
+  ...SELECT_OPTION_KEYS,
+  cacheBytes: true,
+  cacheDir: true,
+  concurrency: true,
+  log: true,
+};
 
 /**
  * An opened source: the asset, the channel, its image and the acquisition metadata, and the S3 access they
@@ -103,6 +119,7 @@ export async function openSource(
   request: SourceRequest,
   options: OpenSourceOptions = {},
 ): Promise<OpenedSource> {
+  options = checkOptions(options, OPEN_SOURCE_OPTION_KEYS, "openSource()");
   const log = options.log ?? (() => {});
   const ownClient = options.client === undefined;
   const client = createS3Client(options);

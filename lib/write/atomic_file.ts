@@ -20,8 +20,8 @@ export interface AtomicFileOptions {
  * that is renamed onto the path only after `write` resolves, so readers never
  * see a partial file. If `write` throws, or `signal` aborts, the temporary
  * file is removed and the path is left as it was. A process killed mid-write
- * can leave a `.partial` file behind; the next write to the same path removes
- * it (on Linux, where it can tell the writer is gone).
+ * can leave a `.partial` file behind; the next write of any file in that folder
+ * removes it (the writer locks its temporary file, and a dead writer's lock is gone).
  *
  * Without `force`, an existing path is an error both before starting and at
  * the end (a file that appeared meanwhile is not overwritten either). The
@@ -70,8 +70,12 @@ export async function withAtomicFile<T>(
     options.signal?.throwIfAborted();
     // Flush before the rename: after a crash the new name must not point at an empty file.
     await file.syncData();
-    file.close();
-    open = false;
+    // Closed after the rename where the system allows it: closing drops the lock that tells other writers
+    // this temporary file is alive (Windows renames no open file).
+    if (Deno.build.os === "windows") {
+      file.close();
+      open = false;
+    }
     await place(temp, path, options.force ?? false);
     placed = true;
     return result;
@@ -121,21 +125,30 @@ async function checkDirectory(dir: string): Promise<void> {
   if (!info.isDirectory) throw new Error(`Cannot write to directory ${where}: it is not a directory`);
 }
 
+/** A temporary file's name: `.<name>.<pid>-<hex>.partial`, with the writer's pid. */
+const TEMP_NAME = /^\..+\.(\d+)-[0-9a-f]+\.partial$/;
+
 /**
- * Removes temporary files that writers of `name` killed outright (SIGKILL, a
- * crash) left in `dir`: those whose process is gone. Only Linux says which
- * processes live (`/proc`); elsewhere nothing is removed.
+ * Removes the temporary files that writers killed outright (SIGKILL, a crash, the power) left in `dir`,
+ * whatever output they were writing. A live writer holds a lock on its temporary file for as long as it
+ * writes, and the system drops the lock when the process ends: a file nobody holds is a dead writer's.
+ * (Deno grants no reading of `/proc` short of all permissions, so the pid alone cannot tell.)
  */
-async function removeStaleTemps(dir: string, name: string): Promise<void> {
-  if (Deno.build.os !== "linux") return;
-  const prefix = `.${name}.`;
+async function removeStaleTemps(dir: string): Promise<void> {
   try {
     for await (const entry of Deno.readDir(dir)) {
-      if (!entry.isFile || !entry.name.startsWith(prefix) || !entry.name.endsWith(".partial")) continue;
-      const pid = /^(\d+)-[0-9a-f]+\.partial$/.exec(entry.name.slice(prefix.length))?.[1];
+      const pid = entry.isFile ? TEMP_NAME.exec(entry.name)?.[1] : undefined;
       if (pid === undefined || Number(pid) === Deno.pid) continue;
-      const alive = await Deno.stat(`/proc/${pid}`).then(() => true, () => false);
-      if (!alive) await Deno.remove(`${dir}/${entry.name}`).catch(() => {});
+      const path = `${dir}/${entry.name}`;
+      let stale = false;
+      const file = await Deno.open(path, { read: true }).catch(() => undefined);
+      if (!file) continue;
+      try {
+        stale = await file.tryLock(true);
+      } finally {
+        closeQuietly(file);
+      }
+      if (stale) await Deno.remove(path).catch(() => {});
     }
   } catch {
     // Cleaning up is a courtesy: an unreadable directory is reported by the write itself.
@@ -143,7 +156,7 @@ async function removeStaleTemps(dir: string, name: string): Promise<void> {
 }
 
 async function createTemp(dir: string, name: string): Promise<{ file: Deno.FsFile; temp: string }> {
-  await removeStaleTemps(dir, name);
+  await removeStaleTemps(dir);
   for (let attempt = 0;; attempt++) {
     const random = Array.from(
       crypto.getRandomValues(new Uint8Array(6)),
@@ -152,7 +165,10 @@ async function createTemp(dir: string, name: string): Promise<{ file: Deno.FsFil
     // The writer's pid in the name lets a later run tell a crashed writer's leftover from a live one.
     const temp = `${dir}/.${name}.${Deno.pid}-${random.join("")}.partial`;
     try {
-      return { file: await Deno.open(temp, { write: true, createNew: true }), temp };
+      const file = await Deno.open(temp, { write: true, createNew: true });
+      // Held until the file is closed or the process ends: a later writer tells a live file from a dead one's.
+      await file.tryLock(true).catch(() => false);
+      return { file, temp };
     } catch (cause) {
       if (cause instanceof Deno.errors.AlreadyExists && attempt < 5) continue;
       const denied = cause instanceof Deno.errors.PermissionDenied || cause instanceof Deno.errors.NotCapable;

@@ -1,10 +1,10 @@
 import { assertAlmostEquals, assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { gzipSync } from "fflate";
 import { MetadataError } from "../../lib/core/errors.ts";
-import { parseAntsAffine } from "../../lib/ccf/_mat.ts";
-import { displacePoint, parseDisplacementChunks, parseDisplacementField } from "../../lib/ccf/_warp.ts";
+import { parseAntsAffine } from "../../lib/ccf/ants_affine.ts";
+import { displacePoint, parseDisplacementChunks, parseDisplacementField } from "../../lib/ccf/displacement_field.ts";
 import { gunzipSync } from "fflate";
-import { affineMap, applyAffine, applyInverseAffine } from "../../lib/ccf/_transforms.ts";
+import { affineMap, applyAffine, applyInverseAffine } from "../../lib/ccf/transforms.ts";
 import {
   affineForward,
   affineInverse,

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertStrictEquals } from "@std/assert";
-import { levelArrays } from "../../lib/metadata/_level_arrays.ts";
+import { levelArrays } from "../../lib/metadata/level_arrays.ts";
 import { readBloscHeader } from "../../lib/codecs/blosc.ts";
 import { NATIVE_ENV } from "../../lib/codecs/native.ts";
 import { readChunkPart } from "../../lib/codecs/partial_chunks.ts";
@@ -114,7 +114,7 @@ Deno.test("thin slabs decode only the Blosc blocks they need and give the genera
     await t.step("a region's thin slabs hold the region's voxels", async () => {
       const stream = streamLevel(image, 0, {
         maxSlabBytes: 2 * 20 * 30 * 2,
-        region: { z: [5, 40], y: [3, 23], x: [31, 61] },
+        roi: { z: [5, 40], y: [3, 23], x: [31, 61] },
       });
       const got: number[] = [];
       for await (const slab of stream.slabs) got.push(...slab);

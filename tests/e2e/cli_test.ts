@@ -108,7 +108,11 @@ Deno.test("the CLI on a real S3 server", async (t) => {
         "--out must end in .nii or .nii.gz",
       ],
       ["missing channel flag", ["fetch", "--subject", "652506"], "fetch needs --channel"],
-      ["unknown flag", ["fetch", "--subjekt", "652506"], "Unknown option '--subjekt'"],
+      [
+        "unknown flag",
+        ["fetch", "--subjekt", "652506"],
+        "unknown option --subjekt for fetch: did you mean --subject?",
+      ],
       ["unknown command", ["fletch"], 'unknown command "fletch"'],
     ];
     for (const [name, args, message] of failures) {

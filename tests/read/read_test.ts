@@ -67,7 +67,7 @@ Deno.test("reading Zarr v2 (Blosc zstd, shuffle) from a real S3 server", async (
         y: [15, 17] as [number, number],
         x: [0, 50] as [number, number],
       };
-      const volume = await readLevel(image, 0, { region });
+      const volume = await readLevel(image, 0, { roi: region });
       assertEquals(volume.shape, [28, 2, 50]);
       const expected: number[] = [];
       for (let z = 5; z < 33; z++) {
@@ -88,7 +88,7 @@ Deno.test("reading Zarr v2 (Blosc zstd, shuffle) from a real S3 server", async (
         y: [3, 5] as [number, number],
         x: [20, 24] as [number, number],
       };
-      await readLevel(image, 1, { region });
+      await readLevel(image, 1, { roi: region });
       assertStrictEquals(looked() - before, 2);
     });
 
@@ -129,7 +129,7 @@ Deno.test("reading Zarr v2 (Blosc zstd, shuffle) from a real S3 server", async (
       const error = assertThrows(() => getLevel(image, 7), NotFoundError);
       assertStrictEquals(error.message, `Unknown level "7" in ${uri}: available levels are 0, 1, 2`);
       assertThrows(
-        () => streamLevel(image, 0, { region: { x: [10, 60] } }),
+        () => streamLevel(image, 0, { roi: { x: [10, 60] } }),
         RangeError,
         "0 <= start < stop <= 51",
       );

@@ -132,7 +132,7 @@ function orientationsOf(process: Json | undefined): Record<string, number> | und
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { parseProcessing } from "./_registration.ts";
+ * import { parseProcessing } from "./registration.ts";
  * const facts = parseProcessing({
  *   schema_version: "1.1.4",
  *   processing_pipeline: { data_processes: [
@@ -211,7 +211,7 @@ function wavelength(channel: string): number {
  *
  * @example
  * ```ts ignore
- * import { findRegistration } from "./_registration.ts";
+ * import { findRegistration } from "./registration.ts";
  * const registration = await findRegistration("SmartSPIM_784354_2025-04-16_21-39-58_stitched_2025-05-21_16-45-59");
  * console.log(registration.channel, registration.version); // Ex_639_Em_667 0.0.31
  * ```

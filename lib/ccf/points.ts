@@ -5,9 +5,9 @@
  * @module
  */
 import type { ImageGeometry } from "../core/volume.ts";
-import type { CcfSpace } from "./_space.ts";
-import { ccfPointToLs, type CcfTransforms, lsPointToCcf } from "./_transforms.ts";
-import { invert3 } from "./_mat.ts";
+import type { CcfSpace } from "./ccf_space.ts";
+import { ccfPointToLs, type CcfTransforms, lsPointToCcf } from "./transforms.ts";
+import { invert3 } from "./ants_affine.ts";
 
 /** Allen CCF micrometres: AP toward posterior, DV toward inferior, ML toward right, from the CCF origin. */
 export interface AllenPoint {
@@ -32,7 +32,7 @@ export interface CcfPoint {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { lpsToAllen } from "./_points.ts";
+ * import { lpsToAllen } from "./points.ts";
  * assertEquals(lpsToAllen([-5, 6, -4]), { ap: 6000, dv: 4000, ml: 5000 });
  * ```
  * @param lps (x, y, z) in mm.
@@ -47,7 +47,7 @@ export function lpsToAllen(lps: readonly number[]): AllenPoint {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { allenToLps } from "./_points.ts";
+ * import { allenToLps } from "./points.ts";
  * assertEquals(allenToLps({ ap: 6000, dv: 4000, ml: 5000 }), [-5, 6, -4]);
  * ```
  * @param point AP, DV, ML in µm.

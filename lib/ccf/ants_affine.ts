@@ -111,7 +111,7 @@ function readVariables(bytes: Uint8Array, source: string): MatVariable[] {
  * @example A translation by (1, 2, 3) mm, written by hand
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { parseAntsAffine } from "./_mat.ts";
+ * import { parseAntsAffine } from "./ants_affine.ts";
  * const variable = (name: string, values: number[]): Uint8Array => {
  *   const nameBytes = new TextEncoder().encode(`${name}\0`);
  *   const bytes = new Uint8Array(20 + nameBytes.length + 8 * values.length);

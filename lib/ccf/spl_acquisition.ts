@@ -31,7 +31,7 @@ export const RECENT_TEMPLATE_ORIENTATIONS: Readonly<Record<string, number>> = {
  * ```ts
  * import { assert } from "@std/assert";
  * import { parseAcquisition } from "../metadata/acquisition.ts";
- * import { isSplAcquisition } from "./_spl.ts";
+ * import { isSplAcquisition } from "./spl_acquisition.ts";
  * const { axes } = parseAcquisition({ axes: [
  *   { name: "X", dimension: 2, direction: "Left_to_right" },
  *   { name: "Y", dimension: 1, direction: "Posterior_to_anterior" },

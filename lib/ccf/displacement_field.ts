@@ -14,7 +14,7 @@
  * @module
  */
 import { MetadataError } from "../core/errors.ts";
-import { invert3 } from "./_mat.ts";
+import { invert3 } from "./ants_affine.ts";
 
 /** A displacement field on a grid: `p ↦ p + u(p)`, u linearly interpolated. */
 export interface DisplacementField {
@@ -128,7 +128,7 @@ async function* chunksOf(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
  *
  * @example
  * ```ts ignore
- * import { parseDisplacementField } from "./_warp.ts";
+ * import { parseDisplacementField } from "./displacement_field.ts";
  * const field = await parseDisplacementField(await Deno.readFile("ls_to_template_SyN_1Warp.nii.gz"), "1Warp");
  * console.log(field.size);
  * ```

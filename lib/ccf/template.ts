@@ -6,14 +6,14 @@
 import { NotFoundError } from "../core/errors.ts";
 import { AIND_BUCKET, formatS3Uri, type S3Options } from "../s3/client.ts";
 import { S3Store } from "../s3/store.ts";
-import { DEFAULT_TEMPLATE_PREFIX } from "./_transforms.ts";
+import { DEFAULT_TEMPLATE_PREFIX } from "./transforms.ts";
 
 /**
  * Reads a file of the template folder (e.g. `ccf_average_template_25.nii.gz`).
  *
  * @example
  * ```ts ignore
- * import { readTemplateFile } from "./_template.ts";
+ * import { readTemplateFile } from "./template.ts";
  * const bytes = await readTemplateFile("ccf_average_template_25.nii.gz");
  * ```
  * @param name The file's name in the folder.

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { forwardOptions } from "../core/options.ts";
 import { dirname } from "node:path";
 import { VERSION } from "../core/version.ts";
 import { pathExists, withAtomicFile } from "../write/atomic_file.ts";
@@ -17,10 +18,10 @@ import type { VoxelArray } from "../core/volume.ts";
 import type { VolumeSlabs } from "../write/nifti.ts";
 import { writeNifti } from "../write/nifti.ts";
 import { writeNrrd } from "../write/nrrd.ts";
-import { type CcfSpace, describeCorrections, openCcfSpace, type OpenCcfSpaceOptions } from "./_space.ts";
-import { CORRECTION_RULES } from "./_versions.ts";
-import { openNiftiStream } from "./_nifti_stream.ts";
-import { resampleToCcf, type ResampleToCcfOptions } from "./_resample.ts";
+import { type CcfSpace, describeCorrections, openCcfSpace, type OpenCcfSpaceOptions } from "./ccf_space.ts";
+import { CORRECTION_RULES } from "./versions.ts";
+import { openNiftiStream } from "./nifti_stream.ts";
+import { resampleToCcf, type ResampleToCcfOptions } from "./resample_to_ccf.ts";
 
 /** How well the result matches AIND's own `moved_ls_to_ccf.nii.gz`. */
 export interface CcfComparison {
@@ -101,7 +102,10 @@ export async function writeBrainInCcf(
   // A space an earlier step opened is used as it is and left open; one opened here is closed here.
   const given = "space" in request ? request.space : undefined;
   const space = given ??
-    await openCcfSpace(request as { subject: string }, { transforms: "pull", ...options });
+    await openCcfSpace(
+      request as { subject: string },
+      forwardOptions<OpenCcfSpaceOptions>({ transforms: "pull", ...options }),
+    );
   const channelName = (request.channel ?? space.channel.name).replace(/\.zarr$/, "");
   let image = space.image;
   try {

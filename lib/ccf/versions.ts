@@ -74,7 +74,7 @@ function sameRelease(a: Version, b: Version): boolean {
  * @example
  * ```ts
  * import { assert } from "@std/assert";
- * import { versionSatisfies } from "./_versions.ts";
+ * import { versionSatisfies } from "./versions.ts";
  * assert(versionSatisfies("0.0.31", ">=0.0.18,<0.0.32"));
  * assert(!versionSatisfies("0.0.32rc1", ">=0.0.18,<0.0.32"));
  * assert(versionSatisfies("0.0.18rc1", ">=0.0.17"));
@@ -168,7 +168,7 @@ export const CORRECTION_RULES: readonly CorrectionRule[] = [
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { correctionsFor } from "./_versions.ts";
+ * import { correctionsFor } from "./versions.ts";
  * assertEquals(correctionsFor("0.0.31").map((r) => r.id), ["fixed-spacing", "ras-corner-anchor"]);
  * assertEquals(correctionsFor("0.0.33").map((r) => r.id), ["ras-corner-anchor"]);
  * ```
@@ -201,7 +201,7 @@ export interface PipelineGeometry {
  * @example Capsule 0.0.25 on the reference notebook's axes
  * ```ts
  * import { assertAlmostEquals, assertEquals } from "@std/assert";
- * import { pipelineGeometry } from "./_versions.ts";
+ * import { pipelineGeometry } from "./versions.ts";
  * const direction: [[number, number, number], [number, number, number], [number, number, number]] =
  *   [[-1, 0, 0], [0, -1, 0], [0, 0, -1]];
  * const out = pipelineGeometry({ size: [8, 8, 8], spacing: [0.002, 0.002, 0.002], direction }, "0.0.25");

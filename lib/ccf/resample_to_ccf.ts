@@ -23,11 +23,11 @@ import {
 } from "../core/volume.ts";
 import type { VolumeSlabs } from "../write/nifti.ts";
 import { WorkerPool, type WorkerRequest } from "../codecs/worker_pool.ts";
-import { invert3 } from "./_mat.ts";
+import { invert3 } from "./ants_affine.ts";
 import { type PullGrid, pullPositions, samplePositions } from "./_pull.ts";
 import type { PullJob } from "./_resample_worker.ts";
-import type { CcfTransforms } from "./_transforms.ts";
-import type { CcfSpace } from "./_space.ts";
+import type { CcfTransforms } from "./transforms.ts";
+import type { CcfSpace } from "./ccf_space.ts";
 
 type Vec3 = [number, number, number];
 
@@ -218,7 +218,7 @@ export function resampleToCcf(space: CcfSpace, options: ResampleToCcfOptions = {
             Math.max(...inside.map((b) => b[2 * a + 1])),
           ]);
           const region = await readLevel(image, level, {
-            region: { x: [box[0], box[1] + 1], y: [box[2], box[3] + 1], z: [box[4], box[5] + 1] },
+            roi: { x: [box[0], box[1] + 1], y: [box[2], box[3] + 1], z: [box[4], box[5] + 1] },
             concurrency: options.concurrency,
             signal: options.signal,
           });

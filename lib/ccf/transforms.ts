@@ -12,8 +12,8 @@
  *
  * @module
  */
-import { type AntsAffine, invert3 } from "./_mat.ts";
-import { type DisplacementField, displacePoint } from "./_warp.ts";
+import { type AntsAffine, invert3 } from "./ants_affine.ts";
+import { type DisplacementField, displacePoint } from "./displacement_field.ts";
 
 /** An affine ready to apply both ways: `y = A·x + b` and `x = A⁻¹·(y − b)`. */
 export interface AffineMap {

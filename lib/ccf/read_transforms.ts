@@ -6,9 +6,9 @@
 import { MetadataError, NotFoundError } from "../core/errors.ts";
 import { formatS3Uri } from "../s3/client.ts";
 import type { S3Store } from "../s3/store.ts";
-import { parseAntsAffine } from "./_mat.ts";
-import { type AffineMap, affineMap } from "./_transforms.ts";
-import { type DisplacementField, parseDisplacementField } from "./_warp.ts";
+import { parseAntsAffine } from "./ants_affine.ts";
+import { type AffineMap, affineMap } from "./transforms.ts";
+import { type DisplacementField, parseDisplacementField } from "./displacement_field.ts";
 
 const memory = new Map<string, Promise<AffineMap | DisplacementField>>();
 
