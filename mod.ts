@@ -72,10 +72,14 @@ export {
 export { writeNifti, type WriteNiftiOptions, type WriteNiftiResult } from "./lib/write/mod.ts";
 export {
   defaultOutputPath,
+  exportImage,
+  type ExportImageOptions,
+  type ExportImageResult,
   exportNifti,
   type ExportOptions,
   type ExportRequest,
   type ExportResult,
+  OUTPUT_FORMATS,
 } from "./lib/export/mod.ts";
 export {
   prepareForRegistration,
