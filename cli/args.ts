@@ -15,7 +15,7 @@ import {
   type S3Options,
 } from "../mod.ts";
 import { createProgressReporter } from "../lib/display/mod.ts";
-import { formatOf, OUTPUT_FORMATS } from "../lib/export/mod.ts";
+import { formatOf, type OmeZarrOutputOptions, OUTPUT_FORMATS } from "../lib/export/mod.ts";
 import { THIN_SLAB_CACHE_BYTES } from "../lib/codecs/slab_budget.ts";
 import { parseRegion, type RegionMm } from "../lib/select/mod.ts";
 
@@ -246,6 +246,10 @@ export const FETCH_FLAGS = {
   "max-bytes": { type: "string" },
   "max-slab-mb": { type: "string" },
   "tmp-dir": { type: "string" },
+  "ngff-version": { type: "string" },
+  chunk: { type: "string" },
+  shard: { type: "string" },
+  codec: { type: "string" },
 } as const;
 
 /** The values of {@linkcode FETCH_FLAGS}. */
@@ -286,6 +290,14 @@ export interface FetchFlagValues extends S3FlagValues, LevelFlagValues {
   "max-slab-mb"?: string;
   /** `--tmp-dir`. */
   "tmp-dir"?: string;
+  /** `--ngff-version`. */
+  "ngff-version"?: string;
+  /** `--chunk`. */
+  chunk?: string;
+  /** `--shard`. */
+  shard?: string;
+  /** `--codec`. */
+  codec?: string;
 }
 
 /** The options `fetch` passes to the export pipeline (besides {@linkcode FetchPlan.registration}'s). */
@@ -395,6 +407,7 @@ export function fetchPlan(values: FetchFlagValues): FetchPlan {
       maxSlabBytes,
       cacheDir: values["cache-dir"],
       tmpDir: values["tmp-dir"],
+      omeZarr: omeZarrArgs(values),
       out: values.out,
       dtype,
       gzipLevel,
@@ -419,4 +432,36 @@ function registrationArgs(values: FetchFlagValues): NonNullable<FetchPlan["regis
   }
   const spacing = values.spacing === undefined ? undefined : spacingArg(values.spacing);
   return { orientation, spacing, aindOrientationFix: values["aind-orientation-fix"] === true };
+}
+
+function shapeArg(value: string | undefined, flag: string): [number, number, number] | undefined {
+  if (value === undefined) return undefined;
+  const parts = value.split(",").map((part) => Number(part.trim()));
+  if (parts.length !== 3 || !parts.every((n) => Number.isInteger(n) && n > 0)) {
+    throw new UsageError(`${flag} must be three positive integers Z,Y,X, e.g. 128,128,128, got "${value}"`);
+  }
+  return parts as [number, number, number];
+}
+
+/** The OME-Zarr flags, checked. */
+function omeZarrArgs(values: FetchFlagValues): OmeZarrOutputOptions | undefined {
+  const version = values["ngff-version"];
+  if (version !== undefined && version !== "0.4" && version !== "0.5") {
+    throw new UsageError(`--ngff-version must be 0.4 or 0.5, got "${version}"`);
+  }
+  const codecs = ["blosc-zstd", "blosc-lz4", "gzip", "none"];
+  if (values.codec !== undefined && !codecs.includes(values.codec)) {
+    throw new UsageError(`--codec must be one of ${codecs.join(", ")}, got "${values.codec}"`);
+  }
+  const given = [version, values.chunk, values.shard, values.codec].some((v) => v !== undefined);
+  if (given && !values.out?.toLowerCase().replace(/\/+$/, "").endsWith(".ome.zarr")) {
+    throw new UsageError("--ngff-version, --chunk, --shard and --codec apply only to an .ome.zarr --out");
+  }
+  if (!given) return undefined;
+  return {
+    version,
+    chunkShape: shapeArg(values.chunk, "--chunk"),
+    shardShape: shapeArg(values.shard, "--shard"),
+    codec: values.codec as OmeZarrOutputOptions["codec"],
+  };
 }

@@ -26,6 +26,7 @@ import type { OpenedSource } from "../source/open_source.ts";
 import { pathExists } from "../write/atomic_file.ts";
 import type { VolumeSlabs } from "../write/nifti.ts";
 import { type ExportPlan, type ExportPlanOptions, planExport } from "./plan.ts";
+import type { OmeZarrOutputOptions } from "./formats.ts";
 import { reorientSlabs } from "./reorient_slabs.ts";
 import { writeExportSidecar } from "./sidecar.ts";
 import { checkFreeSpace, tempPathFor } from "./temp_space.ts";
@@ -34,6 +35,8 @@ import { checkFreeSpace, tempPathFor } from "./temp_space.ts";
 export interface ExportImageOptions extends ExportPlanOptions {
   /** gzip level where the format uses gzip, 0-9. @default {1} */
   gzipLevel?: number;
+  /** For `.ome.zarr` outputs: NGFF version, chunk and shard shapes, codec. */
+  omeZarr?: OmeZarrOutputOptions;
   /** Replace an existing output and sidecar, only once the new ones are complete. @default {false} */
   force?: boolean;
   /** Most bytes in one z-slab read (and of each temporary-file batch). @default {chosen per level} */
@@ -262,6 +265,7 @@ async function writeOutput(
     geometry: plan.output.geometry,
     outputType: plan.output.dtype,
     gzipLevel: options.gzipLevel,
+    omeZarr: options.omeZarr,
     force: options.force,
     signal: options.signal,
     description: `spimfetch ${source.asset.subjectId} ${source.channel.name} L${plan.level.index}${

@@ -9,6 +9,13 @@
 import type { ImageGeometry, VoxelType } from "../core/volume.ts";
 import { type VolumeSlabs, writeNifti } from "../write/nifti.ts";
 import { writeNrrd } from "../write/nrrd.ts";
+import { writeOmeZarr, type WriteOmeZarrOptions } from "../write/ome_zarr.ts";
+
+/** The OME-Zarr writer's own options (see `writeOmeZarr`). */
+export type OmeZarrOutputOptions = Pick<
+  WriteOmeZarrOptions,
+  "version" | "chunkShape" | "shardShape" | "codec"
+>;
 
 /** What every format's writer takes besides the path and the voxels. */
 export interface FormatWriteOptions {
@@ -24,6 +31,8 @@ export interface FormatWriteOptions {
   description?: string;
   /** A short label, such as the channel (NIfTI's `aux_file`). */
   label?: string;
+  /** OME-Zarr only: NGFF version, chunk and shard shapes, codec. @default {NGFF 0.4, Blosc zstd} */
+  omeZarr?: OmeZarrOutputOptions;
   /** Cancels the write; nothing is left behind. */
   signal?: AbortSignal;
   /** Voxel bytes written so far, of all. */
@@ -77,7 +86,7 @@ function nifti(suffix: ".nii" | ".nii.gz"): OutputFormat {
  * ```ts
  * import { assertEquals } from "@std/assert";
  * import { OUTPUT_FORMATS } from "@spimfetch/spimfetch/export";
- * assertEquals(OUTPUT_FORMATS.map((f) => f.suffix).slice(0, 3), [".nii.gz", ".nii", ".nrrd"]);
+ * assertEquals(OUTPUT_FORMATS.map((f) => f.suffix), [".nii.gz", ".nii", ".nrrd", ".ome.zarr"]);
  * ```
  */
 export const OUTPUT_FORMATS: readonly OutputFormat[] = [
@@ -98,6 +107,23 @@ export const OUTPUT_FORMATS: readonly OutputFormat[] = [
         force: options.force,
         signal: options.signal,
         content: options.description,
+      }),
+  },
+  {
+    suffix: ".ome.zarr",
+    name: "ome-zarr",
+    description: "OME-Zarr (NGFF 0.4 on Zarr v2 by default, or 0.5 on Zarr v3), with a 2x mean pyramid",
+    directory: true,
+    readers: ["napari (napari-ome-zarr)", "Neuroglancer", "Fiji / MoBIE", "ome-zarr-py", "zarr-python"],
+    options: ["--ngff-version", "--chunk", "--shard", "--codec"],
+    write: (path, image, options) =>
+      writeOmeZarr(path, image, {
+        ...options.omeZarr,
+        geometry: options.geometry,
+        outputType: options.outputType,
+        force: options.force,
+        signal: options.signal,
+        onProgress: options.onProgress,
       }),
   },
 ];

@@ -35,6 +35,7 @@ export {
   type FormatDescription,
   formatOf,
   type FormatWriteOptions,
+  type OmeZarrOutputOptions,
   OUTPUT_FORMATS,
   type OutputFormat,
   sidecarOf,

@@ -14,13 +14,18 @@ import type { ExportPlanOptions } from "../../lib/export/plan.ts";
 import { openSource } from "../../lib/source/open_source.ts";
 import type { Region } from "../../lib/core/volume.ts";
 import { serveDataset } from "../../testing/fixture.ts";
-import { readOutput } from "../../testing/output_readers.ts";
+import { hasZarrPython, readOutput } from "../../testing/output_readers.ts";
 import { slowResample } from "../../testing/slow_resample.ts";
 import { listDir } from "../../testing/run_cli.ts";
 
 type Vec3 = [number, number, number];
 const CHANNEL = "Ex_561_Em_593";
 const ASSET = "SmartSPIM_652506_2023-01-09_10-18-12_stitched_2023-01-13_19-00-54";
+// zarr-python (Debian's python3-zarr) reads the .ome.zarr outputs back; CI installs it (.ci/run).
+const ZARR_PYTHON = await hasZarrPython();
+if (!ZARR_PYTHON && Deno.env.get("CI") === "true") throw new Error("python3-zarr is missing: CI installs it");
+if (!ZARR_PYTHON) console.warn("python3-zarr not found: .ome.zarr outputs are not checked (CI checks them)");
+const FORMATS = OUTPUT_FORMATS.filter((f) => ZARR_PYTHON || f.suffix !== ".ome.zarr");
 const SPEC = { shape: [40, 56, 48] as Vec3, chunks: [16, 16, 16] as Vec3, levels: 3, channels: [CHANNEL] };
 
 // Level 1 of SPEC: sizes (x, y, z) and spacing in mm (level 0 is 14.4 × 14.4 × 16 µm, halved once).
@@ -119,7 +124,7 @@ Deno.test("every combination of level, region, spacing, orientation and format e
             const name = `${levelName}, ${regionName}, ${resampleName}, ${orientationName}`;
             await t.step(name, async () => {
               const want = reference(voxels, expectedRegion, resample.spacing);
-              for (const format of OUTPUT_FORMATS) {
+              for (const format of FORMATS) {
                 const out = `${dir}/${count++}${format.suffix}`;
                 const result = await exportImage(source, {
                   ...level,
