@@ -70,6 +70,15 @@ Deno.test("an existing output or sidecar is refused before any request, and kept
       assertStringIncludes(run.err, existing);
       assertEquals(await Deno.readTextFile(`${dir}/${existing}`), "mine");
     }
+    // The library refuses the same way, with the error callers catch.
+    await assertRejects(
+      () =>
+        exportNifti({ subject: "652506", channel: CHANNEL }, {
+          endpoint: proxy.endpoint,
+          out: `${dir}/a.nii.gz`,
+        }),
+      OutputExistsError,
+    );
     assertEquals(proxy.stats.requests, 0);
     assertEquals(await listDir(dir), ["a.nii.gz", "b.json"]);
   } finally {
