@@ -29,6 +29,7 @@ export {
   type ExportPlanOptions,
   planExport,
   type PlannedGrid,
+  type PlanSource,
 } from "./plan.ts";
 export {
   describeFormats,

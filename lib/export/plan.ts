@@ -65,7 +65,7 @@ export interface ExportPlanOptions {
 /** One grid of the pipeline: sizes (x, y, z) and where the voxels lie. */
 export interface PlannedGrid {
   /** Sizes along x, y, z. */
-  size: Vec3;
+  size: [number, number, number];
   /** Where the voxels lie (LPS, mm). */
   geometry: ImageGeometry;
 }
@@ -100,7 +100,9 @@ export interface ExportPlan {
   steps: PrepareStep[];
 }
 
-type Source = Pick<OpenedSource, "asset" | "channel" | "image" | "acquisition">;
+/** What planning reads of an opened source: its metadata only. */
+export type PlanSource = Pick<OpenedSource, "asset" | "channel" | "image" | "acquisition">;
+type Source = PlanSource;
 
 /**
  * Plans an export (see the module documentation) without any request.
@@ -120,7 +122,7 @@ type Source = Pick<OpenedSource, "asset" | "channel" | "image" | "acquisition">;
  * @throws {SyntaxError} For an orientation that cannot be parsed.
  * @throws {TypeError} For an output suffix no format has.
  */
-export function planExport(source: Source, options: ExportPlanOptions = {}): ExportPlan {
+export function planExport(source: PlanSource, options: ExportPlanOptions = {}): ExportPlan {
   const target = options.orientation === undefined ? undefined : resolveOrientation(options.orientation);
   if (options.out !== undefined) formatOf(options.out);
   const trusted = trustAxes(source, options.aindOrientationFix === true);
@@ -295,7 +297,7 @@ function spacingLabel(spacing: number | readonly number[]): string {
  * @returns The relative path.
  */
 export function defaultExportPath(
-  source: Pick<Source, "asset" | "channel">,
+  source: Pick<PlanSource, "asset" | "channel">,
   level: number,
   options: Pick<ExportPlanOptions, "orientation" | "spacing">,
 ): string {
