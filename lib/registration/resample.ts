@@ -30,6 +30,9 @@
  * planes they overlap. `resampleSlabs` yields each output plane as soon as it
  * is complete (bounded memory); `resampleVolume` collects them.
  *
+ * Over 400 lines: the grid, the streaming resampler and the level choice share the half-voxel rule and
+ * its weights, which are better read in one place.
+ *
  * @module
  */
 import { indexToPhysical } from "../orient/orient.ts";
