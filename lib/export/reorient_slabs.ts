@@ -25,7 +25,7 @@ export interface ReorientSlabsOptions {
   orientation: AnatomicalAxes | string;
   /** The temporary file, used only when z moves; created when the slabs are read, removed when they end. */
   tempPath: string;
-  /** Most bytes of input batched before a positioned write, and of each output slab. @default {67108864} */
+  /** Most bytes of input batched before a positioned write (and of each output slab, at most 8 MiB). @default {33554432} */
   maxSlabBytes?: number;
   /** Cancels between slabs. */
   signal?: AbortSignal;
@@ -37,7 +37,11 @@ export type ReorientedSlabs = ReorientedGrid & VolumeSlabs & {
   tempBytes: number;
 };
 
-const DEFAULT_BATCH_BYTES = 64 * 2 ** 20;
+// Thicker batches make longer positioned writes when z becomes the output's x; 32 MiB keeps the peak
+// (batch, its reoriented copy, the slabs in flight) near 100 MiB beyond the reader's.
+const DEFAULT_BATCH_BYTES = 32 * 2 ** 20;
+// Output slabs are read back sequentially: small ones cost nothing and keep the writer's queue small.
+const GATHER_BYTES = 8 * 2 ** 20;
 
 /**
  * Whether reorienting to `orientation` needs a temporary file: it does unless the input's z stays the
@@ -153,7 +157,7 @@ async function* throughTempFile(
   const fd = openSync(options.tempPath, "wx+", 0o600);
   try {
     await scatter(fd, image, grid, options, batchBytes);
-    yield* gather(fd, image, grid, options.signal, batchBytes);
+    yield* gather(fd, image, grid, options.signal, Math.min(batchBytes, GATHER_BYTES));
   } finally {
     closeSync(fd);
     await Deno.remove(options.tempPath).catch(() => {});
