@@ -161,21 +161,26 @@ export function planExport(source: PlanSource, options: ExportPlanOptions = {}):
       directory: options.tmpDir ?? dirname(path),
       bytes: needsTemp ? voxels * bytesPerVoxel(dtype) : 0,
     },
-    steps: planSteps(level, read, resample, reorient),
+    steps: planSteps(level, read, trusted.steps, resample, reorient),
   };
 }
 
 function trustAxes(
   source: Source,
   fix: boolean,
-): { axes: AcquisitionAxis[]; caveats: { warnings: CaveatWarning[]; corrections: string[] } } {
+): {
+  axes: AcquisitionAxis[];
+  caveats: { warnings: CaveatWarning[]; corrections: string[] };
+  steps: PrepareStep[];
+} {
   const { acquisition, asset } = source;
   const warnings = checkAindCaveats(acquisition, { asset });
-  if (!fix) return { axes: [...acquisition.axes], caveats: { warnings, corrections: [] } };
+  if (!fix) return { axes: [...acquisition.axes], caveats: { warnings, corrections: [] }, steps: [] };
   const fixed = applyAindCaveats(acquisition, { asset });
   return {
     axes: [...fixed.acquisition.axes],
     caveats: { warnings, corrections: fixed.applied.map((a) => a.id) },
+    steps: fixed.applied.map((a) => ({ step: "aind-caveat-correction", id: a.id, description: a.title })),
   };
 }
 
@@ -246,11 +251,13 @@ const HALF_VOXEL_RULE =
 function planSteps(
   level: ImageLevel,
   read: PlannedGrid & { region: Required<Region> },
+  corrections: PrepareStep[],
   resample: ResampleGrid | undefined,
   reorient: ReorientedGrid | undefined,
 ): PrepareStep[] {
   const steps: PrepareStep[] = [
     { step: "read", level: level.index, region: read.region, size: read.size, spacing: [...level.spacing] },
+    ...corrections,
   ];
   if (resample) {
     steps.push({
