@@ -10,7 +10,7 @@
  * 3. **read metadata**: {@linkcode openImage} (OME-NGFF multiscales), {@linkcode readAcquisition}
  * 4. **orient**: {@linkcode computeOrientation}, {@linkcode toRasAffine}
  * 5. **read voxels**: {@linkcode readLevel}, {@linkcode streamLevel}
- * 6. **write** NIfTI-1 or NRRD: {@linkcode writeNifti}, {@linkcode writeNrrd}
+ * 6. **write** NIfTI-1, NRRD or OME-Zarr: {@linkcode writeNifti}, {@linkcode writeNrrd}, {@linkcode writeOmeZarr}
  *
  * Steps 2 and 3 at once, with one S3 client that every later step reuses: {@linkcode openSource}. All the
  * steps at once: {@linkcode exportNifti}. Registration-ready output (atlas orientation such as the Allen
@@ -69,13 +69,24 @@ export {
   streamLevel,
   type VolumeStream,
 } from "./lib/read/mod.ts";
-export { writeNifti, type WriteNiftiOptions, type WriteNiftiResult } from "./lib/write/mod.ts";
+export {
+  writeNifti,
+  type WriteNiftiOptions,
+  type WriteNiftiResult,
+  writeOmeZarr,
+  type WriteOmeZarrOptions,
+  type WriteOmeZarrResult,
+} from "./lib/write/mod.ts";
 export {
   defaultOutputPath,
+  exportImage,
+  type ExportImageOptions,
+  type ExportImageResult,
   exportNifti,
   type ExportOptions,
   type ExportRequest,
   type ExportResult,
+  OUTPUT_FORMATS,
 } from "./lib/export/mod.ts";
 export {
   prepareForRegistration,

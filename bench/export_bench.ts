@@ -9,7 +9,8 @@
  * of voxels, peak RSS (each export runs in its own process), and the ratios to
  * the Python stack. Stages run twice where c-blosc and ISA-L load: with the
  * native codecs, and with the pure path (`SPIMFETCH_NATIVE=0`); exports run
- * as before (pure codecs, whole chunk-row slabs) and with the defaults.
+ * as before (pure codecs, whole chunk-row slabs) and with the defaults, plain `.nii.gz`, `.nii`,
+ * `--orientation PIR` `.nii.gz` (through the reorientation's temporary file) and `.ome.zarr`.
  *
  * Flags: `--gzip-level N` (default 1), `--quick` (a quarter of the volume),
  * `--only TEXT` (exports whose label contains TEXT, plus the pure path with defaults), `--no-python`,
@@ -24,6 +25,7 @@ import { hasNativeDeflate } from "../lib/codecs/_ffi_isal.ts";
 import { NATIVE_ENV, nativeLibraryPaths } from "../lib/codecs/native.ts";
 import { createParallelGzip } from "../lib/codecs/parallel_gzip.ts";
 import { S3Store } from "../lib/s3/store.ts";
+import { sidecarOf } from "../lib/export/formats.ts";
 import { sharedWorkerPool } from "../lib/codecs/worker_pool.ts";
 import { startS3Server } from "../testing/s3_server.ts";
 import { buildSmartSpimDataset } from "../testing/smartspim_dataset.ts";
@@ -269,6 +271,14 @@ try {
   if (native && values.only) {
     runs.push(["export .nii.gz uint16 (pure, defaults)", ["--out", `${dir}/a.nii.gz`], pure]);
   }
+  // The pipeline's other roads: a reorientation that moves z (through the temporary file), and OME-Zarr.
+  runs.push([`export .nii.gz uint16 --orientation PIR (${mode})`, [
+    "--out",
+    `${dir}/p.nii.gz`,
+    "--orientation",
+    "PIR",
+  ], {}]);
+  runs.push([`export .ome.zarr uint16 NGFF 0.4 (${mode})`, ["--out", `${dir}/z.ome.zarr`], {}]);
   runs.push([
     `export .nii.gz float32 (${mode}, defaults)`,
     ["--out", `${dir}/b.nii.gz`, "--dtype", "float32"],
@@ -307,7 +317,9 @@ try {
         (result.peakRss / 2 ** 20).toFixed(0)
       } MiB`,
     );
-    await Deno.remove(args[1]);
+    // The output (a store is a directory) and its sidecar.
+    await Deno.remove(args[1], { recursive: true });
+    await Deno.remove(sidecarOf(args[1])).catch(() => {});
   }
 
   let pythonGz: Result & { readSeconds: number; writeSeconds: number } | undefined;

@@ -16,6 +16,7 @@ const { values } = parseArgs({
     "gzip-level": { type: "string" },
     "max-slab-mb": { type: "string" },
     "cache-mb": { type: "string" },
+    orientation: { type: "string" },
   },
 });
 const started = performance.now();
@@ -26,6 +27,7 @@ const result = await exportNifti({ subject: values.asset!, channel: "Ex_561_Em_5
   gzipLevel: Number(values["gzip-level"] ?? 1),
   maxSlabBytes: values["max-slab-mb"] ? Number(values["max-slab-mb"]) * 2 ** 20 : undefined,
   cacheBytes: values["cache-mb"] ? Number(values["cache-mb"]) * 2 ** 20 : undefined,
+  orientation: values.orientation,
 });
 const seconds = (performance.now() - started) / 1000;
 const status = await Deno.readTextFile("/proc/self/status");

@@ -15,6 +15,7 @@ import {
   type S3Options,
 } from "../mod.ts";
 import { createProgressReporter } from "../lib/display/mod.ts";
+import { formatOf, type OmeZarrOutputOptions, OUTPUT_FORMATS } from "../lib/export/mod.ts";
 import { THIN_SLAB_CACHE_BYTES } from "../lib/codecs/slab_budget.ts";
 import { parseRegion, type RegionMm } from "../lib/select/mod.ts";
 
@@ -252,6 +253,11 @@ export const FETCH_FLAGS = {
   resolution: { type: "string" },
   "max-bytes": { type: "string" },
   "max-slab-mb": { type: "string" },
+  "tmp-dir": { type: "string" },
+  "ngff-version": { type: "string" },
+  chunk: { type: "string" },
+  shard: { type: "string" },
+  codec: { type: "string" },
 } as const;
 
 /** The values of {@linkcode FETCH_FLAGS}. */
@@ -290,12 +296,19 @@ export interface FetchFlagValues extends S3FlagValues, LevelFlagValues {
   "roi-mm"?: string;
   /** `--max-slab-mb`. */
   "max-slab-mb"?: string;
+  /** `--tmp-dir`. */
+  "tmp-dir"?: string;
+  /** `--ngff-version`. */
+  "ngff-version"?: string;
+  /** `--chunk`. */
+  chunk?: string;
+  /** `--shard`. */
+  shard?: string;
+  /** `--codec`. */
+  codec?: string;
 }
 
-/**
- * The options both fetch paths take. `roiMm` and `maxSlabBytes` are set only on the plain path (the
- * registration path refuses their flags).
- */
+/** The options `fetch` passes to the export pipeline (besides {@linkcode FetchPlan.registration}'s). */
 export type FetchOptions = Omit<ExportOptions, "dtype" | "signal" | "level"> & {
   bucket: string;
   dtype: "native" | "float32";
@@ -315,11 +328,11 @@ export interface FetchPlan {
    * `--spacing` and no `--level`, where the level is the coarsest at least as fine as the spacing.
    */
   level: LevelChoice | undefined;
-  /** The options both paths pass to the library. */
+  /** The options passed to the export pipeline. */
   options: FetchOptions;
   /**
-   * Set when registration-ready output was asked for (`--orientation`, `--spacing`,
-   * `--aind-orientation-fix` or an `.nrrd` output): what only that path takes.
+   * The optional steps (`--orientation`, `--spacing`, `--aind-orientation-fix`), set when any is given (or
+   * the output is `.nrrd`, the registration tools' format); they combine with every other flag.
    */
   registration?: {
     /** `--orientation`, checked. */
@@ -342,9 +355,9 @@ function defaultCacheMb(maxSlabBytes: number | undefined): number {
 }
 
 /**
- * Maps `fetch`'s flags to library options, once for both paths: `exportNifti` (plain NIfTI) and
- * `prepareForRegistration` (reoriented, resampled, NRRD, with a sidecar). The defaults are the same on
- * both; the only difference is the level with `--spacing` (see {@linkcode FetchPlan.level}).
+ * Maps `fetch`'s flags to the export pipeline's options (`exportNifti`: any format by suffix, every flag
+ * combining with every other). The level defaults to 3, or with `--spacing` to the coarsest level at
+ * least as fine (see {@linkcode FetchPlan.level}).
  *
  * @example
  * ```ts
@@ -365,8 +378,14 @@ export function fetchPlan(values: FetchFlagValues): FetchPlan {
   if (dtype !== "native" && dtype !== "float32") {
     throw new UsageError(`--dtype must be native or float32, got "${dtype}"`);
   }
-  if (values.out !== undefined && !/\.(nii(\.gz)?|nrrd)$/.test(values.out)) {
-    throw new UsageError(`--out must end in .nii or .nii.gz, or .nrrd, got "${values.out}"`);
+  if (values.out !== undefined) {
+    try {
+      formatOf(values.out);
+    } catch {
+      throw new UsageError(
+        `--out must end in one of ${OUTPUT_FORMATS.map((f) => f.suffix).join(", ")}, got "${values.out}"`,
+      );
+    }
   }
   const registration = values.orientation !== undefined || values.spacing !== undefined ||
       values["aind-orientation-fix"] || values.out?.endsWith(".nrrd")
@@ -395,6 +414,8 @@ export function fetchPlan(values: FetchFlagValues): FetchPlan {
       roiMm: roi.mm,
       maxSlabBytes,
       cacheDir: values["cache-dir"],
+      tmpDir: values["tmp-dir"],
+      omeZarr: omeZarrArgs(values),
       out: values.out,
       dtype,
       gzipLevel,
@@ -407,7 +428,7 @@ export function fetchPlan(values: FetchFlagValues): FetchPlan {
   };
 }
 
-/** The flags only registration-ready output takes, checked; and the ones it does not take yet, refused. */
+/** The flags of the pipeline's optional steps (resample, reorient, caveat correction), checked. */
 function registrationArgs(values: FetchFlagValues): NonNullable<FetchPlan["registration"]> {
   const orientation = values.orientation;
   if (orientation !== undefined) {
@@ -418,13 +439,37 @@ function registrationArgs(values: FetchFlagValues): NonNullable<FetchPlan["regis
     }
   }
   const spacing = values.spacing === undefined ? undefined : spacingArg(values.spacing);
-  for (const flag of ["resolution", "max-bytes", "roi-mm", "max-slab-mb"] as const) {
-    if (values[flag] !== undefined) {
-      throw new UsageError(
-        `--${flag} does not combine with --orientation, --spacing, --aind-orientation-fix or .nrrd output yet; ` +
-          `use --level and --roi`,
-      );
-    }
-  }
   return { orientation, spacing, aindOrientationFix: values["aind-orientation-fix"] === true };
+}
+
+function shapeArg(value: string | undefined, flag: string): [number, number, number] | undefined {
+  if (value === undefined) return undefined;
+  const parts = value.split(",").map((part) => Number(part.trim()));
+  if (parts.length !== 3 || !parts.every((n) => Number.isInteger(n) && n > 0)) {
+    throw new UsageError(`${flag} must be three positive integers Z,Y,X, e.g. 128,128,128, got "${value}"`);
+  }
+  return parts as [number, number, number];
+}
+
+/** The OME-Zarr flags, checked. */
+function omeZarrArgs(values: FetchFlagValues): OmeZarrOutputOptions | undefined {
+  const version = values["ngff-version"];
+  if (version !== undefined && version !== "0.4" && version !== "0.5") {
+    throw new UsageError(`--ngff-version must be 0.4 or 0.5, got "${version}"`);
+  }
+  const codecs = ["blosc-zstd", "blosc-lz4", "gzip", "none"];
+  if (values.codec !== undefined && !codecs.includes(values.codec)) {
+    throw new UsageError(`--codec must be one of ${codecs.join(", ")}, got "${values.codec}"`);
+  }
+  const given = [version, values.chunk, values.shard, values.codec].some((v) => v !== undefined);
+  if (given && !values.out?.toLowerCase().replace(/\/+$/, "").endsWith(".ome.zarr")) {
+    throw new UsageError("--ngff-version, --chunk, --shard and --codec apply only to an .ome.zarr --out");
+  }
+  if (!given) return undefined;
+  return {
+    version,
+    chunkShape: shapeArg(values.chunk, "--chunk"),
+    shardShape: shapeArg(values.shard, "--shard"),
+    codec: values.codec as OmeZarrOutputOptions["codec"],
+  };
 }

@@ -72,7 +72,10 @@ and dtype; and the orientation read from acquisition.json.
 /** `fetch --help`: both fetch paths, since the flags map to options once (`fetchPlan` in `args.ts`). */
 export const FETCH_HELP = `Usage: deno task cli fetch --subject ID --channel NAME --level N [options]
 
-Export one resolution level of one channel to NIfTI-1, oriented from acquisition.json.
+Export one resolution level of one channel, oriented from acquisition.json, to any output format
+(spimfetch formats lists them), with a sidecar <name>.json beside it (source, level, region, steps,
+output geometry, trusted acquisition axes, version). Every option combines with every other; memory
+stays bounded whatever the level.
 
   --subject ID        subject id, e.g. 652506 (the newest stitched asset is used)
   --asset NAME        an exact stitched asset name instead (reproduces a given version)
@@ -82,7 +85,7 @@ Export one resolution level of one channel to NIfTI-1, oriented from acquisition
   --max-bytes SIZE    instead of --level: the finest level whose output fits, e.g. 2GB, 1.5GiB
   --roi x=A:B,y=A:B,z=A:B   only these voxels of the level (half-open ranges; any subset of axes)
   --roi-mm x=A:B,...  only the voxels whose centres lie in this box, mm from voxel 0 along x, y, z
-  --out PATH          output .nii, .nii.gz or .nrrd (gzip-encoded NRRD)
+  --out PATH          output .nii.gz, .nii, .nrrd (gzip-encoded NRRD) or .ome.zarr
                       (default: data/input/<subject>/<subject>_<channel>_L<level>.nii.gz)
   --dtype T           native (as stored, default) or float32 (as the reference notebook writes)
   --gzip-level N      gzip level 0-9 for .nii.gz (default: 1; SmartSPIM noise makes 6 only ~2% smaller)
@@ -95,10 +98,17 @@ Export one resolution level of one channel to NIfTI-1, oriented from acquisition
   --max-slab-mb N     hold at most N MiB of voxels per z-slab (default: 24 where a compressed chunk
                       row fits the cache, else one chunk row); each slab decodes only the Blosc
                       blocks it needs
+  --tmp-dir DIR       where the temporary file of a reorientation that moves z goes (default: beside
+                      the output; it is the output's uncompressed size, checked before starting)
   --quiet             no progress output
 
-Registration-ready output (any of these, or an .nrrd output, also writes <name>.json beside the
-output: source, level, region, orientation steps, spacing, trusted acquisition axes, version):
+OME-Zarr output (.ome.zarr):
+  --ngff-version V    0.4 (Zarr v2, default: what napari, Neuroglancer, Fiji/MoBIE read today) or 0.5
+  --chunk Z,Y,X       chunk shape (default: 128,128,128)
+  --shard Z,Y,X       shard shape, a multiple of the chunk shape (0.5 only)
+  --codec C           blosc-zstd (default), blosc-lz4, gzip or none
+
+Optional steps (after choosing the level and region):
   --orientation CODE  reorient voxels so index axes point this way, nibabel letters ("to"):
                       PIR for the Allen CCF (x posterior, y inferior, z right), RAS, LPS, any of 48
   --spacing MM[,MM,MM]  resample to this spacing in mm (per output x,y,z) by area averaging, from

@@ -10,6 +10,7 @@ import { commandName, withCommandName } from "./command_name.ts";
 import { VERSION } from "../lib/core/version.ts";
 import { Interrupted, UsageError } from "./args.ts";
 import { ccfCommand, pointsCommand } from "./commands/ccf.ts";
+import { formats } from "./commands/formats.ts";
 import { fetch } from "./commands/fetch.ts";
 import { info } from "./commands/info.ts";
 import { list } from "./commands/list.ts";
@@ -37,7 +38,11 @@ export interface Command {
 export const COMMANDS: Readonly<Record<string, Command>> = {
   list: { summary: "list the assets (datasets) in the bucket", run: list },
   info: { summary: "show a subject's stitched assets, channels, levels and orientation", run: info },
-  fetch: { summary: "export one level of one channel to NIfTI (.nii or .nii.gz)", run: fetch },
+  fetch: {
+    summary: "export one level of one channel (.nii.gz, .nii, .nrrd, ...: see formats), with a sidecar",
+    run: fetch,
+  },
+  formats: { summary: "the output formats (suffix, sidecar, readers); --json for programs", run: formats },
   points: {
     summary: "map a CSV of points between level-0 Zarr indices and Allen CCF (AIND's registration)",
     run: pointsCommand,

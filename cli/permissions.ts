@@ -11,7 +11,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 /** Flags whose value is a file the command writes (it also reads it, to refuse an overwrite). */
 const WRITE_FILE_FLAGS = ["out", "html"];
 /** Flags whose value is a directory the command reads and writes. */
-const WRITE_DIR_FLAGS = ["cache-dir"];
+const WRITE_DIR_FLAGS = ["cache-dir", "tmp-dir"];
 /** Flags whose value is a file the command only reads. */
 const READ_FILE_FLAGS = ["in"];
 /** Commands whose positional arguments (after the command) are files they read. */
@@ -33,8 +33,8 @@ const ENV = [
   "SPIMFETCH_NATIVE",
   "SPIMFETCH_COMMAND",
 ];
-/** What the SDK and the memory check ask the system. */
-const SYS = ["osRelease", "systemMemoryInfo"];
+/** What the SDK, the memory check and the free-space check (`statfs`) ask the system. */
+const SYS = ["osRelease", "systemMemoryInfo", "statfs"];
 
 /** What {@linkcode planPermissions} needs to know. */
 export interface PermissionRequest {

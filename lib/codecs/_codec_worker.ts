@@ -9,6 +9,7 @@ import { decodeBlosc, readBloscHeader } from "./blosc.ts";
 import { decodeBloscNative } from "./_ffi_blosc.ts";
 import { deflateSegmentNative } from "./_ffi_isal.ts";
 import { placeDecoded } from "./place_worker.ts";
+import { encodeChunk } from "./chunk_encoder.ts";
 import type { WorkerRequest } from "./worker_pool.ts";
 
 let wasmBlosc: { decode(bytes: Uint8Array): Uint8Array | Promise<Uint8Array> } | undefined;
@@ -35,6 +36,12 @@ async function handle(request: WorkerRequest): Promise<{ value: unknown; transfe
     // The compressed part goes back to be freed there: this thread allocates little, so it would seldom
     // collect it, and such garbage held hundreds of MB of memory across an export.
     return { value: request.bytes, transfer: [request.bytes.buffer as ArrayBuffer] };
+  }
+  if (request.op === "encode") {
+    let bytes = await encodeChunk(request.bytes, request.codec);
+    // Only a buffer of its own can be moved back without taking other bytes along.
+    if (bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) bytes = bytes.slice();
+    return { value: bytes, transfer: [bytes.buffer as ArrayBuffer] };
   }
   if (request.op === "blosc") {
     // c-blosc where it loads (about twice the pure decoder's speed), else the pure decoder.

@@ -12,6 +12,8 @@
  * @module
  */
 
+import type { ChunkCodec } from "./chunk_encoder.ts";
+
 /**
  * Where a decoded chunk part goes (see `codecs/partial_chunks.ts`): for every
  * z in `z` and y in `y`, `width` items from `from + z·fromZ + y·fromY` of the
@@ -52,7 +54,8 @@ export interface PlaceRequest {
 export type WorkerRequest =
   | { op: "place"; bytes: Uint8Array; place: PlaceRequest }
   | { op: "blosc"; bytes: Uint8Array }
-  | { op: "deflate"; bytes: Uint8Array; level: number; final: boolean; native?: number };
+  | { op: "deflate"; bytes: Uint8Array; level: number; final: boolean; native?: number }
+  | { op: "encode"; bytes: Uint8Array; codec: ChunkCodec };
 
 interface Job {
   request: WorkerRequest;

@@ -10,7 +10,7 @@
 import { basename } from "node:path";
 import { pathExists, withAtomicFile } from "../write/atomic_file.ts";
 import { MetadataError, OutputExistsError } from "../core/errors.ts";
-import { sidecarPath } from "../registration/write_prepared.ts";
+import { sidecarOf } from "../export/formats.ts";
 import { type CohortRow, formatCohortCsv, formatCohortHtml, type FormatCohortHtmlOptions } from "./tables.ts";
 import {
   projectFile,
@@ -63,8 +63,7 @@ async function readSidecar(path: string, image: string): Promise<Json> {
   } catch (cause) {
     if (cause instanceof Deno.errors.NotFound) {
       throw new MetadataError(
-        `Cannot summarize ${image}: its sidecar is missing (spimfetch writes one for --orientation, --spacing, ` +
-          `--aind-orientation-fix and .nrrd outputs)`,
+        `Cannot summarize ${image}: its sidecar is missing (spimfetch fetch writes one beside every output)`,
         { source: path, cause },
       );
     }
@@ -107,7 +106,7 @@ export async function summarizeOutput(
   path: string,
   options: SummarizeOutputOptions = {},
 ): Promise<CohortRow> {
-  const sidecar = sidecarPath(path);
+  const sidecar = sidecarOf(path);
   const document = await readSidecar(sidecar, path);
   const size = triple(document, "output.size", sidecar);
   const spacing = triple(document, "output.spacing", sidecar);

@@ -23,8 +23,8 @@ export interface CohortRow {
   path: string;
   /** Its sidecar JSON. */
   sidecar: string;
-  /** `nifti` or `nrrd`. */
-  format: "nifti" | "nrrd";
+  /** `nifti`, `nrrd` or `ome-zarr`. */
+  format: "nifti" | "nrrd" | "ome-zarr";
   /**
    * Which output of the subject this is: the file's name without its
    * extension and without a leading `<subject>_` (the workflow names files

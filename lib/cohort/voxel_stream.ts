@@ -10,11 +10,12 @@
  * @module
  */
 import { VOXEL_ARRAYS, type VoxelType } from "../core/volume.ts";
+import { openOmeZarrLevelZero } from "./_ome_zarr_stream.ts";
 
 /** What a volume file's header says about its voxels. */
 export interface VoxelFileHeader {
-  /** `nifti` or `nrrd`. */
-  format: "nifti" | "nrrd";
+  /** `nifti`, `nrrd` or `ome-zarr` (level 0). */
+  format: "nifti" | "nrrd" | "ome-zarr";
   /** Sizes along (z, y, x), x fastest in the file. */
   shape: [number, number, number];
   /** The voxel type. */
@@ -191,7 +192,7 @@ function formatOfPath(path: string): "nifti" | "nrrd" {
   const lower = path.toLowerCase();
   if (lower.endsWith(".nii") || lower.endsWith(".nii.gz")) return "nifti";
   if (lower.endsWith(".nrrd")) return "nrrd";
-  throw new TypeError(`Cannot read ${path}: expected a .nii, .nii.gz or .nrrd file`);
+  throw new TypeError(`Cannot read ${path}: expected a .nii, .nii.gz or .nrrd file or an .ome.zarr store`);
 }
 
 async function openNifti(path: string, stream: ReadableStream<Uint8Array>): Promise<{
@@ -349,7 +350,7 @@ async function* voxelRuns(
  * assertEquals([header.shape, header.dtype, sum], [[1, 2, 3], "uint16", 21]);
  * await Deno.remove(dir, { recursive: true });
  * ```
- * @param path A `.nii`, `.nii.gz` or `.nrrd` file.
+ * @param path A `.nii`, `.nii.gz` or `.nrrd` file, or an `.ome.zarr` store (its level 0).
  * @param options Cancellation.
  * @returns The header and the voxel runs.
  * @throws {TypeError} For another extension.
@@ -358,6 +359,14 @@ async function* voxelRuns(
  * @throws {Deno.errors.NotFound} If the file does not exist.
  */
 export async function streamVoxels(path: string, options: StreamVoxelsOptions = {}): Promise<VoxelStream> {
+  if (path.toLowerCase().replace(/\/+$/, "").endsWith(".ome.zarr")) {
+    const { shape, dtype, runs } = await openOmeZarrLevelZero(path, options.signal);
+    return {
+      header: { format: "ome-zarr", shape, dtype, littleEndian: LITTLE_ENDIAN_HOST },
+      runs,
+      cancel: async (): Promise<void> => void await runs.return(undefined),
+    };
+  }
   const format = formatOfPath(path);
   const gzipped = format === "nifti" && await startsWithGzipMagic(path);
   const file = await Deno.open(path);

@@ -1,5 +1,12 @@
 /**
- * The reference notebook end to end: one level of one channel from S3 to an oriented NIfTI file, streamed.
+ * The export pipeline: an opened source to one output in any format, every option combining with every
+ * other (level, region, spacing, orientation, voxel type), streamed in bounded memory, with a provenance
+ * sidecar. Public as `@spimfetch/spimfetch/export`.
+ *
+ * - {@linkcode planExport}: what will be read and written (pure, no request);
+ * - {@linkcode exportImage}: the pipeline on an opened source;
+ * - {@linkcode exportNifti}: the same, by subject and channel names;
+ * - {@linkcode OUTPUT_FORMATS}: the one table of formats (suffix → writer, readers, sidecar).
  *
  * @module
  */
@@ -9,5 +16,37 @@ export {
   type ExportOptions,
   type ExportRequest,
   type ExportResult,
-  placeRegion,
 } from "./export_nifti.ts";
+export {
+  checkOutputs,
+  exportImage,
+  type ExportImageOptions,
+  type ExportImageResult,
+} from "./export_image.ts";
+export {
+  defaultExportPath,
+  type ExportPlan,
+  type ExportPlanOptions,
+  planExport,
+  type PlannedGrid,
+  type PlanSource,
+} from "./plan.ts";
+export {
+  describeFormats,
+  type FormatDescription,
+  formatOf,
+  type FormatWriteOptions,
+  type OmeZarrOutputOptions,
+  OUTPUT_FORMATS,
+  type OutputFormat,
+  sidecarOf,
+} from "./formats.ts";
+export {
+  type ReorientedSlabs,
+  reorientNeedsTempFile,
+  reorientSlabs,
+  type ReorientSlabsOptions,
+} from "./reorient_slabs.ts";
+export { exportSidecar, type SidecarFile, writeExportSidecar } from "./sidecar.ts";
+export { checkFreeSpace, DiskSpaceError, freeBytes, tempPathFor } from "./temp_space.ts";
+export { placeRegion } from "../orient/place_region.ts";

@@ -29,6 +29,7 @@ export {
   type ResampleGridOptions,
   type ResampleOptions,
   type ResampleResult,
+  resampleSlabs,
   resampleVolume,
 } from "./resample.ts";
 export {

@@ -15,7 +15,7 @@
 import { forwardOptions } from "../core/options.ts";
 import type { AcquisitionAxis } from "../metadata/acquisition.ts";
 import { applyAindCaveats, type CaveatWarning, checkAindCaveats } from "../metadata/aind_caveats.ts";
-import { placeRegion } from "../export/export_nifti.ts";
+import { placeRegion } from "../orient/place_region.ts";
 import { getLevel, type ImageLevel } from "../metadata/image.ts";
 import type { Asset } from "../list/assets.ts";
 import { computeOrientation } from "../orient/orient.ts";

@@ -27,7 +27,11 @@
  *
  * The input can be a stream of z-slabs (see `streamLevel`): planes are
  * reduced in x and y as they arrive and added into the (at most two) output
- * planes they overlap, so only the output volume is held.
+ * planes they overlap. `resampleSlabs` yields each output plane as soon as it
+ * is complete (bounded memory); `resampleVolume` collects them.
+ *
+ * Over 400 lines: the grid, the streaming resampler and the level choice share the half-voxel rule and
+ * its weights, which are better read in one place.
  *
  * @module
  */
@@ -191,7 +195,8 @@ function checkInput(image: Volume | VolumeSlabs): void {
 /**
  * Resamples a volume to a coarser spacing by area averaging (see the module
  * documentation). Takes a volume in memory or a stream of z-slabs; holds only
- * the output and two output planes of sums.
+ * the output and two output planes of sums. {@linkcode resampleSlabs} streams
+ * the output too.
  *
  * @example Average 2×2×2 blocks
  * ```ts
@@ -217,12 +222,70 @@ export async function resampleVolume(
   image: Volume | VolumeSlabs,
   options: ResampleOptions,
 ): Promise<ResampleResult> {
+  const resampled = resampleSlabs(image, options);
+  const [mz, my, mx] = resampled.shape;
+  const output = allocateVoxels(resampled.dtype, mx * my * mz);
+  let offset = 0;
+  for await (const plane of resampled.slabs) {
+    output.set(plane as never, offset);
+    offset += plane.length;
+  }
+  return { ...resampled, volume: { data: output, shape: resampled.shape, dtype: resampled.dtype } };
+}
+
+/**
+ * Resamples a stream of z-slabs by area averaging as {@linkcode resampleVolume} does, yielding each output
+ * z plane as soon as the input planes it covers have arrived: memory is two output planes of sums and one
+ * plane of output, whatever the volume's size.
+ *
+ * @example Average 2×2×2 blocks, plane by plane
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { resampleSlabs } from "@spimfetch/spimfetch/registration";
+ * const data = Uint16Array.from({ length: 32 }, (_, i) => i);
+ * const out = resampleSlabs(
+ *   { data, shape: [4, 2, 4], dtype: "uint16" },
+ *   { geometry: { spacing: [1, 1, 1], origin: [0, 0, 0], direction: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] }, spacing: 2 },
+ * );
+ * assertEquals(out.shape, [2, 1, 2]);
+ * const planes = [];
+ * for await (const plane of out.slabs) planes.push(Array.from(plane));
+ * assertEquals(planes, [[7, 9], [23, 25]]);
+ * ```
+ * @param image The input, C order (z, y, x): in memory or as z-slabs.
+ * @param options Input geometry, target spacing, output type, cancellation.
+ * @returns The output grid and its z planes as a stream (read once).
+ * @throws {RangeError} For a bad spacing (see {@linkcode resampleGrid}); while streaming, for slabs that do
+ * not fill the shape.
+ */
+export function resampleSlabs(
+  image: Volume | VolumeSlabs,
+  options: ResampleOptions,
+): ResampleGrid & VolumeSlabs {
   checkInput(image);
   const [nz, ny, nx] = image.shape;
   const grid = resampleGrid(options.geometry, { size: [nx, ny, nz], spacing: options.spacing });
   const [mx, my, mz] = grid.size;
   const dtype = !options.dtype || options.dtype === "native" ? image.dtype : options.dtype;
-  const output = allocateVoxels(dtype, mx * my * mz);
+  const input: AsyncIterable<VoxelArray> | Iterable<VoxelArray> = "data" in image
+    ? [image.data]
+    : image.slabs;
+  return {
+    ...grid,
+    shape: [mz, my, mx],
+    dtype,
+    slabs: resampledPlanes(input, [nz, ny, nx], grid, dtype, options.signal),
+  };
+}
+
+async function* resampledPlanes(
+  slabs: AsyncIterable<VoxelArray> | Iterable<VoxelArray>,
+  [nz, ny, nx]: Vec3,
+  grid: ResampleGrid,
+  dtype: VoxelType,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<VoxelArray> {
+  const [mx, my, mz] = grid.size;
   const range = INTEGER_RANGES[dtype];
   const wx = axisWeights(grid.factors[0], mx);
   const wy = axisWeights(grid.factors[1], my);
@@ -239,8 +302,9 @@ export async function resampleVolume(
   const sums = new Map<number, Float64Array>();
   const spare: Float64Array[] = [];
 
-  const addPlane = (plane: VoxelArray, z: number): void => {
-    if (contributions[z].length === 0) return;
+  // Returns the output planes this input plane completes (in k order: lastInput grows with k).
+  const addPlane = (plane: VoxelArray, z: number): VoxelArray[] => {
+    if (contributions[z].length === 0) return [];
     for (let y = 0; y < ny; y++) {
       const row = y * nx;
       for (let i = 0; i < mx; i++) {
@@ -260,6 +324,7 @@ export async function resampleVolume(
         for (let i = 0; i < mx; i++) reduced[j * mx + i] += weight * rows[from + i];
       }
     }
+    const done: VoxelArray[] = [];
     for (const { k, w } of contributions[z]) {
       let sum = sums.get(k);
       if (!sum) {
@@ -268,21 +333,20 @@ export async function resampleVolume(
       }
       for (let p = 0; p < sum.length; p++) sum[p] += w * reduced[p];
       if (lastInput[k] === z) {
-        const offset = k * my * mx;
+        const output = allocateVoxels(dtype, my * mx);
         for (let p = 0; p < sum.length; p++) {
-          output[offset + p] = range ? Math.min(range[1], Math.max(range[0], Math.round(sum[p]))) : sum[p];
+          output[p] = range ? Math.min(range[1], Math.max(range[0], Math.round(sum[p]))) : sum[p];
         }
+        done.push(output);
         sums.delete(k);
         spare.push(sum);
       }
     }
+    return done;
   };
 
   const plane = ny * nx;
   let z = 0;
-  const slabs: Iterable<VoxelArray> | AsyncIterable<VoxelArray> = "data" in image
-    ? [image.data]
-    : image.slabs;
   for await (const slab of slabs) {
     if (slab.length % plane !== 0 || z + slab.length / plane > nz) {
       throw new RangeError(
@@ -290,12 +354,11 @@ export async function resampleVolume(
       );
     }
     for (let from = 0; from < slab.length; from += plane, z++) {
-      options.signal?.throwIfAborted();
-      addPlane(slab.subarray(from, from + plane), z);
+      signal?.throwIfAborted();
+      yield* addPlane(slab.subarray(from, from + plane), z);
     }
   }
   if (z !== nz) throw new RangeError(`Cannot resample: the slabs ended after ${z} of ${nz} z planes`);
-  return { ...grid, volume: { data: output, shape: [mz, my, mx], dtype } };
 }
 
 /**

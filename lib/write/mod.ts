@@ -31,3 +31,13 @@ export {
 } from "./nrrd.ts";
 export { type AtomicFileOptions, pathExists, withAtomicFile } from "./atomic_file.ts";
 export type { VoxelArray } from "../core/volume.ts";
+export {
+  type OmeZarrCodec,
+  type OmeZarrLevel,
+  writeOmeZarr,
+  type WriteOmeZarrOptions,
+  type WriteOmeZarrProgress,
+  type WriteOmeZarrResult,
+} from "./ome_zarr.ts";
+export type { OmeroWindow } from "./_ome_zarr_metadata.ts";
+export { type AtomicDirectoryOptions, withAtomicDirectory } from "./atomic_directory.ts";

@@ -25,6 +25,8 @@ Deno.test("fetchPlan() gives the plain and the registration-ready fetch the same
     roiMm: undefined,
     maxSlabBytes: undefined,
     cacheDir: undefined,
+    tmpDir: undefined,
+    omeZarr: undefined,
     out: undefined,
     dtype: "native",
     gzipLevel: undefined,
@@ -80,17 +82,18 @@ Deno.test("fetchPlan() leaves the level to --spacing unless --level is given", (
   assertEquals(fetchPlan({ ...BASE, spacing: "0.01,0.02,0.03" }).registration?.spacing, [0.01, 0.02, 0.03]);
 });
 
-Deno.test("fetchPlan() refuses flags the registration-ready path does not take yet", () => {
+Deno.test("fetchPlan() combines every flag with the optional steps (one pipeline)", () => {
   for (const flag of ["resolution", "max-bytes", "roi-mm", "max-slab-mb"]) {
     const value = flag === "roi-mm" ? "x=0:1" : flag === "max-bytes" ? "1GB" : "1";
-    assertThrows(
-      () => fetchPlan({ ...BASE, out: "a.nrrd", [flag]: value }),
-      UsageError,
-      `--${flag} does not combine`,
-    );
-    // The same flag is fine on the plain path.
-    fetchPlan({ ...BASE, [flag]: value });
+    const plan = fetchPlan({ ...BASE, out: "a.nrrd", orientation: "PIR", spacing: "0.05", [flag]: value });
+    assertEquals(plan.registration?.orientation, "PIR");
   }
+  assertThrows(() => fetchPlan({ ...BASE, out: "a.nii.gz", "ngff-version": "0.5" }), UsageError, ".ome.zarr");
+  assertEquals(fetchPlan({ ...BASE, out: "a.ome.zarr", chunk: "64,64,32" }).options.omeZarr?.chunkShape, [
+    64,
+    64,
+    32,
+  ]);
 });
 
 Deno.test("the main help lists every command of the table, and an unknown command lists them", async () => {

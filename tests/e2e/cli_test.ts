@@ -105,7 +105,7 @@ Deno.test("the CLI on a real S3 server", async (t) => {
       [
         "bad extension",
         ["fetch", "--subject", "652506", "--channel", "Ex_561_Em_593", "--out", "x.tif"],
-        "--out must end in .nii or .nii.gz",
+        "--out must end in one of .nii.gz, .nii, .nrrd, .ome.zarr",
       ],
       ["missing channel flag", ["fetch", "--subject", "652506"], "fetch needs --channel"],
       [

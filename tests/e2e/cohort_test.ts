@@ -306,13 +306,14 @@ Deno.test({
       await t.step("a config error names the output and what it needs", async () => {
         await Deno.writeTextFile(
           join(dir, "bad.yaml"),
-          configYaml(cohort.server.endpoint, subjects, { outputs: { plain: { level: 1 } } }),
+          configYaml(cohort.server.endpoint, subjects, { outputs: { plain: { level: 1, format: "tiff" } } }),
         );
         const run = await snakemake(dir, ["-n"], "bad.yaml");
         assertNotEquals(run.code, 0);
+        // The formats come from `spimfetch formats --json`, the one table.
         assertStringIncludes(
           run.log,
-          "cohort config: output plain needs orientation, spacing or aind_orientation_fix (or format nrrd)",
+          'cohort config: output plain has format "tiff": expected one of nii.gz, nii, nrrd, ome.zarr',
         );
       });
 

@@ -351,7 +351,8 @@ Deno.test("the CLI: fetch --orientation PIR --spacing writes an NRRD that indepe
         const { code, err } = await runCli([...base, "--level", "1", "--out", `${dir}/plain.nii.gz`]);
         assertStrictEquals(code, 0, err);
         assertStringIncludes(err, "warning: SmartSPIM 2022-2023");
-        assertEquals((await listDir(dir)).includes("plain.json"), false);
+        // Every output gets its sidecar, plain ones included.
+        assertEquals((await listDir(dir)).includes("plain.json"), true);
       },
     );
 
@@ -359,7 +360,7 @@ Deno.test("the CLI: fetch --orientation PIR --spacing writes an NRRD that indepe
       ["a bad spacing", ["--spacing", "0.02,x"], 2, "--spacing must be one or three positive numbers"],
       ["a bad orientation", ["--orientation", "PIP"], 2, "--orientation: Cannot parse orientation"],
       ["a spacing finer than level 0", ["--spacing", "0.001"], 1, "every level is coarser"],
-      ["another extension", ["--orientation", "RAS", "--out", `${dir}/x.tif`], 2, "or .nrrd"],
+      ["another extension", ["--orientation", "RAS", "--out", `${dir}/x.tif`], 2, ".nrrd, .ome.zarr"],
       ["an existing sidecar", ["--spacing", "0.05", "--out", `${dir}/brain.nii.gz`], 1, "brain.json exists"],
     ];
     for (const [name, args, expectedCode, message] of failures) {

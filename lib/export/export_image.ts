@@ -1,0 +1,285 @@
+/**
+ * The export pipeline: an opened source to one output, through named steps that each stream z-slabs —
+ * plan ({@linkcode planExport}, no I/O) → check outputs and disk → read the level's region → resample
+ * (optional) → reorient (optional) → the output format's writer → the sidecar. Memory is bounded by the
+ * slab sizes whatever the level; reorientation across z goes through a temporary file beside the output.
+ *
+ * @module
+ */
+import { dirname } from "node:path";
+import type { Acquisition } from "../metadata/acquisition.ts";
+import type { CaveatWarning } from "../metadata/aind_caveats.ts";
+import type { ImageLevel } from "../metadata/image.ts";
+import type { Asset } from "../list/assets.ts";
+import type { Orientation } from "../orient/orient.ts";
+import type { ProgressEvent } from "../core/progress_event.ts";
+import type { ImageGeometry, VoxelType } from "../core/volume.ts";
+import { OutputExistsError } from "../core/errors.ts";
+import { defaultMaxSlabBytes } from "../codecs/slab_budget.ts";
+import { supportsChunkParts } from "../codecs/partial_chunks.ts";
+import { levelArrays } from "../metadata/_level_arrays.ts";
+import { checkReadMemory } from "../read/memory.ts";
+import { streamLevel } from "../read/read.ts";
+import { resampleSlabs } from "../registration/resample.ts";
+import type { Channel } from "../select/select.ts";
+import type { OpenedSource } from "../source/open_source.ts";
+import { pathExists } from "../write/atomic_file.ts";
+import type { VolumeSlabs } from "../write/nifti.ts";
+import { type ExportPlan, type ExportPlanOptions, planExport } from "./plan.ts";
+import type { OmeZarrOutputOptions } from "./formats.ts";
+import { reorientSlabs } from "./reorient_slabs.ts";
+import { writeExportSidecar } from "./sidecar.ts";
+import { checkFreeSpace, tempPathFor } from "./temp_space.ts";
+
+/** Options for {@linkcode exportImage}: what to export (see {@linkcode ExportPlanOptions}) and how. */
+export interface ExportImageOptions extends ExportPlanOptions {
+  /** gzip level where the format uses gzip, 0-9. @default {1} */
+  gzipLevel?: number;
+  /** For `.ome.zarr` outputs: NGFF version, chunk and shard shapes, codec. */
+  omeZarr?: OmeZarrOutputOptions;
+  /** Replace an existing output and sidecar, only once the new ones are complete. @default {false} */
+  force?: boolean;
+  /** Most bytes in one z-slab read (and of each temporary-file batch). @default {chosen per level} */
+  maxSlabBytes?: number;
+  /** Chunk requests in flight at once. @default {the source's} */
+  concurrency?: number;
+  /** Progress of the fetch and write stages. */
+  onProgress?: (event: ProgressEvent) => void;
+  /** Called, before any voxel is fetched, for each AIND caveat that matches and is not corrected. */
+  onWarning?: (warning: CaveatWarning) => void;
+  /** One line per step. */
+  log?: (line: string) => void;
+  /** Cancels the export; no output, sidecar or temporary file is left behind. */
+  signal?: AbortSignal;
+}
+
+/** What {@linkcode exportImage} did. */
+export interface ExportImageResult {
+  /** The output written. */
+  path: string;
+  /** Its sidecar. */
+  sidecar: string;
+  /** The format's name. */
+  format: string;
+  /** The stitched asset. */
+  asset: Asset;
+  /** The channel. */
+  channel: Channel;
+  /** The level read. */
+  level: ImageLevel;
+  /** The acquisition metadata as recorded. */
+  acquisition: Acquisition & { uri: string };
+  /** The orientation of the full level (from the axes trusted). */
+  orientation: Orientation;
+  /** The geometry written. */
+  geometry: ImageGeometry;
+  /** Output sizes along x, y, z. */
+  size: [number, number, number];
+  /** Voxel type written. */
+  dtype: VoxelType;
+  /** The plan carried out. */
+  plan: ExportPlan;
+  /** Output size in bytes. */
+  bytes: number;
+  /** Compressed bytes fetched from S3 by this source so far. */
+  bytesFetched: number;
+  /** Requests repeated after a transient failure, since the source was opened. */
+  retries: number;
+  /** Wall time in ms. */
+  elapsedMs: number;
+}
+
+/**
+ * Exports an opened source to one output, in any format of `OUTPUT_FORMATS`, through the pipeline (see
+ * the module documentation). Every option combines with every other. Outputs are refused if they exist
+ * (without `force`) and the free space for temporary files is checked, both before any voxel is fetched.
+ *
+ * @example The level nearest 25 µm, a box in mm, in PIR, as NRRD
+ * ```ts ignore
+ * import { openSource } from "@spimfetch/spimfetch";
+ * import { exportImage } from "@spimfetch/spimfetch/export";
+ * using source = await openSource({ subject: "652506", channel: "Ex_561_Em_593" });
+ * const result = await exportImage(source, { level: { resolution: 0.025 }, roiMm: { z: [2, 4] }, orientation: "PIR", out: "brain.nrrd" });
+ * console.log(result.path, result.sidecar); // brain.nrrd brain.json
+ * ```
+ * @param source The opened source (left open).
+ * @param options What to export, the output, progress and cancellation.
+ * @returns What was written.
+ * @throws {OutputExistsError} If the output or its sidecar exists and `force` is not set.
+ * @throws {DiskSpaceError} If the temporary file would not fit.
+ * @throws {RangeError} For an unknown level, a bad region, spacing or gzip level.
+ * @throws {SyntaxError} For an orientation that cannot be parsed.
+ * @throws {TypeError} For an output suffix no format has.
+ */
+export async function exportImage(
+  source: OpenedSource,
+  options: ExportImageOptions = {},
+): Promise<ExportImageResult> {
+  const started = performance.now();
+  const retriesBefore = source.retries;
+  const plan = planExport(source, options);
+  await checkOutputs(plan, options.force === true);
+  for (const warning of plan.warnings) {
+    if (!plan.corrections.includes(warning.id)) options.onWarning?.(warning);
+  }
+  logPlan(plan, options.log ?? (() => {}));
+  await Deno.mkdir(dirname(plan.output.path), { recursive: true }).catch((cause) => {
+    throw new Error(`Cannot create output directory ${dirname(plan.output.path)}: ${cause.message}`, {
+      cause,
+    });
+  });
+  if (plan.temp.bytes > 0) {
+    checkFreeSpace(plan.temp.directory, plan.temp.bytes, "the reorientation's temporary file");
+  }
+  // Requests still in flight when the export ends (a sibling of one that failed) are cancelled.
+  const finished = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, finished.signal]) : finished.signal;
+  try {
+    const slabs = await outputSlabs(source, plan, { ...options, signal });
+    const bytes = await writeOutput(source, plan, slabs, options);
+    const sidecar = await writeExportSidecar(source, plan, {
+      path: plan.output.path,
+      format: plan.output.format.name,
+      bytes,
+    }, { force: options.force, signal: options.signal });
+    options.log?.(`Wrote ${plan.output.path} (${bytes} bytes) and ${sidecar}`);
+    return {
+      path: plan.output.path,
+      sidecar,
+      format: plan.output.format.name,
+      asset: source.asset,
+      channel: source.channel,
+      level: plan.level,
+      acquisition: source.acquisition,
+      orientation: plan.orientation,
+      geometry: plan.output.geometry,
+      size: plan.output.size,
+      dtype: plan.output.dtype,
+      plan,
+      bytes,
+      bytesFetched: source.image.stats?.bytes ?? 0,
+      retries: source.retries - retriesBefore,
+      elapsedMs: performance.now() - started,
+    };
+  } finally {
+    finished.abort();
+  }
+}
+
+/**
+ * Refuses, before any work, an output or sidecar that exists (unless `force`).
+ *
+ * @param plan The plan.
+ * @param force Whether existing files may be replaced.
+ * @throws {OutputExistsError} If one exists and `force` is not set.
+ */
+export async function checkOutputs(plan: Pick<ExportPlan, "output">, force: boolean): Promise<void> {
+  if (force) return;
+  for (const path of [plan.output.path, plan.output.sidecar]) {
+    if (await pathExists(path)) throw new OutputExistsError(path);
+  }
+}
+
+function logPlan(plan: ExportPlan, log: (line: string) => void): void {
+  const { level, orientation } = plan;
+  log(
+    `Level ${level.index}: size ${level.size.join(" x ")} (x, y, z), spacing ${level.spacing.join(", ")} mm`,
+  );
+  log(
+    `Orientation: ${orientation.itkCodeName} (ITK code ${orientation.itkCode}, nibabel ${orientation.nibabelCode})`,
+  );
+  for (const id of plan.corrections) log(`Corrected: ${id}`);
+  if (plan.resample) log(`Resample by area averaging to size ${plan.resample.size.join(" x ")}`);
+  if (plan.reorient) {
+    log(`Reorient ${plan.orientations.source.nibabel} -> ${plan.orientations.output.nibabel}`);
+  }
+}
+
+/** The read step: the level's region as z-slabs, with the slab size the source's cache suits. */
+async function readSlabs(
+  source: OpenedSource,
+  plan: ExportPlan,
+  options: ExportImageOptions & { signal: AbortSignal },
+): Promise<VolumeSlabs> {
+  const { image } = source;
+  const [nx, ny] = plan.read.size;
+  const rowBytes = plan.level.chunks[image.multiscales.spatialAxes[0]] * ny * nx *
+    (plan.output.dtype === "float32"
+      ? 4
+      : plan.level.dtype === "uint8" || plan.level.dtype === "int8"
+      ? 1
+      : 2);
+  // Thin slabs only where each slab can decode just its part of a chunk (see codecs/slab_budget.ts).
+  const partial = await supportsChunkParts(levelArrays.get(plan.level)!, options.signal);
+  const maxSlabBytes = options.maxSlabBytes ??
+    (partial ? defaultMaxSlabBytes(rowBytes, image.cache.maxBytes) : undefined);
+  const readOptions = {
+    dtype: options.dtype,
+    region: plan.region,
+    concurrency: options.concurrency,
+    maxSlabBytes,
+  };
+  // Nothing is fetched until the slabs are read: refuse now, with figures, rather than run out of memory.
+  checkReadMemory(image, plan.level.index, readOptions);
+  return streamLevel(image, plan.level.index, {
+    ...readOptions,
+    onProgress: options.onProgress,
+    signal: options.signal,
+  });
+}
+
+/** The steps between reading and writing, chained as streams of z-slabs. */
+async function outputSlabs(
+  source: OpenedSource,
+  plan: ExportPlan,
+  options: ExportImageOptions & { signal: AbortSignal },
+): Promise<VolumeSlabs> {
+  let slabs = await readSlabs(source, plan, options);
+  if (plan.resample) {
+    slabs = resampleSlabs(slabs, {
+      geometry: plan.read.geometry,
+      spacing: plan.resample.geometry.spacing,
+      signal: options.signal,
+    });
+  }
+  if (plan.reorient) {
+    slabs = reorientSlabs(slabs, {
+      geometry: (plan.resample ?? plan.read).geometry,
+      orientation: plan.reorient.to,
+      tempPath: tempPathFor(plan.output.path, plan.temp.directory),
+      maxSlabBytes: options.maxSlabBytes,
+      signal: options.signal,
+    });
+  }
+  return slabs;
+}
+
+/** The write step: the output format's streaming writer. */
+async function writeOutput(
+  source: OpenedSource,
+  plan: ExportPlan,
+  slabs: VolumeSlabs,
+  options: ExportImageOptions,
+): Promise<number> {
+  const written = await plan.output.format.write(plan.output.path, slabs, {
+    geometry: plan.output.geometry,
+    outputType: plan.output.dtype,
+    gzipLevel: options.gzipLevel,
+    omeZarr: options.omeZarr,
+    force: options.force,
+    signal: options.signal,
+    description: `spimfetch ${source.asset.subjectId} ${source.channel.name} L${plan.level.index}${
+      plan.reorient ? ` ${plan.orientations.output.nibabel}` : ""
+    }`,
+    label: source.channel.name,
+    onProgress: options.onProgress &&
+      ((e) =>
+        options.onProgress!({
+          stage: "write",
+          done: e.bytesWritten,
+          total: e.totalBytes,
+          bytes: e.bytesWritten,
+        })),
+  });
+  return written.bytes;
+}

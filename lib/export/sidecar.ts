@@ -1,0 +1,128 @@
+/**
+ * The provenance sidecar every export writes beside its output (`<stem>.json`, BIDS' convention): where the
+ * data came from (the endpoint really used, the bucket, asset, channel, level, region), the acquisition axes
+ * as recorded and as trusted, the caveats, every step with its parameters, and the output's geometry in LPS
+ * and as a RAS affine. `spimfetch summary` and the cohort workflow read it.
+ *
+ * @module
+ */
+import type { AcquisitionAxis } from "../metadata/acquisition.ts";
+import { acquisitionDate } from "../metadata/aind_caveats.ts";
+import { toRasAffine } from "../orient/orient.ts";
+import { VERSION } from "../core/version.ts";
+import { AIND_BUCKET } from "../s3/client.ts";
+import type { OpenedSource } from "../source/open_source.ts";
+import { withAtomicFile } from "../write/atomic_file.ts";
+import type { ExportPlan } from "./plan.ts";
+
+/** The output file as the sidecar lists it. */
+export interface SidecarFile {
+  /** The output path. */
+  path: string;
+  /** The format's name (`nifti`, `nrrd`, `ome-zarr`). */
+  format: string;
+  /** Bytes written. */
+  bytes: number;
+}
+
+function describeAxes(
+  axes: readonly AcquisitionAxis[],
+): { name: string; dimension: number; direction: string }[] {
+  return [...axes].sort((a, b) => a.dimension - b.dimension).map((a) => ({
+    name: a.name,
+    dimension: a.dimension,
+    direction: a.rawDirection,
+  }));
+}
+
+/**
+ * The sidecar's content for an export.
+ *
+ * @example
+ * ```ts ignore
+ * const json = exportSidecar(source, plan, { path: "b.nii.gz", format: "nifti", bytes: 1234 });
+ * console.log(json.output.dtype);
+ * ```
+ * @param source The opened source (names, S3 endpoint and bucket).
+ * @param plan The plan that was carried out.
+ * @param file The output written.
+ * @returns The JSON value.
+ */
+export function exportSidecar(
+  source: Pick<OpenedSource, "asset" | "channel" | "acquisition" | "s3">,
+  plan: ExportPlan,
+  file: SidecarFile,
+): Record<string, unknown> {
+  const { asset, channel, acquisition } = source;
+  return {
+    spimfetch: { version: VERSION },
+    created: new Date().toISOString(),
+    files: [file],
+    source: {
+      uri: channel.uri,
+      endpoint: source.s3.endpoint ?? null,
+      bucket: source.s3.bucket ?? AIND_BUCKET,
+      asset: asset.name,
+      subject: asset.subjectId,
+      channel: channel.name,
+      level: {
+        index: plan.level.index,
+        path: plan.level.path,
+        size: plan.level.size,
+        spacing: plan.level.spacing,
+        translation: plan.level.translation,
+      },
+      region: plan.region,
+    },
+    acquisition: {
+      uri: acquisition.uri,
+      schemaVersion: acquisition.schemaVersion ?? null,
+      acquiredOn: acquisitionDate(acquisition, asset) ?? null,
+      axesRecorded: describeAxes(acquisition.axes),
+      axesTrusted: describeAxes(plan.trustedAxes),
+      caveats: plan.warnings.map((w) => ({
+        id: w.id,
+        title: w.title,
+        corrected: plan.corrections.includes(w.id),
+        sources: w.sources.map((s) => s.url),
+      })),
+    },
+    orientation: plan.orientations,
+    steps: plan.steps,
+    output: {
+      size: plan.output.size,
+      dtype: plan.output.dtype,
+      spacing: plan.output.geometry.spacing,
+      origin: plan.output.geometry.origin,
+      direction: plan.output.geometry.direction,
+      space:
+        "LPS, mm; direction columns are the index axes; voxel (i, j, k) lies at origin + direction · (spacing ⊙ (i, j, k))",
+      rasAffine: toRasAffine(plan.output.geometry),
+    },
+  };
+}
+
+/**
+ * Writes an export's sidecar atomically at `plan.output.sidecar`.
+ *
+ * @example
+ * ```ts ignore
+ * await writeExportSidecar(source, plan, { path: plan.output.path, format: "nifti", bytes }, { force: true });
+ * ```
+ * @param source The opened source.
+ * @param plan The plan carried out.
+ * @param file The output written.
+ * @param options Overwriting and cancellation.
+ * @returns The sidecar's path.
+ * @throws {OutputExistsError} If the sidecar exists and `force` is not set.
+ */
+export async function writeExportSidecar(
+  source: Pick<OpenedSource, "asset" | "channel" | "acquisition" | "s3">,
+  plan: ExportPlan,
+  file: SidecarFile,
+  options: { force?: boolean; signal?: AbortSignal } = {},
+): Promise<string> {
+  const text = `${JSON.stringify(exportSidecar(source, plan, file), null, 2)}\n`;
+  await withAtomicFile(plan.output.sidecar, (out) => out.write(new TextEncoder().encode(text)), options);
+  return plan.output.sidecar;
+}
