@@ -17,7 +17,7 @@ import type { ImageGeometry, VoxelType } from "../core/volume.ts";
 import { OutputExistsError } from "../core/errors.ts";
 import { defaultMaxSlabBytes } from "../codecs/slab_budget.ts";
 import { supportsChunkParts } from "../codecs/partial_chunks.ts";
-import { levelArrays } from "../metadata/_level_arrays.ts";
+import { levelArrays } from "../metadata/level_arrays.ts";
 import { checkReadMemory } from "../read/memory.ts";
 import { streamLevel } from "../read/read.ts";
 import { resampleSlabs } from "../registration/resample.ts";
@@ -30,6 +30,7 @@ import type { OmeZarrOutputOptions } from "./formats.ts";
 import { reorientSlabs } from "./reorient_slabs.ts";
 import { writeExportSidecar } from "./sidecar.ts";
 import { checkFreeSpace, tempPathFor } from "./temp_space.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** Options for {@linkcode exportImage}: what to export (see {@linkcode ExportPlanOptions}) and how. */
 export interface ExportImageOptions extends ExportPlanOptions {
@@ -52,6 +53,28 @@ export interface ExportImageOptions extends ExportPlanOptions {
   /** Cancels the export; no output, sidecar or temporary file is left behind. */
   signal?: AbortSignal;
 }
+
+/** The keys of {@linkcode ExportImageOptions}, checked at run time (scripts run without type checks). */
+export const EXPORT_IMAGE_OPTION_KEYS: OptionKeys<ExportImageOptions> = {
+  level: true,
+  roi: true,
+  roiMm: true,
+  spacing: true,
+  orientation: true,
+  aindOrientationFix: true,
+  dtype: true,
+  out: true,
+  tmpDir: true,
+  gzipLevel: true,
+  omeZarr: true,
+  force: true,
+  maxSlabBytes: true,
+  concurrency: true,
+  onProgress: true,
+  onWarning: true,
+  log: true,
+  signal: true,
+};
 
 /** What {@linkcode exportImage} did. */
 export interface ExportImageResult {
@@ -115,6 +138,7 @@ export async function exportImage(
   source: OpenedSource,
   options: ExportImageOptions = {},
 ): Promise<ExportImageResult> {
+  options = checkOptions(options, EXPORT_IMAGE_OPTION_KEYS, "exportImage()");
   const started = performance.now();
   const retriesBefore = source.retries;
   const plan = planExport(source, options);
@@ -215,12 +239,12 @@ async function readSlabs(
     (partial ? defaultMaxSlabBytes(rowBytes, image.cache.maxBytes) : undefined);
   const readOptions = {
     dtype: options.dtype,
-    region: plan.region,
+    roi: plan.region,
     concurrency: options.concurrency,
     maxSlabBytes,
   };
   // Nothing is fetched until the slabs are read: refuse now, with figures, rather than run out of memory.
-  checkReadMemory(image, plan.level.index, readOptions);
+  checkReadMemory(image, plan.level.index, { ...readOptions, region: plan.region });
   return streamLevel(image, plan.level.index, {
     ...readOptions,
     onProgress: options.onProgress,

@@ -12,6 +12,13 @@ import { pathExists } from "../write/atomic_file.ts";
 import { type OpenedSource, openSource, type OpenSourceOptions } from "../source/open_source.ts";
 import { exportImage, type ExportImageOptions, type ExportImageResult } from "./export_image.ts";
 import { formatOf, sidecarOf } from "./formats.ts";
+import { EXPORT_IMAGE_OPTION_KEYS } from "./export_image.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
+import { OPEN_SOURCE_OPTION_KEYS } from "../source/open_source.ts";
+
+const { log: _log, signal: _signal, ...EXPORT_ONLY_KEYS } = EXPORT_IMAGE_OPTION_KEYS;
+/** The keys of {@linkcode ExportOptions}, checked at run time. */
+const EXPORT_OPTION_KEYS: OptionKeys<ExportOptions> = { ...OPEN_SOURCE_OPTION_KEYS, ...EXPORT_ONLY_KEYS };
 
 /** What to export. */
 export interface ExportRequest {
@@ -90,6 +97,7 @@ export function exportNifti(
 }
 
 async function exportByName(request: ExportRequest, options: ExportOptions): Promise<ExportResult> {
+  options = checkOptions(options, EXPORT_OPTION_KEYS, "exportNifti()");
   if (options.out !== undefined && !options.force) {
     formatOf(options.out);
     for (const path of [options.out, sidecarOf(options.out)]) {

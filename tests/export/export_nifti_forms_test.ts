@@ -54,16 +54,18 @@ Deno.test("exportNifti(): names in, and an opened source in, write the same file
       assertEquals(volume.shape, [10, 12, 14]);
     });
 
-    await t.step(
-      "an opened source without options.level is a TypeError, before anything is written",
-      async () => {
-        using source = await openSource({ subject: "652506", channel: CHANNEL }, fixture.s3);
-        const out = `${dir}/nolevel.nii.gz`;
-        // @ts-expect-error: the level is required with an opened source; scripts run without type checks.
-        await assertRejects(() => exportNifti(source, { out }), TypeError, "options.level");
-        await assertRejects(() => Deno.stat(out), Deno.errors.NotFound);
-      },
-    );
+    await t.step("an unknown option is a TypeError naming it, before anything is written", async () => {
+      using source = await openSource({ subject: "652506", channel: CHANNEL }, fixture.s3);
+      const out = `${dir}/typo.nii.gz`;
+      const typo = { level: 1, out, rio: { x: [0, 2] } } as unknown as { level: number; out: string };
+      await assertRejects(() => exportNifti(source, typo), TypeError, 'no option "rio": did you mean "roi"?');
+      await assertRejects(
+        () => exportNifti({ subject: "652506", channel: CHANNEL, level: 1 }, { ...fixture.s3, ...typo }),
+        TypeError,
+        'exportNifti() has no option "rio"',
+      );
+      await assertRejects(() => Deno.stat(out), Deno.errors.NotFound);
+    });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
