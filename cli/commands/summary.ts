@@ -7,16 +7,19 @@
  */
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
-import { summarizeCohort, writeCohortSummary } from "../../lib/cohort/mod.ts";
+import { readSubjectInfo, summarizeCohort, writeCohortSummary } from "../../lib/cohort/mod.ts";
 
 /** The command's help text. */
 export const SUMMARY_HELP: string =
-  `Usage: deno task cli summary --out DIR/summary.csv [--html DIR/summary.html] OUTPUT...
+  `Usage: deno task cli summary --out DIR/summary.csv [--html DIR/summary.html] OUTPUT... [INFO.json...]
 
 One table of spimfetch outputs (.nii, .nii.gz, .nrrd, each with the sidecar <stem>.json that
 --orientation, --spacing, --aind-orientation-fix and .nrrd outputs get): subject, channel, level,
-size, spacing, orientation, caveats, file size, value range. Each output is read once as it
-streams (memory does not grow with its size) for its maximum-intensity projections.
+size, spacing, orientation, caveats, file size, value range, acquisition and stitching dates, and
+the level's own spacing. Each output is read once as it streams (memory does not grow with its
+size) for its maximum-intensity projections. A .json argument is a subject's
+\`spimfetch info SUBJECT --json\`: its rows then also list every channel the subject had and
+AIND's registration (channel, capsule version).
 
   --out PATH          the CSV to write
   --html PATH         also write an HTML page with a thumbnail per output (PNG, embedded)
@@ -73,10 +76,14 @@ export async function summaryCommand(args: string[], context: SummaryCommandCont
   if (values.html !== undefined && !/\.html?$/i.test(values.html)) {
     throw context.usageError(`--html must end in .html, got "${values.html}"`);
   }
-  if (positionals.length === 0) throw context.usageError("summary needs at least one output file");
-  const bad = positionals.find((p) => !/\.(nii(\.gz)?|nrrd)$/i.test(p));
+  const infos = positionals.filter((p) => /\.json$/i.test(p));
+  const outputs = positionals.filter((p) => !/\.json$/i.test(p));
+  if (outputs.length === 0) throw context.usageError("summary needs at least one output file");
+  const bad = outputs.find((p) => !/\.(nii(\.gz)?|nrrd)$/i.test(p));
   if (bad !== undefined) {
-    throw context.usageError(`summary reads .nii, .nii.gz and .nrrd outputs, got "${bad}"`);
+    throw context.usageError(
+      `summary reads .nii, .nii.gz and .nrrd outputs (and subjects' info .json), got "${bad}"`,
+    );
   }
   const px = values["thumbnail-px"] === undefined ? 256 : Number(values["thumbnail-px"]);
   if (!Number.isInteger(px) || px < 32 || px > 4096) {
@@ -84,7 +91,9 @@ export async function summaryCommand(args: string[], context: SummaryCommandCont
       `--thumbnail-px must be an integer from 32 to 4096, got "${values["thumbnail-px"]}"`,
     );
   }
-  const rows = await summarizeCohort(positionals, {
+  const subjects = await Promise.all(infos.map((path) => readSubjectInfo(path)));
+  const rows = await summarizeCohort(outputs, {
+    subjects,
     thumbnail: values.html === undefined ? false : { maxSize: px },
     onRow: values.quiet ? undefined : (row, index, total) => {
       console.error(`summary ${index + 1}/${total}: ${row.subject} ${row.channel} ${row.path}`);
