@@ -48,7 +48,7 @@ export async function slurmAvailable(): Promise<string | undefined> {
   return undefined;
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ hostname: "0.0.0.0", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
@@ -126,7 +126,7 @@ export async function startSlurmCluster(
       `--seed-file=${join(dir, "munged.seed")}`,
     ]);
     mungePid = (await Deno.readTextFile(join(dir, "munged.pid"))).trim();
-    const [ctldPort, dPort] = [await freePort(), await freePort()];
+    const [ctldPort, dPort] = [freePort(), freePort()];
     await Deno.writeTextFile(
       conf,
       [
