@@ -99,7 +99,7 @@ export async function summaryCommand(args: string[], context: SummaryCommandCont
   const bad = outputs.find((p) => !/\.(nii(\.gz)?|nrrd)$/i.test(p));
   if (bad !== undefined) {
     throw context.usageError(
-      `summary reads .nii, .nii.gz and .nrrd outputs (and subjects' info .json), got "${bad}"`,
+      `summary reads .nii, .nii.gz and .nrrd outputs, got "${bad}" (and subjects' info as .json)`,
     );
   }
   const px = values["thumbnail-px"] === undefined ? 256 : Number(values["thumbnail-px"]);

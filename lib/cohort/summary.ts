@@ -136,7 +136,11 @@ export async function summarizeOutput(
     orientation: text(document, "orientation.output.nibabel", sidecar),
     sourceOrientation: text(document, "orientation.source.nibabel", sidecar),
   };
-  const levelSpacing = triple(document, "source.level.spacing", sidecar);
+  // Sidecars written before the level's spacing was recorded still summarize, without that column.
+  const level = (document.source as Json | undefined)?.level as Json | undefined;
+  const levelSpacing = level && "spacing" in level
+    ? triple(document, "source.level.spacing", sidecar)
+    : undefined;
   const parsedAsset = parseAssetName(described.asset);
   const projected = await projectFile(path, options);
   const [nz, ny, nx] = projected.header.shape;
@@ -163,7 +167,7 @@ export async function summarizeOutput(
     channel: described.channel,
     asset: described.asset,
     level: levelIndex as number,
-    levelSpacing,
+    ...(levelSpacing ? { levelSpacing } : {}),
     ...(parsedAsset ? { acquiredAt: parsedAsset.acquiredAt, stitchedAt: parsedAsset.processedAt } : {}),
     size,
     spacing,
