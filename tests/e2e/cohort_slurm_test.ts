@@ -67,13 +67,12 @@ function config(endpoint: string): string {
       cache_dir: "cache",
       s3: { endpoint },
       subjects: SUBJECTS.map((s) => s.subject),
-      channels: [561],
+      // Every channel of each subject: 488 and 561 of one, 561 and 639 of the other.
+      channels: ["all"],
       outputs: {
-        // Two cores per job: SLURM must give them (--cpus-per-task).
-        L1: { level: 1, orientation: "RAS", threads: 2 },
-        iso40: { spacing: 0.04, orientation: "PIR", format: "nrrd", channels: ["all"] },
-        // 488: only 652506 has it.
-        tight: { level: 0, orientation: "RAS", channels: [488], mem_mb: TIGHT_MB },
+        iso40: { spacing: 0.04, orientation: "PIR", format: "nrrd" },
+        // 488: only 652506 has it. Two cores: SLURM must give them (--cpus-per-task).
+        tight: { level: 0, orientation: "RAS", channels: [488], mem_mb: TIGHT_MB, threads: 2 },
       },
       threads: 1,
     },
@@ -208,15 +207,10 @@ Deno.test({
           assertEquals(localRules.sort(), ["all", "levels", "levels"]);
           assertEquals(new Set(submissions.map((s) => s.jobid)), clusterJobs);
           const rules = submissions.map((s) => `${s.rule} ${s.wildcards}`);
-          // 561 in each subject (L1), 488 where there is one (tight), every channel of each (iso40), the summary.
+          // 488 where there is one (tight), every channel of each subject (iso40), the summary.
           assertEquals(
-            [...new Set(rules.filter((r) => !r.startsWith("fetch_iso40") && !r.startsWith("summary")))]
-              .sort(),
-            [
-              "fetch_L1 subject=652506, channel=Ex_561_Em_593",
-              "fetch_L1 subject=652507, channel=Ex_561_Em_593",
-              "fetch_tight subject=652506, channel=Ex_488_Em_525",
-            ],
+            [...new Set(rules.filter((r) => !r.startsWith("fetch_iso40") && !r.startsWith("summary")))],
+            ["fetch_tight subject=652506, channel=Ex_488_Em_525"],
           );
           assertEquals(
             rules.filter((r) => r.startsWith("fetch_iso40")).sort(),
@@ -235,12 +229,12 @@ Deno.test({
             assertEquals(Number(job.NumCPUs), s.threads, `${s.rule} ${s.wildcards}`);
             assertEquals(job.MinMemoryNode, `${s.memMb}M`, `${s.rule} ${s.wildcards}`);
           }
-          // What the config asked, independently of Snakemake's log: L1 on 2 cores, the others on 1; the
+          // What the config asked, independently of Snakemake's log: tight on 2 cores, the others on 1; the
           // summary's 1500 MB; the estimate for these tiny levels (450 MiB + 1.2 × level bytes) otherwise.
           for (const s of submissions) {
-            assertEquals(s.threads, s.rule === "fetch_L1" ? 2 : 1);
+            assertEquals(s.threads, s.rule === "fetch_tight" ? 2 : 1);
             if (s.rule === "summary") assertEquals(s.memMb, 1500);
-            if (s.rule === "fetch_L1" || s.rule === "fetch_iso40") assertEquals(s.memMb, 451);
+            if (s.rule === "fetch_iso40") assertEquals(s.memMb, 451);
           }
         },
       );
@@ -274,14 +268,14 @@ Deno.test({
           (await filesUnder(join(dir, "slurm/results"))).filter((f) => !f.startsWith("logs/")),
           files,
         );
-        // 2 L1, 1 tight, 4 iso40, each with its sidecar; 2 info files; the summary's CSV and HTML.
-        assertEquals(files.filter((f) => /\.(nii\.gz|nrrd)$/.test(f)).length, 7);
-        assertEquals(files.length, 7 * 2 + 2 + 2);
+        // 1 tight, 4 iso40, each with its sidecar; 2 info files; the summary's CSV and HTML.
+        assertEquals(files.filter((f) => /\.(nii\.gz|nrrd)$/.test(f)).length, 5);
+        assertEquals(files.length, 5 * 2 + 2 + 2);
         for (const file of files) {
           let [a, b]: Uint8Array[] = await Promise.all(
             ["local", "slurm"].map((w) => Deno.readFile(join(dir, w, "results", file))),
           );
-          if (/_(L1|iso40|tight)\.json$/.test(file)) {
+          if (/_(iso40|tight)\.json$/.test(file)) {
             // A sidecar records when it was written; everything else in it must agree.
             const drop = (bytes: Uint8Array): Uint8Array =>
               new TextEncoder().encode(
