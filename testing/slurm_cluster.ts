@@ -27,9 +27,11 @@ export interface SlurmCluster {
   node: string;
   /** `scontrol show job` of one job as key=value pairs, or `undefined` when the controller does not know it. */
   job(id: string): Promise<Record<string, string> | undefined>;
+  /** Process ids of munged, slurmctld and slurmd. */
+  pids(): number[];
   /** The daemons' logs, for a failure message. */
   logs(): Promise<string>;
-  /** Cancels every job, stops the daemons and removes the folder. */
+  /** Cancels every job, stops the daemons and removes the folder (once; later calls do nothing). */
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -80,7 +82,10 @@ export async function startSlurmCluster(
   const conf = join(dir, "slurm.conf");
   const env = { SLURM_CONF: conf };
 
+  let stopped = false;
   const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
     // Jobs first, so that no job process outlives the test.
     await run("scancel", ["--full", "--user=root"], env).catch(() => {});
     for (const child of children.reverse()) {
@@ -105,8 +110,13 @@ export async function startSlurmCluster(
     if (mungePid) {
       try {
         Deno.kill(Number(mungePid), "SIGTERM");
+        // munged writes its seed file as it exits: wait for that before removing the folder.
+        for (let i = 0; i < 100; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          Deno.kill(Number(mungePid), "SIGCONT");
+        }
       } catch {
-        // Already gone.
+        // Gone (signalling a process that has exited throws).
       }
     }
     await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -198,6 +208,7 @@ export async function startSlurmCluster(
         }),
       );
     },
+    pids: (): number[] => [...(mungePid ? [Number(mungePid)] : []), ...children.map((c) => c.pid)],
     async logs(): Promise<string> {
       const parts: string[] = [];
       for (const name of ["slurmctld.log", "slurmd.log"]) {

@@ -290,6 +290,24 @@ Deno.test({
         assertStringIncludes(csv, "Ex_488_Em_525 Ex_561_Em_593");
         assertStringIncludes(csv, "Ex_561_Em_593 Ex_639_Em_667");
       });
+      await t.step("stopping the cluster leaves no daemon or job running", async () => {
+        const pids = cluster.pids();
+        assertEquals(pids.length, 3);
+        await cluster[Symbol.asyncDispose]();
+        const alive = pids.filter((pid) => {
+          try {
+            Deno.kill(pid, "SIGCONT");
+            return true;
+          } catch {
+            return false;
+          }
+        });
+        assertEquals(alive, [], "daemons still running");
+        const ps = new TextDecoder().decode(
+          (await new Deno.Command("ps", { args: ["-eo", "args"], stdout: "piped" }).output()).stdout,
+        );
+        assert(!ps.includes(cluster.dir), `a process still names ${cluster.dir}:\n${ps}`);
+      });
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
