@@ -30,7 +30,7 @@ AIND's registration (channel, capsule version).
 
   --out PATH          the CSV to write
   --html PATH         also write an HTML page with a thumbnail per output (PNG, embedded)
-  --ccf-out PATH       also write the cohort in CCF as one table (CSV): the outputs of
+  --ccf-out PATH      also write the cohort in CCF as one table (CSV): the outputs of
                       \`spimfetch ccf\` among OUTPUT (their sidecar lists transforms), each with
                       its NCC against the mean of the others and against --ccf-template;
                       a brain far below the cohort's median is flagged
