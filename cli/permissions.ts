@@ -9,11 +9,11 @@
 import { dirname, isAbsolute, join, resolve } from "node:path";
 
 /** Flags whose value is a file the command writes (it also reads it, to refuse an overwrite). */
-const WRITE_FILE_FLAGS = ["out", "html"];
+const WRITE_FILE_FLAGS = ["out", "html", "ccf-out", "ccf-mean"];
 /** Flags whose value is a directory the command reads and writes. */
 const WRITE_DIR_FLAGS = ["cache-dir", "tmp-dir"];
 /** Flags whose value is a file the command only reads. */
-const READ_FILE_FLAGS = ["in"];
+const READ_FILE_FLAGS = ["in", "ccf-template"];
 /** Commands whose positional arguments (after the command) are files they read. */
 const POSITIONAL_READS = new Set(["summary"]);
 /** Where `fetch` writes when no `--out` is given (relative to the user's directory). */

@@ -16,5 +16,7 @@
  */
 export * from "./voxel_stream.ts";
 export * from "./streaming_projections.ts";
+export * from "./subject_info.ts";
+export * from "./ccf_cohort.ts";
 export * from "./summary.ts";
 export * from "./tables.ts";

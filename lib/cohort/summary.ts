@@ -11,6 +11,8 @@ import { basename } from "node:path";
 import { pathExists, withAtomicFile } from "../write/atomic_file.ts";
 import { MetadataError, OutputExistsError } from "../core/errors.ts";
 import { sidecarOf } from "../export/formats.ts";
+import { parseAssetName } from "../list/assets.ts";
+import type { SubjectInfo } from "./subject_info.ts";
 import { type CohortRow, formatCohortCsv, formatCohortHtml, type FormatCohortHtmlOptions } from "./tables.ts";
 import {
   projectFile,
@@ -133,6 +135,12 @@ export async function summarizeOutput(
     orientation: text(document, "orientation.output.nibabel", sidecar),
     sourceOrientation: text(document, "orientation.source.nibabel", sidecar),
   };
+  // Sidecars written before the level's spacing was recorded still summarize, without that column.
+  const level = (document.source as Json | undefined)?.level as Json | undefined;
+  const levelSpacing = level && "spacing" in level
+    ? triple(document, "source.level.spacing", sidecar)
+    : undefined;
+  const parsedAsset = parseAssetName(described.asset);
   const projected = await projectFile(path, options);
   const [nz, ny, nx] = projected.header.shape;
   if (nx !== size[0] || ny !== size[1] || nz !== size[2] || projected.header.dtype !== dtype) {
@@ -158,6 +166,8 @@ export async function summarizeOutput(
     channel: described.channel,
     asset: described.asset,
     level: levelIndex as number,
+    ...(levelSpacing ? { levelSpacing } : {}),
+    ...(parsedAsset ? { acquiredAt: parsedAsset.acquiredAt, stitchedAt: parsedAsset.processedAt } : {}),
     size,
     spacing,
     orientation: described.orientation,
@@ -172,6 +182,11 @@ export async function summarizeOutput(
 
 /** Options for {@linkcode summarizeCohort}. */
 export interface SummarizeCohortOptions extends SummarizeOutputOptions {
+  /**
+   * What each subject had ({@linkcode readSubjectInfo}): its channels and
+   * registration go into its rows. @default {[]}
+   */
+  subjects?: readonly SubjectInfo[];
   /** Called after each output is read, e.g. for progress. */
   onRow?: (row: CohortRow, index: number, total: number) => void;
 }
@@ -197,10 +212,16 @@ export async function summarizeCohort(
   options: SummarizeCohortOptions = {},
 ): Promise<CohortRow[]> {
   if (paths.length === 0) throw new TypeError("Cannot summarize a cohort: no output given");
+  const subjects = new Map((options.subjects ?? []).map((s) => [s.subject, s]));
   const rows: CohortRow[] = [];
   for (const [index, path] of paths.entries()) {
     options.signal?.throwIfAborted();
     const row = await summarizeOutput(path, options);
+    const info = subjects.get(row.subject);
+    if (info) {
+      row.subjectChannels = info.channels;
+      if (info.registration) row.registration = info.registration;
+    }
     rows.push(row);
     options.onRow?.(row, index, paths.length);
   }

@@ -40,6 +40,16 @@ export interface CohortRow {
   asset: string;
   /** The resolution level read (0 = finest). */
   level: number;
+  /** That level's spacing along the source's x, y, z, in mm (before any resampling). */
+  levelSpacing?: [number, number, number];
+  /** When the subject was acquired, from the asset's name (`YYYY-MM-DDTHH:MM:SS`, the lab's local time). */
+  acquiredAt?: string;
+  /** When the asset was stitched, from its name: AIND's stitching version. */
+  stitchedAt?: string;
+  /** Every channel the subject had (from its `spimfetch info --json`), when known. */
+  subjectChannels?: string[];
+  /** AIND's registration of the subject to the Allen CCF, when known and present. */
+  registration?: { channel: string; version: string };
   /** Output size along its x, y, z, in voxels. */
   size: [number, number, number];
   /** Output spacing along its x, y, z, in mm. */
@@ -77,10 +87,23 @@ export const COHORT_CSV_COLUMNS: readonly string[] = [
   "max",
   "asset",
   "file",
+  "acquired",
+  "stitched",
+  "level_spacing_mm_xyz",
+  "registration",
+  "subject_channels",
 ];
 
 function caveatText(caveats: readonly CohortCaveat[]): string {
   return caveats.map((c) => `${c.id}${c.corrected ? " (corrected)" : ""}`).join("; ");
+}
+
+function spacingText(spacing: readonly number[]): string {
+  return spacing.map((s) => String(Number(s.toPrecision(6)))).join("x");
+}
+
+function registrationText(row: CohortRow): string {
+  return row.registration ? `${row.registration.channel} capsule ${row.registration.version}` : "";
 }
 
 function cells(row: CohortRow): string[] {
@@ -100,6 +123,11 @@ function cells(row: CohortRow): string[] {
     String(row.range[1]),
     row.asset,
     row.path,
+    row.acquiredAt ?? "",
+    row.stitchedAt ?? "",
+    row.levelSpacing ? spacingText(row.levelSpacing) : "",
+    registrationText(row),
+    (row.subjectChannels ?? []).join(" "),
   ];
 }
 
@@ -122,7 +150,7 @@ function csvCell(value: string): string {
  *   asset: "SmartSPIM_1_x", level: 3, size: [2, 3, 4], spacing: [0.025, 0.025, 0.025], orientation: "PIR",
  *   sourceOrientation: "RAI", dtype: "uint16", caveats: [{ id: "a,b", corrected: true }], bytes: 10, range: [0, 9],
  * }]);
- * assertEquals(csv.split("\n")[1], '1,C,C_a,3,2x3x4,0.025x0.025x0.025,PIR,RAI,uint16,"a,b (corrected)",10,0,9,SmartSPIM_1_x,r/1/1_C_a.nii.gz');
+ * assertEquals(csv.split("\n")[1], '1,C,C_a,3,2x3x4,0.025x0.025x0.025,PIR,RAI,uint16,"a,b (corrected)",10,0,9,SmartSPIM_1_x,r/1/1_C_a.nii.gz,,,,,');
  * ```
  * @param rows The rows.
  * @returns The CSV text.
@@ -189,7 +217,12 @@ export function formatCohortHtml(rows: readonly CohortRow[], options: FormatCoho
 <td><b>${escapeHtml(row.subject)}</b><br>${escapeHtml(row.kind)}<br><small>${
       escapeHtml(row.asset)
     }</small></td>
-<td>${row.level}</td>
+<td>${row.level}${
+      row.levelSpacing ? `<br><small>${escapeHtml(spacingText(row.levelSpacing))} mm</small>` : ""
+    }</td>
+<td><small>acquired ${escapeHtml(row.acquiredAt ?? "?")}<br>stitched ${escapeHtml(row.stitchedAt ?? "?")}${
+      row.registration ? `<br>registered ${escapeHtml(registrationText(row))}` : ""
+    }${row.subjectChannels ? `<br>channels ${escapeHtml(row.subjectChannels.join(", "))}` : ""}</small></td>
 <td>${row.size.join(" × ")}</td>
 <td>${row.spacing.map((s) => String(Number(s.toPrecision(6)))).join(" × ")}</td>
 <td>${escapeHtml(row.orientation)}<br><small>from ${escapeHtml(row.sourceOrientation)}</small></td>
@@ -219,7 +252,7 @@ tr.odd { background: #fff3d6; }
 along z at the top left, along x to its right, along y below (same millimetres per pixel). Highlighted rows
 differ in orientation or size from most rows of the same output in other subjects.</p>
 <table>
-<thead><tr><th>projections</th><th>subject / output</th><th>level</th><th>size (x × y × z)</th>
+<thead><tr><th>projections</th><th>subject / output</th><th>level</th><th>subject</th><th>size (x × y × z)</th>
 <th>spacing (mm)</th><th>orientation</th><th>caveats</th><th>file size</th><th>file</th></tr></thead>
 <tbody>
 ${body}
