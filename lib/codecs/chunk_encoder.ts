@@ -7,32 +7,9 @@
  */
 import zlib from "node:zlib";
 import { compressBloscNative } from "./_ffi_blosc.ts";
-import { sharedWorkerPool, type WorkerPool } from "./worker_pool.ts";
+import { type ChunkCodec, sharedWorkerPool, type WorkerPool } from "./worker_pool.ts";
 
-/** How to compress a chunk, as a writer records it in `.zarray` or `zarr.json`. */
-export type ChunkCodec =
-  | {
-    /** Blosc 1, as numcodecs' `blosc` (v2) and the v3 `blosc` codec spell it. */
-    id: "blosc";
-    /** Inner compressor. */
-    cname: "zstd" | "lz4" | "zlib" | "blosclz";
-    /** Inner compressor level, 0-9. */
-    clevel: number;
-    /** 0 none, 1 byte shuffle, 2 bit shuffle. */
-    shuffle: 0 | 1 | 2;
-    /** Element size in bytes (the unit of shuffling). */
-    typesize: number;
-  }
-  | {
-    /** gzip (RFC 1952), as numcodecs' `gzip` (v2) and the v3 `gzip` codec spell it. */
-    id: "gzip";
-    /** zlib level, 0-9. */
-    level: number;
-  }
-  | {
-    /** No compression. */
-    id: "raw";
-  };
+export type { ChunkCodec };
 
 let wasmBlosc: Map<string, { encode(bytes: Uint8Array): Promise<Uint8Array> | Uint8Array }> | undefined;
 
