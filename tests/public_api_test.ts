@@ -233,6 +233,7 @@ const SNAPSHOT: Record<string, string[]> = {
     "BloscHeader",
     "ByteWriter",
     "ChunkCodec",
+    "EncodedChunk",
     "ParallelGzip",
     "ParallelGzipOptions",
     "PlaceRequest",

@@ -9,7 +9,13 @@
 import * as zarr from "zarrita";
 import { type ChunkCodec, encodeChunkOnWorker } from "../codecs/chunk_encoder.ts";
 import { sharedWorkerPool } from "../codecs/worker_pool.ts";
-import { allocateVoxels, type VoxelArray, type VoxelType } from "../core/volume.ts";
+import {
+  allocateVoxels,
+  bytesPerVoxel,
+  VOXEL_ARRAYS,
+  type VoxelArray,
+  type VoxelType,
+} from "../core/volume.ts";
 import { PlaneDownsampler } from "./_pyramid.ts";
 import { assembleShard } from "./_shard.ts";
 import { codecsV3, type LevelLayout, shardingCodecV3, zarrayV2 } from "./_ome_zarr_metadata.ts";
@@ -61,6 +67,9 @@ export class PyramidWriter {
   readonly #pool = sharedWorkerPool();
   readonly #release: () => void;
   #failure: unknown;
+  /** Raw chunk buffers back from the workers, by size, for reuse. */
+  readonly #spares = new Map<number, ArrayBuffer[]>();
+  readonly #itemBytes: number;
   bytes = 0;
 
   constructor(options: PyramidWriterOptions) {
@@ -81,6 +90,7 @@ export class PyramidWriter {
       };
     });
     this.#maxInFlight = 2 * this.#pool.size + 1;
+    this.#itemBytes = bytesPerVoxel(options.dtype);
     this.#release = this.#pool.hold();
   }
 
@@ -161,7 +171,8 @@ export class PyramidWriter {
           const raw = this.#extract(state, 0, depth, by * cy, bx * cx);
           await this.#submit(async () => {
             const encoded = await encodeChunkOnWorker(raw, this.#o.codec, this.#pool);
-            await this.#writeFile(key, encoded);
+            this.#giveBack(encoded.raw);
+            await this.#writeFile(key, encoded.bytes);
           });
           continue;
         }
@@ -182,7 +193,9 @@ export class PyramidWriter {
               inner.push(encoded.promise);
               await this.#submit(async () => {
                 try {
-                  encoded.resolve(await encodeChunkOnWorker(raw, this.#o.codec, this.#pool));
+                  const done = await encodeChunkOnWorker(raw, this.#o.codec, this.#pool);
+                  this.#giveBack(done.raw);
+                  encoded.resolve(done.bytes);
                 } catch (error) {
                   encoded.reject(error);
                   throw error;
@@ -205,8 +218,11 @@ export class PyramidWriter {
   #extract(state: LevelState, z: number, depth: number, y0: number, x0: number): Uint8Array {
     const [, ny, nx] = state.level.shape;
     const [cz, cy, cx] = state.level.chunkShape;
-    const out = allocateVoxels(this.#o.dtype, cz * cy * cx);
     const h = Math.min(cy, ny - y0), w = Math.min(cx, nx - x0);
+    const spare = this.#spares.get(cz * cy * cx * this.#itemBytes)?.pop();
+    const out = spare ? new VOXEL_ARRAYS[this.#o.dtype](spare) : allocateVoxels(this.#o.dtype, cz * cy * cx);
+    // A reused buffer holds the last chunk: an edge chunk's padding must be the fill value again.
+    if (spare && (depth < cz || h < cy || w < cx)) out.fill(0);
     const src = state.buffer;
     for (let dz = 0; dz < depth; dz++) {
       for (let y = 0; y < h; y++) {
@@ -215,6 +231,14 @@ export class PyramidWriter {
       }
     }
     return new Uint8Array(out.buffer);
+  }
+
+  #giveBack(raw: ArrayBuffer | undefined): void {
+    if (!raw) return;
+    const list = this.#spares.get(raw.byteLength) ?? [];
+    // As many as can be in flight: more would only hold memory.
+    if (list.length < this.#maxInFlight) list.push(raw);
+    this.#spares.set(raw.byteLength, list);
   }
 
   /** Runs a task with others, waiting while too many are running; the first failure stops the write. */

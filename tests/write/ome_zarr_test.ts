@@ -228,7 +228,7 @@ pythonTest(
       assertEquals(report.levels[0].compressor, {
         id: "blosc",
         cname: "zstd",
-        clevel: 3,
+        clevel: 2,
         shuffle: 1,
         blocksize: 0,
       });
