@@ -145,11 +145,19 @@ export class PyramidWriter {
       onLevel0?.(converted);
       state.filled += take;
       from += take;
-      if (state.down) {
-        for (let p = 0; p < take; p++) {
-          const next = state.down.push(converted.subarray(p * plane, (p + 1) * plane));
-          if (next) await this.#push(l + 1, next);
+      const down = state.down;
+      const planeAt = (p: number): VoxelArray => converted.subarray(p * plane, (p + 1) * plane);
+      for (let p = 0; down && p < take;) {
+        // Pairs straight from the row buffer; a plane whose pair is in the next slab waits in the downsampler.
+        let next: VoxelArray | undefined;
+        if (!down.hasPending && p + 1 < take) {
+          next = down.pushPair(planeAt(p), planeAt(p + 1));
+          p += 2;
+        } else {
+          next = down.push(planeAt(p));
+          p += 1;
         }
+        if (next) await this.#push(l + 1, next);
       }
       if (state.filled === state.block[0] || state.row * state.block[0] + state.filled === nz) {
         await this.#flushRow(state);
