@@ -51,7 +51,10 @@ interface LevelState {
   level: PyramidLevel;
   /** The chunk-grid cell a file holds: the shard when sharded, else the chunk. */
   block: [number, number, number];
-  buffer: VoxelArray;
+  /** Chunks per row along z (more than one only within a shard), y and x. */
+  grid: [number, number, number];
+  /** The row's chunks, (z, y, x) C order over `grid`, filled plane by plane; undefined until touched. */
+  chunks: (VoxelArray | undefined)[];
   filled: number;
   row: number;
   down: PlaneDownsampler | undefined;
@@ -80,10 +83,16 @@ export class PyramidWriter {
           Math.min(options.shard![a], Math.ceil(n / level.chunkShape[a]) * level.chunkShape[a])
         ) as [number, number, number]
         : level.chunkShape;
+      const grid: [number, number, number] = [
+        block[0] / level.chunkShape[0],
+        Math.ceil(level.shape[1] / level.chunkShape[1]),
+        Math.ceil(level.shape[2] / level.chunkShape[2]),
+      ];
       return {
         level,
         block,
-        buffer: allocateVoxels(options.dtype, block[0] * level.shape[1] * level.shape[2]),
+        grid,
+        chunks: new Array(grid[0] * grid[1] * grid[2]),
         filled: 0,
         row: 0,
         down: l + 1 < options.levels.length ? new PlaneDownsampler(level.shape, options.dtype) : undefined,
@@ -125,10 +134,17 @@ export class PyramidWriter {
 
   /** Adds level-0 planes (any whole number); `onLevel0` sees them converted to the output type. */
   async push(planes: VoxelArray, onLevel0: (converted: VoxelArray) => void): Promise<void> {
-    await this.#push(0, planes, onLevel0);
+    let converted = planes;
+    if (!(planes instanceof VOXEL_ARRAYS[this.#o.dtype])) {
+      converted = allocateVoxels(this.#o.dtype, planes.length);
+      converted.set(planes as unknown as ArrayLike<number>);
+    }
+    onLevel0(converted);
+    await this.#push(0, converted);
   }
 
-  async #push(l: number, planes: VoxelArray, onLevel0?: (converted: VoxelArray) => void): Promise<void> {
+  /** Scatters planes (of the output type) into the row's chunks and feeds the next level. */
+  async #push(l: number, planes: VoxelArray): Promise<void> {
     const state = this.#states[l];
     const [nz, ny, nx] = state.level.shape;
     const plane = ny * nx;
@@ -136,19 +152,12 @@ export class PyramidWriter {
     for (let from = 0; from < count;) {
       this.#check();
       const take = Math.min(count - from, state.block[0] - state.filled);
-      const at = state.filled * plane;
-      state.buffer.set(
-        planes.subarray(from * plane, (from + take) * plane) as unknown as ArrayLike<number>,
-        at,
-      );
-      const converted = state.buffer.subarray(at, at + take * plane);
-      onLevel0?.(converted);
+      for (let p = 0; p < take; p++) this.#scatter(state, planes, (from + p) * plane, state.filled + p);
       state.filled += take;
-      from += take;
       const down = state.down;
-      const planeAt = (p: number): VoxelArray => converted.subarray(p * plane, (p + 1) * plane);
+      const planeAt = (p: number): VoxelArray => planes.subarray((from + p) * plane, (from + p + 1) * plane);
       for (let p = 0; down && p < take;) {
-        // Pairs straight from the row buffer; a plane whose pair is in the next slab waits in the downsampler.
+        // Pairs straight from the input; a plane whose pair is in the next slab waits in the downsampler.
         let next: VoxelArray | undefined;
         if (!down.hasPending && p + 1 < take) {
           next = down.pushPair(planeAt(p), planeAt(p + 1));
@@ -159,10 +168,51 @@ export class PyramidWriter {
         }
         if (next) await this.#push(l + 1, next);
       }
+      from += take;
       if (state.filled === state.block[0] || state.row * state.block[0] + state.filled === nz) {
         await this.#flushRow(state);
       }
     }
+  }
+
+  /** Copies one plane's rows into the chunks of the row that hold them (plane `z` of the row). */
+  #scatter(state: LevelState, planes: VoxelArray, start: number, z: number): void {
+    const [, ny, nx] = state.level.shape;
+    const [cz, cy, cx] = state.level.chunkShape;
+    const [, gy, gx] = state.grid;
+    const iz = Math.floor(z / cz), dz = z % cz;
+    for (let yc = 0; yc < gy; yc++) {
+      const h = Math.min(cy, ny - yc * cy);
+      for (let xc = 0; xc < gx; xc++) {
+        const w = Math.min(cx, nx - xc * cx);
+        const index = (iz * gy + yc) * gx + xc;
+        const chunk = state.chunks[index] ??= this.#takeChunk(state, h < cy || w < cx);
+        for (let y = 0; y < h; y++) {
+          const from = start + (yc * cy + y) * nx + xc * cx;
+          chunk.set(planes.subarray(from, from + w) as unknown as ArrayLike<number>, (dz * cy + y) * cx);
+        }
+      }
+    }
+  }
+
+  /** A chunk buffer: one back from the workers when there is one, zeroed where padding must be the fill value. */
+  #takeChunk(state: LevelState, edge: boolean): VoxelArray {
+    const [cz, cy, cx] = state.level.chunkShape;
+    const spare = this.#spares.get(cz * cy * cx * this.#itemBytes)?.pop();
+    if (!spare) return allocateVoxels(this.#o.dtype, cz * cy * cx);
+    const chunk = new VOXEL_ARRAYS[this.#o.dtype](spare);
+    // A reused buffer holds an earlier chunk: an edge chunk's padding must be the fill value again.
+    if (edge) chunk.fill(0);
+    return chunk;
+  }
+
+  /** Hands a chunk of the row over for encoding, its z padding (in the last row) set to the fill value. */
+  #handOver(state: LevelState, index: number, depth: number): Uint8Array {
+    const chunk = state.chunks[index]!;
+    state.chunks[index] = undefined;
+    const [cz, cy, cx] = state.level.chunkShape;
+    if (depth < cz) chunk.fill(0, depth * cy * cx);
+    return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   }
 
   async #flushRow(state: LevelState): Promise<void> {
@@ -176,7 +226,7 @@ export class PyramidWriter {
       for (let bx = 0; bx * block[2] < nx; bx++) {
         const key = `${prefix}/${by}/${bx}`;
         if (!this.#o.shard) {
-          const raw = this.#extract(state, 0, depth, by * cy, bx * cx);
+          const raw = this.#handOver(state, by * state.grid[2] + bx, depth);
           await this.#submit(async () => {
             const encoded = await encodeChunkOnWorker(raw, this.#o.codec, this.#pool);
             this.#giveBack(encoded.raw);
@@ -194,7 +244,8 @@ export class PyramidWriter {
                 inner.push(Promise.resolve(undefined));
                 continue;
               }
-              const raw = this.#extract(state, zs, Math.min(cz, depth - zs), ys, xs);
+              const index = (iz * state.grid[1] + ys / cy) * state.grid[2] + xs / cx;
+              const raw = this.#handOver(state, index, Math.min(cz, depth - zs));
               const encoded = Promise.withResolvers<Uint8Array>();
               // Awaited by the shard's task below; this keeps a failure from being reported as unhandled meanwhile.
               encoded.promise.catch(() => {});
@@ -220,25 +271,6 @@ export class PyramidWriter {
     }
     state.row++;
     state.filled = 0;
-  }
-
-  /** Copies `depth` planes from `z` of the row, rows from `y0`, columns from `x0`, into a zero-padded chunk. */
-  #extract(state: LevelState, z: number, depth: number, y0: number, x0: number): Uint8Array {
-    const [, ny, nx] = state.level.shape;
-    const [cz, cy, cx] = state.level.chunkShape;
-    const h = Math.min(cy, ny - y0), w = Math.min(cx, nx - x0);
-    const spare = this.#spares.get(cz * cy * cx * this.#itemBytes)?.pop();
-    const out = spare ? new VOXEL_ARRAYS[this.#o.dtype](spare) : allocateVoxels(this.#o.dtype, cz * cy * cx);
-    // A reused buffer holds the last chunk: an edge chunk's padding must be the fill value again.
-    if (spare && (depth < cz || h < cy || w < cx)) out.fill(0);
-    const src = state.buffer;
-    for (let dz = 0; dz < depth; dz++) {
-      for (let y = 0; y < h; y++) {
-        const from = (z + dz) * ny * nx + (y0 + y) * nx + x0;
-        out.set(src.subarray(from, from + w) as unknown as ArrayLike<number>, dz * cy * cx + y * cx);
-      }
-    }
-    return new Uint8Array(out.buffer);
   }
 
   #giveBack(raw: ArrayBuffer | undefined): void {
