@@ -299,6 +299,7 @@ const SNAPSHOT: Record<string, string[]> = {
     "BloscHeader",
     "ByteWriter",
     "ChunkCodec",
+    "EncodedChunk",
     "ParallelGzip",
     "ParallelGzipOptions",
     "PlaceRequest",

@@ -41,7 +41,9 @@ async function handle(request: WorkerRequest): Promise<{ value: unknown; transfe
     let bytes = await encodeChunk(request.bytes, request.codec);
     // Only a buffer of its own can be moved back without taking other bytes along.
     if (bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) bytes = bytes.slice();
-    return { value: bytes, transfer: [bytes.buffer as ArrayBuffer] };
+    // The raw chunk goes back too, for the next chunk: no fresh memory there, no garbage here.
+    const input = request.bytes.buffer as ArrayBuffer;
+    return { value: { bytes, input }, transfer: [bytes.buffer as ArrayBuffer, input] };
   }
   if (request.op === "blosc") {
     // c-blosc where it loads (about twice the pure decoder's speed), else the pure decoder.

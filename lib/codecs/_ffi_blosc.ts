@@ -111,6 +111,8 @@ export function decodeBloscItemsNative(
   return n === out.byteLength ? out : undefined;
 }
 
+let scratch: Uint8Array | undefined;
+
 /** Options for {@linkcode compressBloscNative}. */
 export interface NativeBloscCompressOptions {
   /** Element size, the unit of shuffling. */
@@ -144,8 +146,10 @@ export function compressBloscNative(
 ): Uint8Array | undefined {
   const lib = blosc();
   if (!lib) return undefined;
-  // c-blosc's worst case: the data stored raw behind the header (BLOSC_MAX_OVERHEAD is 16).
-  const dest = new Uint8Array(data.byteLength + 16);
+  // c-blosc's worst case: the data stored raw behind the header (BLOSC_MAX_OVERHEAD is 16). One scratch
+  // buffer per thread, reused: a fresh zeroed chunk-sized buffer per call cost page faults and garbage.
+  if (!scratch || scratch.byteLength < data.byteLength + 16) scratch = new Uint8Array(data.byteLength + 16);
+  const dest = scratch.subarray(0, data.byteLength + 16);
   const cname = new TextEncoder().encode(`${options.cname ?? "zstd"}\0`);
   const n = lib.symbols.blosc_compress_ctx(
     options.clevel ?? 3,

@@ -7,32 +7,9 @@
  */
 import zlib from "node:zlib";
 import { compressBloscNative } from "./_ffi_blosc.ts";
-import { sharedWorkerPool, type WorkerPool } from "./worker_pool.ts";
+import { type ChunkCodec, sharedWorkerPool, type WorkerPool } from "./worker_pool.ts";
 
-/** How to compress a chunk, as a writer records it in `.zarray` or `zarr.json`. */
-export type ChunkCodec =
-  | {
-    /** Blosc 1, as numcodecs' `blosc` (v2) and the v3 `blosc` codec spell it. */
-    id: "blosc";
-    /** Inner compressor. */
-    cname: "zstd" | "lz4" | "zlib" | "blosclz";
-    /** Inner compressor level, 0-9. */
-    clevel: number;
-    /** 0 none, 1 byte shuffle, 2 bit shuffle. */
-    shuffle: 0 | 1 | 2;
-    /** Element size in bytes (the unit of shuffling). */
-    typesize: number;
-  }
-  | {
-    /** gzip (RFC 1952), as numcodecs' `gzip` (v2) and the v3 `gzip` codec spell it. */
-    id: "gzip";
-    /** zlib level, 0-9. */
-    level: number;
-  }
-  | {
-    /** No compression. */
-    id: "raw";
-  };
+export type { ChunkCodec };
 
 let wasmBlosc: Map<string, { encode(bytes: Uint8Array): Promise<Uint8Array> | Uint8Array }> | undefined;
 
@@ -85,9 +62,21 @@ export async function encodeChunk(bytes: Uint8Array, codec: ChunkCodec): Promise
   return await encoder.encode(bytes);
 }
 
+/** A chunk encoded on a worker, and the raw chunk's buffer handed back for reuse. */
+export interface EncodedChunk {
+  /** The encoded chunk. */
+  bytes: Uint8Array;
+  /**
+   * The raw chunk's buffer, moved back from the worker: reusing it for the next chunk spares an allocation
+   * (and its page faults) here and garbage there. `undefined` when the raw chunk was copied, not moved.
+   */
+  raw: ArrayBuffer | undefined;
+}
+
 /**
- * Encodes one chunk on a worker thread. The chunk's buffer is moved to the
- * worker when the chunk spans all of it (the caller must not use it after).
+ * Encodes one chunk on a worker thread. A chunk that spans its whole buffer
+ * is moved to the worker (the caller must not use it until it comes back as
+ * {@linkcode EncodedChunk.raw}); a view of a larger buffer is copied.
  *
  * @example
  * ```ts
@@ -95,25 +84,26 @@ export async function encodeChunk(bytes: Uint8Array, codec: ChunkCodec): Promise
  * import zlib from "node:zlib";
  * import { encodeChunkOnWorker } from "@spimfetch/spimfetch/codecs";
  * const raw = new Uint8Array(4096).map((_, i) => i % 13);
- * const chunk = await encodeChunkOnWorker(raw.slice(), { id: "gzip", level: 1 });
- * assertEquals(new Uint8Array(zlib.gunzipSync(chunk)), raw);
+ * const { bytes } = await encodeChunkOnWorker(raw.slice(), { id: "gzip", level: 1 });
+ * assertEquals(new Uint8Array(zlib.gunzipSync(bytes)), raw);
  * ```
  * @param bytes The raw chunk.
  * @param codec How to compress it.
  * @param pool The workers. @default {sharedWorkerPool()}
- * @returns The encoded chunk.
+ * @returns The encoded chunk and the raw buffer.
  */
 export async function encodeChunkOnWorker(
   bytes: Uint8Array,
   codec: ChunkCodec,
   pool: WorkerPool = sharedWorkerPool(),
-): Promise<Uint8Array> {
-  if (codec.id === "raw") return bytes;
+): Promise<EncodedChunk> {
+  if (codec.id === "raw") return { bytes, raw: undefined };
   const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-  return await pool.run<Uint8Array>(
+  const result = await pool.run<{ bytes: Uint8Array; input: ArrayBuffer }>(
     { op: "encode", bytes, codec },
     whole ? [bytes.buffer as ArrayBuffer] : [],
   );
+  return { bytes: result.bytes, raw: whole ? result.input : undefined };
 }
 
 function checkLevel(level: number): void {

@@ -16,4 +16,4 @@ export {
 } from "./parallel_gzip.ts";
 export type { PlaceRequest, WorkerPool, WorkerRequest } from "./worker_pool.ts";
 export { useWorkerBlosc } from "./worker_blosc.ts";
-export { type ChunkCodec, encodeChunk, encodeChunkOnWorker } from "./chunk_encoder.ts";
+export { type ChunkCodec, encodeChunk, encodeChunkOnWorker, type EncodedChunk } from "./chunk_encoder.ts";

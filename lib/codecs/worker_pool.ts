@@ -12,8 +12,6 @@
  * @module
  */
 
-import type { ChunkCodec } from "./chunk_encoder.ts";
-
 /**
  * Where a decoded chunk part goes (see `codecs/partial_chunks.ts`): for every
  * z in `z` and y in `y`, `width` items from `from + z·fromZ + y·fromY` of the
@@ -49,6 +47,31 @@ export interface PlaceRequest {
   /** Items between rows of the slab. */
   toY: number;
 }
+
+/** How to compress a chunk, as a writer records it in `.zarray` or `zarr.json`. */
+export type ChunkCodec =
+  | {
+    /** Blosc 1, as numcodecs' `blosc` (v2) and the v3 `blosc` codec spell it. */
+    id: "blosc";
+    /** Inner compressor. */
+    cname: "zstd" | "lz4" | "zlib" | "blosclz";
+    /** Inner compressor level, 0-9. */
+    clevel: number;
+    /** 0 none, 1 byte shuffle, 2 bit shuffle. */
+    shuffle: 0 | 1 | 2;
+    /** Element size in bytes (the unit of shuffling). */
+    typesize: number;
+  }
+  | {
+    /** gzip (RFC 1952), as numcodecs' `gzip` (v2) and the v3 `gzip` codec spell it. */
+    id: "gzip";
+    /** zlib level, 0-9. */
+    level: number;
+  }
+  | {
+    /** No compression. */
+    id: "raw";
+  };
 
 /** A request as the codec worker understands it. */
 export type WorkerRequest =

@@ -51,21 +51,23 @@ export function pyramidShapes(
 
 /**
  * Averages 2×2×2 blocks of one level's planes into the next level's planes.
- * Feed it the planes of a level in z order; every second plane (and the last
- * one of an odd level) completes a plane of the next level. Integer types
- * round the mean to nearest (halves up), floats keep it (computed in float64).
+ * Feed it the planes of a level in z order, one at a time ({@linkcode push})
+ * or two at a time ({@linkcode pushPair}, which spares a copy); every second
+ * plane (and the last one of an odd level) completes a plane of the next
+ * level. Integer types round the mean to nearest (halves up), floats keep it
+ * (computed in float64). Every block holds 1, 2, 4 or 8 voxels, so the mean
+ * is the sum times an exact power of two.
  */
 export class PlaneDownsampler {
+  readonly #nz: number;
   readonly #ny: number;
   readonly #nx: number;
-  readonly #oy: number;
   readonly #ox: number;
-  readonly #nz: number;
-  readonly #sum: Float64Array;
   readonly #out: VoxelArray;
+  readonly #pending: VoxelArray;
   readonly #round: boolean;
+  #hasPending = false;
   #planes = 0;
-  #pending = 0;
 
   /**
    * @param shape The input level's (z, y, x).
@@ -73,48 +75,80 @@ export class PlaneDownsampler {
    */
   constructor(shape: readonly number[], dtype: VoxelType) {
     [this.#nz, this.#ny, this.#nx] = shape;
-    this.#oy = Math.ceil(this.#ny / 2);
     this.#ox = Math.ceil(this.#nx / 2);
-    this.#sum = new Float64Array(this.#oy * this.#ox);
-    this.#out = allocateVoxels(dtype, this.#oy * this.#ox);
+    this.#out = allocateVoxels(dtype, Math.ceil(this.#ny / 2) * this.#ox);
+    this.#pending = allocateVoxels(dtype, this.#ny * this.#nx);
     this.#round = INTEGER_RANGES[dtype] !== undefined;
+  }
+
+  /** Whether a first plane of a pair is waiting for its second. */
+  get hasPending(): boolean {
+    return this.#hasPending;
   }
 
   /**
    * Adds one plane of the input level.
-   * @param plane `ny × nx` voxels.
+   * @param plane `ny × nx` voxels (read now, not kept).
    * @returns The next level's plane when this one completes it (valid until the next call), else undefined.
    */
   push(plane: VoxelArray): VoxelArray | undefined {
-    const ny = this.#ny, nx = this.#nx, ox = this.#ox, sum = this.#sum;
-    for (let y = 0; y < ny; y++) {
-      const row = y * nx;
-      const base = (y >> 1) * ox;
-      let x = 0;
-      for (; x + 1 < nx; x += 2) sum[base + (x >> 1)] += plane[row + x] + plane[row + x + 1];
-      if (x < nx) sum[base + (x >> 1)] += plane[row + x];
-    }
     this.#planes++;
-    this.#pending++;
-    if (this.#pending < 2 && this.#planes < this.#nz) return undefined;
-    return this.#emit();
+    if (this.#hasPending) {
+      this.#hasPending = false;
+      return this.#emit(this.#pending, plane);
+    }
+    if (this.#planes === this.#nz) return this.#emit(plane, undefined);
+    this.#pending.set(plane as unknown as ArrayLike<number>);
+    this.#hasPending = true;
+    return undefined;
   }
 
-  #emit(): VoxelArray {
-    const dz = this.#pending;
-    const ny = this.#ny, nx = this.#nx, oy = this.#oy, ox = this.#ox;
-    const sum = this.#sum, out = this.#out;
-    for (let y = 0; y < oy; y++) {
-      const dy = 2 * y + 1 < ny ? 2 : 1;
-      const base = y * ox;
-      for (let x = 0; x < ox; x++) {
-        const count = dz * dy * (2 * x + 1 < nx ? 2 : 1);
-        const mean = sum[base + x] / count;
-        out[base + x] = this.#round ? Math.floor(mean + 0.5) : mean;
+  /**
+   * Adds two consecutive planes when none is pending.
+   * @param first The first plane of a pair.
+   * @param second The next plane.
+   * @returns The next level's plane (valid until the next call).
+   */
+  pushPair(first: VoxelArray, second: VoxelArray): VoxelArray {
+    if (this.#hasPending) throw new Error("PlaneDownsampler.pushPair() with a plane pending");
+    this.#planes += 2;
+    return this.#emit(first, second);
+  }
+
+  #emit(a: VoxelArray, b: VoxelArray | undefined): VoxelArray {
+    const ny = this.#ny, nx = this.#nx, ox = this.#ox, out = this.#out, round = this.#round;
+    const fullX = nx >> 1;
+    const dz = b ? 2 : 1;
+    for (let y = 0, o = 0; y < ny; y += 2, o += ox) {
+      const r0 = y * nx;
+      const twoRows = y + 1 < ny;
+      if (b && twoRows) {
+        // The common case, 8 voxels a block, kept apart so that it stays a tight loop.
+        const r1 = r0 + nx;
+        for (let x = 0; x < fullX; x++) {
+          const i = r0 + 2 * x, j = r1 + 2 * x;
+          const s = a[i] + a[i + 1] + a[j] + a[j + 1] + b[i] + b[i + 1] + b[j] + b[j + 1];
+          out[o + x] = round ? Math.floor(s * 0.125 + 0.5) : s * 0.125;
+        }
+      } else {
+        for (let x = 0; x < fullX; x++) {
+          const i = r0 + 2 * x;
+          let s = a[i] + a[i + 1];
+          if (twoRows) s += a[i + nx] + a[i + nx + 1];
+          if (b) s += b[i] + b[i + 1] + (twoRows ? b[i + nx] + b[i + nx + 1] : 0);
+          const scale = 1 / (2 * dz * (twoRows ? 2 : 1));
+          out[o + x] = round ? Math.floor(s * scale + 0.5) : s * scale;
+        }
+      }
+      if (nx % 2 === 1) {
+        // The last column of an odd row: the mean of the voxels present.
+        const i = r0 + nx - 1;
+        let s = a[i] + (twoRows ? a[i + nx] : 0);
+        if (b) s += b[i] + (twoRows ? b[i + nx] : 0);
+        const scale = 1 / (dz * (twoRows ? 2 : 1));
+        out[o + fullX] = round ? Math.floor(s * scale + 0.5) : s * scale;
       }
     }
-    sum.fill(0);
-    this.#pending = 0;
     return out;
   }
 }

@@ -1,10 +1,12 @@
 /**
- * Step 6 of the reference notebook, **write**: NIfTI-1 (`.nii`, `.nii.gz`) and gzip-encoded NRRD, streamed
- * slab by slab, written atomically (a temporary file renamed into place; nothing replaced without `force`).
+ * Step 6 of the reference notebook, **write**: NIfTI-1 (`.nii`, `.nii.gz`), gzip-encoded NRRD and OME-Zarr
+ * (`.ome.zarr`, NGFF 0.4 or 0.5 with its 2× mean pyramid), streamed slab by slab, written atomically (a
+ * temporary file or staging folder renamed into place; nothing replaced without `force`).
  * Public as `@spimfetch/spimfetch/write`.
  *
  * A new output format is a writer here taking a `Volume` or `VolumeStream` and an `ImageGeometry`, built on
- * `withAtomicFile`, as `nifti.ts` and `nrrd.ts` are.
+ * `withAtomicFile` (one file, as `nifti.ts` and `nrrd.ts`) or `withAtomicDirectory` (a folder, as
+ * `ome_zarr.ts`).
  *
  * @module
  */

@@ -1,0 +1,341 @@
+/**
+ * Internal: the streaming core of the OME-Zarr writer. Planes go into every
+ * level's row buffer (one chunk or shard deep), each level feeds the next
+ * through a {@linkcode PlaneDownsampler}, and a full row is cut into chunks
+ * (or shards) that the worker pool compresses while the next planes arrive.
+ *
+ * @module
+ */
+import * as zarr from "zarrita";
+import { type ChunkCodec, encodeChunkOnWorker } from "../codecs/chunk_encoder.ts";
+import { sharedWorkerPool } from "../codecs/worker_pool.ts";
+import {
+  allocateVoxels,
+  bytesPerVoxel,
+  VOXEL_ARRAYS,
+  type VoxelArray,
+  type VoxelType,
+} from "../core/volume.ts";
+import { PlaneDownsampler } from "./_pyramid.ts";
+import { assembleShard } from "./_shard.ts";
+import { codecsV3, type LevelLayout, shardingCodecV3, zarrayV2 } from "./_ome_zarr_metadata.ts";
+
+/** A level as the writer lays it out. */
+export interface PyramidLevel extends LevelLayout {
+  /** Chunk shape (z, y, x) (the inner chunks when sharded). */
+  chunkShape: [number, number, number];
+}
+
+const textEncoder = new TextEncoder();
+
+/** Options for {@linkcode PyramidWriter}. */
+export interface PyramidWriterOptions {
+  /** The staging folder the store is written in. */
+  staging: string;
+  /** NGFF version: Zarr v2 or v3 layout. */
+  version: "0.4" | "0.5";
+  /** The voxel type of every level. */
+  dtype: VoxelType;
+  /** Chunk compression. */
+  codec: ChunkCodec;
+  /** The levels, level 0 first. */
+  levels: PyramidLevel[];
+  /** Shard shape, or undefined for a file per chunk. */
+  shard: [number, number, number] | undefined;
+  /** Stops the write. */
+  signal: AbortSignal | undefined;
+}
+
+/** One level's row of planes, and the downsampler feeding the next level. */
+interface LevelState {
+  level: PyramidLevel;
+  /** The chunk-grid cell a file holds: the shard when sharded, else the chunk. */
+  block: [number, number, number];
+  /** Chunks per row along z (more than one only within a shard), y and x. */
+  grid: [number, number, number];
+  /** The row's chunks, (z, y, x) C order over `grid`, filled plane by plane; undefined until touched. */
+  chunks: (VoxelArray | undefined)[];
+  filled: number;
+  row: number;
+  down: PlaneDownsampler | undefined;
+}
+
+/** Streams planes into every level, cuts full rows into chunks and writes them through the worker pool. */
+export class PyramidWriter {
+  readonly #o: PyramidWriterOptions;
+  readonly #states: LevelState[];
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #maxInFlight: number;
+  readonly #dirs = new Set<string>();
+  readonly #pool = sharedWorkerPool();
+  readonly #release: () => void;
+  #failure: unknown;
+  /** Raw chunk buffers back from the workers, by size, for reuse. */
+  readonly #spares = new Map<number, ArrayBuffer[]>();
+  readonly #itemBytes: number;
+  bytes = 0;
+
+  constructor(options: PyramidWriterOptions) {
+    this.#o = options;
+    this.#states = options.levels.map((level, l) => {
+      const block = options.shard
+        ? level.shape.map((n, a) =>
+          Math.min(options.shard![a], Math.ceil(n / level.chunkShape[a]) * level.chunkShape[a])
+        ) as [number, number, number]
+        : level.chunkShape;
+      const grid: [number, number, number] = [
+        block[0] / level.chunkShape[0],
+        Math.ceil(level.shape[1] / level.chunkShape[1]),
+        Math.ceil(level.shape[2] / level.chunkShape[2]),
+      ];
+      return {
+        level,
+        block,
+        grid,
+        chunks: new Array(grid[0] * grid[1] * grid[2]),
+        filled: 0,
+        row: 0,
+        down: l + 1 < options.levels.length ? new PlaneDownsampler(level.shape, options.dtype) : undefined,
+      };
+    });
+    this.#maxInFlight = 2 * this.#pool.size + 1;
+    this.#itemBytes = bytesPerVoxel(options.dtype);
+    this.#release = this.#pool.hold();
+  }
+
+  async writeArrayMetadata(): Promise<void> {
+    const { staging, version, dtype, codec, shard } = this.#o;
+    if (version === "0.4") {
+      await this.#writeFile(".zgroup", textEncoder.encode(JSON.stringify({ zarr_format: 2 })));
+      for (const { level } of this.#states) {
+        const zarray = zarrayV2(level.shape, level.chunkShape, dtype, codec);
+        await this.#writeFile(`${level.path}/.zarray`, json(zarray));
+      }
+      return;
+    }
+    const root = zarr.root(this.#zarrStore(staging));
+    for (const { level, block } of this.#states) {
+      await zarr.create(root.resolve(level.path), {
+        shape: level.shape,
+        dtype: dtype as zarr.DataType,
+        chunkShape: shard ? block : level.chunkShape,
+        codecs:
+          (shard ? [shardingCodecV3(level.chunkShape, codec)] : codecsV3(codec)) as zarr.CodecMetadata[],
+        fillValue: 0,
+        dimensionNames: ["z", "y", "x"],
+      });
+    }
+  }
+
+  async writeRootMetadata(attributes: Record<string, unknown>): Promise<void> {
+    if (this.#o.version === "0.4") return await this.#writeFile(".zattrs", json(attributes));
+    await zarr.create(zarr.root(this.#zarrStore(this.#o.staging)), { attributes });
+  }
+
+  /** Adds level-0 planes (any whole number); `onLevel0` sees them converted to the output type. */
+  async push(planes: VoxelArray, onLevel0: (converted: VoxelArray) => void): Promise<void> {
+    let converted = planes;
+    if (!(planes instanceof VOXEL_ARRAYS[this.#o.dtype])) {
+      converted = allocateVoxels(this.#o.dtype, planes.length);
+      converted.set(planes as unknown as ArrayLike<number>);
+    }
+    onLevel0(converted);
+    await this.#push(0, converted);
+  }
+
+  /** Scatters planes (of the output type) into the row's chunks and feeds the next level. */
+  async #push(l: number, planes: VoxelArray): Promise<void> {
+    const state = this.#states[l];
+    const [nz, ny, nx] = state.level.shape;
+    const plane = ny * nx;
+    const count = planes.length / plane;
+    for (let from = 0; from < count;) {
+      this.#check();
+      const take = Math.min(count - from, state.block[0] - state.filled);
+      for (let p = 0; p < take; p++) this.#scatter(state, planes, (from + p) * plane, state.filled + p);
+      state.filled += take;
+      const down = state.down;
+      const planeAt = (p: number): VoxelArray => planes.subarray((from + p) * plane, (from + p + 1) * plane);
+      for (let p = 0; down && p < take;) {
+        // Pairs straight from the input; a plane whose pair is in the next slab waits in the downsampler.
+        let next: VoxelArray | undefined;
+        if (!down.hasPending && p + 1 < take) {
+          next = down.pushPair(planeAt(p), planeAt(p + 1));
+          p += 2;
+        } else {
+          next = down.push(planeAt(p));
+          p += 1;
+        }
+        if (next) await this.#push(l + 1, next);
+      }
+      from += take;
+      if (state.filled === state.block[0] || state.row * state.block[0] + state.filled === nz) {
+        await this.#flushRow(state);
+      }
+    }
+  }
+
+  /** Copies one plane's rows into the chunks of the row that hold them (plane `z` of the row). */
+  #scatter(state: LevelState, planes: VoxelArray, start: number, z: number): void {
+    const [, ny, nx] = state.level.shape;
+    const [cz, cy, cx] = state.level.chunkShape;
+    const [, gy, gx] = state.grid;
+    const iz = Math.floor(z / cz), dz = z % cz;
+    for (let yc = 0; yc < gy; yc++) {
+      const h = Math.min(cy, ny - yc * cy);
+      for (let xc = 0; xc < gx; xc++) {
+        const w = Math.min(cx, nx - xc * cx);
+        const index = (iz * gy + yc) * gx + xc;
+        const chunk = state.chunks[index] ??= this.#takeChunk(state, h < cy || w < cx);
+        for (let y = 0; y < h; y++) {
+          const from = start + (yc * cy + y) * nx + xc * cx;
+          chunk.set(planes.subarray(from, from + w) as unknown as ArrayLike<number>, (dz * cy + y) * cx);
+        }
+      }
+    }
+  }
+
+  /** A chunk buffer: one back from the workers when there is one, zeroed where padding must be the fill value. */
+  #takeChunk(state: LevelState, edge: boolean): VoxelArray {
+    const [cz, cy, cx] = state.level.chunkShape;
+    const spare = this.#spares.get(cz * cy * cx * this.#itemBytes)?.pop();
+    if (!spare) return allocateVoxels(this.#o.dtype, cz * cy * cx);
+    const chunk = new VOXEL_ARRAYS[this.#o.dtype](spare);
+    // A reused buffer holds an earlier chunk: an edge chunk's padding must be the fill value again.
+    if (edge) chunk.fill(0);
+    return chunk;
+  }
+
+  /** Hands a chunk of the row over for encoding, its z padding (in the last row) set to the fill value. */
+  #handOver(state: LevelState, index: number, depth: number): Uint8Array {
+    const chunk = state.chunks[index]!;
+    state.chunks[index] = undefined;
+    const [cz, cy, cx] = state.level.chunkShape;
+    if (depth < cz) chunk.fill(0, depth * cy * cx);
+    return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  }
+
+  async #flushRow(state: LevelState): Promise<void> {
+    const { level, block } = state;
+    const [, ny, nx] = level.shape;
+    const [cz, cy, cx] = level.chunkShape;
+    const depth = state.filled;
+    const z0 = state.row;
+    const prefix = this.#o.version === "0.4" ? `${level.path}/${z0}` : `${level.path}/c/${z0}`;
+    for (let by = 0; by * block[1] < ny; by++) {
+      for (let bx = 0; bx * block[2] < nx; bx++) {
+        const key = `${prefix}/${by}/${bx}`;
+        if (!this.#o.shard) {
+          const raw = this.#handOver(state, by * state.grid[2] + bx, depth);
+          await this.#submit(async () => {
+            const encoded = await encodeChunkOnWorker(raw, this.#o.codec, this.#pool);
+            this.#giveBack(encoded.raw);
+            await this.#writeFile(key, encoded.bytes);
+          });
+          continue;
+        }
+        // Inner chunks in C order within the shard; those wholly outside the array are absent.
+        const inner: Promise<Uint8Array | undefined>[] = [];
+        for (let iz = 0; iz < block[0] / cz; iz++) {
+          for (let iy = 0; iy < block[1] / cy; iy++) {
+            for (let ix = 0; ix < block[2] / cx; ix++) {
+              const zs = iz * cz, ys = by * block[1] + iy * cy, xs = bx * block[2] + ix * cx;
+              if (zs >= depth || ys >= ny || xs >= nx) {
+                inner.push(Promise.resolve(undefined));
+                continue;
+              }
+              const index = (iz * state.grid[1] + ys / cy) * state.grid[2] + xs / cx;
+              const raw = this.#handOver(state, index, Math.min(cz, depth - zs));
+              const encoded = Promise.withResolvers<Uint8Array>();
+              // Awaited by the shard's task below; this keeps a failure from being reported as unhandled meanwhile.
+              encoded.promise.catch(() => {});
+              inner.push(encoded.promise);
+              await this.#submit(async () => {
+                try {
+                  const done = await encodeChunkOnWorker(raw, this.#o.codec, this.#pool);
+                  this.#giveBack(done.raw);
+                  encoded.resolve(done.bytes);
+                } catch (error) {
+                  encoded.reject(error);
+                  throw error;
+                }
+              });
+            }
+          }
+        }
+        await this.#submit(async () => {
+          const chunks = await Promise.all(inner);
+          await this.#writeFile(key, assembleShard(chunks));
+        });
+      }
+    }
+    state.row++;
+    state.filled = 0;
+  }
+
+  #giveBack(raw: ArrayBuffer | undefined): void {
+    if (!raw) return;
+    const list = this.#spares.get(raw.byteLength) ?? [];
+    // As many as can be in flight: more would only hold memory.
+    if (list.length < this.#maxInFlight) list.push(raw);
+    this.#spares.set(raw.byteLength, list);
+  }
+
+  /** Runs a task with others, waiting while too many are running; the first failure stops the write. */
+  async #submit(task: () => Promise<void>): Promise<void> {
+    this.#check();
+    const run = task().catch((error) => {
+      this.#failure ??= error;
+    }).finally(() => this.#inFlight.delete(run));
+    this.#inFlight.add(run);
+    while (this.#inFlight.size >= this.#maxInFlight) await Promise.race(this.#inFlight);
+    this.#check();
+  }
+
+  #check(): void {
+    this.#o.signal?.throwIfAborted();
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  async finish(): Promise<void> {
+    await Promise.all(this.#inFlight);
+    this.#check();
+  }
+
+  /** Waits for every running task (so nothing writes into a staging folder being removed) and lets the pool go. */
+  async settle(): Promise<void> {
+    await Promise.allSettled(this.#inFlight);
+    this.#release();
+  }
+
+  async #writeFile(key: string, bytes: Uint8Array): Promise<void> {
+    const file = `${this.#o.staging}/${key}`;
+    const dir = file.slice(0, file.lastIndexOf("/"));
+    if (!this.#dirs.has(dir)) {
+      await Deno.mkdir(dir, { recursive: true });
+      this.#dirs.add(dir);
+    }
+    await Deno.writeFile(file, bytes);
+    this.bytes += bytes.length;
+  }
+
+  /** A zarrita store writing into the staging folder (keys arrive as `/0/zarr.json`). */
+  #zarrStore(staging: string): zarr.AsyncMutable {
+    return {
+      get: async (key: string) => await Deno.readFile(`${staging}${key}`).catch(() => undefined),
+      // zarrita's create() builds an Array, which for a sharded one insists on ranged reads (never used here).
+      getRange: async (key: string, range: { offset: number; length: number } | { suffixLength: number }) => {
+        const bytes = await Deno.readFile(`${staging}${key}`).catch(() => undefined);
+        if (!bytes) return undefined;
+        return "suffixLength" in range
+          ? bytes.subarray(bytes.length - range.suffixLength)
+          : bytes.subarray(range.offset, range.offset + range.length);
+      },
+      set: async (key: string, value: Uint8Array) => await this.#writeFile(key.replace(/^\//, ""), value),
+    };
+  }
+}
+
+function json(value: unknown): Uint8Array {
+  return textEncoder.encode(JSON.stringify(value, null, 2));
+}
