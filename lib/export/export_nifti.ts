@@ -94,6 +94,8 @@ export interface ExportResult {
   bytes: number;
   /** Compressed bytes fetched from S3. */
   bytesFetched: number;
+  /** The deflate that compressed a `.nii.gz`, as `writeNifti` reports it; absent for `.nii`. */
+  compression?: string;
   /** Requests repeated after a transient failure (listing, metadata and chunks). */
   retries: number;
   /** Wall time in ms. */
@@ -262,7 +264,11 @@ async function exportSource(
             bytes: e.bytesWritten,
           })),
     });
-    log(`Wrote ${written.path} (${written.bytes} bytes)`);
+    log(
+      `Wrote ${written.path} (${written.bytes} bytes${
+        written.compression ? `, gzip: ${written.compression}` : ""
+      })`,
+    );
     return {
       path: written.path,
       asset,
@@ -274,6 +280,7 @@ async function exportSource(
       dtype: stream.dtype,
       bytes: written.bytes,
       bytesFetched: image.stats?.bytes ?? 0,
+      ...(written.compression ? { compression: written.compression } : {}),
       retries: source.retries - retriesBefore,
       elapsedMs: performance.now() - started,
     };

@@ -16,6 +16,7 @@ import { assert, assertEquals } from "@std/assert";
 import { gunzipSync } from "fflate";
 import zlib from "node:zlib";
 import { deflateSegmentWasm } from "../../lib/codecs/_wasm_deflate.ts";
+import { pythonGunzipSha256, pythonZlibMissing, sha256Hex } from "../../testing/python_zlib.ts";
 
 const root = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 const inCi = Deno.env.get("CI") === "true";
@@ -43,7 +44,7 @@ const toolchain = (await commandWorks("clang", ["--version"])) &&
     (await Deno.stat("/usr/lib/wasm32-wasi/libc.a").then(() => true, () => false))
   ? undefined
   : "clang, lld, wasi-libc or patch is missing";
-const python = (await commandWorks("python3", ["-c", "import zlib"])) ? undefined : "python3 is missing";
+const python = await pythonZlibMissing();
 
 Deno.test({
   ...requirement("tools/build_deflate_wasm.sh rebuilds lib/codecs/_deflate.wasm byte for byte", toolchain),
@@ -128,43 +129,6 @@ function concat(segments: Uint8Array[]): Uint8Array {
   return all;
 }
 
-async function sha256(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/**
- * Python's zlib on each file: one gzip member that ends exactly at the file's end (no second member, no
- * trailing bytes), whose content has the SHA-256 returned, in order.
- */
-async function pythonInflate(files: Uint8Array[]): Promise<string[]> {
-  const dir = await Deno.makeTempDir();
-  try {
-    const paths = await Promise.all(files.map(async (file, i) => {
-      const path = `${dir}/${i}.gz`;
-      await Deno.writeFile(path, file);
-      return path;
-    }));
-    const script = "import hashlib, sys, zlib\n" +
-      "for path in sys.argv[1:]:\n" +
-      "    data = open(path, 'rb').read()\n" +
-      "    d = zlib.decompressobj(31)\n" +
-      "    out = d.decompress(data) + d.flush()\n" +
-      "    assert d.eof and d.unused_data == b'', path + ': not exactly one gzip member'\n" +
-      "    print(hashlib.sha256(out).hexdigest())\n";
-    const output = await new Deno.Command("python3", {
-      args: ["-c", script, ...paths],
-      stdout: "piped",
-      stderr: "piped",
-    })
-      .output();
-    assert(output.success, new TextDecoder().decode(output.stderr));
-    return new TextDecoder().decode(output.stdout).trim().split("\n");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 // Each case is the segments of one stream. Incompressible data makes libdeflate write stored blocks of
 // at most 65535 bytes, so lengths of 65535 and 2 × 65535 end a segment exactly on a block boundary; short
 // segments (under 56 bytes) take libdeflate's pass-through path; many lengths between cover every count
@@ -205,8 +169,8 @@ Deno.test({
   fn: async () => {
     for (const level of [1, 6]) {
       const files = CASES.map(([, segments]) => gzipOf(segments, level));
-      const expected = await Promise.all(CASES.map(([, segments]) => sha256(concat(segments))));
-      assertEquals(await pythonInflate(files), expected, `level ${level}: Python's zlib`);
+      const expected = await Promise.all(CASES.map(([, segments]) => sha256Hex(concat(segments))));
+      assertEquals(await pythonGunzipSha256(files), expected, `level ${level}: Python's zlib`);
       for (const [i, [name, segments]] of CASES.entries()) {
         const data = concat(segments);
         assertEquals(new Uint8Array(zlib.gunzipSync(files[i])), data, `level ${level}, ${name}: node:zlib`);
