@@ -118,6 +118,58 @@ async function zlibCheck(python: string | undefined, sample: Uint8Array): Promis
   } (real: 1.8-2.0: ${ok ? "like it" : "NOT like it"})`;
 }
 
+/** `spimfetch fetch` of the benchmark's level under GNU time: wall, user+sys of the whole process tree, peak RSS. */
+async function timeCli(
+  launcher: boolean,
+  args: string[],
+  env: Record<string, string>,
+  where: { endpoint: string; dir: string },
+): Promise<{ seconds: number; peakRss: number; cpuSeconds: number; bytes: number }> {
+  const root = new URL("..", import.meta.url).pathname;
+  const timing = `${where.dir}/time.txt`;
+  // The launcher's command line is the `cli` task's in deno.json.
+  const deno = launcher
+    ? ["run", "--quiet", "--allow-read", "--allow-env", "--allow-run", `${root}spimfetch.ts`]
+    : ["run", "-A", `${root}cli.ts`];
+  const fetchArgs = [
+    "fetch",
+    "--endpoint",
+    where.endpoint,
+    "--asset",
+    asset,
+    "--channel",
+    "Ex_561_Em_593",
+  ];
+  const output = await new Deno.Command("/usr/bin/time", {
+    args: [
+      "-o",
+      timing,
+      "-f",
+      "%e %U %S %M",
+      Deno.execPath(),
+      ...deno,
+      ...fetchArgs,
+      "--level",
+      "0",
+      "--gzip-level",
+      String(gzipLevel),
+      "--quiet",
+      ...args,
+    ],
+    cwd: where.dir,
+    env,
+    stdout: "null",
+    stderr: "inherit",
+  }).output();
+  if (!output.success) throw new Error(`spimfetch fetch ${args.join(" ")} failed`);
+  const [seconds, user, system, maxKb] = (await Deno.readTextFile(timing)).trim().split("\n").at(-1)!.split(
+    " ",
+  )
+    .map(Number);
+  const bytes = (await Deno.stat(args[1])).size;
+  return { seconds, peakRss: maxKb * 1024, cpuSeconds: user + system, bytes };
+}
+
 const python = values["no-python"] ? undefined : await findPython();
 const native = hasNativeBlosc() || hasNativeDeflate();
 console.log(
@@ -292,7 +344,7 @@ try {
     if (label.includes("cli.ts") || label.includes("launcher")) {
       // The CLI as users run it: through the launcher (what `deno task cli` and the installed command run,
       // with its least-privilege permissions), or `deno run -A cli.ts`; measured from outside by GNU time.
-      const result = await timeCli(label.includes("launcher"), args, env);
+      const result = await timeCli(label.includes("launcher"), args, env, { endpoint: server.endpoint, dir });
       const serverSeconds = cpuSeconds() - serverCpu;
       results.push({ ...result, server: serverSeconds, label });
       row(
@@ -336,57 +388,6 @@ try {
       } MiB`,
     );
     await Deno.remove(args[1]);
-  }
-
-  /** `spimfetch fetch` of the benchmark's level under GNU time: wall, user+sys of the whole process tree, peak RSS. */
-  async function timeCli(
-    launcher: boolean,
-    args: string[],
-    env: Record<string, string>,
-  ): Promise<{ seconds: number; peakRss: number; cpuSeconds: number; bytes: number }> {
-    const root = new URL("..", import.meta.url).pathname;
-    const timing = `${dir}/time.txt`;
-    // The launcher's command line is the `cli` task's in deno.json.
-    const deno = launcher
-      ? ["run", "--quiet", "--allow-read", "--allow-env", "--allow-run", `${root}spimfetch.ts`]
-      : ["run", "-A", `${root}cli.ts`];
-    const fetchArgs = [
-      "fetch",
-      "--endpoint",
-      server.endpoint,
-      "--asset",
-      asset,
-      "--channel",
-      "Ex_561_Em_593",
-    ];
-    const output = await new Deno.Command("/usr/bin/time", {
-      args: [
-        "-o",
-        timing,
-        "-f",
-        "%e %U %S %M",
-        Deno.execPath(),
-        ...deno,
-        ...fetchArgs,
-        "--level",
-        "0",
-        "--gzip-level",
-        String(gzipLevel),
-        "--quiet",
-        ...args,
-      ],
-      cwd: dir,
-      env,
-      stdout: "null",
-      stderr: "inherit",
-    }).output();
-    if (!output.success) throw new Error(`spimfetch fetch ${args.join(" ")} failed`);
-    const [seconds, user, system, maxKb] = (await Deno.readTextFile(timing)).trim().split("\n").at(-1)!.split(
-      " ",
-    )
-      .map(Number);
-    const bytes = (await Deno.stat(args[1])).size;
-    return { seconds, peakRss: maxKb * 1024, cpuSeconds: user + system, bytes };
   }
 
   let pythonGz: Result & { readSeconds: number; writeSeconds: number } | undefined;

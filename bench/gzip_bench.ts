@@ -127,7 +127,7 @@ run(`node:zlib level ${zlibLevel} (fallback)`, (s, final) =>
     level: zlibLevel,
     finishFlush: final ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
   }), data);
-for (const level of [1, 2, 3, 4]) {
+for (const level of new Set([1, 2, 3, 4, gzipLevel])) {
   run(`libdeflate WASM level ${level}`, (s, final) => deflateSegmentWasm(s, { level, final }), data);
 }
 const isal = isalLevelFor(gzipLevel);
