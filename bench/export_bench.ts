@@ -12,6 +12,12 @@
  * as before (pure codecs, whole chunk-row slabs) and with the defaults, plain `.nii.gz`, `.nii`,
  * `--orientation PIR` `.nii.gz` (through the reorientation's temporary file) and `.ome.zarr`.
  *
+ * The CLI rows run `spimfetch fetch` the two ways users run it, paired on
+ * the same data: `deno run -A cli.ts fetch` and through the launcher
+ * (`spimfetch.ts`, what `deno task cli` and the installed command run, with
+ * least-privilege permissions), timed from outside by GNU time (wall,
+ * user+sys of the process tree, peak RSS).
+ *
  * Flags: `--gzip-level N` (default 1), `--quick` (a quarter of the volume),
  * `--only TEXT` (exports whose label contains TEXT, plus the pure path with defaults), `--no-python`,
  * `--no-pure` (neither the pure stages nor the "before" exports).
@@ -114,6 +120,58 @@ async function zlibCheck(python: string | undefined, sample: Uint8Array): Promis
   } (real: 1.8-2.0: ${ok ? "like it" : "NOT like it"})`;
 }
 
+/** `spimfetch fetch` of the benchmark's level under GNU time: wall, user+sys of the whole process tree, peak RSS. */
+async function timeCli(
+  launcher: boolean,
+  args: string[],
+  env: Record<string, string>,
+  where: { endpoint: string; dir: string },
+): Promise<{ seconds: number; peakRss: number; cpuSeconds: number; bytes: number }> {
+  const root = new URL("..", import.meta.url).pathname;
+  const timing = `${where.dir}/time.txt`;
+  // The launcher's command line is the `cli` task's in deno.json.
+  const deno = launcher
+    ? ["run", "--quiet", "--allow-read", "--allow-env", "--allow-run", `${root}spimfetch.ts`]
+    : ["run", "-A", `${root}cli.ts`];
+  const fetchArgs = [
+    "fetch",
+    "--endpoint",
+    where.endpoint,
+    "--asset",
+    asset,
+    "--channel",
+    "Ex_561_Em_593",
+  ];
+  const output = await new Deno.Command("/usr/bin/time", {
+    args: [
+      "-o",
+      timing,
+      "-f",
+      "%e %U %S %M",
+      Deno.execPath(),
+      ...deno,
+      ...fetchArgs,
+      "--level",
+      "0",
+      "--gzip-level",
+      String(gzipLevel),
+      "--quiet",
+      ...args,
+    ],
+    cwd: where.dir,
+    env,
+    stdout: "null",
+    stderr: "inherit",
+  }).output();
+  if (!output.success) throw new Error(`spimfetch fetch ${args.join(" ")} failed`);
+  const [seconds, user, system, maxKb] = (await Deno.readTextFile(timing)).trim().split("\n").at(-1)!.split(
+    " ",
+  )
+    .map(Number);
+  const bytes = (await Deno.stat(args[1])).size;
+  return { seconds, peakRss: maxKb * 1024, cpuSeconds: user + system, bytes };
+}
+
 const python = values["no-python"] ? undefined : await findPython();
 const native = hasNativeBlosc() || hasNativeDeflate();
 console.log(
@@ -195,7 +253,7 @@ try {
     const gz: [number, number] = [(performance.now() - t) / 1000, cpuSeconds() - cpu];
     row(
       `gzip level ${gzipLevel}, ${pool.size} workers (${
-        mode === "native" && gzipLevel === 1 ? "ISA-L" : "node:zlib"
+        mode === "native" && gzipLevel === 1 ? "ISA-L" : "libdeflate WASM"
       })`,
       ...gz,
       ` ratio ${(voxelBytes / gzipBytes).toFixed(3)}`,
@@ -279,6 +337,11 @@ try {
     "PIR",
   ], {}]);
   runs.push([`export .ome.zarr uint16 NGFF 0.4 (${mode})`, ["--out", `${dir}/z.ome.zarr`], {}]);
+  // Paired: the same export through the CLI with all permissions and through the launcher.
+  for (const [ext, file] of [[".nii.gz", "d.nii.gz"], [".nii", "e.nii"]]) {
+    runs.push([`export ${ext} uint16 (deno run -A cli.ts fetch)`, ["--out", `${dir}/${file}`], {}]);
+    runs.push([`export ${ext} uint16 (launcher, deno task cli fetch)`, ["--out", `${dir}/${file}`], {}]);
+  }
   runs.push([
     `export .nii.gz float32 (${mode}, defaults)`,
     ["--out", `${dir}/b.nii.gz`, "--dtype", "float32"],
@@ -288,6 +351,23 @@ try {
   for (const [label, args, env] of runs) {
     if (values.only ? !label.includes(values.only) : label.includes("float32")) continue;
     const serverCpu = cpuSeconds();
+    if (label.includes("cli.ts") || label.includes("launcher")) {
+      // The CLI as users run it: through the launcher (what `deno task cli` and the installed command run,
+      // with its least-privilege permissions), or `deno run -A cli.ts`; measured from outside by GNU time.
+      const result = await timeCli(label.includes("launcher"), args, env, { endpoint: server.endpoint, dir });
+      const serverSeconds = cpuSeconds() - serverCpu;
+      results.push({ ...result, server: serverSeconds, label });
+      row(
+        label,
+        result.seconds,
+        result.cpuSeconds + serverSeconds,
+        `  (${result.cpuSeconds.toFixed(1)} + server ${serverSeconds.toFixed(1)}), peak RSS ${
+          (result.peakRss / 2 ** 20).toFixed(0)
+        } MiB`,
+      );
+      await Deno.remove(args[1]);
+      continue;
+    }
     const output = await new Deno.Command(Deno.execPath(), {
       args: [
         "run",

@@ -25,7 +25,8 @@ async function libFiles(): Promise<string[]> {
     for await (const entry of Deno.readDir(dir)) {
       const path = join(dir, entry.name);
       if (entry.isDirectory) await walk(path);
-      else if (entry.name.endsWith(".ts")) found.push(relative(REPO, path));
+      // A WebAssembly module is imported like a TypeScript one (codecs/_deflate.wasm).
+      else if (/\.(ts|wasm)$/.test(entry.name)) found.push(relative(REPO, path));
     }
   };
   await walk(join(REPO, "lib"));

@@ -1,13 +1,14 @@
 /**
  * The worker side of {@linkcode WorkerPool}: Blosc decode (native, with the
- * WASM codec as fallback) and raw deflate segments for parallel gzip.
+ * WASM codec as fallback) and raw deflate segments for parallel gzip (ISA-L
+ * where it loads, else libdeflate as WebAssembly).
  *
  * @module
  */
-import zlib from "node:zlib";
 import { decodeBlosc, readBloscHeader } from "./blosc.ts";
 import { decodeBloscNative } from "./_ffi_blosc.ts";
 import { deflateSegmentNative } from "./_ffi_isal.ts";
+import { deflateSegmentWasm, wasmCodecName } from "./_wasm_deflate.ts";
 import { placeDecoded } from "./place_worker.ts";
 import { encodeChunk } from "./chunk_encoder.ts";
 import type { WorkerRequest } from "./worker_pool.ts";
@@ -51,22 +52,18 @@ async function handle(request: WorkerRequest): Promise<{ value: unknown; transfe
     bytes ??= await wasmDecode(request.bytes);
     return { value: bytes, transfer: [bytes.buffer as ArrayBuffer] };
   }
-  // igzip at the level that matches zlib's ratio, where ISA-L loads (about four times zlib's speed).
+  // igzip where ISA-L loads (needs FFI for every path: about 280 MB/s per core), else libdeflate as
+  // WebAssembly (no permission: about 105 MB/s, twice zlib's), each at a level whose ratio is at least
+  // zlib level 1's (see docs/performance.md, "Compression").
   const native = request.native === undefined
     ? undefined
     : deflateSegmentNative(request.bytes, { level: request.native, final: request.final });
+  const bytes = native ?? deflateSegmentWasm(request.bytes, { level: request.level, final: request.final });
+  const codec = native ? `ISA-L igzip level ${request.native} (native)` : wasmCodecName(request.level);
   // The input buffer goes back for the next segment: reused, it costs neither fresh memory there nor
   // garbage here (this thread allocates little, so it would seldom collect it).
   const input = request.bytes.buffer as ArrayBuffer;
-  if (native) return { value: { bytes: native, input }, transfer: [native.buffer as ArrayBuffer, input] };
-  // A sync flush ends a segment on a byte boundary without a final block, so
-  // segments compressed apart join into one valid deflate stream (as pigz does).
-  const out: Uint8Array = zlib.deflateRawSync(request.bytes, {
-    level: request.level,
-    finishFlush: request.final ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
-  });
-  const copy = new Uint8Array(out);
-  return { value: { bytes: copy, input }, transfer: [copy.buffer as ArrayBuffer, input] };
+  return { value: { bytes, input, codec }, transfer: [bytes.buffer as ArrayBuffer, input] };
 }
 
 // deno-lint-ignore no-explicit-any

@@ -77,6 +77,7 @@ export type ChunkCodec =
 export type WorkerRequest =
   | { op: "place"; bytes: Uint8Array; place: PlaceRequest }
   | { op: "blosc"; bytes: Uint8Array }
+  /** Raw deflate with libdeflate at `level` (0-12), or igzip at level `native` where ISA-L loads. */
   | { op: "deflate"; bytes: Uint8Array; level: number; final: boolean; native?: number }
   | { op: "encode"; bytes: Uint8Array; codec: ChunkCodec };
 

@@ -104,6 +104,8 @@ export interface ExportImageResult {
   plan: ExportPlan;
   /** Output size in bytes. */
   bytes: number;
+  /** The deflate that compressed a gzipped output, as the writer reports it; absent otherwise. */
+  compression?: string;
   /** Compressed bytes fetched from S3 by this source so far. */
   bytesFetched: number;
   /** Requests repeated after a transient failure, since the source was opened. */
@@ -160,13 +162,16 @@ export async function exportImage(
   const signal = options.signal ? AbortSignal.any([options.signal, finished.signal]) : finished.signal;
   try {
     const slabs = await outputSlabs(source, plan, { ...options, signal });
-    const bytes = await writeOutput(source, plan, slabs, options);
+    const { bytes, compression } = await writeOutput(source, plan, slabs, options);
     const sidecar = await writeExportSidecar(source, plan, {
       path: plan.output.path,
       format: plan.output.format.name,
       bytes,
+      ...(compression ? { compression } : {}),
     }, { force: options.force, signal: options.signal });
-    options.log?.(`Wrote ${plan.output.path} (${bytes} bytes) and ${sidecar}`);
+    options.log?.(
+      `Wrote ${plan.output.path} (${bytes} bytes${compression ? `, gzip: ${compression}` : ""}) and ${sidecar}`,
+    );
     return {
       path: plan.output.path,
       sidecar,
@@ -181,6 +186,7 @@ export async function exportImage(
       dtype: plan.output.dtype,
       plan,
       bytes,
+      ...(compression ? { compression } : {}),
       bytesFetched: source.image.stats?.bytes ?? 0,
       retries: source.retries - retriesBefore,
       elapsedMs: performance.now() - started,
@@ -284,7 +290,7 @@ async function writeOutput(
   plan: ExportPlan,
   slabs: VolumeSlabs,
   options: ExportImageOptions,
-): Promise<number> {
+): Promise<{ bytes: number; compression?: string }> {
   const written = await plan.output.format.write(plan.output.path, slabs, {
     geometry: plan.output.geometry,
     outputType: plan.output.dtype,
@@ -305,5 +311,5 @@ async function writeOutput(
           bytes: e.bytesWritten,
         })),
   });
-  return written.bytes;
+  return written;
 }

@@ -54,7 +54,11 @@ export interface OutputFormat {
   /** The format's options beyond the common ones, as CLI flags. */
   options: readonly string[];
   /** Writes a volume streamed as z-slabs; the output appears only when complete. */
-  write(path: string, image: VolumeSlabs, options: FormatWriteOptions): Promise<{ bytes: number }>;
+  write(
+    path: string,
+    image: VolumeSlabs,
+    options: FormatWriteOptions,
+  ): Promise<{ bytes: number; compression?: string }>;
 }
 
 function nifti(suffix: ".nii" | ".nii.gz"): OutputFormat {

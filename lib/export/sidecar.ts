@@ -23,6 +23,8 @@ export interface SidecarFile {
   format: string;
   /** Bytes written. */
   bytes: number;
+  /** The deflate that compressed it (gzipped formats), e.g. `libdeflate (WebAssembly)`. */
+  compression?: string;
 }
 
 function describeAxes(

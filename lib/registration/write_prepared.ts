@@ -62,6 +62,8 @@ export interface PreparedFile {
   format: "nifti" | "nrrd";
   /** File size in bytes. */
   bytes: number;
+  /** The deflate that compressed it (e.g. `"libdeflate 1.25 level 1 (WebAssembly)"`); absent when not gzipped. */
+  compression?: string;
 }
 
 /** What {@linkcode writePrepared} wrote. */
@@ -198,7 +200,12 @@ function sidecar(prepared: PreparedVolume, files: PreparedFile[]): unknown {
   return {
     spimfetch: { version: SPIMFETCH_VERSION },
     created: new Date().toISOString(),
-    files: files.map((f) => ({ path: f.path, format: f.format, bytes: f.bytes })),
+    files: files.map((f) => ({
+      path: f.path,
+      format: f.format,
+      bytes: f.bytes,
+      ...(f.compression ? { compression: f.compression } : {}),
+    })),
     source: {
       uri: prepared.channel.uri,
       bucket: prepared.bucket,
@@ -284,8 +291,9 @@ export async function writePrepared(
     const written = format === "nrrd"
       ? await writeNrrd(path, prepared.volume, { ...common, space: options.nrrdSpace, content: description })
       : await writeNifti(path, prepared.volume, { ...common, description, auxFile: prepared.channel.name });
-    files.push({ path, format, bytes: written.bytes });
-    log(`Wrote ${path} (${written.bytes} bytes)`);
+    const compression = written.compression;
+    files.push({ path, format, bytes: written.bytes, ...(compression ? { compression } : {}) });
+    log(`Wrote ${path} (${written.bytes} bytes${compression ? `, gzip: ${compression}` : ""})`);
   }
   for (const [path, members] of sidecars) {
     const text = `${

@@ -91,6 +91,11 @@ export interface WriteNiftiResult {
   voxelBytes: number;
   /** Whether the file is gzipped. */
   gzip: boolean;
+  /**
+   * The deflate that compressed the voxels, e.g. `"libdeflate 1.25 level 1
+   * (WebAssembly)"` or `"ISA-L igzip level 2 (native)"`; absent when not gzipped.
+   */
+  compression?: string;
 }
 
 const DEFAULT_GZIP_LEVEL = 1;
@@ -159,8 +164,9 @@ export async function writeNifti(
   const slabs = "data" in image ? [image.data] : image.slabs;
   if (!LITTLE_ENDIAN_HOST) throw new Error("Cannot write NIfTI on a big-endian host: not supported");
 
+  let compression: string | undefined;
   const bytes = await withAtomicFile(path, async (file) => {
-    const sink = !gzip
+    const sink: Sink = !gzip
       ? plainSink(file)
       : options.gzipEngine === "fflate"
       ? gzipSink(file, level)
@@ -180,12 +186,14 @@ export async function writeNifti(
       if (planes !== nz) {
         throw new RangeError(`Cannot write NIfTI: the slabs ended after ${planes} of ${nz} z planes`);
       }
-      return await sink.end();
+      const written = await sink.end();
+      compression = sink.codec;
+      return written;
     } finally {
       sink.abort?.();
     }
   }, options);
-  return { path, bytes, voxelBytes, gzip };
+  return { path, bytes, voxelBytes, gzip, ...(compression ? { compression } : {}) };
 }
 
 function checkGzip(path: string, gzip: boolean | undefined): boolean {
@@ -244,6 +252,8 @@ interface Sink {
   end(): Promise<number>;
   /** Frees what the sink holds when the write fails before `end`. */
   abort?(): void;
+  /** The deflate that ran (see {@linkcode WriteNiftiResult.compression}). */
+  readonly codec?: string;
 }
 
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
@@ -285,5 +295,6 @@ function gzipSink(file: Deno.FsFile, level: number): Sink {
       await drain();
       return total;
     },
+    codec: `fflate level ${level} (JavaScript, one thread)`,
   };
 }

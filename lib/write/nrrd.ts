@@ -70,6 +70,11 @@ export interface WriteNrrdResult {
   voxelBytes: number;
   /** Whether the voxels are gzipped. */
   gzip: boolean;
+  /**
+   * The deflate that compressed the voxels, e.g. `"libdeflate 1.25 level 1
+   * (WebAssembly)"` or `"ISA-L igzip level 2 (native)"`; absent when not gzipped.
+   */
+  compression?: string;
 }
 
 // teem's canonical type names.
@@ -241,6 +246,7 @@ export async function writeNrrd(
     ? [image.data]
     : image.slabs;
 
+  let compression: string | undefined;
   const bytes = await withAtomicFile(path, async (file) => {
     await writeAll(file, header);
     const gz = gzip ? createParallelGzip((bytes) => writeAll(file, bytes), { level }) : undefined;
@@ -262,11 +268,19 @@ export async function writeNrrd(
       if (voxels !== total) {
         throw new RangeError(`Cannot write NRRD: the slabs ended after ${voxels} of ${total} voxels`);
       }
-      return header.length + (gz ? await gz.end() : total * bytesPerVoxel(outputType));
+      const written = header.length + (gz ? await gz.end() : total * bytesPerVoxel(outputType));
+      compression = gz?.codec;
+      return written;
     } finally {
       // After an error the gzip workers must be let go, or they keep the process alive.
       gz?.abort();
     }
   }, options);
-  return { path, bytes, voxelBytes: total * bytesPerVoxel(outputType), gzip };
+  return {
+    path,
+    bytes,
+    voxelBytes: total * bytesPerVoxel(outputType),
+    gzip,
+    ...(compression ? { compression } : {}),
+  };
 }
