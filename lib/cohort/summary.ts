@@ -111,7 +111,9 @@ export async function summarizeOutput(
   const size = triple(document, "output.size", sidecar);
   const spacing = triple(document, "output.spacing", sidecar);
   const dtype = text(document, "output.dtype", sidecar);
-  const levelIndex = field(document, "source.level.index", sidecar);
+  // An export's sidecar has the level as an object; a `ccf` output's as its index.
+  const level = field(document, "source.level", sidecar);
+  const levelIndex = typeof level === "number" ? level : field(document, "source.level.index", sidecar);
   if (!Number.isInteger(levelIndex)) {
     throw new MetadataError(
       `Sidecar "source.level.index" is ${JSON.stringify(levelIndex)}, expected an integer`,
