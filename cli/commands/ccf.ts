@@ -8,6 +8,7 @@
  */
 import { parseFlags } from "../flags.ts";
 import { withCommandName } from "../command_name.ts";
+import { OUTPUT_FORMATS } from "../../lib/export/mod.ts";
 import { pathExists, withAtomicFile } from "../../lib/write/atomic_file.ts";
 import { OutputExistsError } from "../../lib/core/errors.ts";
 import {
@@ -46,13 +47,13 @@ AIND's own registration (the asset's LS → template transforms and the shared t
 
 Resample a channel of a registered asset into the Allen CCF 25 µm grid (528 × 320 × 456, PIR,
 origin 0) by pulling each CCF voxel through AIND's transforms (trilinear), from the coarsest level at
-least as fine as 25 µm. Writes NIfTI (.nii, .nii.gz) or NRRD (.nrrd) and <name>.json naming every
+least as fine as 25 µm. Writes any output format (spimfetch formats) and <name>.json naming every
 transform used.
 
   --subject ID        subject id (its newest stitched asset)
   --asset NAME        an exact stitched asset name instead
   --channel NAME      the channel to resample (any channel of the asset), e.g. Ex_639_Em_667
-  --out PATH          output .nii, .nii.gz or .nrrd (default: data/ccf/<subject>_<channel>_ccf25.nii.gz)
+  --out PATH          output .nii.gz, .nii, .nrrd or .ome.zarr (default: data/ccf/<subject>_<channel>_ccf25.nii.gz)
   --dtype T           native (as stored, rounded) or float32 (default: native)
   --compare           report the normalized cross-correlation with AIND's moved_ls_to_ccf.nii.gz
   --level N           the LS level to sample instead of the automatic choice
@@ -141,8 +142,10 @@ export async function ccfCommand(args: string[]): Promise<void> {
     throw new UsageError(`--dtype must be native or float32, got "${dtype}"`);
   }
   const out = values.out ?? `data/ccf/${subject}_${values.channel}_ccf25.nii.gz`;
-  if (!/\.(nii(\.gz)?|nrrd)$/i.test(out)) {
-    throw new UsageError(`--out must end in .nii, .nii.gz or .nrrd, got "${out}"`);
+  if (!OUTPUT_FORMATS.some((f) => out.toLowerCase().replace(/\/+$/, "").endsWith(f.suffix))) {
+    throw new UsageError(
+      `--out must end in one of ${OUTPUT_FORMATS.map((f) => f.suffix).join(", ")}, got "${out}"`,
+    );
   }
   const count = (flag: string, value: string | undefined, min: number): number | undefined => {
     if (value === undefined) return undefined;

@@ -16,8 +16,8 @@ import { formatS3Uri } from "../s3/client.ts";
 import { S3Store } from "../s3/store.ts";
 import type { VoxelArray } from "../core/volume.ts";
 import type { VolumeSlabs } from "../write/nifti.ts";
-import { writeNifti } from "../write/nifti.ts";
-import { writeNrrd } from "../write/nrrd.ts";
+import { formatOf, sidecarOf } from "../export/formats.ts";
+import { orientationCode, orientationOfAcquisition } from "../orient/codes.ts";
 import { type CcfSpace, describeCorrections, openCcfSpace, type OpenCcfSpaceOptions } from "./ccf_space.ts";
 import { CORRECTION_RULES } from "./versions.ts";
 import { openNiftiStream } from "./nifti_stream.ts";
@@ -36,7 +36,7 @@ export interface CcfComparison {
 /** Options for {@linkcode writeBrainInCcf}. */
 export interface WriteBrainInCcfOptions
   extends OpenCcfSpaceOptions, Omit<ResampleToCcfOptions, "image" | "signal"> {
-  /** Output path: `.nii`, `.nii.gz` or `.nrrd`. */
+  /** Output path, any format of `OUTPUT_FORMATS` by its suffix (`.nii.gz`, `.nii`, `.nrrd`, `.ome.zarr`). */
   out: string;
   /** Compare with AIND's `moved_ls_to_ccf.nii.gz` of the registered channel, where present. @default {false} */
   compare?: boolean;
@@ -85,17 +85,9 @@ export async function writeBrainInCcf(
   request: { subject: string; channel: string } | { space: CcfSpace; channel?: string },
   options: WriteBrainInCcfOptions,
 ): Promise<WriteBrainInCcfResult> {
-  const lower = options.out.toLowerCase();
-  const format = lower.endsWith(".nrrd")
-    ? "nrrd"
-    : lower.endsWith(".nii") || lower.endsWith(".nii.gz")
-    ? "nifti"
-    : undefined;
-  if (!format) {
-    throw new TypeError(`Cannot write ${options.out}: expected the extension .nii, .nii.gz or .nrrd`);
-  }
-  const stem = options.out.replace(/(\.nii\.gz|\.nii|\.nrrd)$/i, "");
-  const sidecar = `${stem}.json`;
+  // The one format table: any output format, its sidecar beside it (BIDS' <stem>.json).
+  const format = formatOf(options.out);
+  const sidecar = sidecarOf(options.out);
   if (!options.force) {
     for (const path of [options.out, sidecar]) if (await pathExists(path)) throw new OutputExistsError(path);
   }
@@ -139,10 +131,13 @@ export async function writeBrainInCcf(
     await Deno.mkdir(dirname(options.out) || ".", { recursive: true });
     const volume: VolumeSlabs = { shape: resampling.shape, dtype: resampling.dtype, slabs };
     const description = `spimfetch CCF ${space.asset.subjectId} ${channelName} L${resampling.level}`;
-    const common = { geometry: grid.geometry, gzipLevel: options.gzipLevel, force: options.force };
-    const written = format === "nrrd"
-      ? await writeNrrd(options.out, volume, { ...common, content: description })
-      : await writeNifti(options.out, volume, { ...common, description });
+    const written = await format.write(options.out, volume, {
+      geometry: grid.geometry,
+      gzipLevel: options.gzipLevel,
+      force: options.force,
+      description,
+      label: channelName,
+    });
     let comparison: CcfComparison | undefined;
     if (reference && !skipped) {
       const n = sums.n;
@@ -154,14 +149,28 @@ export async function writeBrainInCcf(
       {
         spimfetch: { version: VERSION },
         created: new Date().toISOString(),
-        file: { path: options.out, format, bytes: written.bytes, dtype: resampling.dtype },
+        file: { path: options.out, format: format.name, bytes: written.bytes, dtype: resampling.dtype },
+        files: [{ path: options.out, format: format.name, bytes: written.bytes }],
         source: {
           bucket: space.registration.bucket,
           asset: space.asset.name,
+          subject: space.asset.subjectId,
           channel: channelName,
           image: image.uri,
           level: resampling.level,
           acquisition: space.acquisition.uri,
+        },
+        // What every spimfetch sidecar has (spimfetch summary reads it): caveats found and corrected.
+        acquisition: {
+          uri: space.acquisition.uri,
+          caveats: [
+            ...space.corrections.map((id) => ({ id, corrected: true })),
+            ...space.warnings.map((warning) => ({ id: warning, corrected: false })),
+          ],
+        },
+        orientation: {
+          source: { nibabel: orientationCode(orientationOfAcquisition(space.acquisition.axes), "nibabel") },
+          output: { nibabel: "PIR" },
         },
         registration: {
           channel: space.registration.channel,
@@ -186,6 +195,7 @@ export async function writeBrainInCcf(
         },
         output: {
           size: grid.size,
+          dtype: resampling.dtype,
           spacing: grid.geometry.spacing,
           origin: grid.geometry.origin,
           direction: grid.geometry.direction,

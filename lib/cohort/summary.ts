@@ -113,7 +113,9 @@ export async function summarizeOutput(
   const size = triple(document, "output.size", sidecar);
   const spacing = triple(document, "output.spacing", sidecar);
   const dtype = text(document, "output.dtype", sidecar);
-  const levelIndex = field(document, "source.level.index", sidecar);
+  // An export's sidecar has the level as an object; a `ccf` output's as its index.
+  const level = field(document, "source.level", sidecar);
+  const levelIndex = typeof level === "number" ? level : field(document, "source.level.index", sidecar);
   if (!Number.isInteger(levelIndex)) {
     throw new MetadataError(
       `Sidecar "source.level.index" is ${JSON.stringify(levelIndex)}, expected an integer`,
@@ -136,8 +138,7 @@ export async function summarizeOutput(
     sourceOrientation: text(document, "orientation.source.nibabel", sidecar),
   };
   // Sidecars written before the level's spacing was recorded still summarize, without that column.
-  const level = (document.source as Json | undefined)?.level as Json | undefined;
-  const levelSpacing = level && "spacing" in level
+  const levelSpacing = typeof level === "object" && level !== null && "spacing" in level
     ? triple(document, "source.level.spacing", sidecar)
     : undefined;
   const parsedAsset = parseAssetName(described.asset);

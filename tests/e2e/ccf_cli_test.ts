@@ -127,7 +127,7 @@ Deno.test("spimfetch points, ccf and info on synthetic registered assets", async
         ...endpoint,
       ]);
       assertEquals(run.code, 2);
-      assertStringIncludes(run.err, "--out must end in .nii, .nii.gz or .nrrd");
+      assertStringIncludes(run.err, "--out must end in one of .nii.gz, .nii, .nrrd, .ome.zarr");
     });
 
     await t.step("info shows the registration facts, or why there are none", async () => {
