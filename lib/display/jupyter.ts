@@ -43,6 +43,33 @@ export function jupyterApi(): JupyterDisplayApi | undefined {
 }
 
 /**
+ * Turns colour off for the text outputs of the Deno Jupyter kernel. The kernel formats a cell's value with
+ * ANSI colour codes unless `NO_COLOR` was set when it started (a notebook is not a terminal: the codes show
+ * up as `[33m` in exported HTML and in nbconvert's outputs); it reads `Deno.noColor` when it formats, so
+ * overriding that property is enough. Called when spimfetch is loaded; does nothing outside the kernel.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { plainKernelText } from "./jupyter.ts";
+ * assertEquals(plainKernelText(), false); // deno test is not a kernel: nothing changes
+ * ```
+ * @returns Whether colour was turned off (only in the kernel).
+ */
+export function plainKernelText(): boolean {
+  if (!jupyterApi()) return false;
+  try {
+    Object.defineProperty(Deno, "noColor", { get: () => true, configurable: true });
+    return true;
+  } catch {
+    // A future kernel may freeze the property: outputs are then as the kernel makes them.
+    return false;
+  }
+}
+
+plainKernelText();
+
+/**
  * Waits a moment: the Deno kernel can report a cell finished before its last
  * displays are sent, and a headless runner then drops them. Awaiting ~20 ms
  * after the last display lets them out first.
