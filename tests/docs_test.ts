@@ -1,7 +1,7 @@
 /**
  * The documentation is tested like code: every ```ts block of README.md and docs/*.md is type-checked and
  * run (in its own process, in a temporary folder, against a local S3-protocol server holding a synthetic
- * SmartSPIM dataset, whose address it reads from `SPIMFETCH_S3_ENDPOINT` as users do); blocks that cannot
+ * SmartSPIM dataset and a registered asset, whose address it reads from `SPIMFETCH_S3_ENDPOINT` as users do); blocks that cannot
  * run are marked ```ts ignore and counted; every relative link (and its #anchor) resolves; and
  * docs/cli.md equals what `deno task docs:cli` makes from the CLI's own --help.
  *
@@ -11,6 +11,7 @@ import { assert, assertEquals } from "@std/assert";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CLI_DOCS_PATH, renderCliDocs } from "../tools/cli_docs.ts";
+import { buildCcfDataset, DEFAULT_REGISTERED_ASSETS } from "../testing/ccf_dataset.ts";
 import { serveDataset } from "../testing/fixture.ts";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
@@ -152,7 +153,15 @@ Deno.test("every ts block of README.md and docs/ type-checks and runs against a 
   assert(runnable.length >= 5, `only ${runnable.length} runnable examples found`);
 
   // Four levels, so that the examples' level 3 exists; the subject and channels are the reference notebook's.
-  await using fixture = await serveDataset({ shape: [48, 64, 56], chunks: [16, 16, 16], levels: 4 });
+  // Beside it, a registered asset (subject 700002) and the template folder, for the CCF examples.
+  const ccf = await buildCcfDataset({
+    assets: DEFAULT_REGISTERED_ASSETS.filter((a) => a.subject === "700002"),
+    templates: [{ prefix: "SmartSPIM-template_2024-05-16_11-26-14" }],
+  });
+  await using fixture = await serveDataset(
+    { shape: [48, 64, 56], chunks: [16, 16, 16], levels: 4 },
+    ccf.objects,
+  );
   const work = await Deno.makeTempDir({ prefix: "spimfetch-docs-" });
   const text = new TextDecoder();
   try {
@@ -181,7 +190,7 @@ Deno.test("every ts block of README.md and docs/ type-checks and runs against a 
         const output = await new Deno.Command(Deno.execPath(), {
           args: ["run", "--no-check", "-A", "--quiet", "--config", join(REPO, "deno.json"), files[n]],
           cwd: dirname(files[n]),
-          env: { NO_COLOR: "1", SPIMFETCH_S3_ENDPOINT: fixture.s3.endpoint },
+          env: { NO_COLOR: "1", SPIMFETCH_S3_ENDPOINT: fixture.s3.endpoint, SPIMFETCH_CCF_SUBJECT: "700002" },
           stdout: "piped",
           stderr: "piped",
         }).output();
