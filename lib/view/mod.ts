@@ -44,3 +44,14 @@ export {
   writeViewerPage,
   type WriteViewerPageOptions,
 } from "./view.ts";
+export {
+  type AssetNeuroglancer,
+  assetNeuroglancer,
+  type AssetNeuroglancerOptions,
+  NEUROGLANCER_BASE_URL,
+  type NeuroglancerChannel,
+  type NeuroglancerState,
+  neuroglancerState,
+  neuroglancerUrl,
+  parseNeuroglancerUrl,
+} from "./neuroglancer.ts";

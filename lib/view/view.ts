@@ -42,14 +42,14 @@ export type Viewable =
 
 /** Options for {@linkcode view} and {@linkcode writeViewerPage}. */
 export interface ViewOptions {
-  /** A second image drawn on top (a CCF template or annotation for a brain in CCF). */
-  overlay?: Viewable;
+  /** Images drawn on top, in order (a CCF template or annotation for a brain in CCF). */
+  overlay?: Viewable | readonly Viewable[];
   /** The overlay's opacity, 0 to 1. @default {0.5} */
   overlayOpacity?: number;
   /** The overlay's colormap. @default {"warm"} */
   overlayColormap?: string;
   /**
-   * Names of the overlay's values (a CCF annotation's structure ids), shown under the crosshair: an object
+   * Names of the last overlay's values (a CCF annotation's structure ids), shown under the crosshair: an object
    * of id → name, or the text of a CSV with an `id` column and a `name` (or `acronym`) column.
    */
   labels?: Record<string, string> | string;
@@ -174,9 +174,19 @@ async function buildLayers(
 ): Promise<{ layers: ViewerLayer[]; points: ViewerPoint[] }> {
   const image = await toViewerVolume(x, { budgetBytes, signal: options.signal });
   const layers: ViewerLayer[] = [{ image, colormap: options.colormap }];
-  if (options.overlay !== undefined) {
-    const overlay = await toViewerVolume(options.overlay, { budgetBytes, signal: options.signal });
-    const labels = typeof options.labels === "string" ? parseLabelTable(options.labels) : options.labels;
+  const overlays = options.overlay === undefined
+    ? []
+    : Array.isArray(options.overlay)
+    ? options.overlay as readonly Viewable[]
+    : [options.overlay as Viewable];
+  for (const [i, item] of overlays.entries()) {
+    const overlay = await toViewerVolume(item, { budgetBytes, signal: options.signal });
+    const last = i === overlays.length - 1;
+    const labels = !last || options.labels === undefined
+      ? undefined
+      : typeof options.labels === "string"
+      ? parseLabelTable(options.labels)
+      : options.labels;
     layers.push({
       image: overlay,
       opacity: options.overlayOpacity ?? 0.5,
