@@ -3,6 +3,10 @@
  * voxels streamed plane by plane, keeping every n-th voxel so that a file larger than the budget is never
  * held whole.
  *
+ * Over 400 lines because it holds two small header readers (NIfTI-1 and NRRD) that exist only to place the
+ * voxels for the viewer; `lib/cohort/` streams voxels without geometry, and importing it here would make a
+ * folder cycle (the cohort summary links to views).
+ *
  * @module
  */
 import { MetadataError } from "../core/errors.ts";
