@@ -239,6 +239,14 @@ export const VIEWER_APP_SCRIPT = String.raw`
         return pos && [pos[0], pos[1]];
       };
       api.readout = readout;
+      api.setOpacity = function (volume, opacity) {
+        nv.setOpacity(volume, opacity);
+        nv.drawScene();
+      };
+      api.showMarkers = function (visible) {
+        nv.meshes.forEach(function (m) { m.visible = visible; });
+        nv.drawScene();
+      };
       nv.drawScene();
       why.textContent = "";
       show(nv.frac2mm(nv.scene.crosshairPos));

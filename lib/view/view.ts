@@ -29,14 +29,14 @@ import { allocateVoxels } from "../core/volume.ts";
 
 /**
  * What {@linkcode view} shows: a volume with its geometry, an output file (path or bytes), an opened source
- * at a level, a brain being resampled into CCF ({@linkcode CcfResampling}), or an already prepared
+ * at a level (by default the finest whose voxels fit the budget), a brain being resampled into CCF ({@linkcode CcfResampling}), or an already prepared
  * {@linkcode ViewerVolume}.
  */
 export type Viewable =
   | string
   | Uint8Array
   | { volume: Volume; geometry: ImageGeometry; name?: string }
-  | { source: OpenedSource; level: number }
+  | { source: OpenedSource; level?: number }
   | CcfResampling
   | ViewerVolume;
 
@@ -116,8 +116,11 @@ export async function toViewerVolume(
       name: options.name ?? x.name ?? "volume",
     });
   }
-  if ("source" in x && "level" in x) {
-    const { source, level: index } = x;
+  if ("source" in x) {
+    const { source } = x;
+    // Without a level: the finest that fits the budget whole (a coarser read beats a stride of a finer one).
+    const index = x.level ?? (source.image.levels.find((l) => l.bytes <= budgetBytes) ?? source.image.levels.at(-1)!)
+      .index;
     const level = getLevel(source.image, index);
     const volume = await readLevel(source.image, index, { signal: options.signal });
     const orientation = computeOrientation(source.acquisition.axes, {
@@ -130,7 +133,7 @@ export async function toViewerVolume(
   }
   if ("grid" in x && "slabs" in x) return await ccfViewerVolume(x, budgetBytes, options.name);
   throw new TypeError(
-    "Cannot view this value: expected a file path or bytes, { volume, geometry }, { source, level }, or a " +
+    "Cannot view this value: expected a file path or bytes, { volume, geometry }, { source, level? }, or a " +
       "resampling into CCF",
   );
 }
