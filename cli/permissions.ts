@@ -86,6 +86,7 @@ const BOOLEAN_FLAGS: ReadonlySet<string> = new Set([
   "h",
   "json",
   "force",
+  "views",
   "quiet",
   "aind-orientation-fix",
   "compare",

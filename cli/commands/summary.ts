@@ -21,6 +21,7 @@ streams (memory does not grow with its size) for its maximum-intensity projectio
   --out PATH          the CSV to write
   --html PATH         also write an HTML page with a thumbnail per output (PNG, embedded)
   --thumbnail-px N    largest side of a thumbnail in pixels (default: 256)
+  --views             with --html, also an interactive view page per output (HTML_views/), linked
   --title TEXT        the HTML page's title (default: spimfetch cohort summary)
   --force             replace existing files, once the new ones are complete
   --quiet             no progress output
@@ -60,6 +61,7 @@ export async function summaryCommand(args: string[], context: SummaryCommandCont
       "thumbnail-px": { type: "string" },
       title: { type: "string" },
       force: { type: "boolean" },
+      views: { type: "boolean" },
       quiet: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -98,6 +100,7 @@ export async function summaryCommand(args: string[], context: SummaryCommandCont
     html: values.html,
     title: values.title,
     force: values.force === true,
+    views: values.views === true,
   });
   for (const path of written) print(path);
 }

@@ -83,6 +83,8 @@ export const VIEWER_APP_SCRIPT = String.raw`
         loadingText: "",
         multiplanarShowRender: NV.SHOW_RENDER.ALWAYS,
         isOrientationTextVisible: true,
+        // Markers show on a 2-D slice only near it (NiiVue's default draws every marker on every slice).
+        meshThicknessOn2D: 2 * config.markerSize,
       });
       api.nv = nv;
       await nv.attachToCanvas(canvas);

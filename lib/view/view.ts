@@ -119,8 +119,9 @@ export async function toViewerVolume(
   if ("source" in x) {
     const { source } = x;
     // Without a level: the finest that fits the budget whole (a coarser read beats a stride of a finer one).
-    const index = x.level ?? (source.image.levels.find((l) => l.bytes <= budgetBytes) ?? source.image.levels.at(-1)!)
-      .index;
+    const index = x.level ??
+      (source.image.levels.find((l) => l.bytes <= budgetBytes) ?? source.image.levels.at(-1)!)
+        .index;
     const level = getLevel(source.image, index);
     const volume = await readLevel(source.image, index, { signal: options.signal });
     const orientation = computeOrientation(source.acquisition.axes, {
