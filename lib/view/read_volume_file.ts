@@ -353,8 +353,10 @@ function geometryFromRas(ras: number[][], path: string): ImageGeometry {
   const flip = [-1, -1, 1];
   return {
     spacing,
-    origin: [0, 1, 2].map((r) => flip[r] * ras[r][3]) as [number, number, number],
-    direction: [0, 1, 2].map((r) => [0, 1, 2].map((j) => flip[r] * ras[r][j] / spacing[j])) as ImageGeometry[
+    origin: [0, 1, 2].map((r) => flip[r] * ras[r][3] + 0) as [number, number, number],
+    direction: [0, 1, 2].map((r) =>
+      [0, 1, 2].map((j) => flip[r] * ras[r][j] / spacing[j] + 0)
+    ) as ImageGeometry[
       "direction"
     ],
   };
