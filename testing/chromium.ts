@@ -47,8 +47,11 @@ export interface BrowserPage {
 
 /** A running headless Chromium. */
 export interface Browser {
-  /** Opens a URL in a new page of the given viewport size and waits for its load event. */
-  open(url: string, size?: { width: number; height: number }): Promise<BrowserPage>;
+  /**
+   * Opens a URL in a new page of the given viewport size and waits for its load event; `init` is a script run
+   * in the page before any of its own (e.g. to take an API away).
+   */
+  open(url: string, size?: { width: number; height: number }, init?: string): Promise<BrowserPage>;
   /** Closes the browser and removes its profile. */
   close(): Promise<void>;
 }
@@ -109,7 +112,7 @@ export async function launchChromium(): Promise<Browser> {
     });
 
   return {
-    async open(url, size = { width: 1200, height: 900 }): Promise<BrowserPage> {
+    async open(url, size = { width: 1200, height: 900 }, init?: string): Promise<BrowserPage> {
       const { targetId } = await send("Target.createTarget", { url: "about:blank" });
       const { sessionId } = await send("Target.attachToTarget", { targetId, flatten: true }) as {
         sessionId: string;
