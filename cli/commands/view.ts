@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { describeViewerVolume, writeViewerPage } from "../../lib/view/mod.ts";
 
@@ -84,11 +85,12 @@ export async function viewCommand(args: string[], context: ViewCommandContext): 
       `--budget-mib must be a number above 0 and at most 1024, got "${values["budget-mib"]}"`,
     );
   }
+  await Deno.mkdir(dirname(values.html), { recursive: true });
   const written = await writeViewerPage(values.html, images[0], {
     overlay: images.slice(1),
-    points: values.points === undefined ? undefined : await Deno.readTextFile(values.points),
+    points: values.points === undefined ? undefined : await readFlagFile("--points", values.points),
     pointsColumns: columns as "zyx" | "ccf" | undefined,
-    labels: values.labels === undefined ? undefined : await Deno.readTextFile(values.labels),
+    labels: values.labels === undefined ? undefined : await readFlagFile("--labels", values.labels),
     budgetBytes: mib * 2 ** 20,
     title: values.title,
     force: values.force === true,
@@ -96,4 +98,13 @@ export async function viewCommand(args: string[], context: ViewCommandContext): 
   for (const image of written.images) console.error(describeViewerVolume(image));
   if (written.points.length) console.error(`${written.points.length} markers`);
   print(values.html);
+}
+
+async function readFlagFile(flag: string, path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (cause) {
+    const why = cause instanceof Deno.errors.NotFound ? "it does not exist" : (cause as Error).message;
+    throw new Error(`Cannot read ${flag} ${path}: ${why}`, { cause });
+  }
 }
