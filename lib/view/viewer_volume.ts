@@ -52,7 +52,7 @@ export interface PrepareViewerVolumeOptions {
  * ```ts
  * import { assertEquals } from "@std/assert";
  * import { strideForBudget } from "@spimfetch/spimfetch/view";
- * assertEquals(strideForBudget([464, 1280, 925], "uint16", 64 * 2 ** 20), 2);
+ * assertEquals(strideForBudget([464, 1280, 925], "uint16", 64 * 2 ** 20), 3); // 1.1 GB → 41 MB
  * assertEquals(strideForBudget([10, 10, 10], "uint16", 2000), 1);
  * ```
  * @param shape Sizes along (z, y, x).
