@@ -47,21 +47,19 @@ export interface BrowserPage {
 
 /** A running headless Chromium. */
 export interface Browser {
-  /**
-   * Opens a URL in a new page of the given viewport size and waits for its load event; `init` is a script run
-   * in the page before any of its own (e.g. to take an API away).
-   */
-  open(url: string, size?: { width: number; height: number }, init?: string): Promise<BrowserPage>;
+  /** Opens a URL in a new page of the given viewport size and waits for its load event. */
+  open(url: string, size?: { width: number; height: number }): Promise<BrowserPage>;
   /** Closes the browser and removes its profile. */
   close(): Promise<void>;
 }
 
 /**
- * Starts headless Chromium with software WebGL2 and no network.
+ * Starts headless Chromium with software WebGL2 (or, with `webgl: false`, none) and no network.
  *
+ * @param options `webgl: false` starts it without WebGL, as a browser without WebGL2 support is.
  * @returns The browser.
  */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(options: { webgl?: boolean } = {}): Promise<Browser> {
   const profile = await Deno.makeTempDir({ prefix: "spimfetch-chromium-" });
   const child = new Deno.Command(CHROMIUM, {
     args: [
@@ -78,6 +76,7 @@ export async function launchChromium(): Promise<Browser> {
       "--disable-background-networking",
       "--disable-component-update",
       "--remote-debugging-port=0",
+      ...(options.webgl === false ? ["--disable-webgl", "--disable-webgl2", "--disable-3d-apis"] : []),
       `--user-data-dir=${profile}`,
       "about:blank",
     ],
@@ -112,7 +111,7 @@ export async function launchChromium(): Promise<Browser> {
     });
 
   return {
-    async open(url, size = { width: 1200, height: 900 }, init?: string): Promise<BrowserPage> {
+    async open(url, size = { width: 1200, height: 900 }): Promise<BrowserPage> {
       const { targetId } = await send("Target.createTarget", { url: "about:blank" });
       const { sessionId } = await send("Target.attachToTarget", { targetId, flatten: true }) as {
         sessionId: string;

@@ -211,23 +211,25 @@ Deno.test({
         );
         assertEquals(outside(page.requests, url), []);
 
-        // Without WebGL2: the static projections, and one line saying why.
-        const noWebgl = "const get = HTMLCanvasElement.prototype.getContext; " +
-          "HTMLCanvasElement.prototype.getContext = function (type, ...rest) { " +
-          "return type === 'webgl2' ? null : get.call(this, type, ...rest); };";
-        const plain = await browser.open(url, { width: 800, height: 600 }, noWebgl);
-        await plain.waitFor(`${VIEWER}?.state === "fallback"`, 60_000);
-        const fallback = await plain.evaluate<{ why: string; shown: boolean; src: string }>(`(() => {
+        // Without WebGL2 (a browser started without it): the static projections, and one line saying why.
+        const bare = await launchChromium({ webgl: false });
+        try {
+          const plain = await bare.open(url, { width: 800, height: 600 });
+          await plain.waitFor(`${VIEWER}?.state === "fallback"`, 60_000);
+          const fallback = await plain.evaluate<{ why: string; shown: boolean; src: string }>(`(() => {
           const root = document.querySelector(".spimfetch-viewer");
           const img = root.querySelector(".sfv-fallback img");
           return { why: root.querySelector(".sfv-why").textContent, shown: img.offsetHeight > 0, src: img.src.slice(0, 22) };
         })()`);
-        assertEquals(fallback, {
-          why: "WebGL2 is not available in this browser, so the static projections are shown instead.",
-          shown: true,
-          src: "data:image/png;base64,",
-        });
-        assertEquals(outside(plain.requests, url), []);
+          assertEquals(fallback, {
+            why: "WebGL2 is not available in this browser, so the static projections are shown instead.",
+            shown: true,
+            src: "data:image/png;base64,",
+          });
+          assertEquals(outside(plain.requests, url), []);
+        } finally {
+          await bare.close();
+        }
       });
 
       await t.step("a notebook exported by nbconvert", async () => {
