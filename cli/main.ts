@@ -15,6 +15,8 @@ import { fetch } from "./commands/fetch.ts";
 import { info } from "./commands/info.ts";
 import { list } from "./commands/list.ts";
 import { summaryCommand } from "./commands/summary.ts";
+import { viewCommand } from "./commands/view.ts";
+import { neuroglancerCommand } from "./commands/neuroglancer.ts";
 import { mainHelp } from "./help.ts";
 import { explainPermissionError } from "./permissions.ts";
 
@@ -51,6 +53,14 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   summary: {
     summary: "one table (CSV, HTML with thumbnails) of many outputs, e.g. a cohort's",
     run: (args) => summaryCommand(args, { usageError: (message) => new UsageError(message) }),
+  },
+  view: {
+    summary: "one self-contained HTML page with an interactive viewer of output files (NiiVue)",
+    run: (args) => viewCommand(args, { usageError: (message) => new UsageError(message) }),
+  },
+  neuroglancer: {
+    summary: "a Neuroglancer link (and state) for a stitched asset: channels, CCF and cell layers",
+    run: (args) => neuroglancerCommand(args, { usageError: (message) => new UsageError(message) }),
   },
 };
 

@@ -13,9 +13,9 @@ const WRITE_FILE_FLAGS = ["out", "html", "ccf-out", "ccf-mean"];
 /** Flags whose value is a directory the command reads and writes. */
 const WRITE_DIR_FLAGS = ["cache-dir", "tmp-dir"];
 /** Flags whose value is a file the command only reads. */
-const READ_FILE_FLAGS = ["in", "ccf-template"];
+const READ_FILE_FLAGS = ["in", "ccf-template", "overlay", "points", "labels"];
 /** Commands whose positional arguments (after the command) are files they read. */
-const POSITIONAL_READS = new Set(["summary"]);
+const POSITIONAL_READS = new Set(["summary", "view"]);
 /** Where `fetch` writes when no `--out` is given (relative to the user's directory). */
 const DEFAULT_OUTPUT_DIR = "data";
 
@@ -95,6 +95,7 @@ const BOOLEAN_FLAGS: ReadonlySet<string> = new Set([
   "h",
   "json",
   "force",
+  "views",
   "quiet",
   "aind-orientation-fix",
   "compare",

@@ -39,6 +39,7 @@ AIND's registration (channel, capsule version).
   --ccf-template PATH with --ccf-out: a template on the same grid to correlate each brain with
                       (e.g. ccf_average_template_25.nii.gz)
   --thumbnail-px N    largest side of a thumbnail in pixels (default: 256)
+  --views             with --html, also an interactive view page per output (HTML_views/), linked
   --title TEXT        the HTML page's title (default: spimfetch cohort summary)
   --force             replace existing files, once the new ones are complete
   --quiet             no progress output
@@ -78,6 +79,7 @@ export async function summaryCommand(args: string[], context: SummaryCommandCont
     "ccf-template": { type: "string" },
     title: { type: "string" },
     force: { type: "boolean" },
+    views: { type: "boolean" },
     quiet: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   }, true);
@@ -140,6 +142,7 @@ export async function summaryCommand(args: string[], context: SummaryCommandCont
     html: values.html,
     title: values.title,
     force: values.force === true,
+    views: values.views === true,
   });
   for (const path of written) print(path);
   if (values["ccf-out"] !== undefined) {

@@ -13,6 +13,7 @@ import { MetadataError, OutputExistsError } from "../core/errors.ts";
 import { sidecarOf } from "../export/formats.ts";
 import { parseAssetName } from "../list/assets.ts";
 import type { SubjectInfo } from "./subject_info.ts";
+import { writeViewerPage } from "../view/view.ts";
 import { type CohortRow, formatCohortCsv, formatCohortHtml, type FormatCohortHtmlOptions } from "./tables.ts";
 import {
   projectFile,
@@ -237,12 +238,18 @@ export interface WriteCohortSummaryOptions extends FormatCohortHtmlOptions {
   html?: string;
   /** Replace existing files, once the new ones are complete. @default {false} */
   force?: boolean;
+  /**
+   * Also write an interactive view (a self-contained viewer page) of each output into `<html stem>_views/`,
+   * linked from its thumbnail; the number is each view's budget of voxel bytes. Needs `html`. @default {false}
+   */
+  views?: boolean | { budgetBytes: number };
   /** Cancels the writes. */
   signal?: AbortSignal;
 }
 
 /**
- * Writes the CSV (and the HTML page), each appearing only when complete.
+ * Writes the CSV (and the HTML page, and with `views` a viewer page per output), each appearing only when
+ * complete.
  *
  * @example
  * ```ts
@@ -262,10 +269,31 @@ export async function writeCohortSummary(
   rows: readonly CohortRow[],
   options: WriteCohortSummaryOptions,
 ): Promise<string[]> {
-  const files: [string, string][] = [[options.csv, formatCohortCsv(rows)]];
-  if (options.html !== undefined) files.push([options.html, formatCohortHtml(rows, options)]);
   if (!options.force) {
-    for (const [path] of files) if (await pathExists(path)) throw new OutputExistsError(path);
+    for (const path of [options.csv, options.html]) {
+      if (path !== undefined && await pathExists(path)) throw new OutputExistsError(path);
+    }
+  }
+  const views: Record<string, string> = {};
+  if (options.views && options.html !== undefined) {
+    // Written first: the summary links to them only once they exist.
+    const folder = `${options.html.replace(/\.html?$/i, "")}_views`;
+    const budgetBytes = options.views === true ? 16 * 2 ** 20 : options.views.budgetBytes;
+    await Deno.mkdir(folder, { recursive: true });
+    for (const [i, row] of rows.entries()) {
+      const name = `${i + 1}_${basename(row.path).replace(/\.(nii(\.gz)?|nrrd)$/i, "")}.html`;
+      await writeViewerPage(`${folder}/${name}`, row.path, {
+        budgetBytes,
+        title: `${row.subject} ${row.kind}`,
+        force: options.force,
+        signal: options.signal,
+      });
+      views[row.path] = `${basename(folder)}/${encodeURIComponent(name)}`;
+    }
+  }
+  const files: [string, string][] = [[options.csv, formatCohortCsv(rows)]];
+  if (options.html !== undefined) {
+    files.push([options.html, formatCohortHtml(rows, { ...options, viewLinks: views })]);
   }
   for (const [path, content] of files) {
     const bytes = new TextEncoder().encode(content);

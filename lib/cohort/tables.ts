@@ -165,6 +165,8 @@ export function formatCohortCsv(rows: readonly CohortRow[]): string {
 export interface FormatCohortHtmlOptions {
   /** The page's title. @default {"spimfetch cohort summary"} */
   title?: string;
+  /** Links to an interactive view of each output: the output's path → the view page's URL (relative). */
+  viewLinks?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -207,13 +209,19 @@ export function formatCohortHtml(rows: readonly CohortRow[], options: FormatCoho
         `width="${row.thumbnail.width}" height="${row.thumbnail.height}" ` +
         `src="data:image/png;base64,${Buffer.from(row.thumbnail.png).toString("base64")}">`
       : "";
+    const href = options.viewLinks?.[row.path];
+    const shown = href === undefined
+      ? image
+      : `<a href="${escapeHtml(href)}" title="open the interactive view">${image || "view"}</a><br><a href="${
+        escapeHtml(href)
+      }">view</a>`;
     const caveats = row.caveats.map((c) =>
       `<span class="${c.corrected ? "fixed" : "caveat"}">${escapeHtml(c.id)}${
         c.corrected ? " (corrected)" : ""
       }</span>`
     ).join("<br>");
     return `<tr${notes.length ? ' class="odd"' : ""}>
-<td>${image}</td>
+<td>${shown}</td>
 <td><b>${escapeHtml(row.subject)}</b><br>${escapeHtml(row.kind)}<br><small>${
       escapeHtml(row.asset)
     }</small></td>

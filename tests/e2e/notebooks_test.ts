@@ -152,6 +152,11 @@ Deno.test({
       }
       const written = join(tmp, "data", "input", "652506", "652506_Ex_561_Em_593_L3.nii.gz");
       assert((await Deno.stat(written)).size > 352, `the fetch notebook wrote no NIfTI file at ${written}`);
+      // view_a_brain.ipynb shows the interactive viewer (its script and data in a text/html output).
+      assertStringIncludes(
+        await Deno.readTextFile(join(tmp, "view_a_brain.ipynb")),
+        "spimfetchViewer.start(",
+      );
       const inCcf = join(tmp, "data", "ccf", "700002_ccf25.nii.gz");
       assert((await Deno.stat(inCcf)).size > 352, `the CCF notebook wrote no NIfTI file at ${inCcf}`);
 

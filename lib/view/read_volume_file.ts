@@ -1,0 +1,417 @@
+/**
+ * Reads an output file (`.nii`, `.nii.gz`, `.nrrd`) for the viewer: its geometry from the header, and its
+ * voxels streamed plane by plane, keeping every n-th voxel so that a file larger than the budget is never
+ * held whole.
+ *
+ * Over 400 lines because it holds two small header readers (NIfTI-1 and NRRD) that exist only to place the
+ * voxels for the viewer; `lib/cohort/` streams voxels without geometry, and importing it here would make a
+ * folder cycle (the cohort summary links to views).
+ *
+ * @module
+ */
+import { MetadataError } from "../core/errors.ts";
+import { allocateVoxels, bytesPerVoxel, type ImageGeometry, type VoxelType } from "../core/volume.ts";
+import {
+  DEFAULT_VIEW_BUDGET_BYTES,
+  stridedGeometry,
+  strideForBudget,
+  type ViewerVolume,
+} from "./viewer_volume.ts";
+
+/** Options for {@linkcode readVolumeFile}. */
+export interface ReadVolumeFileOptions {
+  /** The largest size of the voxels shown, in bytes. @default {DEFAULT_VIEW_BUDGET_BYTES} */
+  budgetBytes?: number;
+  /** The name shown. @default {the file's name} */
+  name?: string;
+  /** Cancels the read. */
+  signal?: AbortSignal;
+}
+
+interface FileLayout {
+  shape: [number, number, number];
+  dtype: VoxelType;
+  littleEndian: boolean;
+  geometry: ImageGeometry;
+  /** Bytes before the voxels, in the decompressed stream. */
+  dataOffset: number;
+  /** Whether the voxels (NRRD) or the whole file (NIfTI) are gzip-compressed. */
+  gzip: "none" | "file" | "data";
+}
+
+const NIFTI_TYPES: Readonly<Record<number, VoxelType>> = {
+  2: "uint8",
+  4: "int16",
+  8: "int32",
+  16: "float32",
+  64: "float64",
+  256: "int8",
+  512: "uint16",
+  768: "uint32",
+};
+
+const NRRD_TYPES: Readonly<Record<string, VoxelType>> = {
+  "signed char": "int8",
+  int8: "int8",
+  int8_t: "int8",
+  uchar: "uint8",
+  "unsigned char": "uint8",
+  uint8: "uint8",
+  uint8_t: "uint8",
+  short: "int16",
+  "short int": "int16",
+  "signed short": "int16",
+  "signed short int": "int16",
+  int16: "int16",
+  int16_t: "int16",
+  ushort: "uint16",
+  "unsigned short": "uint16",
+  "unsigned short int": "uint16",
+  uint16: "uint16",
+  uint16_t: "uint16",
+  int: "int32",
+  "signed int": "int32",
+  int32: "int32",
+  int32_t: "int32",
+  uint: "uint32",
+  "unsigned int": "uint32",
+  uint32: "uint32",
+  uint32_t: "uint32",
+  float: "float32",
+  double: "float64",
+};
+
+/**
+ * Reads a `.nii`, `.nii.gz` or `.nrrd` file for the viewer, with every n-th voxel when it exceeds the budget.
+ *
+ * @example
+ * ```ts ignore
+ * import { readVolumeFile } from "@spimfetch/spimfetch/view";
+ * const shown = await readVolumeFile("out/652506_Ex_561_Em_593_level3.nii.gz");
+ * console.log(shown.step, shown.volume.shape);
+ * ```
+ * @param file The file's path, or its bytes.
+ * @param options The budget, the name and a signal.
+ * @returns What the viewer shows.
+ * @throws {MetadataError} If the file is not a 3-D NIfTI-1 or NRRD image of a supported type, or ends early.
+ * @throws {Deno.errors.NotFound} If the file does not exist.
+ */
+export async function readVolumeFile(
+  file: string | Uint8Array,
+  options: ReadVolumeFileOptions = {},
+): Promise<ViewerVolume> {
+  const budgetBytes = options.budgetBytes ?? DEFAULT_VIEW_BUDGET_BYTES;
+  const path = typeof file === "string" ? file : options.name ?? "image bytes";
+  const name = options.name ?? path.split("/").pop()!;
+  let bytes: AsyncIterator<Uint8Array> | undefined;
+  try {
+    const head = await readHead(file);
+    const layout = parseLayout(head, path);
+    let stream: ReadableStream<Uint8Array> = await openBytes(file);
+    if (layout.gzip === "file") {
+      stream = (stream as ReadableStream<Uint8Array<ArrayBuffer>>).pipeThrough(
+        new DecompressionStream("gzip"),
+      );
+    }
+    const reader = new ByteReader(stream[Symbol.asyncIterator](), path);
+    bytes = reader.source;
+    await reader.skip(layout.dataOffset);
+    if (layout.gzip === "data") {
+      // NRRD's gzip covers only the voxels, after the text header.
+      const rest = new ReadableStream<Uint8Array<ArrayBuffer>>({
+        async pull(controller): Promise<void> {
+          const chunk = await reader.next();
+          if (chunk) controller.enqueue(chunk as Uint8Array<ArrayBuffer>);
+          else controller.close();
+        },
+      }).pipeThrough(new DecompressionStream("gzip"));
+      const inner = new ByteReader(rest[Symbol.asyncIterator](), path);
+      return await readStrided(inner, layout, name, budgetBytes, options.signal);
+    }
+    return await readStrided(reader, layout, name, budgetBytes, options.signal);
+  } finally {
+    await bytes?.return?.();
+  }
+}
+
+/** The file's bytes as a stream (which closes the file when read to its end or cancelled). */
+async function openBytes(file: string | Uint8Array): Promise<ReadableStream<Uint8Array<ArrayBuffer>>> {
+  if (typeof file !== "string") return new Blob([file as Uint8Array<ArrayBuffer>]).stream();
+  return (await Deno.open(file)).readable;
+}
+
+async function readStrided(
+  reader: ByteReader,
+  layout: FileLayout,
+  name: string,
+  budgetBytes: number,
+  signal?: AbortSignal,
+): Promise<ViewerVolume> {
+  const [nz, ny, nx] = layout.shape;
+  const step = strideForBudget(layout.shape, layout.dtype, budgetBytes);
+  const shape = layout.shape.map((n) => Math.ceil(n / step)) as [number, number, number];
+  const out = allocateVoxels(layout.dtype, shape[0] * shape[1] * shape[2]);
+  const bpv = bytesPerVoxel(layout.dtype);
+  const planeBytes = nx * ny * bpv;
+  let o = 0;
+  for (let z = 0; z < nz; z++) {
+    signal?.throwIfAborted();
+    const plane = await reader.take(planeBytes);
+    if (z % step !== 0) continue;
+    const view = new DataView(plane.buffer, plane.byteOffset, plane.byteLength);
+    const get = getter(layout.dtype);
+    for (let y = 0; y < ny; y += step) {
+      for (let x = 0; x < nx; x += step) out[o++] = get(view, (y * nx + x) * bpv, layout.littleEndian);
+    }
+  }
+  return {
+    name,
+    volume: { data: out, shape, dtype: layout.dtype },
+    geometry: stridedGeometry(layout.geometry, step),
+    step,
+    sourceShape: layout.shape,
+    budgetBytes,
+  };
+}
+
+function getter(dtype: VoxelType): (view: DataView, at: number, le: boolean) => number {
+  switch (dtype) {
+    case "int8":
+      return (v, at) => v.getInt8(at);
+    case "uint8":
+      return (v, at) => v.getUint8(at);
+    case "int16":
+      return (v, at, le) => v.getInt16(at, le);
+    case "uint16":
+      return (v, at, le) => v.getUint16(at, le);
+    case "int32":
+      return (v, at, le) => v.getInt32(at, le);
+    case "uint32":
+      return (v, at, le) => v.getUint32(at, le);
+    case "float32":
+      return (v, at, le) => v.getFloat32(at, le);
+    case "float64":
+      return (v, at, le) => v.getFloat64(at, le);
+  }
+}
+
+/** Reads exact byte counts from a stream of chunks. */
+class ByteReader {
+  #pending: Uint8Array = new Uint8Array(0);
+  constructor(readonly source: AsyncIterator<Uint8Array>, readonly path: string) {}
+
+  async next(): Promise<Uint8Array | undefined> {
+    if (this.#pending.length) {
+      const out = this.#pending;
+      this.#pending = new Uint8Array(0);
+      return out;
+    }
+    const { value, done } = await this.source.next();
+    return done ? undefined : value;
+  }
+
+  async take(count: number): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    let have = 0;
+    while (have < count) {
+      const chunk = await this.next();
+      if (!chunk) {
+        throw new MetadataError(
+          `Cannot read ${this.path}: the file ends before the voxels its header announces`,
+          { source: this.path },
+        );
+      }
+      const need = count - have;
+      if (chunk.length > need) {
+        parts.push(chunk.subarray(0, need));
+        this.#pending = chunk.subarray(need);
+        have = count;
+      } else {
+        parts.push(chunk);
+        have += chunk.length;
+      }
+    }
+    if (parts.length === 1) return parts[0];
+    const out = new Uint8Array(count);
+    let at = 0;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  }
+
+  async skip(count: number): Promise<void> {
+    await this.take(count);
+  }
+}
+
+/** The first bytes of the file, decompressed when gzipped: enough for a NIfTI header or an NRRD text header. */
+async function readHead(file: string | Uint8Array): Promise<{ bytes: Uint8Array; gzip: boolean }> {
+  let magic: Uint8Array;
+  if (typeof file === "string") {
+    using handle = await Deno.open(file);
+    magic = new Uint8Array(2);
+    await handle.read(magic);
+  } else magic = file.subarray(0, 2);
+  const gzip = magic[0] === 0x1f && magic[1] === 0x8b;
+  const raw = await openBytes(file);
+  const stream: ReadableStream<Uint8Array> = gzip ? raw.pipeThrough(new DecompressionStream("gzip")) : raw;
+  const parts: Uint8Array[] = [];
+  let have = 0;
+  // Breaking out of the loop cancels the stream, which closes the file.
+  for await (const chunk of stream) {
+    parts.push(chunk);
+    have += chunk.length;
+    if (have >= 65536) break;
+  }
+  const bytes = new Uint8Array(have);
+  let at = 0;
+  for (const part of parts) {
+    bytes.set(part, at);
+    at += part.length;
+  }
+  return { bytes, gzip };
+}
+
+function parseLayout(head: { bytes: Uint8Array; gzip: boolean }, path: string): FileLayout {
+  const { bytes } = head;
+  const text = new TextDecoder().decode(bytes.subarray(0, 4));
+  if (text === "NRRD") return parseNrrd(bytes, head.gzip, path);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length >= 348) {
+    for (const le of [true, false]) {
+      if (view.getInt32(0, le) === 348) return parseNifti(view, le, head.gzip, path);
+    }
+  }
+  throw new MetadataError(
+    `Cannot view ${path}: expected a NIfTI-1 (.nii, .nii.gz) or NRRD (.nrrd) image, found neither header`,
+    { source: path },
+  );
+}
+
+function parseNifti(view: DataView, le: boolean, gzip: boolean, path: string): FileLayout {
+  const dims = [0, 1, 2, 3, 4].map((i) => view.getInt16(40 + 2 * i, le));
+  if (dims[0] < 3 || dims.slice(4).some((d) => d > 1) || (dims[0] > 3 && dims[4] > 1)) {
+    throw new MetadataError(
+      `Cannot view ${path}: expected a 3-D image, the header says ${dims[0]} dimensions`,
+      {
+        source: path,
+      },
+    );
+  }
+  const code = view.getInt16(70, le);
+  const dtype = NIFTI_TYPES[code];
+  if (!dtype) {
+    throw new MetadataError(`Cannot view ${path}: NIfTI datatype ${code} is not a supported scalar type`, {
+      source: path,
+    });
+  }
+  const pixdim = [1, 2, 3].map((i) => Math.abs(view.getFloat32(76 + 4 * i, le)) || 1);
+  const qformCode = view.getInt16(252, le);
+  const sformCode = view.getInt16(254, le);
+  let ras: number[][]; // 3×4, RAS
+  if (sformCode > 0) {
+    ras = [0, 1, 2].map((r) => [0, 1, 2, 3].map((c) => view.getFloat32(280 + 16 * r + 4 * c, le)));
+  } else if (qformCode > 0) {
+    const [b, c, d, qx, qy, qz] = [0, 1, 2, 3, 4, 5].map((i) => view.getFloat32(256 + 4 * i, le));
+    const a = Math.sqrt(Math.max(0, 1 - (b * b + c * c + d * d)));
+    const qfac = view.getFloat32(76, le) < 0 ? -1 : 1;
+    const rot = [
+      [a * a + b * b - c * c - d * d, 2 * (b * c - a * d), 2 * (b * d + a * c)],
+      [2 * (b * c + a * d), a * a + c * c - b * b - d * d, 2 * (c * d - a * b)],
+      [2 * (b * d - a * c), 2 * (c * d + a * b), a * a + d * d - b * b - c * c],
+    ];
+    const scale = [pixdim[0], pixdim[1], pixdim[2] * qfac];
+    ras = rot.map((row, r) => [...row.map((v, j) => v * scale[j]), [qx, qy, qz][r]]);
+  } else {
+    ras = [[pixdim[0], 0, 0, 0], [0, pixdim[1], 0, 0], [0, 0, pixdim[2], 0]];
+  }
+  const offset = Math.round(view.getFloat32(108, le));
+  return {
+    shape: [dims[3], dims[2], dims[1]],
+    dtype,
+    littleEndian: le,
+    geometry: geometryFromRas(ras, path),
+    dataOffset: offset,
+    gzip: gzip ? "file" : "none",
+  };
+}
+
+/** ITK geometry (LPS) from a 3×4 RAS voxel-to-world matrix. */
+function geometryFromRas(ras: number[][], path: string): ImageGeometry {
+  const spacing = [0, 1, 2].map((j) => Math.hypot(ras[0][j], ras[1][j], ras[2][j])) as [
+    number,
+    number,
+    number,
+  ];
+  if (spacing.some((s) => !(s > 0))) {
+    throw new MetadataError(`Cannot view ${path}: its voxel-to-world matrix has an empty axis`, {
+      source: path,
+    });
+  }
+  const flip = [-1, -1, 1];
+  return {
+    spacing,
+    origin: [0, 1, 2].map((r) => flip[r] * ras[r][3] + 0) as [number, number, number],
+    direction: [0, 1, 2].map((r) =>
+      [0, 1, 2].map((j) => flip[r] * ras[r][j] / spacing[j] + 0)
+    ) as ImageGeometry[
+      "direction"
+    ],
+  };
+}
+
+function parseNrrd(bytes: Uint8Array, fileGzip: boolean, path: string): FileLayout {
+  const text = new TextDecoder("latin1").decode(bytes);
+  const end = text.search(/\r?\n\r?\n/);
+  if (end < 0) throw new MetadataError(`Cannot view ${path}: its NRRD header does not end`, { source: path });
+  const blank = text.slice(end).match(/^\r?\n\r?\n/)![0].length;
+  const fields = new Map<string, string>();
+  for (const line of text.slice(0, end).split(/\r?\n/).slice(1)) {
+    if (line.startsWith("#") || line.includes(":=")) continue;
+    const at = line.indexOf(":");
+    if (at > 0) fields.set(line.slice(0, at).trim().toLowerCase(), line.slice(at + 1).trim());
+  }
+  const fail = (what: string): never => {
+    throw new MetadataError(`Cannot view ${path}: ${what}`, { source: path });
+  };
+  if (fields.has("data file") || fields.has("datafile")) fail("detached NRRD data files are not supported");
+  if (fields.get("dimension") !== "3") {
+    fail(`expected a 3-D NRRD, found dimension ${fields.get("dimension")}`);
+  }
+  const dtype = NRRD_TYPES[fields.get("type") ?? ""] ?? fail(`unsupported NRRD type "${fields.get("type")}"`);
+  const sizes = (fields.get("sizes") ?? "").split(/\s+/).map(Number);
+  if (sizes.length !== 3 || sizes.some((n) => !Number.isInteger(n) || n < 1)) {
+    fail(`expected three sizes, found "${fields.get("sizes")}"`);
+  }
+  const encoding = fields.get("encoding") ?? "";
+  if (!["raw", "gzip", "gz"].includes(encoding)) fail(`unsupported NRRD encoding "${encoding}"`);
+  const vectors = [...(fields.get("space directions") ?? "").matchAll(/\(([^)]*)\)/g)].map((m) =>
+    m[1].split(",").map(Number)
+  );
+  const space = (fields.get("space") ?? "").toLowerCase();
+  // NRRD names the space its vectors are in; the viewer needs RAS.
+  const toRas: Record<string, number[]> = {
+    "right-anterior-superior": [1, 1, 1],
+    ras: [1, 1, 1],
+    "left-posterior-superior": [-1, -1, 1],
+    lps: [-1, -1, 1],
+    "left-anterior-superior": [-1, 1, 1],
+    las: [-1, 1, 1],
+  };
+  const signs = toRas[space] ?? fail(`unsupported NRRD space "${fields.get("space")}"`);
+  if (vectors.length !== 3 || vectors.some((v) => v.length !== 3 || v.some((n) => !Number.isFinite(n)))) {
+    fail(`expected three space directions, found "${fields.get("space directions")}"`);
+  }
+  const origin = (fields.get("space origin") ?? "(0,0,0)").replace(/[()]/g, "").split(",").map(Number);
+  const ras = [0, 1, 2].map((r) => [...vectors.map((v) => signs[r] * v[r]), signs[r] * origin[r]]);
+  return {
+    shape: [sizes[2], sizes[1], sizes[0]],
+    dtype,
+    littleEndian: (fields.get("endian") ?? "little") === "little",
+    geometry: geometryFromRas(ras, path),
+    dataOffset: end + blank,
+    gzip: fileGzip ? "file" : encoding === "raw" ? "none" : "data",
+  };
+}
