@@ -208,7 +208,7 @@ Deno.test("no step or adapter of lib/ imports from lib/display", async () => {
 
 Deno.test("every lib/ file over 400 lines says at its top why", async () => {
   const long: string[] = [];
-  for (const file of await libFiles()) {
+  for (const file of (await libFiles()).filter((f) => f.endsWith(".ts"))) {
     const lines = (await Deno.readTextFile(join(REPO, file))).split("\n");
     // Counted as `wc -l` counts: newlines, so a file ending in one newline has one fewer line than parts.
     const count = lines.length - (lines.at(-1) === "" ? 1 : 0);

@@ -34,29 +34,44 @@ const OTHER_FOLDERS: Record<string, string> = {
  * they are not tested on their own. Files that only re-export or declare types need no entry.
  */
 export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = {
-  "lib/ccf/_mat.ts": [
+  "lib/ccf/ants_affine.ts": [
     "tests/ccf/read_transforms_test.ts",
     "the .mat reader is tested with the other transform readers",
   ],
-  "lib/ccf/_warp.ts": [
+  "lib/ccf/displacement_field.ts": [
     "tests/ccf/read_transforms_test.ts",
     "the warp reader is tested with the other transform readers",
   ],
-  "lib/ccf/_transforms.ts": ["tests/ccf/read_transforms_test.ts", "the transform chain is read by that test"],
-  "lib/ccf/_registration.ts": [
+  "lib/ccf/transforms.ts": ["tests/ccf/read_transforms_test.ts", "the transform chain is read by that test"],
+  "lib/ccf/registration.ts": [
     "tests/ccf/versions_test.ts",
     "finding a registration is tested per capsule version",
   ],
-  "lib/ccf/_spl.ts": ["tests/ccf/versions_test.ts", "the spl rules are part of the version matrix"],
-  "lib/ccf/_nifti_stream.ts": ["tests/ccf/write_test.ts", "streams the files that write_test compares"],
-  "lib/ccf/_pull.ts": [
-    "tests/ccf/write_test.ts",
-    "inner loops of the resampling that write_test checks by hand",
+  "lib/ccf/spl_acquisition.ts": [
+    "tests/ccf/versions_test.ts",
+    "the spl rules are part of the version matrix",
   ],
-  "lib/ccf/_resample.ts": ["tests/ccf/write_test.ts", "the resampling writeBrainInCcf runs"],
-  "lib/ccf/_resample_worker.ts": ["tests/ccf/write_test.ts", "the worker side of that resampling"],
-  "lib/ccf/_space.ts": ["tests/ccf/points_test.ts", "openCcfSpace is the entry of every points test"],
-  "lib/ccf/_template.ts": ["tests/ccf/write_test.ts", "template files are read by the CCF writes"],
+  "lib/ccf/nifti_stream.ts": [
+    "tests/ccf/write_brain_in_ccf_test.ts",
+    "streams the files that write_brain_in_ccf_test compares",
+  ],
+  "lib/ccf/_pull.ts": [
+    "tests/ccf/write_brain_in_ccf_test.ts",
+    "inner loops of the resampling that write_brain_in_ccf_test checks by hand",
+  ],
+  "lib/ccf/resample_to_ccf.ts": [
+    "tests/ccf/write_brain_in_ccf_test.ts",
+    "the resampling writeBrainInCcf runs",
+  ],
+  "lib/ccf/_resample_worker.ts": [
+    "tests/ccf/write_brain_in_ccf_test.ts",
+    "the worker side of that resampling",
+  ],
+  "lib/ccf/ccf_space.ts": ["tests/ccf/points_test.ts", "openCcfSpace is the entry of every points test"],
+  "lib/ccf/template.ts": [
+    "tests/ccf/write_brain_in_ccf_test.ts",
+    "template files are read by the CCF writes",
+  ],
   "lib/codecs/_codec_worker.ts": ["tests/codecs/native_test.ts", "the worker side of the pool tested there"],
   "lib/codecs/_ffi_blosc.ts": [
     "tests/codecs/native_test.ts",
@@ -66,7 +81,6 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
     "tests/codecs/native_test.ts",
     "the native deflate binding, compared with node:zlib",
   ],
-  "lib/codecs/parallel_gzip.ts": ["tests/codecs/native_test.ts", "its single-member output is checked there"],
   "lib/codecs/worker_pool.ts": ["tests/codecs/native_test.ts", "the pool that runs the native codecs"],
   "lib/codecs/place_worker.ts": ["tests/codecs/partial_chunks_test.ts", "the worker side of placeChunkPart"],
   "lib/codecs/worker_blosc.ts": ["tests/read/read_test.ts", "reads from S3 decode through it"],
@@ -93,7 +107,7 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
     "tests/e2e/fuzz_test.ts",
     "mutated .zarray and zarr.json are fuzzed there",
   ],
-  "lib/metadata/_level_arrays.ts": [
+  "lib/metadata/level_arrays.ts": [
     "tests/codecs/partial_chunks_test.ts",
     "opens the level arrays read there",
   ],
@@ -116,10 +130,44 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
   "lib/s3/_body_checks.ts": ["tests/s3/store_test.ts", "faulted bodies from the fault proxy"],
   "lib/s3/client.ts": ["tests/s3/store_test.ts", "parseS3Uri and createS3Client"],
   "lib/s3/disk_cache.ts": ["tests/e2e/reliability_test.ts", "resuming from the disk cache"],
-  "lib/s3/errors.ts": ["tests/s3/store_test.ts", "the errors a store throws"],
   "lib/s3/retry.ts": ["tests/s3/store_test.ts", "retries after faults"],
   "lib/write/_stage_voxels.ts": ["tests/write/nifti_test.ts", "the writers' inner loop"],
   "lib/write/atomic_file.ts": ["tests/write/nifti_test.ts", "outputs appear complete or not at all"],
+  "lib/codecs/chunk_encoder.ts": [
+    "tests/write/ome_zarr_test.ts",
+    "encodes the OME-Zarr writer's chunks, read back there by zarr-python and a Zarr v3 reader",
+  ],
+  "lib/cohort/_ome_zarr_stream.ts": [
+    "tests/e2e/cohort_test.ts",
+    "the summary of the workflow's OME-Zarr output",
+  ],
+  "lib/cohort/subject_info.ts": ["tests/e2e/cohort_channels_test.ts", "the summary's subject columns"],
+  "lib/core/did_you_mean.ts": ["tests/cli/flags_test.ts", "the CLI's did-you-mean for flags and commands"],
+  "lib/export/formats.ts": ["tests/export/export_image_test.ts", "every format of the table, read back"],
+  "lib/export/plan.ts": ["tests/export/export_image_test.ts", "every combination of the plan's choices"],
+  "lib/export/reorient_slabs.ts": [
+    "tests/export/export_image_test.ts",
+    "every reorientation of the combination test; memory in tests/e2e/reorient_memory_test.ts",
+  ],
+  "lib/export/sidecar.ts": ["tests/export/export_image_test.ts", "the sidecar of every combination"],
+  "lib/export/temp_space.ts": ["tests/e2e/export_failures_test.ts", "disk full, Ctrl-C, temporary files"],
+  "lib/orient/place_region.ts": [
+    "tests/export/export_image_test.ts",
+    "the geometry of every region exported",
+  ],
+  "lib/view/_niivue_script.ts": ["tests/e2e/view_browser_test.ts", "the viewer's code, run in Chromium"],
+  "lib/view/_viewer_app.ts": ["tests/e2e/view_browser_test.ts", "the page's app, driven through its API"],
+  "lib/view/page.ts": ["tests/e2e/view_browser_test.ts", "pages opened in Chromium"],
+  "lib/view/points.ts": ["tests/view/read_volume_file_test.ts", "points in both column systems"],
+  "lib/view/viewer_volume.ts": ["tests/view/view_test.ts", "what view() hands the viewer"],
+  "lib/write/_display_window.ts": [
+    "tests/write/ome_zarr_test.ts",
+    "the omero window against numpy's percentiles",
+  ],
+  "lib/write/_ome_zarr_metadata.ts": ["tests/write/ome_zarr_test.ts", "metadata read back by zarr-python"],
+  "lib/write/_pyramid.ts": ["tests/write/ome_zarr_test.ts", "every level against numpy's averaging"],
+  "lib/write/_pyramid_writer.ts": ["tests/write/ome_zarr_test.ts", "the streaming core of writeOmeZarr"],
+  "lib/write/_shard.ts": ["tests/write/ome_zarr_test.ts", "sharded stores read by the Zarr v3 reader"],
 };
 
 async function walk(dir: string, found: string[] = []): Promise<string[]> {

@@ -170,7 +170,9 @@ export async function exportImage(
       ...(compression ? { compression } : {}),
     }, { force: options.force, signal: options.signal });
     options.log?.(
-      `Wrote ${plan.output.path} (${bytes} bytes${compression ? `, gzip: ${compression}` : ""}) and ${sidecar}`,
+      `Wrote ${plan.output.path} (${bytes} bytes${
+        compression ? `, gzip: ${compression}` : ""
+      }) and ${sidecar}`,
     );
     return {
       path: plan.output.path,

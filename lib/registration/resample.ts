@@ -1,4 +1,7 @@
 /**
+ * (Over 400 lines: the grid, the streaming resampler and the level choice share the half-voxel rule and
+ * its weights, which are better read in one place.)
+ *
  * Resampling to a coarser spacing by area (box) averaging: each output
  * voxel is the mean of the input it covers, partial input voxels weighted by
  * the fraction covered. This is what an atlas spacing such as the CCF's
@@ -29,9 +32,6 @@
  * reduced in x and y as they arrive and added into the (at most two) output
  * planes they overlap. `resampleSlabs` yields each output plane as soon as it
  * is complete (bounded memory); `resampleVolume` collects them.
- *
- * Over 400 lines: the grid, the streaming resampler and the level choice share the half-voxel rule and
- * its weights, which are better read in one place.
  *
  * @module
  */

@@ -41,5 +41,5 @@ export {
   type WriteOmeZarrProgress,
   type WriteOmeZarrResult,
 } from "./ome_zarr.ts";
-export type { OmeroWindow } from "./_ome_zarr_metadata.ts";
+export type { OmeroWindow } from "./ome_zarr.ts";
 export { type AtomicDirectoryOptions, withAtomicDirectory } from "./atomic_directory.ts";

@@ -24,6 +24,8 @@ import { PyramidWriter } from "./_pyramid_writer.ts";
 import { WindowEstimator } from "./_display_window.ts";
 import { levelLayouts, ngffFrame, omeAttributes, type OmeroWindow } from "./_ome_zarr_metadata.ts";
 
+export type { OmeroWindow };
+
 /** The chunk compressors {@linkcode writeOmeZarr} offers. */
 export type OmeZarrCodec = "blosc-zstd" | "blosc-lz4" | "gzip" | "none";
 

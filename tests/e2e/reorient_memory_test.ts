@@ -37,7 +37,7 @@ Deno.test("a level larger than the process's memory limit is reoriented to PIR w
     const output = await runLimited([
       "run",
       "-A",
-      new URL("./_reorient_export.ts", import.meta.url).pathname,
+      new URL("../../testing/reorient_export.ts", import.meta.url).pathname,
       out,
       `${z}`,
       `${y}`,

@@ -1,12 +1,12 @@
 // Run by reorient_memory_test.ts in its own process (under a memory limit), so that its peak RSS is its own:
 // a level streamed from a synthetic store, reoriented to PIR by the pipeline's streaming step, to .nii.
-import { ChunkCache } from "../../lib/s3/chunk_cache.ts";
-import { openImage } from "../../lib/metadata/image.ts";
-import { streamLevel } from "../../lib/read/read.ts";
-import { writeNifti } from "../../lib/write/nifti.ts";
-import { reorientSlabs } from "../../lib/export/reorient_slabs.ts";
-import { tempPathFor } from "../../lib/export/temp_space.ts";
-import { syntheticStore } from "../../testing/synthetic_store.ts";
+import { ChunkCache } from "../lib/s3/chunk_cache.ts";
+import { openImage } from "../lib/metadata/image.ts";
+import { streamLevel } from "../lib/read/read.ts";
+import { writeNifti } from "../lib/write/nifti.ts";
+import { reorientSlabs } from "../lib/export/reorient_slabs.ts";
+import { tempPathFor } from "../lib/export/temp_space.ts";
+import { syntheticStore } from "./synthetic_store.ts";
 
 const [out, z, y, x, slabMiB] = Deno.args;
 const shape = [Number(z), Number(y), Number(x)] as [number, number, number];
