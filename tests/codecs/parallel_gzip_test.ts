@@ -38,7 +38,7 @@ async function gzip(
   options: { segmentBytes: number; writes: number; level?: number; pool: WorkerPool },
 ): Promise<{ file: Uint8Array; codec: string | undefined; size: number }> {
   const parts: Uint8Array[] = [];
-  const gz = createParallelGzip(async (bytes) => void parts.push(bytes.slice()), {
+  const gz = createParallelGzip((bytes) => Promise.resolve(void parts.push(bytes.slice())), {
     segmentBytes: options.segmentBytes,
     level: options.level,
     pool: options.pool,

@@ -78,9 +78,11 @@ Deno.test({
       'streamLevel() has no option "dtpye": did you mean "dtype"?',
     );
     await assertRejects(
-      // deno-lint-ignore no-explicit-any
       () =>
-        openSource({ subject: "652506", channel: "Ex_561_Em_593" }, { endpiont: fixture.s3.endpoint } as any),
+        openSource(
+          { subject: "652506", channel: "Ex_561_Em_593" },
+          { endpiont: fixture.s3.endpoint } as unknown as { endpoint: string },
+        ),
       TypeError,
       'openSource() has no option "endpiont": did you mean "endpoint"?',
     );
