@@ -171,7 +171,7 @@ export async function parseCellfinderXml(
   let buffer = "", type: number | undefined, other = 0, seenRoot = false, ended = false;
   const field = (body: string, name: string): number => {
     const m = new RegExp(`<${name}>\\s*([^<]*?)\\s*</${name}>`).exec(body);
-    const value = m ? Number(m[1]) : NaN;
+    const value = m && m[1] !== "" ? Number(m[1]) : NaN;
     if (!Number.isFinite(value)) {
       throw new MetadataError(
         `a <Marker> has ${m ? JSON.stringify(m[1]) : "no"} <${name}>: expected a number`,
