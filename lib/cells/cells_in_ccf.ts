@@ -146,8 +146,9 @@ export async function readCellsInCcf(
         }
         log(`${channel}: AIND counts (${result.aind.layout} layout, ${result.aind.rows.length} structures)`);
       } catch (error) {
-        // Without a quantification our own count can still stand; with nothing to show, the error does.
-        if (!(ours && error instanceof NotFoundError)) throw error;
+        // Without a quantification our own count can still stand, and a channel found by listing (segmented,
+        // never quantified) is only noted; a channel asked for by name with nothing to show is an error.
+        if (!(error instanceof NotFoundError && (ours || !options.channels?.length))) throw error;
         result.warnings.push(`${channel}: no AIND counts (${(error as Error).message})`);
       }
       if (ours) {
