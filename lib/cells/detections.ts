@@ -157,14 +157,14 @@ const XML_END = "</CellCounter_Marker_File>";
  * @param pieces The file's bytes, in pieces.
  * @param source Its URI, for messages.
  * @param options The type that is a cell (cellfinder: 2), or every type.
- * @returns The markers, and how many had another type.
+ * @returns The markers' (x, y, z), `3 · count` values, and how many had another type.
  * @throws {MetadataError} If it is not a cellfinder XML, a marker lacks a coordinate, or the file is truncated.
  */
 export async function parseCellfinderXml(
   pieces: AsyncIterable<Uint8Array>,
   source: string,
   options: { type?: number | "any" } = {},
-): Promise<{ xyz: Triples; other: number }> {
+): Promise<{ xyz: Float32Array; count: number; other: number }> {
   const keep = options.type ?? 2;
   const decoder = new TextDecoder();
   const out = new Triples();
@@ -222,7 +222,7 @@ export async function parseCellfinderXml(
       { source },
     );
   }
-  return { xyz: out, other };
+  return { xyz: out.values(), count: out.count, other };
 }
 
 /**
@@ -264,15 +264,14 @@ export async function readDetections(
   try {
     const pieces = objectPieces(store, key, { signal: options.signal });
     if (found.file.endsWith(".csv")) return await parseDetectionsCsv(pieces, found.file, uri);
-    const { xyz, other } = await parseCellfinderXml(pieces, uri);
+    const { xyz: values, count, other } = await parseCellfinderXml(pieces, uri);
     // (x, y, z) → (z, y, x) in place.
-    const values = xyz.values();
     for (let i = 0; i < values.length; i += 3) {
       const x = values[i];
       values[i] = values[i + 2];
       values[i + 2] = x;
     }
-    return { uri, file: found.file, zyx: values, ids: undefined, count: xyz.count, notCells: other };
+    return { uri, file: found.file, zyx: values, ids: undefined, count, notCells: other };
   } finally {
     store.close();
   }

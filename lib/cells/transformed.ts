@@ -169,11 +169,11 @@ export async function parseTransformedCells(
   source: string,
   facts: QuantificationFacts = {},
 ): Promise<TransformedCells> {
-  let xyz: Triples;
+  let values: Float32Array, count: number, ids: Float64Array | undefined;
   if (file.endsWith(".xml")) {
-    xyz = (await parseCellfinderXml(pieces, source, { type: "any" })).xyz;
+    ({ xyz: values, count } = await parseCellfinderXml(pieces, source, { type: "any" }));
   } else {
-    xyz = new Triples();
+    const xyz = new Triples();
     const reader = readLines(pieces);
     let header: string[] | undefined, cols: number[] = [], idAt = -1, line = 0;
     for await (const text of reader.lines) {
@@ -201,8 +201,8 @@ export async function parseTransformedCells(
     if (!reader.endedWithNewline()) {
       throw new MetadataError(`the file is truncated: its last line (${line}) does not end`, { source });
     }
+    [values, count, ids] = [xyz.values(), xyz.count, xyz.ids()];
   }
-  const values = xyz.values();
   const maxima = [0, 0, 0];
   for (let i = 0; i < values.length; i++) if (values[i] > maxima[i % 3]) maxima[i % 3] = values[i];
   const decided = decideOrder(file, maxima, facts, source);
@@ -213,7 +213,7 @@ export async function parseTransformedCells(
     values[i + 1] = 25 * d;
     values[i + 2] = 25 * m;
   }
-  return { uri: source, file, ccf: values, ids: xyz.ids(), count: xyz.count, ...decided };
+  return { uri: source, file, ccf: values, ids, count, ...decided };
 }
 
 /**

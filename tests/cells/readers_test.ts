@@ -104,7 +104,7 @@ const XML = `<?xml version="1.0" encoding="UTF-8"?>
 Deno.test("parseCellfinderXml() keeps Type 2 markers, whatever the piece size", async () => {
   for (const size of [1, 5, 13, 4096]) {
     const { xyz, other } = await parseCellfinderXml(pieces(XML, size), SRC);
-    assertEquals([...xyz.values()], [10, 20, 30, 1, 2, 3]);
+    assertEquals([...xyz], [10, 20, 30, 1, 2, 3]);
     assertEquals(other, 1);
   }
 });
