@@ -121,11 +121,12 @@ export function idOfIndex(index: number): number {
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 /** The fake bucket's objects: annotation and tables at the ABC's keys. */
-export function atlasObjects(): Map<string, Uint8Array> {
-  const [na, nd, nm] = ATLAS_SIZE;
-  const r = ATLAS_RESOLUTION;
+export function atlasObjects(resolution: number = ATLAS_RESOLUTION): Map<string, Uint8Array> {
+  const r = resolution;
+  const size: Vec3 = [13200 / r, 8000 / r, 11400 / r];
+  const [na, nd, nm] = size;
   const header = encodeNiftiHeader(
-    { size: ATLAS_SIZE, spacing: r / 1000, origin: [0, 0, 0], direction: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] },
+    { size, spacing: r / 1000, origin: [0, 0, 0], direction: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] },
     [3, na, nd, nm, 1, 1, 1, 1],
     512,
     {},
@@ -142,7 +143,10 @@ export function atlasObjects(): Map<string, Uint8Array> {
   const sets = ["ORGA", "CATE", "DIVI", "STRU", "SUBS"].map((s) => `AllenCCF-Ontology-2017-${s}`);
   const setNames = ["organ", "category", "division", "structure", "substructure"];
   const objects = new Map<string, Uint8Array>();
-  objects.set(`image_volumes/Allen-CCF-2020/20250331/annotation_25.nii.gz`, new Uint8Array(gzipSync(file)));
+  objects.set(
+    `image_volumes/Allen-CCF-2020/20250331/annotation_25.nii.gz`,
+    new Uint8Array(gzipSync(file, { level: 1 })),
+  );
   const dir = "metadata/Allen-CCF-2020/20230630/";
   // Columns in another order than the documentation's, to prove reading by name.
   objects.set(
@@ -515,7 +519,15 @@ export interface CellsDatasetServer {
  * @returns The running server.
  */
 export async function serveCellsDataset(
-  options: { assets?: typeof SEGMENTED_ASSETS; scale?: number; averageTemplate?: boolean } = {},
+  options: {
+    assets?: typeof SEGMENTED_ASSETS;
+    scale?: number;
+    averageTemplate?: boolean;
+    /** The annotation's resolution, µm. @default {100} */
+    atlasResolution?: number;
+    /** More objects for `aind-open-data` (e.g. a benchmark's detections). */
+    extra?: Map<string, Uint8Array>;
+  } = {},
 ): Promise<CellsDatasetServer> {
   const assets = options.assets ?? SEGMENTED_ASSETS;
   const dataset = await buildCcfDataset({
@@ -529,9 +541,10 @@ export async function serveCellsDataset(
   const server = await startS3Server();
   try {
     await server.createBucket(AIND_BUCKET);
+    for (const [k, v] of options.extra ?? []) dataset.objects.set(k, v);
     await server.upload(AIND_BUCKET, dataset.objects);
     await server.createBucket(FAKE_ATLAS_BUCKET);
-    await server.upload(FAKE_ATLAS_BUCKET, atlasObjects());
+    await server.upload(FAKE_ATLAS_BUCKET, atlasObjects(options.atlasResolution));
   } catch (error) {
     await server.close();
     throw error;
