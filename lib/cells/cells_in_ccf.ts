@@ -5,8 +5,7 @@
  *
  * @module
  */
-import { openCcfSpace } from "../ccf/_space.ts";
-import type { CcfSpace } from "../ccf/_space.ts";
+import { type CcfSpace, openCcfSpace } from "../ccf/mod.ts";
 import { NotFoundError } from "../core/errors.ts";
 import { listPrefixes } from "../list/assets.ts";
 import { AIND_BUCKET } from "../s3/client.ts";

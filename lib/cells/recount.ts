@@ -7,8 +7,7 @@
  *
  * @module
  */
-import { lsPointToCcf } from "../ccf/_transforms.ts";
-import type { CcfSpace } from "../ccf/_space.ts";
+import { type CcfSpace, lsPointToCcf } from "../ccf/mod.ts";
 import { ancestorsOf, type Atlas, MIDLINE_UM, type Ontology } from "./atlas.ts";
 
 /**
