@@ -95,10 +95,3 @@ export {
   readCellsInCcf,
   type SubjectCells,
 } from "./cells_in_ccf.ts";
-export {
-  cellDensityMap,
-  cohortHeatmap,
-  regionsTable,
-  type RegionsTableOptions,
-  sourcesTable,
-} from "./views.ts";

@@ -75,3 +75,10 @@ export {
   orientationCodesView,
 } from "./registration_views.ts";
 export { type CcfSlices, ccfSlicesView, readCcfSlices } from "./ccf_views.ts";
+export {
+  cellDensityMap,
+  cohortHeatmap,
+  regionsTable,
+  type RegionsTableOptions,
+  sourcesTable,
+} from "./cells_views.ts";

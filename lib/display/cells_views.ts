@@ -7,10 +7,10 @@
  * @module
  */
 import { openNiftiStream } from "../ccf/mod.ts";
-import { Display, escapeHtml, htmlTable } from "../display/display.ts";
-import { renderProjectionPlanes } from "../display/png.ts";
-import type { Projections } from "../display/preview.ts";
-import type { CountRow } from "./table.ts";
+import { Display, escapeHtml, htmlTable } from "./display.ts";
+import { renderProjectionPlanes } from "./png.ts";
+import type { Projections } from "./preview.ts";
+import type { CountRow } from "../cells/mod.ts";
 
 /** Options for {@linkcode regionsTable}. */
 export interface RegionsTableOptions {
