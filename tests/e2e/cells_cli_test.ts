@@ -222,3 +222,34 @@ Deno.test({
     }
   },
 });
+
+Deno.test("the launcher grants cells the atlas bucket's hosts, the subjects file and the output's folder", async () => {
+  const { planPermissions } = await import("../../cli/permissions.ts");
+  const flags = planPermissions({
+    args: ["cells", "--subjects", "cohort.txt", "--recount", "--out", "/tmp/out/counts.csv"],
+    cwd: "/home/me",
+    packageDir: "/opt/spimfetch",
+  });
+  const net = flags.find((f) => f.startsWith("--allow-net="))!.split("=")[1].split(",");
+  assertEquals(net.sort(), [
+    "aind-open-data.s3.us-west-2.amazonaws.com",
+    "allen-brain-cell-atlas.s3.us-west-2.amazonaws.com",
+    "s3.us-west-2.amazonaws.com",
+  ]);
+  assert(flags.find((f) => f.startsWith("--allow-read="))!.includes("/home/me/cohort.txt"));
+  assertEquals(flags.find((f) => f.startsWith("--allow-write=")), "--allow-write=/tmp/out");
+  const local = planPermissions({
+    args: [
+      "cells",
+      "--subject",
+      "1",
+      "--endpoint",
+      "http://127.0.0.1:9000",
+      "--atlas-endpoint",
+      "http://10.0.0.2:9100",
+    ],
+    cwd: "/home/me",
+    packageDir: "/opt/spimfetch",
+  });
+  assertEquals(local.find((f) => f.startsWith("--allow-net=")), "--allow-net=127.0.0.1:9000,10.0.0.2:9100");
+});
