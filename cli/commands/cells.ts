@@ -14,7 +14,9 @@ import {
   type CountRow,
   filterRows,
   formatCsv,
+  type Ontology,
   openAtlas,
+  openOntology,
   POINT_COLUMNS,
   readCellsInCcf,
   type SubjectCells,
@@ -137,13 +139,14 @@ export async function cellsCommand(args: string[]): Promise<void> {
   };
   // One atlas for the whole cohort: the annotation is read once.
   let atlas: Atlas | undefined;
+  let ontology: Ontology | undefined;
   if (values.recount || values.points) {
     log?.("Reading the Allen CCF annotation and ontology");
     atlas = await openAtlas(options);
-  }
+  } else ontology = await openOntology(options);
   const subjects: SubjectCells[] = [];
   for (const request of requests) {
-    const cells = await readCellsInCcf(request, { ...options, atlas });
+    const cells = await readCellsInCcf(request, { ...options, atlas, ontology });
     subjects.push(cells);
     for (const c of cells.channels) {
       for (const warning of c.warnings) console.error(`warning: ${warning}`);
