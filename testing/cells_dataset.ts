@@ -74,6 +74,9 @@ export const TERMS: SyntheticTerm[] = [
   T("Isocortex", 315, "Isocortex", "Isocortex", 2, "grey"),
   T("TH", 549, "TH", "Thalamus", 2, "grey"),
   T("lfbs", 983, "lfbs", "lateral forebrain bundle system", 2, "fiber"),
+  // A substructure term repeating its structure's id (a structure without substructures, as its own term),
+  // listed before the structure, as nothing in the ABC's tables promises an order.
+  T("cst-SUBS", 784, "cst", "corticospinal tract", 4, "cst"),
   T("VISp", 385, "VISp", "Primary visual area", 3, "Isocortex"),
   T("MOp", 985, "MOp", "Primary motor area", 3, "Isocortex"),
   T("LGd", 170, "LGd", "Dorsal part of the lateral geniculate complex", 3, "TH"),
@@ -82,6 +85,9 @@ export const TERMS: SyntheticTerm[] = [
   T("VISp5", 778, "VISp5", "Primary visual area, layer 5", 4, "VISp"),
   T("MOp5", 648, "MOp5", "Primary motor area, Layer 5", 4, "MOp"),
   T("LGd-sh", 496345664, "LGd-sh", "Dorsal part of the lateral geniculate complex, shell", 4, "LGd"),
+  // A structure without substructures listed as its own substructure (same label), holding no voxels.
+  T("STR", 477, "STR", "Striatum", 2, "grey"),
+  T("CP", 672, "CP", "Caudoputamen", 3, "STR"),
   // An ABC-only term without an MBA identifier, never used by a voxel.
   T("unassigned", undefined, "unassigned", "unassigned", 4, "TH"),
 ];
@@ -286,7 +292,10 @@ export function closedCounts(ccf: readonly Vec3[]): Map<number, [number, number]
     const index = atlasLabel(Math.round(ap / r) * r, Math.round(dv / r) * r, Math.round(ml / r) * r);
     const id = idOfIndex(index);
     if (id === 0) continue;
+    const seen = new Set<number>();
     for (let t = TERMS.find((x) => x.id === id); t; t = TERMS.find((x) => x.label === t!.parent)) {
+      if (seen.has(t.id!)) continue;
+      seen.add(t.id!);
       const c = out.get(t.id!) ?? [0, 0];
       c[ml < 5700 ? 0 : 1]++;
       out.set(t.id!, c);
@@ -397,33 +406,35 @@ export function cellFiles(
     "2026":
       ",ID,Acronym,Name,Parent Region,Layer,Ancestors,Graph Order,Id,Struct_Info,Struct_area_um3,Left,Right,Total,Left_Density,Right_Density,Total_Density,Left_Median_Foreground,Right_Median_Foreground,Total_Median_Foreground,Left_Median_Background,Right_Median_Background,Total_Median_Background",
   };
-  const rows = TERMS.filter((t) => t.id !== undefined).map((t, n) => {
-    const [l, r] = counts.get(t.id!) ?? [0, 0];
-    const info = t.id === 997 || t.id === 8 ? "mid" : "hemi";
-    const volume = 1e9 * (t.set + 1);
-    const d = (c: number, v: number): string => String(c / v);
-    const both = info === "mid" ? volume : 2 * volume, side = info === "mid" ? volume / 2 : volume;
-    const ancestors: string[] = [];
-    for (let p = TERMS.find((x) => x.label === t.parent); p; p = TERMS.find((x) => x.label === p!.parent)) {
-      ancestors.unshift(p.acronym);
-    }
-    const parent = TERMS.find((x) => x.label === t.parent)?.acronym ?? "";
-    const fg = l + r > 0 ? "120.5" : "";
-    switch (spec.era) {
-      case "2023":
-        return `${n},${t.id},${t.acronym},${info},${l},${r},${l + r}`;
-      case "2024-02":
-        return `${n},${t.id},${t.acronym},${info},${volume},${l},${r},${l + r},${d(l, side)},${d(r, side)},${
-          d(l + r, both)
-        }`;
-      default:
-        return `${n},${t.id},${t.acronym},"${t.name}",${parent},,"${
-          JSON.stringify(ancestors).replaceAll('"', "'")
-        }",${n},${t.id},${info},${volume},${l},${r},${l + r},${d(l, side)},${d(r, side)},${d(l + r, both)}${
-          spec.era === "2026" ? `,${fg},${fg},${fg},${fg},${fg},${fg}` : ""
-        }`;
-    }
-  });
+  const rows = TERMS.filter((t, n) => t.id !== undefined && TERMS.findIndex((x) => x.id === t.id) === n).map(
+    (t, n) => {
+      const [l, r] = counts.get(t.id!) ?? [0, 0];
+      const info = t.id === 997 || t.id === 8 ? "mid" : "hemi";
+      const volume = 1e9 * (t.set + 1);
+      const d = (c: number, v: number): string => String(c / v);
+      const both = info === "mid" ? volume : 2 * volume, side = info === "mid" ? volume / 2 : volume;
+      const ancestors: string[] = [];
+      for (let p = TERMS.find((x) => x.label === t.parent); p; p = TERMS.find((x) => x.label === p!.parent)) {
+        ancestors.unshift(p.acronym);
+      }
+      const parent = TERMS.find((x) => x.label === t.parent)?.acronym ?? "";
+      const fg = l + r > 0 ? "120.5" : "";
+      switch (spec.era) {
+        case "2023":
+          return `${n},${t.id},${t.acronym},${info},${l},${r},${l + r}`;
+        case "2024-02":
+          return `${n},${t.id},${t.acronym},${info},${volume},${l},${r},${l + r},${d(l, side)},${
+            d(r, side)
+          },${d(l + r, both)}`;
+        default:
+          return `${n},${t.id},${t.acronym},"${t.name}",${parent},,"${
+            JSON.stringify(ancestors).replaceAll('"', "'")
+          }",${n},${t.id},${info},${volume},${l},${r},${l + r},${d(l, side)},${d(r, side)},${d(l + r, both)}${
+            spec.era === "2026" ? `,${fg},${fg},${fg},${fg},${fg},${fg}` : ""
+          }`;
+      }
+    },
+  );
   out.set(`${quant}/cell_count_by_region.csv`, text(`${header[spec.era]}\n${rows.join("\n")}\n`));
   return out;
 }

@@ -152,14 +152,24 @@ async function readOntology(
     if (parent === undefined || seen > 64) return 0;
     return 1 + depthOf(parent, seen + 1);
   };
-  for (const [label, t] of terms) {
-    const parent = parents.get(label);
+  // The parent is the nearest ancestor with another id: a substructure term may repeat its structure's id
+  // (a structure without substructures), and must not make the structure its own parent.
+  const parentIdOf = (label: string, id: number): number | undefined => {
+    for (let p = parents.get(label), n = 0; p !== undefined && n < 64; p = parents.get(p), n++) {
+      const pid = terms.get(p)?.id;
+      if (pid !== undefined && pid !== id) return pid;
+    }
+    return undefined;
+  };
+  // Coarser terms first, so that an id shared by a structure and its own substructure keeps the structure.
+  const ordered = [...terms].sort(([a], [b]) => depthOf(a) - depthOf(b));
+  for (const [label, t] of ordered) {
     const s: Structure = {
       id: t.id,
       label,
       acronym: t.acronym,
       name: t.name,
-      parentId: parent === undefined ? undefined : terms.get(parent)?.id,
+      parentId: parentIdOf(label, t.id),
       depth: depthOf(label),
     };
     if (!structures.has(s.id)) structures.set(s.id, s);
@@ -343,6 +353,8 @@ export async function openAtlas(options: OpenAtlasOptions = {}): Promise<Atlas> 
 export function ancestorsOf(ontology: Ontology, id: number): number[] {
   const out: number[] = [];
   for (let s = ontology.structures.get(id); s && out.length < 64; s = ontology.structures.get(s.parentId!)) {
+    // A cycle in the tables must not count a cell twice.
+    if (out.includes(s.id)) break;
     out.push(s.id);
     if (s.parentId === undefined) break;
   }

@@ -39,7 +39,11 @@ function expectedCounts(ccf: readonly Vec3[]): {
     else if (index === UNKNOWN_INDEX) unknown++;
     else {
       let term = TERMS.find((t) => t.label.endsWith(`-${INDEX_TERMS[index]}`));
+      // A term repeating its parent's id (cst's own substructure) counts once.
+      const seen = new Set<string>();
       for (; term; term = TERMS.find((t) => t.label === term!.parent)) {
+        if (seen.has(term.acronym)) continue;
+        seen.add(term.acronym);
         const c = counts.get(term.acronym) ?? [0, 0];
         c[ml < 5700 ? 0 : 1]++;
         counts.set(term.acronym, c);
@@ -60,11 +64,14 @@ Deno.test("readCellsInCcf() recounts every era's detections as the closed form d
     assertEquals([visp4.id, visp4.depth], [721, 4]);
     assertEquals(atlas.ontology.structures.get(visp4.parentId!)!.acronym, "VISp");
     assertEquals(atlas.ontology.byAcronym.get("root")!.parentId, undefined);
-    // cst is its own substructure in the tables: its parent is still lfbs.
+    // cst has a substructure term of its own id, CP is listed as its own substructure: parents stay right.
     assertEquals(
       atlas.ontology.structures.get(atlas.ontology.byAcronym.get("cst")!.parentId!)!.acronym,
       "lfbs",
     );
+    assertEquals(atlas.ontology.byAcronym.get("cst")!.depth, 3);
+    const cp = atlas.ontology.byAcronym.get("CP")!;
+    assertEquals(atlas.ontology.structures.get(cp.parentId!)!.acronym, "STR");
   });
 
   for (const subject of ["700002", "700006"]) {

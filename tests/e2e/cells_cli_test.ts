@@ -53,7 +53,11 @@ function expected(ccf: readonly Vec3[]): Map<string, [number, number]> {
   for (const [ap, dv, ml] of ccf) {
     const index = atlasLabel(...[ap, dv, ml].map((v) => 100 * Math.round(v / 100)) as Vec3);
     let term = TERMS.find((t) => INDEX_TERMS[index] && t.label.endsWith(`-${INDEX_TERMS[index]}`));
+    // A term repeating its parent's id (cst's own substructure) counts once.
+    const seen = new Set<string>();
     for (; term; term = TERMS.find((t) => t.label === term!.parent)) {
+      if (seen.has(term.acronym)) continue;
+      seen.add(term.acronym);
       const c = counts.get(term.acronym) ?? [0, 0];
       c[ml < 5700 ? 0 : 1]++;
       counts.set(term.acronym, c);
