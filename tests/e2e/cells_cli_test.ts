@@ -156,7 +156,7 @@ Deno.test({
         const rows = await pythonRows(out);
         assertEquals(
           new Set(rows.map((r) => r.acronym)),
-          new Set(["root", "grey", "fiber tracts", "Isocortex", "TH", "lfbs"]),
+          new Set(["root", "grey", "fiber tracts", "Isocortex", "TH", "STR", "lfbs"]),
         );
       });
 
