@@ -11,6 +11,7 @@ import { VERSION } from "../lib/core/version.ts";
 import { Interrupted, UsageError } from "./args.ts";
 import { ccfCommand, pointsCommand } from "./commands/ccf.ts";
 import { formats } from "./commands/formats.ts";
+import { cellsCommand } from "./commands/cells.ts";
 import { fetch } from "./commands/fetch.ts";
 import { info } from "./commands/info.ts";
 import { list } from "./commands/list.ts";
@@ -50,6 +51,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     run: pointsCommand,
   },
   ccf: { summary: "resample a channel into the Allen CCF 25 um grid (AIND's registration)", run: ccfCommand },
+  cells: {
+    summary: "cell counts per Allen CCF region (AIND's, and --recount ours), for a subject or a cohort",
+    run: cellsCommand,
+  },
   summary: {
     summary: "one table (CSV, HTML with thumbnails) of many outputs, e.g. a cohort's",
     run: (args) => summaryCommand(args, { usageError: (message) => new UsageError(message) }),

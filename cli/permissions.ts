@@ -13,7 +13,7 @@ const WRITE_FILE_FLAGS = ["out", "html", "ccf-out", "ccf-mean"];
 /** Flags whose value is a directory the command reads and writes. */
 const WRITE_DIR_FLAGS = ["cache-dir", "tmp-dir"];
 /** Flags whose value is a file the command only reads. */
-const READ_FILE_FLAGS = ["in", "ccf-template", "overlay", "points", "labels"];
+const READ_FILE_FLAGS = ["in", "ccf-template", "overlay", "points", "labels", "subjects"];
 /** Commands whose positional arguments (after the command) are files they read. */
 const POSITIONAL_READS = new Set(["summary", "view"]);
 /** Where `fetch` writes when no `--out` is given (relative to the user's directory). */
@@ -100,6 +100,8 @@ const BOOLEAN_FLAGS: ReadonlySet<string> = new Set([
   "aind-orientation-fix",
   "compare",
   "version",
+  "recount",
+  "points",
 ]);
 
 /**
@@ -170,6 +172,18 @@ export function planPermissions(request: PermissionRequest): string[] {
     const bucket = flagValue(args, "bucket") ?? "aind-open-data";
     net.add(`s3.${region}.amazonaws.com`);
     net.add(`${bucket}.s3.${region}.amazonaws.com`);
+  }
+  // `cells` also reads the Allen CCF annotation and tables from the Allen Brain Cell Atlas bucket (us-west-2).
+  if (command === "cells") {
+    const atlasEndpoint = flagValue(args, "atlas-endpoint");
+    if (atlasEndpoint !== undefined) {
+      const host = endpointHost(atlasEndpoint);
+      if (host) net.add(host);
+    } else {
+      const atlasBucket = flagValue(args, "atlas-bucket") ?? "allen-brain-cell-atlas";
+      net.add("s3.us-west-2.amazonaws.com");
+      net.add(`${atlasBucket}.s3.us-west-2.amazonaws.com`);
+    }
   }
   if (signed) {
     // The SDK's credential chain: STS for assumed roles, the EC2 and ECS metadata services, ~/.aws.

@@ -84,3 +84,10 @@ export {
   roundTripTable,
 } from "./ccf_tables.ts";
 export { affineTable, cellText, factsTable, type FactsTableOptions, recordsTable } from "./facts.ts";
+export {
+  cellDensityMap,
+  cohortHeatmap,
+  regionsTable,
+  type RegionsTableOptions,
+  sourcesTable,
+} from "./cells_views.ts";

@@ -12,6 +12,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serveDataset } from "../../testing/fixture.ts";
 import { buildCcfDataset, DEFAULT_REGISTERED_ASSETS } from "../../testing/ccf_dataset.ts";
+import { addCellFiles, atlasObjects, SEGMENTED_ASSETS } from "../../testing/cells_dataset.ts";
 
 const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const NOTEBOOKS = join(ROOT, "notebooks");
@@ -99,7 +100,16 @@ Deno.test({
       assets: DEFAULT_REGISTERED_ASSETS.filter((a) => a.subject === "700002"),
       templates: [{ prefix: "SmartSPIM-template_2024-05-16_11-26-14", averageTemplate: true }],
     });
-    await using served = await serveDataset(NOTEBOOK_DATASET, ccf.objects);
+    // cells_in_ccf.ipynb: segmented assets (every era's files) and the fake atlas, in the same bucket.
+    const cells = await buildCcfDataset({
+      assets: SEGMENTED_ASSETS.map((a) => a.asset),
+      templates: [{ prefix: "SmartSPIM-template_2024-05-16_11-26-14", averageTemplate: true }],
+    });
+    addCellFiles(cells);
+    await using served = await serveDataset(
+      NOTEBOOK_DATASET,
+      new Map([...ccf.objects, ...cells.objects, ...atlasObjects()]),
+    );
     const tmp = await Deno.makeTempDir({ prefix: "spimfetch-nb-test-" });
     try {
       const env = {
@@ -108,6 +118,9 @@ Deno.test({
         SPIMFETCH_BUCKET: "aind-open-data",
         SPIMFETCH_OUTPUT_DIR: join(tmp, "data"),
         SPIMFETCH_CCF_SUBJECT: "700002",
+        SPIMFETCH_CELLS_SUBJECTS: "700002,700006",
+        SPIMFETCH_ATLAS_ENDPOINT: served.s3.endpoint,
+        SPIMFETCH_ATLAS_BUCKET: "aind-open-data",
         JUPYTER_PATH: await kernelFolder(tmp),
       };
       const notebooks = [...Deno.readDirSync(NOTEBOOKS)].map((e) => e.name).filter((n) =>
