@@ -1,8 +1,8 @@
 /**
- * The documentation is tested like code: every ```ts block of README.md and docs/*.md is type-checked and
- * run (in its own process, in a temporary folder, against a local S3-protocol server holding a synthetic
- * SmartSPIM dataset and a registered asset, whose address it reads from `SPIMFETCH_S3_ENDPOINT` as users do); blocks that cannot
- * run are marked ```ts ignore and counted; every relative link (and its #anchor) resolves; and
+ * The documentation is tested like code: every `ts` code block of README.md and docs/*.md is type-checked
+ * and run (in its own process, in a temporary folder, against a local S3-protocol server holding a
+ * synthetic SmartSPIM dataset and a registered asset, whose address it reads from `SPIMFETCH_S3_ENDPOINT` as
+ * users do); blocks that cannot run are marked `ts ignore` and counted; every relative link (and its #anchor) resolves; and
  * docs/cli.md equals what `deno task docs:cli` makes from the CLI's own --help.
  *
  * @module
