@@ -2,7 +2,11 @@ import { assertAlmostEquals, assertEquals, assertRejects, assertThrows } from "@
 import { gzipSync } from "fflate";
 import { MetadataError } from "../lib/core/errors.ts";
 import { parseAntsAffine } from "../lib/ccf/ants_affine.ts";
-import { displacePoint, parseDisplacementChunks, parseDisplacementField } from "../lib/ccf/displacement_field.ts";
+import {
+  displacePoint,
+  parseDisplacementChunks,
+  parseDisplacementField,
+} from "../lib/ccf/displacement_field.ts";
 import { gunzipSync } from "fflate";
 import { affineMap, applyAffine, applyInverseAffine } from "../lib/ccf/transforms.ts";
 import {

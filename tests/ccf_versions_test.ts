@@ -1,7 +1,11 @@
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
 import { CORRECTION_RULES, pipelineGeometry, versionSatisfies } from "../lib/ccf/versions.ts";
 import { parseProcessing } from "../lib/ccf/registration.ts";
-import { axesAsRegistered, isSplAcquisition, RECENT_TEMPLATE_ORIENTATIONS } from "../lib/ccf/spl_acquisition.ts";
+import {
+  axesAsRegistered,
+  isSplAcquisition,
+  RECENT_TEMPLATE_ORIENTATIONS,
+} from "../lib/ccf/spl_acquisition.ts";
 import { parseAcquisition } from "../lib/metadata/acquisition.ts";
 
 const fixture = (name: string): unknown =>

@@ -78,9 +78,12 @@ Deno.test({
       'streamLevel() has no option "dtpye": did you mean "dtype"?',
     );
     await assertRejects(
-      // deno-lint-ignore no-explicit-any
       () =>
-        openSource({ subject: "652506", channel: "Ex_561_Em_593" }, { endpiont: fixture.s3.endpoint } as any),
+        openSource(
+          { subject: "652506", channel: "Ex_561_Em_593" },
+          // deno-lint-ignore no-explicit-any
+          { endpiont: fixture.s3.endpoint } as any,
+        ),
       TypeError,
       'openSource() has no option "endpiont": did you mean "endpoint"?',
     );
