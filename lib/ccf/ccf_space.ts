@@ -55,7 +55,7 @@ export interface OpenCcfSpaceOptions extends S3Options {
    */
   transforms?: boolean | "pull";
   /**
-   * How to read acquisitions whose axes spell "spl" (see `_spl.ts`): as recorded, like AIND's
+   * How to read acquisitions whose axes spell "spl" (see `spl_acquisition.ts`): as recorded, like AIND's
    * `aind-zarr-utils`, or as AIND's registration code read them (every flip dropped).
    * @default {"recorded"}
    */

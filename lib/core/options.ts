@@ -23,7 +23,8 @@ const CHECKED: unique symbol = Symbol("spimfetch.checkedOptions");
  * ```ts
  * import { assertEquals } from "@std/assert";
  * import { checkOptions, forwardOptions } from "./options.ts";
- * const forwarded = forwardOptions({ roi: [0, 4], out: "a.nii" });
+ * // An export's options, passed on to a reader that knows only `roi`.
+ * const forwarded: { roi?: number[] } = forwardOptions({ roi: [0, 4], out: "a.nii" });
  * assertEquals(checkOptions(forwarded, { roi: true }, "readLevel()").roi, [0, 4]);
  * ```
  * @param options The caller's options.
