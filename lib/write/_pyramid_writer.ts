@@ -276,8 +276,9 @@ export class PyramidWriter {
   #giveBack(raw: ArrayBuffer | undefined): void {
     if (!raw) return;
     const list = this.#spares.get(raw.byteLength) ?? [];
-    // As many as can be in flight: more would only hold memory.
-    if (list.length < this.#maxInFlight) list.push(raw);
+    // Every one is kept: the next row needs as many chunks as this one had, and no more buffers exist than
+    // a row and the chunks in flight, so keeping them holds no memory the write did not already need.
+    list.push(raw);
     this.#spares.set(raw.byteLength, list);
   }
 

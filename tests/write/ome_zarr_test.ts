@@ -283,7 +283,6 @@ pythonTest("writeOmeZarr() 0.4: gzip, uint8, a single-chunk volume is one level"
     const result = await writeOmeZarr(store, { data, shape, dtype: "uint8" }, {
       geometry: RAI,
       codec: "gzip",
-      compressionLevel: 6,
     });
     assertEquals(result.levels.length, 1);
     const report = await readWithZarrPython(store, data, "uint8", shape);
@@ -292,7 +291,7 @@ pythonTest("writeOmeZarr() 0.4: gzip, uint8, a single-chunk volume is one level"
       shape: [5, 7, 9],
       dtype: "uint8",
       chunks: [5, 7, 9],
-      compressor: { id: "gzip", level: 6 },
+      compressor: { id: "gzip", level: 1 },
       equal: true,
     });
   } finally {
