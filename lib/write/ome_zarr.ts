@@ -26,10 +26,10 @@ import { WindowEstimator } from "./_display_window.ts";
 import { assembleShard } from "./_shard.ts";
 import {
   codecsV3,
-  type OmeroWindow,
   levelLayouts,
   ngffFrame,
   omeAttributes,
+  type OmeroWindow,
   shardingCodecV3,
   zarrayV2,
 } from "./_ome_zarr_metadata.ts";
