@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { OUTPUT_FORMATS } from "../../lib/export/mod.ts";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { summarizeCohort, writeCohortSummary } from "../../lib/cohort/mod.ts";
@@ -74,9 +75,11 @@ export async function summaryCommand(args: string[], context: SummaryCommandCont
     throw context.usageError(`--html must end in .html, got "${values.html}"`);
   }
   if (positionals.length === 0) throw context.usageError("summary needs at least one output file");
-  const bad = positionals.find((p) => !/\.(nii(\.gz)?|nrrd)$/i.test(p));
+  // Any format of the one table (spimfetch formats).
+  const suffixes = OUTPUT_FORMATS.map((f) => f.suffix);
+  const bad = positionals.find((p) => !suffixes.some((s) => p.toLowerCase().replace(/\/+$/, "").endsWith(s)));
   if (bad !== undefined) {
-    throw context.usageError(`summary reads .nii, .nii.gz and .nrrd outputs, got "${bad}"`);
+    throw context.usageError(`summary reads ${suffixes.join(", ")} outputs, got "${bad}"`);
   }
   const px = values["thumbnail-px"] === undefined ? 256 : Number(values["thumbnail-px"]);
   if (!Number.isInteger(px) || px < 32 || px > 4096) {
