@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { OUTPUT_FORMATS } from "../../lib/export/mod.ts";
 import { dirname } from "node:path";
 import { parseFlags } from "../flags.ts";
 import { withCommandName } from "../command_name.ts";
@@ -95,10 +96,12 @@ export async function summaryCommand(args: string[], context: SummaryCommandCont
   const infos = positionals.filter((p) => /\.json$/i.test(p));
   const outputs = positionals.filter((p) => !/\.json$/i.test(p));
   if (outputs.length === 0) throw context.usageError("summary needs at least one output file");
-  const bad = outputs.find((p) => !/\.(nii(\.gz)?|nrrd)$/i.test(p));
+  // Any format of the one table (spimfetch formats).
+  const suffixes = OUTPUT_FORMATS.map((f) => f.suffix);
+  const bad = outputs.find((p) => !suffixes.some((s) => p.toLowerCase().replace(/\/+$/, "").endsWith(s)));
   if (bad !== undefined) {
     throw context.usageError(
-      `summary reads .nii, .nii.gz and .nrrd outputs, got "${bad}" (and subjects' info as .json)`,
+      `summary reads ${suffixes.join(", ")} outputs, got "${bad}" (and subjects' info as .json)`,
     );
   }
   const px = values["thumbnail-px"] === undefined ? 256 : Number(values["thumbnail-px"]);

@@ -176,7 +176,7 @@ export async function summarizeOutput(
     sourceOrientation: described.sourceOrientation,
     dtype,
     caveats,
-    bytes: (await Deno.stat(path)).size,
+    bytes: await sizeOnDisk(path),
     range: projected.range,
     ...(thumbnail ? { thumbnail } : {}),
   };
@@ -302,4 +302,13 @@ export async function writeCohortSummary(
     }, options);
   }
   return files.map(([path]) => path);
+}
+
+/** Bytes of a file, or of every file in a store (an OME-Zarr output is a directory). */
+async function sizeOnDisk(path: string): Promise<number> {
+  const stat = await Deno.stat(path);
+  if (!stat.isDirectory) return stat.size;
+  let total = 0;
+  for await (const entry of Deno.readDir(path)) total += await sizeOnDisk(`${path}/${entry.name}`);
+  return total;
 }

@@ -110,7 +110,9 @@ async function exportByName(request: ExportRequest, options: ExportOptions): Pro
     (options.maxSlabBytes === undefined ? THIN_SLAB_CACHE_BYTES : 256 * 2 ** 20);
   const source = await openSource(request, { ...options, cacheBytes });
   try {
-    return await exportImage(source, { ...options, level: request.level ?? options.level });
+    const result = await exportImage(source, { ...options, level: request.level ?? options.level });
+    // Opened here: its retries (listing and metadata included) are this export's.
+    return { ...result, retries: source.retries };
   } finally {
     source.close();
   }

@@ -205,7 +205,7 @@ Deno.test("spimfetch summary: usage errors exit with status 2 and name the flag"
   assertStringIncludes(noOut.err, "summary needs --out PATH ending in .csv");
   const badInput = await runCli(["summary", "--out", "s.csv", "a.tif"]);
   assertStrictEquals(badInput.code, 2);
-  assertStringIncludes(badInput.err, 'summary reads .nii, .nii.gz and .nrrd outputs, got "a.tif"');
+  assertStringIncludes(badInput.err, 'summary reads .nii.gz, .nii, .nrrd, .ome.zarr outputs, got "a.tif"');
   const help = await runCli(["summary", "--help"]);
   assertStrictEquals(help.code, 0);
   assertStringIncludes(help.out, "--html PATH");

@@ -287,8 +287,8 @@ for (const signal of ["SIGINT", "SIGKILL"] as const) {
       assertStrictEquals(rerun.code, 0, new TextDecoder().decode(rerun.stderr));
       assertFetchedOnlyMissing(proxy.stats.log.slice(mark), cached, LEVEL0_CHUNKS);
       assertEquals(await Deno.readFile(out), clean);
-      // The re-run also clears what a killed writer left behind.
-      assertEquals(await entries(`${dir}/out`), [out.split("/").pop()!]);
+      // The re-run also clears what a killed writer left behind: the output and its sidecar remain.
+      assertEquals(await entries(`${dir}/out`), ["brain.json", out.split("/").pop()!]);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
