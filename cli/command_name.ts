@@ -67,9 +67,8 @@ function denoOnPath(): boolean {
 }
 
 /**
- * How the user can run one of this checkout's tasks from their shell: `deno task <task>` when a `deno` is on
- * `PATH`, `npx -y deno@2 task <task>` when the user came through npx (no `deno` on `PATH`), else the
- * running Deno's absolute path.
+ * How the user can run one of this checkout's tasks from their shell: `npx -y deno@2 task <task>` when the
+ * user came through npx, `deno task <task>` when a `deno` is on `PATH`, else the running Deno's absolute path.
  *
  * @example
  * ```ts
@@ -82,8 +81,10 @@ function denoOnPath(): boolean {
  */
 export function taskCommand(task: string): string {
   try {
-    if (denoOnPath()) return `deno task ${task}`;
+    // npx puts the Deno it fetched on the PATH of what it runs, not of the user's shell: ask npx's own
+    // variable first, or the hint would name a `deno` the user does not have.
     if (Deno.env.get("npm_command") === "exec") return `npx -y deno@2 task ${task}`;
+    if (denoOnPath()) return `deno task ${task}`;
   } catch {
     // No permission to look: the plain form.
     return `deno task ${task}`;
