@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { forwardOptions } from "../core/options.ts";
 import { type CcfSpace, openCcfSpace } from "../ccf/mod.ts";
 import { NotFoundError } from "../core/errors.ts";
 import { listPrefixes } from "../list/assets.ts";
@@ -125,7 +126,8 @@ export async function readCellsInCcf(
   let volumes: ReturnType<typeof structureVolumes> | undefined;
   try {
     if (ours) {
-      space = await openCcfSpace({ asset }, { ...options, log });
+      // Only the S3 settings matter to the CCF space; the cells options are checked by this function.
+      space = await openCcfSpace({ asset }, forwardOptions({ ...options, log }));
       for (const w of space.warnings) log(`warning: ${w}`);
       volumes = structureVolumes(atlas!);
     }

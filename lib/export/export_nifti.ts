@@ -92,7 +92,7 @@ export function exportNifti(
   options: ExportOptions = {},
 ): Promise<ExportResult> {
   return "image" in request && "acquisition" in request
-    ? exportImage(request, options)
+    ? exportImage(request, checkOptions(options, EXPORT_IMAGE_OPTION_KEYS, "exportNifti()"))
     : exportByName(request as ExportRequest, options);
 }
 
