@@ -118,7 +118,8 @@ Deno.test({
           );
           const output = await child.output();
           assertEquals(output.code, 0, new TextDecoder().decode(output.stderr));
-          assertEquals(await names(dir), [live, "b.nii"].sort());
+          // The export wrote its sidecar (b.json) beside its output.
+          assertEquals(await names(dir), [live, "b.json", "b.nii"].sort());
         },
       );
     } finally {
