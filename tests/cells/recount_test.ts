@@ -133,3 +133,30 @@ Deno.test("readCellsInCcf() recounts a batch at a time: never more than batchCel
     }
   }
 });
+
+Deno.test("readCellsInCcf() pairs in ascending Cell ID order: a cell out of order is left unpaired, with a warning", async () => {
+  clearTransformCache();
+  await using served = await serveCellsDataset();
+  const atlas = await openAtlas(served.s3);
+  const subject = "700002", channel = "Ex_488_Em_525"; // the 2026 era: transformed_cells.csv with Cell IDs
+  const options = { ...served.s3, recount: true, atlas, channels: [channel], batchCells: 16 };
+  const before = (await readCellsInCcf({ subject }, options)).channels[0];
+  const key = [...served.dataset.objects.keys()].find((k) =>
+    k.includes(`/image_cell_quantification/${channel}/transformed_cells.csv`) && k.includes(subject)
+  )!;
+  const lines = new TextDecoder().decode(served.dataset.objects.get(key)!).split("\n");
+  // Rows 1 and 2 (after the header) swapped: their Cell IDs now go down once.
+  [lines[1], lines[2]] = [lines[2], lines[1]];
+  await served.server.upload("aind-open-data", new Map([[key, new TextEncoder().encode(lines.join("\n"))]]));
+  const after = (await readCellsInCcf({ subject }, options)).channels[0];
+  assert(before.distances && after.distances);
+  assertEquals(after.distances.paired, before.distances.paired - 1);
+  assert(
+    after.warnings.some((w) => w.includes("1 cells out of Cell ID order left unpaired")),
+    after.warnings.join("\n"),
+  );
+  // Never paired with the wrong cell: the distances stay those of the closed form (within 3 µm).
+  assert(after.distances.max < 3, `max ${after.distances.max} µm`);
+  // The counts do not depend on the pairing.
+  assertEquals(after.rows, before.rows);
+});
