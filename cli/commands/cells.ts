@@ -10,7 +10,8 @@ import { parseArgs } from "node:util";
 import { OutputExistsError } from "../../lib/core/errors.ts";
 import {
   type Atlas,
-  cellPoints,
+  batchPoints,
+  type CellBatch,
   type CountRow,
   filterRows,
   formatCsv,
@@ -144,10 +145,7 @@ export async function cellsCommand(args: string[]): Promise<void> {
     log?.("Reading the Allen CCF annotation and ontology");
     atlas = await openAtlas(options);
   } else ontology = await openOntology(options);
-  const subjects: SubjectCells[] = [];
-  for (const request of requests) {
-    const cells = await readCellsInCcf(request, { ...options, atlas, ontology });
-    subjects.push(cells);
+  const report = (cells: SubjectCells): void => {
     for (const c of cells.channels) {
       for (const warning of c.warnings) console.error(`warning: ${warning}`);
       if (c.distances) {
@@ -172,42 +170,40 @@ export async function cellsCommand(args: string[]): Promise<void> {
         );
       }
     }
-  }
+  };
   await Deno.mkdir(dirname(values.out) || ".", { recursive: true });
   const encoder = new TextEncoder();
   if (values.points) {
+    // The cells stream from the detections file to the output a batch at a time: a brain's millions of
+    // cells are never held, nor one string.
     await withAtomicFile(values.out, async (file) => {
       if (format === "json") await writeAll(file, encoder.encode("["));
       else await writeAll(file, encoder.encode(`${POINT_COLUMNS.join(",")}\n`));
       let first = true;
-      for (const s of subjects) {
-        for (const c of s.channels) {
-          // Written in batches: a brain's millions of cells never become one string.
-          let batch: string[] = [];
-          for (const p of cellPoints(s.subject, c, atlas!.ontology)) {
-            if (format === "json") {
-              batch.push(`${first ? "" : ","}\n${JSON.stringify(p)}`);
-              first = false;
-            } else batch.push(formatCsv([p], POINT_COLUMNS).split("\n")[1]);
-            if (batch.length >= 65536) {
-              await writeAll(
-                file,
-                encoder.encode(batch.join(format === "json" ? "" : "\n") + (format === "json" ? "" : "\n")),
-              );
-              batch = [];
-            }
-          }
-          if (batch.length) {
-            await writeAll(
-              file,
-              encoder.encode(batch.join(format === "json" ? "" : "\n") + (format === "json" ? "" : "\n")),
-            );
-          }
+      const onCells = async (batch: CellBatch): Promise<void> => {
+        const lines: string[] = [];
+        for (const p of batchPoints(batch, atlas!.ontology)) {
+          if (format === "json") {
+            lines.push(`${first ? "" : ","}\n${JSON.stringify(p)}`);
+            first = false;
+          } else lines.push(formatCsv([p], POINT_COLUMNS).split("\n")[1]);
         }
+        if (lines.length) {
+          await writeAll(file, encoder.encode(format === "json" ? lines.join("") : `${lines.join("\n")}\n`));
+        }
+      };
+      for (const request of requests) {
+        report(await readCellsInCcf(request, { ...options, points: false, atlas, ontology, onCells }));
       }
       if (format === "json") await writeAll(file, encoder.encode("\n]\n"));
     }, { force: values.force });
   } else {
+    const subjects: SubjectCells[] = [];
+    for (const request of requests) {
+      const cells = await readCellsInCcf(request, { ...options, atlas, ontology });
+      subjects.push(cells);
+      report(cells);
+    }
     const rows: CountRow[] = filterRows(
       subjects.flatMap((s) => s.channels.flatMap((c) => c.rows)),
       { depth, regions },

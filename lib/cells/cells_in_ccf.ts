@@ -13,19 +13,21 @@ import { AIND_BUCKET } from "../s3/client.ts";
 import { selectAsset } from "../select/select.ts";
 import { QUANTIFICATION_FOLDER, SEGMENTATION_FOLDER } from "./_files.ts";
 import { type Atlas, type Ontology, openAtlas, type OpenAtlasOptions, openOntology } from "./atlas.ts";
-import { type Detections, type ReadCellsOptions, readDetections } from "./detections.ts";
+import { Triples } from "./_growable.ts";
+import { StreamPairer } from "./_pairing.ts";
+import { BATCH_CELLS, type Detections, type ReadCellsOptions, streamDetections } from "./detections.ts";
 import {
   assignCells,
   type CellAssignments,
   type CellDistances,
-  compareCellPositions,
-  countCells,
+  CellTally,
+  EXACT_DISTANCES,
   mapCellsToCcf,
   structureVolumes,
 } from "./recount.ts";
 import { type AindRegionCounts, readRegionCounts } from "./region_counts.ts";
 import { aindRows, type CountRow, recountRows } from "./table.ts";
-import { readTransformedCells, type TransformedCells } from "./transformed.ts";
+import { streamTransformed, type TransformedCells, type TransformedStream } from "./transformed.ts";
 
 /** Options for {@linkcode readCellsInCcf}. */
 export interface CellsInCcfOptions extends ReadCellsOptions, OpenAtlasOptions {
@@ -33,8 +35,19 @@ export interface CellsInCcfOptions extends ReadCellsOptions, OpenAtlasOptions {
   channels?: readonly string[];
   /** Count the detections ourselves through the CCF space and the annotation. @default {false} */
   recount?: boolean;
-  /** Keep each cell's CCF position and structure (implies reading and mapping the detections). @default {false} */
+  /**
+   * Keep each cell's CCF position and structure in the result (`detections.zyx`, `ccf`, `assignments`):
+   * memory grows with the number of cells (about 29 bytes each). For millions of cells take them batch by
+   * batch with `onCells` instead. @default {false}
+   */
   points?: boolean;
+  /**
+   * Called with each batch of mapped cells, in file order (implies reading and mapping the detections);
+   * the batch's arrays are not reused afterwards. Memory stays bounded by `batchCells`.
+   */
+  onCells?: (batch: CellBatch) => void | Promise<void>;
+  /** Cells read, mapped and counted at a time. @default {65536} */
+  batchCells?: number;
   /** An atlas already opened (reused across subjects). */
   atlas?: Atlas;
   /** An ontology already read (for AIND's counts alone). */
@@ -53,13 +66,19 @@ export interface ChannelCells {
   rows: CountRow[];
   /** AIND's region counts, where the quantification folder has them. */
   aind?: AindRegionCounts;
-  /** The detections, when recounted or asked for. */
+  /**
+   * The detections' file and counts, when recounted or asked for; their positions (`zyx`, `ids`) only with
+   * `points` (else empty: the cells were streamed).
+   */
   detections?: Detections;
-  /** Our CCF positions `(ap, dv, ml)` µm per detection. */
+  /** Our CCF positions `(ap, dv, ml)` µm per detection, with `points`. */
   ccf?: Float32Array;
-  /** Our structure per detection. */
+  /** Our structure per detection, with `points`. */
   assignments?: CellAssignments;
-  /** AIND's transformed cells, where present (with recount). */
+  /**
+   * AIND's transformed cells' file, order and count, where present (with recount); their positions
+   * (`ccf`, `ids`) are streamed, not kept (read them with `readTransformedCells`).
+   */
   transformed?: TransformedCells;
   /** Distances between AIND's CCF positions and ours, where they can be paired. */
   distances?: CellDistances;
@@ -119,7 +138,7 @@ export async function readCellsInCcf(
   const asset = await selectAsset("asset" in request ? request.asset : request.subject, options);
   const subject = asset.subjectId;
   const channels = options.channels?.length ? [...options.channels] : await channelsOf(asset.name, options);
-  const ours = options.recount || options.points;
+  const ours = options.recount || options.points || options.onCells !== undefined;
   const atlas = ours ? options.atlas ?? await openAtlas(options) : options.atlas;
   const ontology = atlas?.ontology ?? options.ontology ?? await openOntology(options);
   let space: CcfSpace | undefined;
@@ -153,55 +172,185 @@ export async function readCellsInCcf(
         result.warnings.push(`${channel}: no AIND counts (${(error as Error).message})`);
       }
       if (ours) {
-        result.detections = await readDetections(asset.name, channel, options);
-        log(`${channel}: ${result.detections.count} cells from ${result.detections.file}`);
-        result.ccf = mapCellsToCcf(space!, result.detections.zyx);
-        result.assignments = assignCells(atlas!, result.ccf);
-        const a = result.assignments;
-        const left = a.outsideGrid + a.outsideBrain + a.unknownIndex;
-        if (left > 0) {
-          result.warnings.push(
-            `${channel}: ${left} of ${result.detections.count} cells not counted: ${a.outsideBrain} outside the ` +
-              `brain, ${a.outsideGrid} outside the CCF grid, ${a.unknownIndex} on an unknown parcellation index`,
-          );
-        }
-        if (options.recount) {
-          const counts = countCells(atlas!.ontology, a);
-          const rows = recountRows(subject, channel, counts, volumes!, atlas!.ontology);
-          result.rows.push(...rows);
-          if (result.aind) {
-            result.differences = result.aind.rows.map((r) => ({
-              structure_id: r.id,
-              acronym: r.acronym,
-              aind: r.total,
-              recount: (counts.get(r.id)?.[0] ?? 0) + (counts.get(r.id)?.[1] ?? 0),
-            }));
-          }
-          try {
-            result.transformed = await readTransformedCells(asset.name, channel, options);
-          } catch (error) {
-            if (!(error instanceof NotFoundError)) throw error;
-          }
-          if (result.transformed) {
-            result.warnings.push(...result.transformed.warnings);
-            result.distances = compareCellPositions(result.ccf, result.transformed.ccf, {
-              ours: result.detections.ids,
-              theirs: result.transformed.ids,
-            });
-            if (!result.distances) {
-              result.warnings.push(
-                `${result.transformed.uri}: ${result.transformed.count} cells against our ${result.detections.count}, ` +
-                  `without Cell IDs: cannot pair them for distances`,
-              );
-            }
-          }
-        }
+        await recountChannel(result, {
+          subject,
+          asset: asset.name,
+          space: space!,
+          atlas: atlas!,
+          volumes: volumes!,
+        }, options);
       }
       out.push(result);
     }
     return { subject, asset: asset.name, channels: out };
   } finally {
     space?.close();
+  }
+}
+
+/** A batch of one channel's cells, mapped and looked up, as {@linkcode CellsInCcfOptions.onCells} gets it. */
+export interface CellBatch {
+  /** Subject id. */
+  subject: string;
+  /** Channel. */
+  channel: string;
+  /** Cells in the batch. */
+  count: number;
+  /** The row (among the channel's cells, from 0) of the first. */
+  first: number;
+  /** Level-0 voxel indices `(z, y, x)` per cell. */
+  zyx: Float32Array;
+  /** Allen CCF µm `(ap, dv, ml)` per cell. */
+  ccf: Float32Array;
+  /** Structure id per cell; 0 outside the brain, −1 outside the grid, −2 an unknown parcellation index. */
+  structure: Int32Array;
+  /** 1 where the cell is in the left hemisphere (ML < 5700 µm). */
+  left: Uint8Array;
+}
+
+/** Growable per-cell arrays for `points`. */
+class Kept {
+  zyx = new Triples();
+  ccf = new Triples();
+  structure = new Int32Array(1024);
+  left = new Uint8Array(1024);
+  add(zyx: Float32Array, ids: Float64Array | undefined, ccf: Float32Array, a: CellAssignments): void {
+    const n = a.structure.length, at = this.zyx.count;
+    for (let i = 0; i < n; i++) {
+      const id = ids && !Number.isNaN(ids[i]) ? ids[i] : undefined;
+      this.zyx.push(zyx[3 * i], zyx[3 * i + 1], zyx[3 * i + 2], id);
+      this.ccf.push(ccf[3 * i], ccf[3 * i + 1], ccf[3 * i + 2]);
+    }
+    if (at + n > this.structure.length) {
+      const size = Math.max(2 * this.structure.length, at + n);
+      const s = new Int32Array(size), l = new Uint8Array(size);
+      s.set(this.structure);
+      l.set(this.left);
+      [this.structure, this.left] = [s, l];
+    }
+    this.structure.set(a.structure, at);
+    this.left.set(a.left, at);
+  }
+}
+
+/**
+ * Reads, maps, looks up and counts one channel's detections a batch at a time (and pairs them with AIND's
+ * transformed cells as both stream): memory holds a batch, the per-structure counters and the distance
+ * summary, whatever the number of cells.
+ */
+async function recountChannel(
+  result: ChannelCells,
+  at: {
+    subject: string;
+    asset: string;
+    space: CcfSpace;
+    atlas: Atlas;
+    volumes: ReturnType<typeof structureVolumes>;
+  },
+  options: CellsInCcfOptions,
+): Promise<void> {
+  const { channel } = result;
+  const log = options.log ?? (() => {});
+  const batchCells = options.batchCells ?? BATCH_CELLS;
+  const stream = await streamDetections(at.asset, channel, { ...options, batchCells });
+  let theirs: TransformedStream | undefined;
+  if (options.recount) {
+    try {
+      theirs = await streamTransformed(at.asset, channel, { ...options, batchCells });
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+  }
+  const pairer = theirs ? new StreamPairer(theirs.batches(), theirs.hasIds) : undefined;
+  const tally = new CellTally();
+  const kept = options.points ? new Kept() : undefined;
+  for await (const b of stream.batches) {
+    options.signal?.throwIfAborted();
+    const ccf = mapCellsToCcf(at.space, b.zyx);
+    const a = assignCells(at.atlas, ccf);
+    tally.add(a);
+    if (pairer) await pairer.add(ccf, b);
+    kept?.add(b.zyx, b.ids, ccf, a);
+    await options.onCells?.({
+      subject: at.subject,
+      channel,
+      count: b.count,
+      first: b.first,
+      zyx: b.zyx,
+      ccf,
+      structure: a.structure,
+      left: a.left,
+    });
+  }
+  const count = stream.count();
+  result.detections = {
+    uri: stream.uri,
+    file: stream.file,
+    zyx: kept ? kept.zyx.values() : new Float32Array(0),
+    ids: kept?.zyx.ids(),
+    count,
+    notCells: stream.notCells(),
+  };
+  log(`${channel}: ${count} cells from ${stream.file}`);
+  if (kept) {
+    result.ccf = kept.ccf.values();
+    result.assignments = {
+      structure: kept.structure.subarray(0, count),
+      left: kept.left.subarray(0, count),
+      outsideGrid: tally.outsideGrid,
+      outsideBrain: tally.outsideBrain,
+      unknownIndex: tally.unknownIndex,
+    };
+  }
+  const skipped = tally.outsideGrid + tally.outsideBrain + tally.unknownIndex;
+  if (skipped > 0) {
+    result.warnings.push(
+      `${channel}: ${skipped} of ${count} cells not counted: ${tally.outsideBrain} outside the ` +
+        `brain, ${tally.outsideGrid} outside the CCF grid, ${tally.unknownIndex} on an unknown parcellation index`,
+    );
+  }
+  if (!options.recount) return;
+  const counts = tally.counts(at.atlas.ontology);
+  result.rows.push(...recountRows(at.subject, channel, counts, at.volumes, at.atlas.ontology));
+  if (result.aind) {
+    result.differences = result.aind.rows.map((r) => ({
+      structure_id: r.id,
+      acronym: r.acronym,
+      aind: r.total,
+      recount: (counts.get(r.id)?.[0] ?? 0) + (counts.get(r.id)?.[1] ?? 0),
+    }));
+  }
+  if (!theirs || !pairer) return;
+  await pairer.finish();
+  const { batches: _, hasIds: __, ...facts } = theirs;
+  result.transformed = { ...facts, ccf: new Float32Array(0), ids: undefined };
+  result.warnings.push(...theirs.warnings);
+  const d = pairer.distances;
+  // Without ids on AIND's side, cells pair by row only when both files hold the same number.
+  const usable = d.count > 0 && (theirs.hasIds || theirs.count === count);
+  if (usable) {
+    result.distances = {
+      paired: d.count,
+      pairing: theirs.hasIds ? (pairer.oursHadIds ? "cell id" : "cell id as row") : "row order",
+      median: d.quantile(0.5),
+      p95: d.quantile(0.95),
+      max: d.max,
+    };
+    if (!d.exact) {
+      result.warnings.push(
+        `${channel}: distance median and p95 from a 0.1 µm histogram (more than ${EXACT_DISTANCES} cells paired)`,
+      );
+    }
+  } else {
+    result.warnings.push(
+      `${theirs.uri}: ${theirs.count} cells against our ${count}, without Cell IDs: cannot pair them for distances`,
+    );
+  }
+  if (pairer.outOfOrder > 0) {
+    result.warnings.push(
+      `${theirs.uri}: ${pairer.outOfOrder} cells out of Cell ID order left unpaired (pairing streams both ` +
+        `files in ascending order)`,
+    );
   }
 }
 
@@ -256,21 +405,41 @@ export const POINT_COLUMNS: readonly (keyof CellPoint)[] = [
 export function* cellPoints(subject: string, cells: ChannelCells, ontology: Ontology): Generator<CellPoint> {
   const d = cells.detections, ccf = cells.ccf, a = cells.assignments;
   if (!d || !ccf || !a) return;
+  yield* batchPoints({
+    subject,
+    channel: cells.channel,
+    count: d.count,
+    first: 0,
+    zyx: d.zyx,
+    ccf,
+    structure: a.structure,
+    left: a.left,
+  }, ontology);
+}
+
+/**
+ * The cells of one batch (from {@linkcode CellsInCcfOptions.onCells}), one record at a time.
+ * @param batch The batch.
+ * @param ontology The tree, for acronyms.
+ * @returns The points, lazily.
+ */
+export function* batchPoints(batch: CellBatch, ontology: Ontology): Generator<CellPoint> {
+  const { zyx, ccf, structure, left } = batch;
   const round = (v: number): number => Math.round(v * 100) / 100;
-  for (let i = 0; i < d.count; i++) {
-    const id = a.structure[i];
+  for (let i = 0; i < batch.count; i++) {
+    const id = structure[i];
     yield {
-      subject,
-      channel: cells.channel,
-      z: d.zyx[3 * i],
-      y: d.zyx[3 * i + 1],
-      x: d.zyx[3 * i + 2],
+      subject: batch.subject,
+      channel: batch.channel,
+      z: zyx[3 * i],
+      y: zyx[3 * i + 1],
+      x: zyx[3 * i + 2],
       ap: round(ccf[3 * i]),
       dv: round(ccf[3 * i + 1]),
       ml: round(ccf[3 * i + 2]),
       structure_id: id > 0 ? id : null,
       acronym: id > 0 ? ontology.structures.get(id)?.acronym ?? "" : "",
-      hemisphere: a.left[i] ? "left" : "right",
+      hemisphere: left[i] ? "left" : "right",
     };
   }
 }

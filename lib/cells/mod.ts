@@ -28,13 +28,19 @@
  * @module
  */
 export {
+  BATCH_CELLS,
   DETECTION_FILES,
+  type DetectionBatch,
   type DetectionFile,
   type Detections,
+  type DetectionStream,
   parseCellfinderXml,
   parseDetectionsCsv,
   type ReadCellsOptions,
   readDetections,
+  streamCellfinderXml,
+  streamDetections,
+  streamDetectionsCsv,
 } from "./detections.ts";
 export {
   CCF_25_EXTENT,
@@ -43,8 +49,11 @@ export {
   type QuantificationFacts,
   quantificationFacts,
   readTransformedCells,
+  streamTransformed,
+  streamTransformedCells,
   type TransformedCells,
   type TransformedOrder,
+  type TransformedStream,
 } from "./transformed.ts";
 export {
   type AindRegionCount,
@@ -70,8 +79,12 @@ export {
   assignCells,
   type CellAssignments,
   type CellDistances,
+  CellTally,
   compareCellPositions,
   countCells,
+  DISTANCE_BIN_UM,
+  DistanceSummary,
+  EXACT_DISTANCES,
   type HemisphereTotals,
   mapCellsToCcf,
   rollUp,
@@ -87,6 +100,8 @@ export {
   type RowFilter,
 } from "./table.ts";
 export {
+  batchPoints,
+  type CellBatch,
   type CellPoint,
   cellPoints,
   type CellsInCcfOptions,

@@ -219,3 +219,110 @@ export function compareCellPositions(
   const q = (f: number): number => d[Math.min(d.length - 1, Math.max(0, Math.ceil(f * d.length) - 1))];
   return { paired: pairs.length, pairing, median: q(0.5), p95: q(0.95), max: d[d.length - 1] };
 }
+
+/**
+ * Per-structure counts added batch by batch: memory holds one counter per structure with cells, whatever
+ * the number of cells.
+ */
+export class CellTally {
+  #leaves: HemisphereTotals = new Map();
+  /** Cells added. */
+  cells = 0;
+  /** Cells outside the annotation grid. */
+  outsideGrid = 0;
+  /** Cells on a voxel labelled 0. */
+  outsideBrain = 0;
+  /** Cells on a parcellation index the tables do not name. */
+  unknownIndex = 0;
+
+  /** Adds a batch of assignments from {@linkcode assignCells}. */
+  add(cells: CellAssignments): void {
+    this.cells += cells.structure.length;
+    this.outsideGrid += cells.outsideGrid;
+    this.outsideBrain += cells.outsideBrain;
+    this.unknownIndex += cells.unknownIndex;
+    for (let c = 0; c < cells.structure.length; c++) {
+      const id = cells.structure[c];
+      if (id <= 0) continue;
+      let t = this.#leaves.get(id);
+      if (!t) this.#leaves.set(id, t = [0, 0]);
+      t[cells.left[c] ? 0 : 1]++;
+    }
+  }
+
+  /** The counts per structure and hemisphere, hierarchically (as {@linkcode countCells}). */
+  counts(ontology: Ontology): HemisphereTotals {
+    return rollUp(ontology, this.#leaves);
+  }
+}
+
+/** Width of a bin of {@linkcode DistanceSummary}'s histogram, µm. */
+export const DISTANCE_BIN_UM = 0.1;
+/** Distances kept exactly before the summary switches to its histogram. */
+export const EXACT_DISTANCES = 65536;
+const DISTANCE_BINS = 100_000; // 0.1 µm bins up to 10 mm; beyond, an overflow count
+
+/**
+ * Median and 95th percentile of distances in bounded memory: exact (nearest rank) for up to
+ * {@linkcode EXACT_DISTANCES} values; beyond, from a histogram of 0.1 µm bins up to 10 mm (the quantile
+ * is its bin's centre, within 0.05 µm of the exact value; distances beyond 10 mm fall into an overflow
+ * count and a quantile there reports the largest distance). The largest is always exact.
+ */
+export class DistanceSummary {
+  #exact: Float64Array | undefined = new Float64Array(1024);
+  #bins: Uint32Array | undefined;
+  #overflow = 0;
+  /** Distances added. */
+  count = 0;
+  /** The largest, µm. */
+  max = 0;
+
+  /** Adds one distance (µm). */
+  add(d: number): void {
+    if (d > this.max) this.max = d;
+    if (this.#exact) {
+      if (this.count < EXACT_DISTANCES) {
+        if (this.count === this.#exact.length) {
+          const grown = new Float64Array(Math.min(EXACT_DISTANCES, 2 * this.#exact.length));
+          grown.set(this.#exact);
+          this.#exact = grown;
+        }
+        this.#exact[this.count++] = d;
+        return;
+      }
+      this.#bins = new Uint32Array(DISTANCE_BINS);
+      for (const v of this.#exact) this.#bin(v);
+      this.#exact = undefined;
+    }
+    this.#bin(d);
+    this.count++;
+  }
+
+  #bin(d: number): void {
+    const b = Math.floor(d / DISTANCE_BIN_UM);
+    if (b < DISTANCE_BINS) this.#bins![b]++;
+    else this.#overflow++;
+  }
+
+  /** Whether the quantiles are exact (few enough distances). */
+  get exact(): boolean {
+    return this.#exact !== undefined;
+  }
+
+  /**
+   * The quantile by nearest rank (the ⌈f·n⌉-th smallest).
+   * @param f The fraction, 0..1.
+   * @returns The distance, µm (NaN with none).
+   */
+  quantile(f: number): number {
+    if (this.count === 0) return NaN;
+    const rank = Math.min(this.count, Math.max(1, Math.ceil(f * this.count)));
+    if (this.#exact) return this.#exact.slice(0, this.count).sort()[rank - 1];
+    let seen = 0;
+    for (let b = 0; b < DISTANCE_BINS; b++) {
+      seen += this.#bins![b];
+      if (seen >= rank) return Math.min(this.max, (b + 0.5) * DISTANCE_BIN_UM);
+    }
+    return this.max;
+  }
+}

@@ -19,7 +19,13 @@ import { S3Store } from "../s3/store.ts";
 import { listCellFolder, QUANTIFICATION_FOLDER } from "./_files.ts";
 import { Triples } from "./_growable.ts";
 import { objectPieces, readLines, splitCsv } from "./_stream.ts";
-import { columnOf, parseCellfinderXml, type ReadCellsOptions } from "./detections.ts";
+import {
+  BATCH_CELLS,
+  columnOf,
+  type DetectionBatch,
+  type ReadCellsOptions,
+  streamCellfinderXml,
+} from "./detections.ts";
 
 /** The CCF 25 µm grid's extent in voxels (AP, DV, ML). */
 export const CCF_25_EXTENT: readonly [number, number, number] = [528, 320, 456];
@@ -154,28 +160,19 @@ export function decideOrder(
   return { order: "x=ap,y=dv,z=ml", orderFrom: "default (ambiguous)", warnings };
 }
 
-/**
- * Parses a transformed-cells file into Allen µm.
- * @param pieces The bytes.
- * @param file `transformed_cells.csv` or `transformed_cells.xml`.
- * @param source Its URI.
- * @param facts The quantification's date and version.
- * @returns The cells.
- * @throws {MetadataError} If the layout is unknown or the file is truncated.
- */
-export async function parseTransformedCells(
+/** Batches of a transformed-cells file in the file's own columns (x, y, z voxels). */
+function rawBatches(
   pieces: AsyncIterable<Uint8Array>,
   file: string,
   source: string,
-  facts: QuantificationFacts = {},
-): Promise<TransformedCells> {
-  let values: Float32Array, count: number, ids: Float64Array | undefined;
-  if (file.endsWith(".xml")) {
-    ({ xyz: values, count } = await parseCellfinderXml(pieces, source, { type: "any" }));
-  } else {
-    const xyz = new Triples();
+  batchCells: number,
+): AsyncGenerator<DetectionBatch> {
+  if (file.endsWith(".xml")) return streamCellfinderXml(pieces, source, { type: "any", batchCells }).batches;
+  // The CSV: read by column name, `Cell ID` kept; a row of the wrong length or not numeric is an error.
+  async function* csv(): AsyncGenerator<DetectionBatch> {
     const reader = readLines(pieces);
-    let header: string[] | undefined, cols: number[] = [], idAt = -1, line = 0;
+    let header: string[] | undefined, cols: number[] = [], idAt = -1, line = 0, first = 0;
+    let xyz = new Triples();
     for await (const text of reader.lines) {
       line++;
       if (!header) {
@@ -196,24 +193,114 @@ export async function parseTransformedCells(
         );
       }
       xyz.push(v[0], v[1], v[2], idAt >= 0 && row[idAt].trim() !== "" ? Number(row[idAt]) : undefined);
+      if (xyz.count === batchCells) {
+        yield { zyx: xyz.values(), ids: xyz.ids(), count: xyz.count, first };
+        first += xyz.count;
+        xyz = new Triples();
+      }
     }
     if (!header) throw new MetadataError("the file is empty: expected a header ,x,y,z", { source });
     if (!reader.endedWithNewline()) {
       throw new MetadataError(`the file is truncated: its last line (${line}) does not end`, { source });
     }
-    [values, count, ids] = [xyz.values(), xyz.count, xyz.ids()];
+    if (xyz.count > 0) yield { zyx: xyz.values(), ids: xyz.ids(), count: xyz.count, first };
   }
-  const maxima = [0, 0, 0];
-  for (let i = 0; i < values.length; i++) if (values[i] > maxima[i % 3]) maxima[i % 3] = values[i];
-  const decided = decideOrder(file, maxima, facts, source);
-  const apAt = decided.order === "x=ap,y=dv,z=ml" ? 0 : 2;
+  return csv();
+}
+
+/** AIND's cells in CCF, streamed: the order decided by a first pass, the cells in batches by a second. */
+export interface TransformedStream {
+  /** The file's URI. */
+  uri: string;
+  /** `transformed_cells.csv` or `transformed_cells.xml`. */
+  file: string;
+  /** Cells. */
+  count: number;
+  /** Whether the file has a `Cell ID` column. */
+  hasIds: boolean;
+  /** The axis order used. */
+  order: TransformedOrder;
+  /** Why: the rule or the check that decided it. */
+  orderFrom: string;
+  /** Warnings naming the file (an ambiguous order, values outside the grid). */
+  warnings: string[];
+  /** The cells in Allen µm, `(ap, dv, ml)` per cell in the batches' `zyx` field, with their `Cell ID`s. */
+  batches(): AsyncGenerator<DetectionBatch>;
+}
+
+function toMicrons(values: Float32Array, order: TransformedOrder): void {
+  const apAt = order === "x=ap,y=dv,z=ml" ? 0 : 2;
   for (let i = 0; i < values.length; i += 3) {
     const a = values[i + apAt], d = values[i + 1], m = values[i + 2 - apAt];
     values[i] = 25 * a;
     values[i + 1] = 25 * d;
     values[i + 2] = 25 * m;
   }
-  return { uri: source, file, ccf: values, ids, count, ...decided };
+}
+
+/**
+ * Streams a transformed-cells file in bounded memory: a first pass over its bytes finds each column's
+ * largest value (the axis order needs the whole file's extent), a second yields the cells in Allen µm.
+ * @param open Opens the file's bytes (called once per pass).
+ * @param file `transformed_cells.csv` or `transformed_cells.xml`.
+ * @param source Its URI.
+ * @param options The quantification's date and version, cells per batch.
+ * @returns The order, the count, and the second pass.
+ * @throws {MetadataError} If the layout is unknown or the file is truncated.
+ */
+export async function streamTransformedCells(
+  open: () => AsyncIterable<Uint8Array>,
+  file: string,
+  source: string,
+  options: { facts?: QuantificationFacts; batchCells?: number } = {},
+): Promise<TransformedStream> {
+  const batchCells = options.batchCells ?? BATCH_CELLS;
+  const maxima = [0, 0, 0];
+  let count = 0, hasIds = false;
+  for await (const b of rawBatches(open(), file, source, batchCells)) {
+    for (let i = 0; i < 3 * b.count; i++) if (b.zyx[i] > maxima[i % 3]) maxima[i % 3] = b.zyx[i];
+    count += b.count;
+    hasIds ||= b.ids !== undefined;
+  }
+  const decided = decideOrder(file, maxima, options.facts ?? {}, source);
+  async function* batches(): AsyncGenerator<DetectionBatch> {
+    for await (const b of rawBatches(open(), file, source, batchCells)) {
+      toMicrons(b.zyx, decided.order);
+      yield b;
+    }
+  }
+  return { uri: source, file, count, hasIds, ...decided, batches };
+}
+
+/**
+ * Parses a transformed-cells file into Allen µm, every cell held (see {@linkcode streamTransformedCells}
+ * for bounded memory).
+ * @param pieces The bytes.
+ * @param file `transformed_cells.csv` or `transformed_cells.xml`.
+ * @param source Its URI.
+ * @param facts The quantification's date and version.
+ * @returns The cells.
+ * @throws {MetadataError} If the layout is unknown or the file is truncated.
+ */
+export async function parseTransformedCells(
+  pieces: AsyncIterable<Uint8Array>,
+  file: string,
+  source: string,
+  facts: QuantificationFacts = {},
+): Promise<TransformedCells> {
+  const all = new Triples();
+  for await (const b of rawBatches(pieces, file, source, BATCH_CELLS)) {
+    for (let i = 0; i < b.count; i++) {
+      const id = b.ids && !Number.isNaN(b.ids[i]) ? b.ids[i] : undefined;
+      all.push(b.zyx[3 * i], b.zyx[3 * i + 1], b.zyx[3 * i + 2], id);
+    }
+  }
+  const values = all.values();
+  const maxima = [0, 0, 0];
+  for (let i = 0; i < values.length; i++) if (values[i] > maxima[i % 3]) maxima[i % 3] = values[i];
+  const decided = decideOrder(file, maxima, facts, source);
+  toMicrons(values, decided.order);
+  return { uri: source, file, ccf: values, ids: all.ids(), count: all.count, ...decided };
 }
 
 /**
@@ -237,28 +324,81 @@ export async function readTransformedCells(
   channel: string,
   options: ReadCellsOptions & { facts?: QuantificationFacts } = {},
 ): Promise<TransformedCells | undefined> {
-  const bucket = options.bucket ?? AIND_BUCKET;
-  const folder = await listCellFolder(asset, QUANTIFICATION_FOLDER, channel, options);
-  const file = ["transformed_cells.csv", "transformed_cells.xml"].find((f) => folder.files.has(f));
-  if (!file) return undefined;
-  const store = new S3Store(formatS3Uri(bucket, ""), options);
+  const found = await locateTransformed(asset, channel, options);
+  if (!found) return undefined;
+  const store = new S3Store(formatS3Uri(found.bucket, ""), options);
   try {
-    let facts = options.facts;
-    if (!facts) {
-      const bytes = await store.get(`/${asset}/processing.json`, { signal: options.signal });
-      facts = bytes ? quantificationFacts(JSON.parse(new TextDecoder().decode(bytes))) : {};
-      // The asset's processing date stands in for the quantification's: it ran after stitching.
-      const stitched = /_stitched_(\d{4}-\d{2}-\d{2})/.exec(asset)?.[1];
-      if (!facts.date && stitched) facts = { ...facts, date: stitched };
-    }
-    const key = `${folder.prefix}${file}`;
     return await parseTransformedCells(
-      objectPieces(store, key, { signal: options.signal }),
-      file,
-      formatS3Uri(bucket, key),
-      facts,
+      objectPieces(store, found.key, { signal: options.signal }),
+      found.file,
+      formatS3Uri(found.bucket, found.key),
+      found.facts,
     );
   } finally {
     store.close();
   }
+}
+
+/** The transformed-cells file of a channel and the facts that decide its order, or `undefined`. */
+async function locateTransformed(
+  asset: string,
+  channel: string,
+  options: ReadCellsOptions & { facts?: QuantificationFacts },
+): Promise<{ bucket: string; key: string; file: string; facts: QuantificationFacts } | undefined> {
+  const bucket = options.bucket ?? AIND_BUCKET;
+  const folder = await listCellFolder(asset, QUANTIFICATION_FOLDER, channel, options);
+  const file = ["transformed_cells.csv", "transformed_cells.xml"].find((f) => folder.files.has(f));
+  if (!file) return undefined;
+  let facts = options.facts;
+  if (!facts) {
+    const store = new S3Store(formatS3Uri(bucket, ""), options);
+    try {
+      const bytes = await store.get(`/${asset}/processing.json`, { signal: options.signal });
+      facts = bytes ? quantificationFacts(JSON.parse(new TextDecoder().decode(bytes))) : {};
+    } finally {
+      store.close();
+    }
+    // The asset's processing date stands in for the quantification's: it ran after stitching.
+    const stitched = /_stitched_(\d{4}-\d{2}-\d{2})/.exec(asset)?.[1];
+    if (!facts.date && stitched) facts = { ...facts, date: stitched };
+  }
+  return { bucket, key: `${folder.prefix}${file}`, file, facts };
+}
+
+/**
+ * Streams AIND's transformed cells of one channel in bounded memory (two passes over the file: the
+ * order, then the cells), or `undefined` when the quantification folder has none.
+ *
+ * @example
+ * ```ts ignore
+ * import { streamTransformed } from "@spimfetch/spimfetch/cells";
+ * const theirs = await streamTransformed("SmartSPIM_714778_2024-04-04_10-49-03_stitched_2024-04-11_00-47-51", "Ex_639_Em_667");
+ * if (theirs) for await (const b of theirs.batches()) console.log(b.first, b.count);
+ * ```
+ * @param asset The stitched asset's name.
+ * @param channel The channel.
+ * @param options S3 access, the quantification's facts (else `processing.json` is read), cells per batch.
+ * @returns The stream, or `undefined`.
+ * @throws {NotFoundError} If the channel has no quantification folder.
+ * @throws {MetadataError} If the file is malformed or truncated.
+ */
+export async function streamTransformed(
+  asset: string,
+  channel: string,
+  options: ReadCellsOptions & { facts?: QuantificationFacts; batchCells?: number } = {},
+): Promise<TransformedStream | undefined> {
+  const found = await locateTransformed(asset, channel, options);
+  if (!found) return undefined;
+  async function* open(): AsyncGenerator<Uint8Array> {
+    const store = new S3Store(formatS3Uri(found!.bucket, ""), options);
+    try {
+      yield* objectPieces(store, found!.key, { signal: options.signal });
+    } finally {
+      store.close();
+    }
+  }
+  return await streamTransformedCells(open, found.file, formatS3Uri(found.bucket, found.key), {
+    facts: found.facts,
+    batchCells: options.batchCells,
+  });
 }

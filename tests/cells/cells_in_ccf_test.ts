@@ -76,7 +76,7 @@ Deno.test("readCellsInCcf() recounts every era's detections as the closed form d
 
   for (const subject of ["700002", "700006"]) {
     await t.step(`subject ${subject}`, async () => {
-      const result = await readCellsInCcf({ subject }, { ...served.s3, recount: true, atlas });
+      const result = await readCellsInCcf({ subject }, { ...served.s3, recount: true, points: true, atlas });
       const truth = served.truth.get(subject)!;
       assertEquals(result.channels.map((c) => c.channel).sort(), [...truth.keys()].sort());
       for (const channel of result.channels) {
