@@ -54,11 +54,12 @@ export async function encodeChunk(bytes: Uint8Array, codec: ChunkCodec): Promise
     cname: codec.cname,
     clevel: codec.clevel,
     shuffle: codec.shuffle,
+    blocksize: codec.blocksize ?? 0,
   });
   if (native) return native;
   // numcodecs' WASM build always shuffles with typesize 4: valid Blosc, a slightly worse ratio.
   wasmBlosc ??= new Map();
-  const key = `${codec.cname}/${codec.clevel}/${codec.shuffle}`;
+  const key = `${codec.cname}/${codec.clevel}/${codec.shuffle}/${codec.blocksize ?? 0}`;
   let encoder = wasmBlosc.get(key);
   if (!encoder) {
     const Blosc = (await import("numcodecs/blosc")).default;
@@ -67,6 +68,7 @@ export async function encodeChunk(bytes: Uint8Array, codec: ChunkCodec): Promise
       cname: codec.cname,
       clevel: codec.clevel,
       shuffle: codec.shuffle,
+      blocksize: codec.blocksize ?? 0,
     });
     wasmBlosc.set(key, encoder);
   }

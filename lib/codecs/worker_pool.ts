@@ -61,6 +61,8 @@ export type ChunkCodec =
     shuffle: 0 | 1 | 2;
     /** Element size in bytes (the unit of shuffling). */
     typesize: number;
+    /** Bytes per Blosc block; 0 lets c-blosc choose (64 KiB for zstd at levels 1-2). @default {0} */
+    blocksize?: number;
   }
   | {
     /** gzip (RFC 1952), as numcodecs' `gzip` (v2) and the v3 `gzip` codec spell it. */
