@@ -50,6 +50,20 @@ export class WindowEstimator {
     }
   }
 
+  /** Whether the window comes from an exact histogram (8- and 16-bit voxels), which {@linkcode addCounts} feeds. */
+  get exact(): boolean {
+    return this.#histogram !== undefined;
+  }
+
+  /**
+   * Adds voxels counted elsewhere (a chunk's, on the worker that encoded it), in any order.
+   * @param counts Counts by value plus the type's offset (128 for int8, 32768 for int16), one per bin.
+   */
+  addCounts(counts: Uint32Array): void {
+    const histogram = this.#histogram!;
+    for (let b = 0; b < histogram.length; b++) histogram[b] += counts[b];
+  }
+
   /** Adds voxels (in stream order). */
   add(voxels: VoxelArray): void {
     const counts = this.#counts;

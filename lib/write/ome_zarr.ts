@@ -209,6 +209,7 @@ export async function writeOmeZarr(
   const name = options.name ?? basename(store).replace(/(\.ome)?\.zarr$/i, "");
 
   return await withAtomicDirectory(store, async (staging) => {
+    const window = new WindowEstimator(dtype, nz * plane);
     const writer = new PyramidWriter({
       staging,
       version,
@@ -217,8 +218,8 @@ export async function writeOmeZarr(
       levels,
       shard,
       signal: options.signal,
+      window,
     });
-    const window = new WindowEstimator(dtype, nz * plane);
     try {
       await writer.writeArrayMetadata();
       let planes = 0;
@@ -243,7 +244,7 @@ export async function writeOmeZarr(
             }, past the ${nz} planes`,
           );
         }
-        await writer.push(slab, (converted) => window.add(converted));
+        await writer.push(slab);
         planes += slab.length / plane;
         index++;
         options.onProgress?.({ bytesWritten: planes * plane * bytesPerVoxel(dtype), totalBytes: voxelBytes });
