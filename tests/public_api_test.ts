@@ -303,6 +303,7 @@ const SNAPSHOT: Record<string, string[]> = {
     "ParallelGzip",
     "ParallelGzipOptions",
     "PlaceRequest",
+    "ValueCount",
     "WorkerPool",
     "WorkerRequest",
     "createParallelGzip",

@@ -11,6 +11,7 @@ import { deflateSegmentNative } from "./_ffi_isal.ts";
 import { deflateSegmentWasm, wasmCodecName } from "./_wasm_deflate.ts";
 import { placeDecoded } from "./place_worker.ts";
 import { encodeChunk } from "./chunk_encoder.ts";
+import { countValues } from "./_value_counts.ts";
 import type { WorkerRequest } from "./worker_pool.ts";
 
 let wasmBlosc: { decode(bytes: Uint8Array): Uint8Array | Promise<Uint8Array> } | undefined;
@@ -39,12 +40,16 @@ async function handle(request: WorkerRequest): Promise<{ value: unknown; transfe
     return { value: request.bytes, transfer: [request.bytes.buffer as ArrayBuffer] };
   }
   if (request.op === "encode") {
+    // Counted first, while the raw chunk is in this core's cache, and off the main thread.
+    const counts = request.count ? countValues(request.bytes, request.count) : undefined;
     let bytes = await encodeChunk(request.bytes, request.codec);
     // Only a buffer of its own can be moved back without taking other bytes along.
     if (bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) bytes = bytes.slice();
     // The raw chunk goes back too, for the next chunk: no fresh memory there, no garbage here.
     const input = request.bytes.buffer as ArrayBuffer;
-    return { value: { bytes, input }, transfer: [bytes.buffer as ArrayBuffer, input] };
+    const transfer = [bytes.buffer as ArrayBuffer, input];
+    if (counts) transfer.push(counts.buffer as ArrayBuffer);
+    return { value: { bytes, input, counts }, transfer };
   }
   if (request.op === "blosc") {
     // c-blosc where it loads (about twice the pure decoder's speed), else the pure decoder.

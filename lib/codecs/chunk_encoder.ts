@@ -8,7 +8,8 @@
 import zlib from "node:zlib";
 import { compressBloscNative } from "./_ffi_blosc.ts";
 import { deflateSegmentNative, isalLevelFor } from "./_ffi_isal.ts";
-import { type ChunkCodec, sharedWorkerPool, type WorkerPool } from "./worker_pool.ts";
+import { type ChunkCodec, sharedWorkerPool, type ValueCount, type WorkerPool } from "./worker_pool.ts";
+import { countValues } from "./_value_counts.ts";
 
 export type { ChunkCodec };
 
@@ -54,11 +55,12 @@ export async function encodeChunk(bytes: Uint8Array, codec: ChunkCodec): Promise
     cname: codec.cname,
     clevel: codec.clevel,
     shuffle: codec.shuffle,
+    blocksize: codec.blocksize ?? 0,
   });
   if (native) return native;
   // numcodecs' WASM build always shuffles with typesize 4: valid Blosc, a slightly worse ratio.
   wasmBlosc ??= new Map();
-  const key = `${codec.cname}/${codec.clevel}/${codec.shuffle}`;
+  const key = `${codec.cname}/${codec.clevel}/${codec.shuffle}/${codec.blocksize ?? 0}`;
   let encoder = wasmBlosc.get(key);
   if (!encoder) {
     const Blosc = (await import("numcodecs/blosc")).default;
@@ -67,6 +69,7 @@ export async function encodeChunk(bytes: Uint8Array, codec: ChunkCodec): Promise
       cname: codec.cname,
       clevel: codec.clevel,
       shuffle: codec.shuffle,
+      blocksize: codec.blocksize ?? 0,
     });
     wasmBlosc.set(key, encoder);
   }
@@ -82,6 +85,8 @@ export interface EncodedChunk {
    * (and its page faults) here and garbage there. `undefined` when the raw chunk was copied, not moved.
    */
   raw: ArrayBuffer | undefined;
+  /** The chunk's voxels counted by value, when `count` was given. */
+  counts?: Uint32Array;
 }
 
 /**
@@ -101,20 +106,28 @@ export interface EncodedChunk {
  * @param bytes The raw chunk.
  * @param codec How to compress it.
  * @param pool The workers. @default {sharedWorkerPool()}
+ * @param count Also count the chunk's 8- or 16-bit voxels by value (a writer's histogram), on the worker.
  * @returns The encoded chunk and the raw buffer.
  */
 export async function encodeChunkOnWorker(
   bytes: Uint8Array,
   codec: ChunkCodec,
   pool: WorkerPool = sharedWorkerPool(),
+  count?: ValueCount,
 ): Promise<EncodedChunk> {
-  if (codec.id === "raw") return { bytes, raw: undefined };
+  if (codec.id === "raw") {
+    return { bytes, raw: undefined, ...(count ? { counts: countValues(bytes, count) } : {}) };
+  }
   const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-  const result = await pool.run<{ bytes: Uint8Array; input: ArrayBuffer }>(
-    { op: "encode", bytes, codec },
+  const result = await pool.run<{ bytes: Uint8Array; input: ArrayBuffer; counts?: Uint32Array }>(
+    { op: "encode", bytes, codec, ...(count ? { count } : {}) },
     whole ? [bytes.buffer as ArrayBuffer] : [],
   );
-  return { bytes: result.bytes, raw: whole ? result.input : undefined };
+  return {
+    bytes: result.bytes,
+    raw: whole ? result.input : undefined,
+    ...(result.counts ? { counts: result.counts } : {}),
+  };
 }
 
 /** A gzip member around raw deflate data: header (no time stamp), the data, CRC-32 and length of `raw`. */

@@ -14,6 +14,6 @@ export {
   type ParallelGzip,
   type ParallelGzipOptions,
 } from "./parallel_gzip.ts";
-export type { PlaceRequest, WorkerPool, WorkerRequest } from "./worker_pool.ts";
+export type { PlaceRequest, ValueCount, WorkerPool, WorkerRequest } from "./worker_pool.ts";
 export { useWorkerBlosc } from "./worker_blosc.ts";
 export { type ChunkCodec, encodeChunk, encodeChunkOnWorker, type EncodedChunk } from "./chunk_encoder.ts";

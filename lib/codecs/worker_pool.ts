@@ -11,7 +11,6 @@
  *
  * @module
  */
-
 /**
  * Where a decoded chunk part goes (see `codecs/partial_chunks.ts`): for every
  * z in `z` and y in `y`, `width` items from `from + z·fromZ + y·fromY` of the
@@ -61,6 +60,8 @@ export type ChunkCodec =
     shuffle: 0 | 1 | 2;
     /** Element size in bytes (the unit of shuffling). */
     typesize: number;
+    /** Bytes per Blosc block; 0 lets c-blosc choose (64 KiB for zstd at levels 1-2). @default {0} */
+    blocksize?: number;
   }
   | {
     /** gzip (RFC 1952), as numcodecs' `gzip` (v2) and the v3 `gzip` codec spell it. */
@@ -73,13 +74,24 @@ export type ChunkCodec =
     id: "raw";
   };
 
+/** Which voxels of a raw chunk to count: its shape and the corner part holding data (the rest is padding). */
+export interface ValueCount {
+  /** The voxel type. */
+  type: "uint8" | "int8" | "uint16" | "int16";
+  /** The chunk's (z, y, x). */
+  shape: [number, number, number];
+  /** The (z, y, x) extent of real voxels from the chunk's origin. */
+  valid: [number, number, number];
+}
+
 /** A request as the codec worker understands it. */
 export type WorkerRequest =
   | { op: "place"; bytes: Uint8Array; place: PlaceRequest }
   | { op: "blosc"; bytes: Uint8Array }
   /** Raw deflate with libdeflate at `level` (0-12), or igzip at level `native` where ISA-L loads. */
   | { op: "deflate"; bytes: Uint8Array; level: number; final: boolean; native?: number }
-  | { op: "encode"; bytes: Uint8Array; codec: ChunkCodec };
+  /** `count`: also count the chunk's voxels by value (see `_value_counts.ts`), returned as `counts`. */
+  | { op: "encode"; bytes: Uint8Array; codec: ChunkCodec; count?: ValueCount };
 
 interface Job {
   request: WorkerRequest;

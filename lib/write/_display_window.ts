@@ -18,6 +18,9 @@ const SAMPLE_SIZE = 1 << 20;
  */
 export class WindowEstimator {
   readonly #histogram: Float64Array | undefined;
+  /** Counts since the last fold into `#histogram`: integer increments run about 4× faster than float ones. */
+  readonly #counts: Uint32Array | undefined;
+  #counted = 0;
   readonly #offset: number;
   readonly #stride: number;
   readonly #sample: Float64Array | undefined;
@@ -39,6 +42,7 @@ export class WindowEstimator {
     this.#offset = dtype === "int8" ? 128 : dtype === "int16" ? 32768 : 0;
     if (bins > 0) {
       this.#histogram = new Float64Array(bins);
+      this.#counts = new Uint32Array(bins);
       this.#stride = 1;
     } else {
       this.#stride = Math.max(1, Math.ceil(total / SAMPLE_SIZE));
@@ -46,12 +50,30 @@ export class WindowEstimator {
     }
   }
 
+  /** Whether the window comes from an exact histogram (8- and 16-bit voxels), which {@linkcode addCounts} feeds. */
+  get exact(): boolean {
+    return this.#histogram !== undefined;
+  }
+
+  /**
+   * Adds voxels counted elsewhere (a chunk's, on the worker that encoded it), in any order.
+   * @param counts Counts by value plus the type's offset (128 for int8, 32768 for int16), one per bin.
+   */
+  addCounts(counts: Uint32Array): void {
+    const histogram = this.#histogram!;
+    for (let b = 0; b < histogram.length; b++) histogram[b] += counts[b];
+  }
+
   /** Adds voxels (in stream order). */
   add(voxels: VoxelArray): void {
-    const histogram = this.#histogram;
-    if (histogram) {
+    const counts = this.#counts;
+    if (counts) {
+      // A count never wraps: folded into the float64 histogram before 2^32 voxels have been added.
+      if (this.#counted + voxels.length > 0xffffffff) this.#fold();
+      this.#counted += voxels.length;
       const offset = this.#offset;
-      for (let i = 0; i < voxels.length; i++) histogram[voxels[i] + offset]++;
+      if (offset === 0) { for (let i = 0; i < voxels.length; i++) counts[voxels[i]]++; }
+      else for (let i = 0; i < voxels.length; i++) counts[voxels[i] + offset]++;
       return;
     }
     let min = this.#min, max = this.#max;
@@ -72,6 +94,13 @@ export class WindowEstimator {
     this.#seen += voxels.length;
   }
 
+  #fold(): void {
+    const histogram = this.#histogram!, counts = this.#counts!;
+    for (let b = 0; b < counts.length; b++) histogram[b] += counts[b];
+    counts.fill(0);
+    this.#counted = 0;
+  }
+
   /**
    * The window: extremes, and the two percentiles as start and end.
    * @param low Lower percentile (0-100).
@@ -80,6 +109,7 @@ export class WindowEstimator {
   window(low: number, high: number): OmeroWindow {
     const histogram = this.#histogram;
     if (histogram) {
+      this.#fold();
       const total = histogram.reduce((a, b) => a + b, 0);
       if (total === 0) return { min: 0, max: 0, start: 0, end: 0 };
       const at = (p: number): number => {

@@ -209,11 +209,13 @@ export function zarrayV2(
   dtype: VoxelType,
   codec: ChunkCodec,
 ): Record<string, unknown> {
-  const compressor = codec.id === "raw"
-    ? null
-    : codec.id === "gzip"
-    ? { id: "gzip", level: codec.level }
-    : { id: "blosc", cname: codec.cname, clevel: codec.clevel, shuffle: codec.shuffle, blocksize: 0 };
+  const compressor = codec.id === "raw" ? null : codec.id === "gzip" ? { id: "gzip", level: codec.level } : {
+    id: "blosc",
+    cname: codec.cname,
+    clevel: codec.clevel,
+    shuffle: codec.shuffle,
+    blocksize: codec.blocksize ?? 0,
+  };
   return {
     zarr_format: 2,
     shape,
@@ -241,7 +243,7 @@ export function codecsV3(codec: ChunkCodec): Record<string, unknown>[] {
       clevel: codec.clevel,
       shuffle,
       typesize: codec.typesize,
-      blocksize: 0,
+      blocksize: codec.blocksize ?? 0,
     },
   }];
 }

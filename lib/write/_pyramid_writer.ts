@@ -8,6 +8,7 @@
  */
 import * as zarr from "zarrita";
 import { type ChunkCodec, encodeChunkOnWorker } from "../codecs/chunk_encoder.ts";
+import type { ValueCount } from "../codecs/worker_pool.ts";
 import { sharedWorkerPool } from "../codecs/worker_pool.ts";
 import {
   allocateVoxels,
@@ -18,6 +19,7 @@ import {
 } from "../core/volume.ts";
 import { PlaneDownsampler } from "./_pyramid.ts";
 import { assembleShard } from "./_shard.ts";
+import type { WindowEstimator } from "./_display_window.ts";
 import { codecsV3, type LevelLayout, shardingCodecV3, zarrayV2 } from "./_ome_zarr_metadata.ts";
 
 /** A level as the writer lays it out. */
@@ -44,6 +46,8 @@ export interface PyramidWriterOptions {
   shard: [number, number, number] | undefined;
   /** Stops the write. */
   signal: AbortSignal | undefined;
+  /** The contrast window of level 0; exact (8/16-bit) histograms are counted by the workers, chunk by chunk. */
+  window: WindowEstimator;
 }
 
 /** One level's row of planes, and the downsampler feeding the next level. */
@@ -132,14 +136,15 @@ export class PyramidWriter {
     await zarr.create(zarr.root(this.#zarrStore(this.#o.staging)), { attributes });
   }
 
-  /** Adds level-0 planes (any whole number); `onLevel0` sees them converted to the output type. */
-  async push(planes: VoxelArray, onLevel0: (converted: VoxelArray) => void): Promise<void> {
+  /** Adds level-0 planes (any whole number), added to the window as converted to the output type. */
+  async push(planes: VoxelArray): Promise<void> {
     let converted = planes;
     if (!(planes instanceof VOXEL_ARRAYS[this.#o.dtype])) {
       converted = allocateVoxels(this.#o.dtype, planes.length);
       converted.set(planes as unknown as ArrayLike<number>);
     }
-    onLevel0(converted);
+    // An exact histogram is counted from the level-0 chunks on the workers (see #flushRow), not here.
+    if (!this.#o.window.exact) this.#o.window.add(converted);
     await this.#push(0, converted);
   }
 
@@ -220,6 +225,17 @@ export class PyramidWriter {
     const [, ny, nx] = level.shape;
     const [cz, cy, cx] = level.chunkShape;
     const depth = state.filled;
+    const window = this.#o.window;
+    const countType = state === this.#states[0] && window.exact
+      ? this.#o.dtype as ValueCount["type"]
+      : undefined;
+    // The real voxels of the chunk at (z, y, x) of the level, for the window's histogram (level 0 only).
+    const count = (zs: number, ys: number, xs: number): ValueCount | undefined =>
+      countType && {
+        type: countType,
+        shape: level.chunkShape,
+        valid: [Math.min(cz, depth - zs), Math.min(cy, ny - ys), Math.min(cx, nx - xs)],
+      };
     const z0 = state.row;
     const prefix = this.#o.version === "0.4" ? `${level.path}/${z0}` : `${level.path}/c/${z0}`;
     for (let by = 0; by * block[1] < ny; by++) {
@@ -227,8 +243,10 @@ export class PyramidWriter {
         const key = `${prefix}/${by}/${bx}`;
         if (!this.#o.shard) {
           const raw = this.#handOver(state, by * state.grid[2] + bx, depth);
+          const what = count(0, by * cy, bx * cx);
           await this.#submit(async () => {
-            const encoded = await encodeChunkOnWorker(raw, this.#o.codec, this.#pool);
+            const encoded = await encodeChunkOnWorker(raw, this.#o.codec, this.#pool, what);
+            if (encoded.counts) window.addCounts(encoded.counts);
             this.#giveBack(encoded.raw);
             await this.#writeFile(key, encoded.bytes);
           });
@@ -246,13 +264,15 @@ export class PyramidWriter {
               }
               const index = (iz * state.grid[1] + ys / cy) * state.grid[2] + xs / cx;
               const raw = this.#handOver(state, index, Math.min(cz, depth - zs));
+              const what = count(zs, ys, xs);
               const encoded = Promise.withResolvers<Uint8Array>();
               // Awaited by the shard's task below; this keeps a failure from being reported as unhandled meanwhile.
               encoded.promise.catch(() => {});
               inner.push(encoded.promise);
               await this.#submit(async () => {
                 try {
-                  const done = await encodeChunkOnWorker(raw, this.#o.codec, this.#pool);
+                  const done = await encodeChunkOnWorker(raw, this.#o.codec, this.#pool, what);
+                  if (done.counts) window.addCounts(done.counts);
                   this.#giveBack(done.raw);
                   encoded.resolve(done.bytes);
                 } catch (error) {

@@ -228,9 +228,9 @@ pythonTest(
       assertEquals(report.levels[0].compressor, {
         id: "blosc",
         cname: "zstd",
-        clevel: 2,
+        clevel: 1,
         shuffle: 1,
-        blocksize: 0,
+        blocksize: 262144,
       });
 
       const ms = report.attrs.multiscales[0];
