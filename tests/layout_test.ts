@@ -143,7 +143,6 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
   ],
   "lib/cohort/subject_info.ts": ["tests/e2e/cohort_channels_test.ts", "the summary's subject columns"],
   "lib/core/did_you_mean.ts": ["tests/cli/flags_test.ts", "the CLI's did-you-mean for flags and commands"],
-  "lib/export/formats.ts": ["tests/export/export_image_test.ts", "every format of the table, read back"],
   "lib/export/plan.ts": ["tests/export/export_image_test.ts", "every combination of the plan's choices"],
   "lib/export/reorient_slabs.ts": [
     "tests/export/export_image_test.ts",
@@ -168,6 +167,27 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
   "lib/write/_pyramid.ts": ["tests/write/ome_zarr_test.ts", "every level against numpy's averaging"],
   "lib/write/_pyramid_writer.ts": ["tests/write/ome_zarr_test.ts", "the streaming core of writeOmeZarr"],
   "lib/write/_shard.ts": ["tests/write/ome_zarr_test.ts", "sharded stores read by the Zarr v3 reader"],
+  "lib/cells/_files.ts": [
+    "tests/cells/stream_test.ts",
+    "the cell files' names, read through the streams tested there",
+  ],
+  "lib/cells/_growable.ts": ["tests/cells/detections_test.ts", "the arrays the readers fill"],
+  "lib/cells/_pairing.ts": ["tests/cells/recount_test.ts", "AIND's cells paired with ours, out of order too"],
+  "lib/cells/atlas.ts": ["tests/cells/cells_in_ccf_test.ts", "the fake ABC bucket's atlas and ontology"],
+  "lib/cells/region_counts.ts": [
+    "tests/cells/detections_test.ts",
+    "the readers of every era are tested together",
+  ],
+  "lib/cells/table.ts": ["tests/e2e/cells_cli_test.ts", "the tidy rows, read back with Python's csv"],
+  "lib/cells/transformed.ts": [
+    "tests/cells/detections_test.ts",
+    "the readers of every era, axis order included",
+  ],
+  "lib/codecs/_value_counts.ts": [
+    "tests/write/ome_zarr_test.ts",
+    "the omero window against numpy's percentiles",
+  ],
+  "lib/display/cells_views.ts": ["tests/e2e/notebooks_test.ts", "drawn by cells_in_ccf.ipynb"],
 };
 
 async function walk(dir: string, found: string[] = []): Promise<string[]> {

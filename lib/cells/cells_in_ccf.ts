@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: the steps of one subject (channels, batches, recount, pairing, rows) read best together.)
+ *
  * One subject's cells in the CCF, every channel: AIND's region counts, and
  * on request our own count from the detections (with the comparison), and
  * the cells themselves.

@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: every era's detection format (CSV, proposals, cellfinder XML) and their streams in one place.)
+ *
  * AIND's cell detections (`image_cell_segmentation/<channel>/`), every era,
  * read streaming: the CSVs line by line, the cellfinder XML element by
  * element, never the whole file as one string.

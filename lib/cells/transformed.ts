@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: both eras of AIND's cells in CCF and the axis-order decision they share.)
+ *
  * AIND's cells in the CCF (`image_cell_quantification/<channel>/transformed_cells.csv|xml`): CCF 25 µm
  * voxel indices whose axis order changed over the years. The order is decided from the quantification's
  * date (in `processing.json`, else the asset's processing date) by the rules below, then checked against
