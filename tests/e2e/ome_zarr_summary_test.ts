@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { assertEquals, assertStrictEquals, assertStringIncludes } from "@std/assert";
+import { assertEquals, assertStrictEquals } from "@std/assert";
 import { serveDataset } from "../../testing/fixture.ts";
 import { listDir, runCli } from "../../testing/run_cli.ts";
 
