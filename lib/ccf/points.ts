@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { splitCsvLine } from "../core/csv.ts";
 import type { ImageGeometry } from "../core/volume.ts";
 import type { CcfSpace } from "./ccf_space.ts";
 import { ccfPointToLs, type CcfTransforms, lsPointToCcf } from "./transforms.ts";
@@ -152,28 +153,6 @@ export class PointsCsvError extends SyntaxError {
     super(message);
     this.name = "PointsCsvError";
   }
-}
-
-function splitCsvLine(line: string): string[] {
-  const cells: string[] = [];
-  let cell = "";
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ",") {
-      cells.push(cell);
-      cell = "";
-    } else cell += ch;
-  }
-  cells.push(cell);
-  return cells;
 }
 
 function formatNumber(value: number): string {

@@ -84,31 +84,3 @@ export function readLines(pieces: AsyncIterable<Uint8Array>): LineReader {
   }
   return { lines: lines(), endedWithNewline: () => newline };
 }
-
-/**
- * Splits one CSV line into cells (RFC 4180 quotes; pandas quotes cells holding commas, e.g. `Ancestors`).
- * @param line The line.
- * @returns The cells.
- */
-export function splitCsv(line: string): string[] {
-  if (!line.includes('"')) return line.split(",");
-  const cells: string[] = [];
-  let cell = "";
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ",") {
-      cells.push(cell);
-      cell = "";
-    } else cell += ch;
-  }
-  cells.push(cell);
-  return cells;
-}

@@ -15,11 +15,12 @@
  *
  * @module
  */
+import { splitCsvLine } from "../core/csv.ts";
 import { gunzipSync } from "node:zlib";
 import { MetadataError, NotFoundError } from "../core/errors.ts";
 import { DEFAULT_REGION, formatS3Uri, type S3Options } from "../s3/client.ts";
 import { S3Store } from "../s3/store.ts";
-import { objectPieces, readLines, splitCsv } from "./_stream.ts";
+import { objectPieces, readLines } from "./_stream.ts";
 import { columnOf } from "./detections.ts";
 
 /** The Allen Brain Cell Atlas bucket. */
@@ -101,8 +102,8 @@ async function readTable(
   const reader = readLines(objectPieces(store, key, { signal }));
   let header: string[] | undefined;
   for await (const line of reader.lines) {
-    if (!header) header = splitCsv(line).map((h) => h.trim());
-    else if (line.trim() !== "") onRow(splitCsv(line), header);
+    if (!header) header = splitCsvLine(line).map((h) => h.trim());
+    else if (line.trim() !== "") onRow(splitCsvLine(line), header);
   }
   if (!header) throw new MetadataError("the table is empty", { source: formatS3Uri(store.bucket, key) });
 }

@@ -18,12 +18,13 @@
  *
  * @module
  */
+import { splitCsvLine } from "../core/csv.ts";
 import { MetadataError } from "../core/errors.ts";
 import { AIND_BUCKET, formatS3Uri, type S3Options } from "../s3/client.ts";
 import { S3Store } from "../s3/store.ts";
 import { listCellFolder, SEGMENTATION_FOLDER } from "./_files.ts";
 import { Triples } from "./_growable.ts";
-import { objectPieces, readLines, splitCsv } from "./_stream.ts";
+import { objectPieces, readLines } from "./_stream.ts";
 
 /** A detections file AIND wrote, in the order they are preferred. */
 export type DetectionFile =
@@ -192,14 +193,14 @@ export function streamDetectionsCsv(
     for await (const text of reader.lines) {
       line++;
       if (header === undefined) {
-        header = splitCsv(text);
+        header = splitCsvLine(text);
         cols = ["x", "y", "z"].map((n) => columnOf(header!, [n], source));
         if (file !== "detected_cells.csv") classAt = columnOf(header, ["Class"], source);
         idAt = header.findIndex((h) => h.trim().toLowerCase() === "cell id");
         continue;
       }
       if (text.trim() === "") continue;
-      const row = splitCsv(text);
+      const row = splitCsvLine(text);
       if (row.length < header.length) {
         throw new MetadataError(
           `line ${line} has ${row.length} of the header's ${header.length} columns${

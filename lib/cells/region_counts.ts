@@ -12,11 +12,12 @@
  *
  * @module
  */
+import { splitCsvLine } from "../core/csv.ts";
 import { MetadataError } from "../core/errors.ts";
 import { AIND_BUCKET, formatS3Uri } from "../s3/client.ts";
 import { S3Store } from "../s3/store.ts";
 import { listCellFolder, QUANTIFICATION_FOLDER } from "./_files.ts";
-import { objectPieces, readLines, splitCsv } from "./_stream.ts";
+import { objectPieces, readLines } from "./_stream.ts";
 import { columnOf, type ReadCellsOptions } from "./detections.ts";
 
 /** The column set of a `cell_count_by_region.csv`. */
@@ -77,7 +78,7 @@ export async function parseRegionCounts(
   for await (const text of reader.lines) {
     line++;
     if (!header) {
-      header = splitCsv(text);
+      header = splitCsvLine(text);
       // `ID` (the ontology's) before `Id` (the mesh table's): the 2024-08 layout has both, with the same value.
       const idAt = header.findIndex((h) => h.trim() === "ID");
       at = {
@@ -100,7 +101,7 @@ export async function parseRegionCounts(
       continue;
     }
     if (text.trim() === "") continue;
-    const row = splitCsv(text);
+    const row = splitCsvLine(text);
     const num = (key: string, column: string): number => {
       const cell = row[at[key]];
       const value = cell === undefined || cell.trim() === "" ? NaN : Number(cell);

@@ -15,12 +15,13 @@
  *
  * @module
  */
+import { splitCsvLine } from "../core/csv.ts";
 import { MetadataError } from "../core/errors.ts";
 import { AIND_BUCKET, formatS3Uri } from "../s3/client.ts";
 import { S3Store } from "../s3/store.ts";
 import { listCellFolder, QUANTIFICATION_FOLDER } from "./_files.ts";
 import { Triples } from "./_growable.ts";
-import { objectPieces, readLines, splitCsv } from "./_stream.ts";
+import { objectPieces, readLines } from "./_stream.ts";
 import {
   BATCH_CELLS,
   columnOf,
@@ -178,13 +179,13 @@ function rawBatches(
     for await (const text of reader.lines) {
       line++;
       if (!header) {
-        header = splitCsv(text);
+        header = splitCsvLine(text);
         cols = ["x", "y", "z"].map((n) => columnOf(header!, [n], source));
         idAt = header.findIndex((h) => h.trim().toLowerCase() === "cell id");
         continue;
       }
       if (text.trim() === "") continue;
-      const row = splitCsv(text);
+      const row = splitCsvLine(text);
       const v = cols.map((c) => Number(row[c]));
       if (row.length < header.length || v.some((n, k) => !Number.isFinite(n) || row[cols[k]].trim() === "")) {
         throw new MetadataError(

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { splitCsvLine } from "../core/csv.ts";
 import { allenToLps, PointsCsvError, zarrIndexToLps } from "../ccf/mod.ts";
 import type { ImageGeometry } from "../core/volume.ts";
 
@@ -47,7 +48,7 @@ export function parsePointsCsv(text: string, options: ParsePointsOptions = {}): 
   const source = options.source ?? "points CSV";
   const lines = text.split(/\r?\n/).filter((line) => line.trim() !== "");
   if (lines.length === 0) throw new PointsCsvError(`Cannot read points from ${source}: it is empty`);
-  const header = splitCsv(lines[0]).map((h) => h.trim().toLowerCase());
+  const header = splitCsvLine(lines[0]).map((h) => h.trim().toLowerCase());
   const find = (names: string[]): number[] | undefined => {
     const at = names.map((n) => header.indexOf(n));
     return at.every((i) => i >= 0) ? at : undefined;
@@ -68,7 +69,7 @@ export function parsePointsCsv(text: string, options: ParsePointsOptions = {}): 
   }
   const nameAt = ["name", "id", "label"].map((n) => header.indexOf(n)).find((i) => i >= 0);
   return lines.slice(1).map((line, row) => {
-    const cells = splitCsv(line);
+    const cells = splitCsvLine(line);
     const values = use.map((c, k) => {
       const value = Number(cells[c]);
       if (cells[c] === undefined || cells[c].trim() === "" || !Number.isFinite(value)) {
@@ -85,26 +86,4 @@ export function parsePointsCsv(text: string, options: ParsePointsOptions = {}): 
       : allenToLps({ ap: values[0], dv: values[1], ml: values[2] });
     return { name: nameAt === undefined ? `${row + 1}` : cells[nameAt] ?? `${row + 1}`, lps };
   });
-}
-
-function splitCsv(line: string): string[] {
-  const cells: string[] = [];
-  let cell = "";
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ",") {
-      cells.push(cell);
-      cell = "";
-    } else cell += ch;
-  }
-  cells.push(cell);
-  return cells;
 }
