@@ -20,6 +20,7 @@ import { listCellFolder, QUANTIFICATION_FOLDER } from "./_files.ts";
 import { Triples } from "./_growable.ts";
 import { objectPieces, readLines, splitCsv } from "./_stream.ts";
 import { columnOf, parseCellfinderXml, type ReadCellsOptions } from "./detections.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** The CCF 25 µm grid's extent in voxels (AP, DV, ML). */
 export const CCF_25_EXTENT: readonly [number, number, number] = [528, 320, 456];
@@ -216,6 +217,25 @@ export async function parseTransformedCells(
   return { uri: source, file, ccf: values, ids, count, ...decided };
 }
 
+/** The keys of `readTransformedCells()`'s options, checked at run time. */
+const READ_TRANSFORMED_CELLS_OPTION_KEYS: OptionKeys<
+  NonNullable<Parameters<typeof readTransformedCells>[2]>
+> = {
+  maxAttempts: true,
+  retryBaseMs: true,
+  retryMaxMs: true,
+  requestTimeoutMs: true,
+  onRetry: true,
+  region: true,
+  endpoint: true,
+  credentials: true,
+  client: true,
+  bucket: true,
+  cacheDir: true,
+  signal: true,
+  facts: true,
+};
+
 /**
  * Reads AIND's transformed cells of one channel, or `undefined` when the quantification folder has none.
  *
@@ -237,6 +257,7 @@ export async function readTransformedCells(
   channel: string,
   options: ReadCellsOptions & { facts?: QuantificationFacts } = {},
 ): Promise<TransformedCells | undefined> {
+  options = checkOptions(options, READ_TRANSFORMED_CELLS_OPTION_KEYS, "readTransformedCells()");
   const bucket = options.bucket ?? AIND_BUCKET;
   const folder = await listCellFolder(asset, QUANTIFICATION_FOLDER, channel, options);
   const file = ["transformed_cells.csv", "transformed_cells.xml"].find((f) => folder.files.has(f));

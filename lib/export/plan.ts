@@ -37,6 +37,7 @@ import type { OpenedSource } from "../source/open_source.ts";
 import { formatOf, type OutputFormat, sidecarOf } from "./formats.ts";
 import { reorientNeedsTempFile } from "./reorient_slabs.ts";
 import { dirname } from "node:path";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 type Vec3 = [number, number, number];
 
@@ -104,6 +105,19 @@ export interface ExportPlan {
 export type PlanSource = Pick<OpenedSource, "asset" | "channel" | "image" | "acquisition">;
 type Source = PlanSource;
 
+/** The keys of {@linkcode ExportPlanOptions}, checked at run time. */
+const EXPORT_PLAN_OPTION_KEYS: OptionKeys<ExportPlanOptions> = {
+  level: true,
+  roi: true,
+  roiMm: true,
+  spacing: true,
+  orientation: true,
+  aindOrientationFix: true,
+  dtype: true,
+  out: true,
+  tmpDir: true,
+};
+
 /**
  * Plans an export (see the module documentation) without any request.
  *
@@ -123,6 +137,7 @@ type Source = PlanSource;
  * @throws {TypeError} For an output suffix no format has.
  */
 export function planExport(source: PlanSource, options: ExportPlanOptions = {}): ExportPlan {
+  options = checkOptions(options, EXPORT_PLAN_OPTION_KEYS, "planExport()");
   const target = options.orientation === undefined ? undefined : resolveOrientation(options.orientation);
   if (options.out !== undefined) formatOf(options.out);
   const trusted = trustAxes(source, options.aindOrientationFix === true);
