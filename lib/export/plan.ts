@@ -305,6 +305,12 @@ function spacingLabel(spacing: number | readonly number[]): string {
     : `${spacing.map(um).join("x")}um`;
 }
 
+/** The keys {@linkcode defaultExportPath} reads, checked at run time. */
+const DEFAULT_EXPORT_PATH_OPTION_KEYS: OptionKeys<Pick<ExportPlanOptions, "orientation" | "spacing">> = {
+  orientation: true,
+  spacing: true,
+};
+
 /**
  * The default output path of an export:
  * `data/input/<subject>/<subject>_<channel>_L<level>[_<orientation>][_<spacing>um].nii.gz`.
@@ -323,6 +329,7 @@ export function defaultExportPath(
   level: number,
   options: Pick<ExportPlanOptions, "orientation" | "spacing">,
 ): string {
+  options = checkOptions(options, DEFAULT_EXPORT_PATH_OPTION_KEYS, "defaultExportPath()");
   const subject = source.asset.subjectId;
   const parts = [`${subject}_${source.channel.name}_L${level}`];
   if (options.orientation !== undefined) {

@@ -375,7 +375,7 @@ export interface ConvertOrientationOptions<C extends OrientationConvention> {
 }
 
 /** The keys of `convertOrientation()`'s options, checked at run time. */
-const CONVERT_ORIENTATION_OPTION_KEYS: OptionKeys<NonNullable<Parameters<typeof convertOrientation>[1]>> = {
+const CONVERT_ORIENTATION_OPTION_KEYS: OptionKeys<ConvertOrientationOptions<OrientationConvention>> = {
   from: true,
   to: true,
 };
@@ -402,7 +402,11 @@ export function convertOrientation<C extends OrientationConvention>(
   value: string | readonly (string | NgffOrientation)[],
   options: ConvertOrientationOptions<C>,
 ): OrientationCodeOf<C> {
-  options = checkOptions(options, CONVERT_ORIENTATION_OPTION_KEYS, "convertOrientation()");
+  options = checkOptions<ConvertOrientationOptions<C>>(
+    options,
+    CONVERT_ORIENTATION_OPTION_KEYS,
+    "convertOrientation()",
+  );
   return orientationCode(parseOrientation(value, options.from), options.to);
 }
 

@@ -137,7 +137,7 @@ const HALF_VOXEL_RULE =
   "output voxel i has its centre at input index (i + 0.5)·f − 0.5, f = output/input spacing";
 
 /** The keys of {@linkcode PrepareVolumeOptions}, checked at run time. */
-const PREPARE_VOLUME_OPTION_KEYS: OptionKeys<PrepareVolumeOptions> = {
+export const PREPARE_VOLUME_OPTION_KEYS: OptionKeys<PrepareVolumeOptions> = {
   maxAttempts: true,
   retryBaseMs: true,
   retryMaxMs: true,

@@ -7,7 +7,6 @@
  *
  * @module
  */
-import type { OptionKeys } from "../core/options.ts";
 import { S3Client } from "@aws-sdk/client-s3";
 import type { RetryOptions } from "./retry.ts";
 import { checkOptions, type OptionKeys } from "../core/options.ts";

@@ -9,7 +9,6 @@
  * @module
  */
 import { S3_OPTION_KEYS } from "../s3/client.ts";
-import type { OptionKeys } from "../core/options.ts";
 import { NotFoundError } from "../core/errors.ts";
 import { isSafeName } from "../core/names.ts";
 import { type Asset, listAssets, type ListOptions, listPrefixes, parseAssetName } from "../list/assets.ts";
