@@ -22,6 +22,7 @@ import {
   type SubjectCells,
 } from "../../lib/cells/mod.ts";
 import { pathExists, withAtomicFile } from "../../lib/write/atomic_file.ts";
+import { forwardOptions } from "../../lib/core/options.ts";
 import { S3_FLAGS, s3Options, UsageError } from "../args.ts";
 import { COMMON_HELP } from "../help.ts";
 
@@ -142,8 +143,9 @@ export async function cellsCommand(args: string[]): Promise<void> {
   let ontology: Ontology | undefined;
   if (values.recount || values.points) {
     log?.("Reading the Allen CCF annotation and ontology");
-    atlas = await openAtlas(options);
-  } else ontology = await openOntology(options);
+    // The command's options, passed whole: the atlas reads its own (S3 access, atlas bucket) from them.
+    atlas = await openAtlas(forwardOptions(options));
+  } else ontology = await openOntology(forwardOptions(options));
   const subjects: SubjectCells[] = [];
   for (const request of requests) {
     const cells = await readCellsInCcf(request, { ...options, atlas, ontology });
