@@ -102,7 +102,8 @@ async function runSteps(
 
   say("## Read metadata");
   const channel = channels.find((c) => c.name === "Ex_561_Em_593") ?? channels[0];
-  const image = await openImage(channel.uri, s3);
+  // The channel's URI names the bucket: only the endpoint is left to say.
+  const image = await openImage(channel.uri, { endpoint: s3.endpoint });
   try {
     say(formatLevels(image));
     const level = image.levels[options.level];

@@ -1,40 +1,7 @@
 /**
- * Saying so when an output's folder does not exist yet: the command creates it (a typo in `--out` would
- * otherwise leave a brain in a folder nobody looks in).
+ * Saying so when an output's folder does not exist yet (the same line for `--out` as for a default path,
+ * which the export says through its `log`).
  *
  * @module
  */
-import { dirname, resolve } from "node:path";
-
-/**
- * Creates an output's folder if missing, and says so on stderr.
- *
- * @example
- * ```ts
- * import { assert } from "@std/assert";
- * import { createOutputFolder } from "./output_folder.ts";
- * const dir = await Deno.makeTempDir();
- * const lines: string[] = [];
- * await createOutputFolder(`${dir}/new/brain.nii.gz`, (line) => lines.push(line));
- * assert((await Deno.stat(`${dir}/new`)).isDirectory && lines[0].startsWith("Creating folder"));
- * await Deno.remove(dir, { recursive: true });
- * ```
- * @param out The output path.
- * @param say Where the line goes. @default {console.error}
- * @returns Whether the folder was created.
- */
-export async function createOutputFolder(
-  out: string,
-  say: (line: string) => void = (line) => console.error(line),
-): Promise<boolean> {
-  const folder = dirname(out);
-  try {
-    await Deno.stat(folder);
-    return false;
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) return false;
-  }
-  say(`Creating folder ${resolve(folder)} for ${out} (it did not exist)`);
-  await Deno.mkdir(folder, { recursive: true });
-  return true;
-}
+export { createOutputFolder } from "../lib/write/output_folder.ts";

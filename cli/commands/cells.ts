@@ -23,6 +23,7 @@ import {
   type SubjectCells,
 } from "../../lib/cells/mod.ts";
 import { pathExists, withAtomicFile } from "../../lib/write/atomic_file.ts";
+import { forwardOptions } from "../../lib/core/options.ts";
 import { S3_FLAGS, s3Options, UsageError } from "../args.ts";
 import { COMMON_HELP } from "../help.ts";
 
@@ -143,8 +144,8 @@ export async function cellsCommand(args: string[]): Promise<void> {
   let ontology: Ontology | undefined;
   if (values.recount || values.points) {
     log?.("Reading the Allen CCF annotation and ontology");
-    atlas = await openAtlas(options);
-  } else ontology = await openOntology(options);
+    atlas = await openAtlas(forwardOptions(options));
+  } else ontology = await openOntology(forwardOptions(options));
   const report = (cells: SubjectCells): void => {
     for (const c of cells.channels) {
       for (const warning of c.warnings) console.error(`warning: ${warning}`);

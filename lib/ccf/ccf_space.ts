@@ -67,7 +67,7 @@ export interface OpenCcfSpaceOptions extends S3Options {
 }
 
 /** The keys of {@linkcode OpenCcfSpaceOptions}, checked at run time. */
-const OPEN_CCF_SPACE_OPTION_KEYS: OptionKeys<OpenCcfSpaceOptions> = {
+export const OPEN_CCF_SPACE_OPTION_KEYS: OptionKeys<OpenCcfSpaceOptions> = {
   ...S3_OPTION_KEYS,
   bucket: true,
   templatePrefix: true,

@@ -26,6 +26,7 @@ import { MetadataError } from "../core/errors.ts";
 import { type Asset, listPrefixes } from "../list/assets.ts";
 import { AIND_BUCKET, formatS3Uri, type S3Options } from "../s3/client.ts";
 import { S3Store } from "../s3/store.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** What `processing.json` says about the registration. */
 export interface ProcessingFacts {
@@ -204,6 +205,21 @@ function wavelength(channel: string): number {
   return m ? Number(m[1]) * 10000 + Number(m[2]) : -1;
 }
 
+/** The keys of {@linkcode FindRegistrationOptions}, checked at run time. */
+const FIND_REGISTRATION_OPTION_KEYS: OptionKeys<FindRegistrationOptions> = {
+  maxAttempts: true,
+  retryBaseMs: true,
+  retryMaxMs: true,
+  requestTimeoutMs: true,
+  onRetry: true,
+  region: true,
+  endpoint: true,
+  credentials: true,
+  client: true,
+  bucket: true,
+  signal: true,
+};
+
 /**
  * Finds an asset's registration: reads `processing.json` for the registered
  * channel and the capsule version, falls back to the folder under
@@ -226,6 +242,7 @@ export async function findRegistration(
   asset: Asset | string,
   options: FindRegistrationOptions = {},
 ): Promise<Registration> {
+  options = checkOptions(options, FIND_REGISTRATION_OPTION_KEYS, "findRegistration()");
   const name = typeof asset === "string" ? asset : asset.name;
   const bucket = options.bucket ?? AIND_BUCKET;
   const store = new S3Store(formatS3Uri(bucket, ""), options);

@@ -28,6 +28,7 @@ import { type PullGrid, pullPositions, samplePositions } from "./_pull.ts";
 import type { PullJob } from "./_resample_worker.ts";
 import type { CcfTransforms } from "./transforms.ts";
 import type { CcfSpace } from "./ccf_space.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 type Vec3 = [number, number, number];
 
@@ -123,6 +124,19 @@ export function chooseCcfLevel(space: CcfSpace, image: OmeZarrImage, spacing: nu
   }
 }
 
+/** The keys of {@linkcode ResampleToCcfOptions}, checked at run time. */
+const RESAMPLE_TO_CCF_OPTION_KEYS: OptionKeys<ResampleToCcfOptions> = {
+  image: true,
+  level: true,
+  dtype: true,
+  grid: true,
+  slabPlanes: true,
+  workers: true,
+  concurrency: true,
+  onSlab: true,
+  signal: true,
+};
+
 /**
  * Resamples a channel into a CCF grid, slab by slab (see the module documentation).
  *
@@ -140,6 +154,7 @@ export function chooseCcfLevel(space: CcfSpace, image: OmeZarrImage, spacing: nu
  * @throws {TypeError} If the space has no transforms, or the image's level 0 differs from the registered channel's.
  */
 export function resampleToCcf(space: CcfSpace, options: ResampleToCcfOptions = {}): CcfResampling {
+  options = checkOptions(options, RESAMPLE_TO_CCF_OPTION_KEYS, "resampleToCcf()");
   const transforms = space.transforms;
   if (!transforms) {
     throw new TypeError("Cannot resample into CCF: the CCF space was opened with transforms: false");

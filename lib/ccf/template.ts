@@ -7,6 +7,24 @@ import { NotFoundError } from "../core/errors.ts";
 import { AIND_BUCKET, formatS3Uri, type S3Options } from "../s3/client.ts";
 import { S3Store } from "../s3/store.ts";
 import { DEFAULT_TEMPLATE_PREFIX } from "./transforms.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
+
+/** The keys of `readTemplateFile()`'s options, checked at run time. */
+const READ_TEMPLATE_FILE_OPTION_KEYS: OptionKeys<NonNullable<Parameters<typeof readTemplateFile>[1]>> = {
+  maxAttempts: true,
+  retryBaseMs: true,
+  retryMaxMs: true,
+  requestTimeoutMs: true,
+  onRetry: true,
+  region: true,
+  endpoint: true,
+  credentials: true,
+  client: true,
+  bucket: true,
+  templatePrefix: true,
+  cacheDir: true,
+  signal: true,
+};
 
 /**
  * Reads a file of the template folder (e.g. `ccf_average_template_25.nii.gz`).
@@ -26,6 +44,7 @@ export async function readTemplateFile(
   options: S3Options & { bucket?: string; templatePrefix?: string; cacheDir?: string; signal?: AbortSignal } =
     {},
 ): Promise<Uint8Array> {
+  options = checkOptions(options, READ_TEMPLATE_FILE_OPTION_KEYS, "readTemplateFile()");
   const bucket = options.bucket ?? AIND_BUCKET;
   const key = `${(options.templatePrefix ?? DEFAULT_TEMPLATE_PREFIX).replace(/\/$/, "")}/${name}`;
   const store = new S3Store(formatS3Uri(bucket, ""), options);

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { forwardOptions } from "../core/options.ts";
+import { checkOptions, forwardOptions, type OptionKeys } from "../core/options.ts";
 import { dirname } from "node:path";
 import { VERSION } from "../core/version.ts";
 import { pathExists, withAtomicFile } from "../write/atomic_file.ts";
@@ -18,7 +18,13 @@ import type { VoxelArray } from "../core/volume.ts";
 import type { VolumeSlabs } from "../write/nifti.ts";
 import { formatOf, sidecarOf } from "../export/formats.ts";
 import { orientationCode, orientationOfAcquisition } from "../orient/codes.ts";
-import { type CcfSpace, describeCorrections, openCcfSpace, type OpenCcfSpaceOptions } from "./ccf_space.ts";
+import {
+  type CcfSpace,
+  describeCorrections,
+  OPEN_CCF_SPACE_OPTION_KEYS,
+  openCcfSpace,
+  type OpenCcfSpaceOptions,
+} from "./ccf_space.ts";
 import { CORRECTION_RULES } from "./versions.ts";
 import { openNiftiStream } from "./nifti_stream.ts";
 import { resampleToCcf, type ResampleToCcfOptions } from "./resample_to_ccf.ts";
@@ -45,6 +51,22 @@ export interface WriteBrainInCcfOptions
   /** gzip level. @default {1} */
   gzipLevel?: number;
 }
+
+/** The keys of {@linkcode WriteBrainInCcfOptions}, checked at run time. */
+const WRITE_BRAIN_IN_CCF_OPTION_KEYS: OptionKeys<WriteBrainInCcfOptions> = {
+  ...OPEN_CCF_SPACE_OPTION_KEYS,
+  level: true,
+  dtype: true,
+  grid: true,
+  slabPlanes: true,
+  workers: true,
+  concurrency: true,
+  onSlab: true,
+  out: true,
+  compare: true,
+  force: true,
+  gzipLevel: true,
+};
 
 /** What {@linkcode writeBrainInCcf} wrote. */
 export interface WriteBrainInCcfResult {
@@ -85,6 +107,7 @@ export async function writeBrainInCcf(
   request: { subject: string; channel: string } | { space: CcfSpace; channel?: string },
   options: WriteBrainInCcfOptions,
 ): Promise<WriteBrainInCcfResult> {
+  options = checkOptions(options, WRITE_BRAIN_IN_CCF_OPTION_KEYS, "writeBrainInCcf()");
   // The one format table: any output format, its sidecar beside it (BIDS' <stem>.json).
   const format = formatOf(options.out);
   const sidecar = sidecarOf(options.out);

@@ -22,6 +22,7 @@ import { DEFAULT_REGION, formatS3Uri, type S3Options } from "../s3/client.ts";
 import { S3Store } from "../s3/store.ts";
 import { objectPieces, readLines } from "./_stream.ts";
 import { columnOf } from "./detections.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** The Allen Brain Cell Atlas bucket. */
 export const ATLAS_BUCKET = "allen-brain-cell-atlas";
@@ -299,6 +300,7 @@ function atlasStore(options: OpenAtlasOptions): S3Store {
  * @throws {MetadataError} If a table lacks a column.
  */
 export async function openOntology(options: OpenAtlasOptions = {}): Promise<Ontology> {
+  options = checkOptions(options, OPEN_ATLAS_OPTION_KEYS, "openOntology()");
   const store = atlasStore(options);
   try {
     return (await readOntology(store, options.signal)).ontology;
@@ -306,6 +308,24 @@ export async function openOntology(options: OpenAtlasOptions = {}): Promise<Onto
     store.close();
   }
 }
+
+/** The keys of {@linkcode OpenAtlasOptions}, checked at run time. */
+const OPEN_ATLAS_OPTION_KEYS: OptionKeys<OpenAtlasOptions> = {
+  maxAttempts: true,
+  retryBaseMs: true,
+  retryMaxMs: true,
+  requestTimeoutMs: true,
+  onRetry: true,
+  region: true,
+  endpoint: true,
+  credentials: true,
+  client: true,
+  atlasBucket: true,
+  atlasEndpoint: true,
+  resolution: true,
+  cacheDir: true,
+  signal: true,
+};
 
 /**
  * Opens the CCF annotation and ontology from the Allen Brain Cell Atlas bucket.
@@ -322,6 +342,7 @@ export async function openOntology(options: OpenAtlasOptions = {}): Promise<Onto
  * @throws {MetadataError} If a table lacks a column or the annotation is not the CCF grid.
  */
 export async function openAtlas(options: OpenAtlasOptions = {}): Promise<Atlas> {
+  options = checkOptions(options, OPEN_ATLAS_OPTION_KEYS, "openAtlas()");
   const bucket = options.atlasBucket ?? ATLAS_BUCKET;
   const store = atlasStore(options);
   try {

@@ -30,6 +30,7 @@ import {
 import { type AindRegionCounts, readRegionCounts } from "./region_counts.ts";
 import { aindRows, type CountRow, recountRows } from "./table.ts";
 import { streamTransformed, type TransformedCells, type TransformedStream } from "./transformed.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** Options for {@linkcode readCellsInCcf}. */
 export interface CellsInCcfOptions extends ReadCellsOptions, OpenAtlasOptions {
@@ -115,6 +116,34 @@ async function channelsOf(asset: string, options: CellsInCcfOptions): Promise<st
   return [...found].sort();
 }
 
+/** The keys of {@linkcode CellsInCcfOptions}, checked at run time. */
+const CELLS_IN_CCF_OPTION_KEYS: OptionKeys<CellsInCcfOptions> = {
+  maxAttempts: true,
+  retryBaseMs: true,
+  retryMaxMs: true,
+  requestTimeoutMs: true,
+  onRetry: true,
+  region: true,
+  endpoint: true,
+  credentials: true,
+  client: true,
+  bucket: true,
+  cacheDir: true,
+  signal: true,
+  atlasBucket: true,
+  atlasEndpoint: true,
+  resolution: true,
+  channels: true,
+  recount: true,
+  points: true,
+  atlas: true,
+  ontology: true,
+  templatePrefix: true,
+  onCells: true,
+  batchCells: true,
+  log: true,
+};
+
 /**
  * Reads a subject's cells in the CCF: AIND's counts per channel, and with `recount` our own from the
  * detections, beside theirs.
@@ -136,6 +165,7 @@ export async function readCellsInCcf(
   request: { subject: string } | { asset: string },
   options: CellsInCcfOptions = {},
 ): Promise<SubjectCells> {
+  options = checkOptions(options, CELLS_IN_CCF_OPTION_KEYS, "readCellsInCcf()");
   const log = options.log ?? (() => {});
   const asset = await selectAsset("asset" in request ? request.asset : request.subject, options);
   const subject = asset.subjectId;

@@ -25,6 +25,7 @@ import { S3Store } from "../s3/store.ts";
 import { listCellFolder, SEGMENTATION_FOLDER } from "./_files.ts";
 import { Triples } from "./_growable.ts";
 import { objectPieces, readLines } from "./_stream.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** A detections file AIND wrote, in the order they are preferred. */
 export type DetectionFile =
@@ -449,6 +450,22 @@ export async function streamDetections(
   return { uri, file: found.file, batches: swapped(), count: xml.count, notCells: xml.other };
 }
 
+/** The keys of {@linkcode ReadCellsOptions}, checked at run time. */
+const READ_CELLS_OPTION_KEYS: OptionKeys<ReadCellsOptions> = {
+  maxAttempts: true,
+  retryBaseMs: true,
+  retryMaxMs: true,
+  requestTimeoutMs: true,
+  onRetry: true,
+  region: true,
+  endpoint: true,
+  credentials: true,
+  client: true,
+  bucket: true,
+  cacheDir: true,
+  signal: true,
+};
+
 /**
  * Reads one channel's detections from a stitched asset: the most trusted file present (see
  * {@linkcode DETECTION_FILES}).
@@ -471,5 +488,6 @@ export async function readDetections(
   channel: string,
   options: ReadCellsOptions = {},
 ): Promise<Detections> {
+  options = checkOptions(options, READ_CELLS_OPTION_KEYS, "readDetections()");
   return await gather(await streamDetections(asset, channel, options));
 }

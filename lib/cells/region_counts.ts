@@ -19,6 +19,7 @@ import { S3Store } from "../s3/store.ts";
 import { listCellFolder, QUANTIFICATION_FOLDER } from "./_files.ts";
 import { objectPieces, readLines } from "./_stream.ts";
 import { columnOf, type ReadCellsOptions } from "./detections.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** The column set of a `cell_count_by_region.csv`. */
 export type RegionCountsLayout = "2023" | "2024-02" | "2024-08" | "2026";
@@ -134,6 +135,22 @@ export async function parseRegionCounts(
   return { uri: source, layout, rows };
 }
 
+/** The keys of {@linkcode ReadCellsOptions}, checked at run time. */
+const READ_CELLS_OPTION_KEYS: OptionKeys<ReadCellsOptions> = {
+  maxAttempts: true,
+  retryBaseMs: true,
+  retryMaxMs: true,
+  requestTimeoutMs: true,
+  onRetry: true,
+  region: true,
+  endpoint: true,
+  credentials: true,
+  client: true,
+  bucket: true,
+  cacheDir: true,
+  signal: true,
+};
+
 /**
  * Reads AIND's region counts of one channel.
  *
@@ -155,6 +172,7 @@ export async function readRegionCounts(
   channel: string,
   options: ReadCellsOptions = {},
 ): Promise<AindRegionCounts> {
+  options = checkOptions(options, READ_CELLS_OPTION_KEYS, "readRegionCounts()");
   const bucket = options.bucket ?? AIND_BUCKET;
   const folder = await listCellFolder(asset, QUANTIFICATION_FOLDER, channel, options);
   const key = `${folder.prefix}cell_count_by_region.csv`;

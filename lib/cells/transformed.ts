@@ -29,6 +29,7 @@ import {
   type ReadCellsOptions,
   streamCellfinderXml,
 } from "./detections.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** The CCF 25 µm grid's extent in voxels (AP, DV, ML). */
 export const CCF_25_EXTENT: readonly [number, number, number] = [528, 320, 456];
@@ -306,6 +307,25 @@ export async function parseTransformedCells(
   return { uri: source, file, ccf: values, ids: all.ids(), count: all.count, ...decided };
 }
 
+/** The keys of `readTransformedCells()`'s options, checked at run time. */
+const READ_TRANSFORMED_CELLS_OPTION_KEYS: OptionKeys<
+  NonNullable<Parameters<typeof readTransformedCells>[2]>
+> = {
+  maxAttempts: true,
+  retryBaseMs: true,
+  retryMaxMs: true,
+  requestTimeoutMs: true,
+  onRetry: true,
+  region: true,
+  endpoint: true,
+  credentials: true,
+  client: true,
+  bucket: true,
+  cacheDir: true,
+  signal: true,
+  facts: true,
+};
+
 /**
  * Reads AIND's transformed cells of one channel, or `undefined` when the quantification folder has none.
  *
@@ -327,6 +347,7 @@ export async function readTransformedCells(
   channel: string,
   options: ReadCellsOptions & { facts?: QuantificationFacts } = {},
 ): Promise<TransformedCells | undefined> {
+  options = checkOptions(options, READ_TRANSFORMED_CELLS_OPTION_KEYS, "readTransformedCells()");
   const found = await locateTransformed(asset, channel, options);
   if (!found) return undefined;
   const store = new S3Store(formatS3Uri(found.bucket, ""), options);

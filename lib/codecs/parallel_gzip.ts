@@ -13,6 +13,7 @@
 import zlib from "node:zlib";
 import { sharedWorkerPool, type WorkerPool } from "./worker_pool.ts";
 import { isalLevelFor } from "./_ffi_isal.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** Where compressed bytes go, in order. */
 export type ByteWriter = (bytes: Uint8Array) => Promise<void>;
@@ -65,6 +66,14 @@ interface Segment {
 // ID1 ID2 CM=deflate FLG=0 MTIME=0 (no time stamp, so equal input gives equal output) XFL=0 OS=255 (unknown).
 const HEADER = new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
 
+/** The keys of {@linkcode ParallelGzipOptions}, checked at run time. */
+const PARALLEL_GZIP_OPTION_KEYS: OptionKeys<ParallelGzipOptions> = {
+  level: true,
+  segmentBytes: true,
+  pool: true,
+  native: true,
+};
+
 /**
  * Creates a parallel gzip compressor writing to `sink`.
  *
@@ -90,6 +99,7 @@ const HEADER = new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
  * @throws {RangeError} For a level outside 0-9 or a segment size below 1 KiB.
  */
 export function createParallelGzip(sink: ByteWriter, options: ParallelGzipOptions = {}): ParallelGzip {
+  options = checkOptions(options, PARALLEL_GZIP_OPTION_KEYS, "createParallelGzip()");
   const level = options.level ?? 1;
   const segmentBytes = options.segmentBytes ?? 1 << 20;
   if (!Number.isInteger(level) || level < 0 || level > 9) {

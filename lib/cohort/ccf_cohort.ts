@@ -17,6 +17,7 @@ import { parseAssetName } from "../list/assets.ts";
 import { pathExists, withAtomicFile } from "../write/atomic_file.ts";
 import { writeNifti } from "../write/nifti.ts";
 import { streamVoxels } from "./voxel_stream.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** One brain in CCF, as the CCF table shows it. */
 export interface CcfCohortRow {
@@ -160,6 +161,13 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/** The keys of {@linkcode SummarizeCcfCohortOptions}, checked at run time. */
+const SUMMARIZE_CCF_COHORT_OPTION_KEYS: OptionKeys<SummarizeCcfCohortOptions> = {
+  template: true,
+  flagBelowMedian: true,
+  signal: true,
+};
+
 /**
  * Reads brains in CCF (each with its `spimfetch ccf` sidecar), averages them
  * and correlates each with the mean of the others (leave-one-out, so that a
@@ -183,6 +191,7 @@ export async function summarizeCcfCohort(
   paths: readonly string[],
   options: SummarizeCcfCohortOptions = {},
 ): Promise<CcfCohort> {
+  options = checkOptions(options, SUMMARIZE_CCF_COHORT_OPTION_KEYS, "summarizeCcfCohort()");
   if (paths.length === 0) throw new TypeError("Cannot summarize a cohort in CCF: no image given");
   const described = await Promise.all(paths.map(readCcfSidecar));
   const size = described[0].size;
@@ -309,6 +318,14 @@ export interface WriteCcfCohortOptions {
   signal?: AbortSignal;
 }
 
+/** The keys of {@linkcode WriteCcfCohortOptions}, checked at run time. */
+const WRITE_CCF_COHORT_OPTION_KEYS: OptionKeys<WriteCcfCohortOptions> = {
+  csv: true,
+  mean: true,
+  force: true,
+  signal: true,
+};
+
 /**
  * Writes the CCF table's CSV and the mean image (float32 NIfTI on the CCF
  * grid), each appearing only when complete.
@@ -325,6 +342,7 @@ export interface WriteCcfCohortOptions {
  * @throws {OutputExistsError} If a file exists and `force` is not set (checked before writing either).
  */
 export async function writeCcfCohort(cohort: CcfCohort, options: WriteCcfCohortOptions): Promise<string[]> {
+  options = checkOptions(options, WRITE_CCF_COHORT_OPTION_KEYS, "writeCcfCohort()");
   const paths = [options.csv, ...(options.mean === undefined ? [] : [options.mean])];
   if (!options.force) {
     for (const path of paths) if (await pathExists(path)) throw new OutputExistsError(path);

@@ -8,6 +8,7 @@
 import { renderProjectionPlanes } from "../display/png.ts";
 import type { Projections } from "../display/preview.ts";
 import { streamVoxels, type VoxelFileHeader } from "./voxel_stream.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** Options for {@linkcode ProjectionAccumulator}. */
 export interface ProjectionAccumulatorOptions {
@@ -148,6 +149,12 @@ export interface FileProjections {
   range: [number, number];
 }
 
+/** The keys of {@linkcode ProjectFileOptions}, checked at run time. */
+const PROJECT_FILE_OPTION_KEYS: OptionKeys<ProjectFileOptions> = {
+  maxSide: true,
+  signal: true,
+};
+
 /**
  * Streams a NIfTI-1 or NRRD file once and returns its three maximum-intensity
  * projections, holding only the planes.
@@ -170,6 +177,7 @@ export interface FileProjections {
  * @throws {SyntaxError} For a file that cannot be read as a 3-D volume (see {@linkcode streamVoxels}).
  */
 export async function projectFile(path: string, options: ProjectFileOptions = {}): Promise<FileProjections> {
+  options = checkOptions(options, PROJECT_FILE_OPTION_KEYS, "projectFile()");
   const { header, runs } = await streamVoxels(path, options);
   const accumulator = new ProjectionAccumulator(header.shape, options);
   let low = Infinity, high = -Infinity;
@@ -206,6 +214,13 @@ export interface Thumbnail {
   window: [number, number];
 }
 
+/** The keys of {@linkcode RenderThumbnailOptions}, checked at run time. */
+const RENDER_THUMBNAIL_OPTION_KEYS: OptionKeys<RenderThumbnailOptions> = {
+  maxSize: true,
+  percentiles: true,
+  gap: true,
+};
+
 /**
  * Draws three projections as one small PNG: the z projection at the top left,
  * the x projection to its right, the y projection below it, each at the same
@@ -231,6 +246,7 @@ export function renderThumbnail(
   spacing: readonly [number, number, number],
   options: RenderThumbnailOptions = {},
 ): Thumbnail {
+  options = checkOptions(options, RENDER_THUMBNAIL_OPTION_KEYS, "renderThumbnail()");
   const image = renderProjectionPlanes(projections, spacing, {
     percentiles: options.percentiles,
     maxSize: options.maxSize ?? 256,

@@ -21,6 +21,7 @@ import {
   renderThumbnail,
   type RenderThumbnailOptions,
 } from "./streaming_projections.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** Options for {@linkcode summarizeOutput}. */
 export interface SummarizeOutputOptions extends ProjectionAccumulatorOptions {
@@ -86,6 +87,13 @@ async function readSidecar(path: string, image: string): Promise<Json> {
   }
 }
 
+/** The keys of {@linkcode SummarizeOutputOptions}, checked at run time. */
+const SUMMARIZE_OUTPUT_OPTION_KEYS: OptionKeys<SummarizeOutputOptions> = {
+  maxSide: true,
+  thumbnail: true,
+  signal: true,
+};
+
 /**
  * Summarizes one output: its sidecar's provenance and geometry, checked
  * against the file's own header, and its maximum-intensity projections,
@@ -109,6 +117,7 @@ export async function summarizeOutput(
   path: string,
   options: SummarizeOutputOptions = {},
 ): Promise<CohortRow> {
+  options = checkOptions(options, SUMMARIZE_OUTPUT_OPTION_KEYS, "summarizeOutput()");
   const sidecar = sidecarOf(path);
   const document = await readSidecar(sidecar, path);
   const size = triple(document, "output.size", sidecar);
@@ -193,6 +202,15 @@ export interface SummarizeCohortOptions extends SummarizeOutputOptions {
   onRow?: (row: CohortRow, index: number, total: number) => void;
 }
 
+/** The keys of {@linkcode SummarizeCohortOptions}, checked at run time. */
+const SUMMARIZE_COHORT_OPTION_KEYS: OptionKeys<SummarizeCohortOptions> = {
+  maxSide: true,
+  thumbnail: true,
+  signal: true,
+  subjects: true,
+  onRow: true,
+};
+
 /**
  * Summarizes outputs one after the other (one volume streams at a time, so
  * memory does not grow with the cohort beyond the thumbnails).
@@ -213,6 +231,7 @@ export async function summarizeCohort(
   paths: readonly string[],
   options: SummarizeCohortOptions = {},
 ): Promise<CohortRow[]> {
+  options = checkOptions(options, SUMMARIZE_COHORT_OPTION_KEYS, "summarizeCohort()");
   if (paths.length === 0) throw new TypeError("Cannot summarize a cohort: no output given");
   const subjects = new Map((options.subjects ?? []).map((s) => [s.subject, s]));
   const rows: CohortRow[] = [];
@@ -247,6 +266,17 @@ export interface WriteCohortSummaryOptions extends FormatCohortHtmlOptions {
   signal?: AbortSignal;
 }
 
+/** The keys of {@linkcode WriteCohortSummaryOptions}, checked at run time. */
+const WRITE_COHORT_SUMMARY_OPTION_KEYS: OptionKeys<WriteCohortSummaryOptions> = {
+  title: true,
+  viewLinks: true,
+  csv: true,
+  html: true,
+  force: true,
+  views: true,
+  signal: true,
+};
+
 /**
  * Writes the CSV (and the HTML page, and with `views` a viewer page per output), each appearing only when
  * complete.
@@ -269,6 +299,7 @@ export async function writeCohortSummary(
   rows: readonly CohortRow[],
   options: WriteCohortSummaryOptions,
 ): Promise<string[]> {
+  options = checkOptions(options, WRITE_COHORT_SUMMARY_OPTION_KEYS, "writeCohortSummary()");
   if (!options.force) {
     for (const path of [options.csv, options.html]) {
       if (path !== undefined && await pathExists(path)) throw new OutputExistsError(path);

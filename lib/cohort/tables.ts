@@ -8,6 +8,7 @@ import { Buffer } from "node:buffer";
 import { formatBytes } from "../core/bytes.ts";
 import { escapeHtml } from "../display/display.ts";
 import type { Thumbnail } from "./streaming_projections.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** One AIND caveat found for an output, and whether it was corrected. */
 export interface CohortCaveat {
@@ -169,6 +170,12 @@ export interface FormatCohortHtmlOptions {
   viewLinks?: Readonly<Record<string, string>>;
 }
 
+/** The keys of {@linkcode FormatCohortHtmlOptions}, checked at run time. */
+const FORMAT_COHORT_HTML_OPTION_KEYS: OptionKeys<FormatCohortHtmlOptions> = {
+  title: true,
+  viewLinks: true,
+};
+
 /**
  * The rows as one self-contained HTML page: a table with each output's
  * thumbnail embedded as a PNG data URI. Rows whose output orientation or
@@ -188,6 +195,7 @@ export interface FormatCohortHtmlOptions {
  * @returns The page.
  */
 export function formatCohortHtml(rows: readonly CohortRow[], options: FormatCohortHtmlOptions = {}): string {
+  options = checkOptions(options, FORMAT_COHORT_HTML_OPTION_KEYS, "formatCohortHtml()");
   const title = options.title ?? "spimfetch cohort summary";
   const usual = new Map<string, { orientation: string; size: string }>();
   for (const kind of new Set(rows.map((r) => r.kind))) {

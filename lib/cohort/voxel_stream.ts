@@ -11,6 +11,7 @@
  */
 import { VOXEL_ARRAYS, type VoxelType } from "../core/volume.ts";
 import { openOmeZarrLevelZero } from "./_ome_zarr_stream.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** What a volume file's header says about its voxels. */
 export interface VoxelFileHeader {
@@ -330,6 +331,11 @@ async function* voxelRuns(
   }
 }
 
+/** The keys of {@linkcode StreamVoxelsOptions}, checked at run time. */
+const STREAM_VOXELS_OPTION_KEYS: OptionKeys<StreamVoxelsOptions> = {
+  signal: true,
+};
+
 /**
  * Opens a NIfTI-1 or NRRD file for streaming: the header is read and
  * checked, and the voxels come as runs, decompressed on the fly (`.nii.gz`,
@@ -359,6 +365,7 @@ async function* voxelRuns(
  * @throws {Deno.errors.NotFound} If the file does not exist.
  */
 export async function streamVoxels(path: string, options: StreamVoxelsOptions = {}): Promise<VoxelStream> {
+  options = checkOptions(options, STREAM_VOXELS_OPTION_KEYS, "streamVoxels()");
   if (path.toLowerCase().replace(/\/+$/, "").endsWith(".ome.zarr")) {
     const { shape, dtype, runs } = await openOmeZarrLevelZero(path, options.signal);
     return {

@@ -11,6 +11,7 @@ import { Display, escapeHtml, htmlTable } from "./display.ts";
 import { renderProjectionPlanes } from "./png.ts";
 import type { Projections } from "./preview.ts";
 import type { CountRow } from "../cells/mod.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** Options for {@linkcode regionsTable}. */
 export interface RegionsTableOptions {
@@ -26,6 +27,13 @@ function sourceOf(rows: readonly CountRow[], source?: "aind" | "recount"): "aind
   return source ?? (rows.some((r) => r.source === "recount") ? "recount" : "aind");
 }
 
+/** The keys of {@linkcode RegionsTableOptions}, checked at run time. */
+const REGIONS_TABLE_OPTION_KEYS: OptionKeys<RegionsTableOptions> = {
+  top: true,
+  source: true,
+  depth: true,
+};
+
 /**
  * The regions with most cells, left and right, as a table.
  * @param rows Count rows (one subject and channel, or summed over them).
@@ -33,6 +41,7 @@ function sourceOf(rows: readonly CountRow[], source?: "aind" | "recount"): "aind
  * @returns The display.
  */
 export function regionsTable(rows: readonly CountRow[], options: RegionsTableOptions = {}): Display {
+  options = checkOptions(options, REGIONS_TABLE_OPTION_KEYS, "regionsTable()");
   const source = sourceOf(rows, options.source);
   const by = new Map<
     number,

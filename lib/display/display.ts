@@ -21,6 +21,7 @@ import {
   orientationAxisRows,
 } from "./format.ts";
 import { formatBytes } from "../core/bytes.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** The key of the Jupyter display protocol: the Deno kernel calls `value[JUPYTER_DISPLAY]()`. */
 export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display");
@@ -117,6 +118,12 @@ export interface HtmlTableOptions {
   footer?: string;
 }
 
+/** The keys of {@linkcode HtmlTableOptions}, checked at run time. */
+const HTML_TABLE_OPTION_KEYS: OptionKeys<HtmlTableOptions> = {
+  caption: true,
+  footer: true,
+};
+
 /**
  * Renders rows as an HTML table; every cell is escaped.
  *
@@ -132,6 +139,7 @@ export interface HtmlTableOptions {
  * @returns The `<table>` element.
  */
 export function htmlTable(rows: readonly (readonly string[])[], options: HtmlTableOptions = {}): string {
+  options = checkOptions(options, HTML_TABLE_OPTION_KEYS, "htmlTable()");
   const [header, ...body] = rows;
   const cells = (row: readonly string[], tag: string): string =>
     `<tr>${row.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join("")}</tr>`;
@@ -152,6 +160,12 @@ export interface AssetsTableOptions {
   what?: string;
 }
 
+/** The keys of {@linkcode AssetsTableOptions}, checked at run time. */
+const ASSETS_TABLE_OPTION_KEYS: OptionKeys<AssetsTableOptions> = {
+  limit: true,
+  what: true,
+};
+
 /**
  * The assets as a table: their count, then the first rows (a bucket holds
  * thousands; nobody reads them all).
@@ -171,6 +185,7 @@ export interface AssetsTableOptions {
  * @returns The display.
  */
 export function assetsTable(assets: readonly Asset[], options: AssetsTableOptions = {}): Display {
+  options = checkOptions(options, ASSETS_TABLE_OPTION_KEYS, "assetsTable()");
   const limit = options.limit ?? 10;
   const shown = assets.slice(0, limit);
   const caption = `${assets.length} ${options.what ?? "assets"}`;
@@ -217,6 +232,11 @@ export interface LevelsTableOptions {
   storedBytes?: readonly (number | undefined)[];
 }
 
+/** The keys of {@linkcode LevelsTableOptions}, checked at run time. */
+const LEVELS_TABLE_OPTION_KEYS: OptionKeys<LevelsTableOptions> = {
+  storedBytes: true,
+};
+
 /**
  * The multiscales levels as a table: level, size and chunk shape (x, y, z),
  * spacing in mm, dtype, chunk count, uncompressed bytes, and stored bytes with
@@ -243,6 +263,7 @@ export interface LevelsTableOptions {
  * @returns The display.
  */
 export function levelsTable(image: OmeZarrImage, options: LevelsTableOptions = {}): Display {
+  options = checkOptions(options, LEVELS_TABLE_OPTION_KEYS, "levelsTable()");
   const stored = options.storedBytes;
   const rows = [
     [

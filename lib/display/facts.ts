@@ -7,6 +7,7 @@
  */
 import { Display, htmlTable } from "./display.ts";
 import { formatTable } from "./format.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** Options for {@linkcode factsTable} and {@linkcode recordsTable}. */
 export interface FactsTableOptions {
@@ -61,10 +62,17 @@ function display(rows: string[][], caption: string | undefined): Display {
  * @returns The table.
  */
 export function factsTable(facts: object, options: FactsTableOptions = {}): Display {
+  options = checkOptions(options, FACTS_TABLE_OPTION_KEYS, "factsTable()");
   const rows = [["field", "value"]];
   for (const [key, value] of Object.entries(facts)) rows.push([label(key, options.units), cellText(value)]);
   return display(rows, options.caption);
 }
+
+/** The keys of {@linkcode FactsTableOptions}, checked at run time. */
+const FACTS_TABLE_OPTION_KEYS: OptionKeys<FactsTableOptions> = {
+  caption: true,
+  units: true,
+};
 
 /**
  * Objects as a table: one row each, one column per field any of them has (with its unit).
@@ -81,6 +89,7 @@ export function factsTable(facts: object, options: FactsTableOptions = {}): Disp
  * @returns The table.
  */
 export function recordsTable(records: readonly object[], options: FactsTableOptions = {}): Display {
+  options = checkOptions(options, FACTS_TABLE_OPTION_KEYS, "recordsTable()");
   const keys = [...new Set(records.flatMap((r) => Object.keys(r)))];
   const rows = [keys.map((k) => label(k, options.units))];
   for (const record of records) {

@@ -15,6 +15,7 @@ import type { Orientation } from "../orient/orient.ts";
 import { renderProjections } from "./png.ts";
 import { intensityHistogram, intensityPercentiles, projectionEdges } from "./preview.ts";
 import type { Volume } from "../core/volume.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** Options for {@linkcode projectionsView}. */
 export interface ProjectionsViewOptions {
@@ -37,6 +38,15 @@ const TITLE_PX = 16;
 /** Height of an edge label's line, in px. */
 const EDGE_PX = 14;
 
+/** The keys of {@linkcode ProjectionsViewOptions}, checked at run time. */
+const PROJECTIONS_VIEW_OPTION_KEYS: OptionKeys<ProjectionsViewOptions> = {
+  orientation: true,
+  spacing: true,
+  percentiles: true,
+  maxSize: true,
+  title: true,
+};
+
 /**
  * The volume's three maximum-intensity projections as one labelled picture:
  * along z (top left), along x (right of it) and along y (below it), at one
@@ -56,6 +66,7 @@ const EDGE_PX = 14;
  * @returns The display (`text/html`: an inline SVG embedding the PNG).
  */
 export function projectionsView(volume: Volume, options: ProjectionsViewOptions = {}): Display {
+  options = checkOptions(options, PROJECTIONS_VIEW_OPTION_KEYS, "projectionsView()");
   const spacing = options.spacing ?? options.orientation?.geometry.spacing ?? [1, 1, 1];
   const percents = options.percentiles ?? [1, 99.5];
   const { layout, window: [low, high], png } = renderProjections(volume, spacing, {
@@ -177,6 +188,12 @@ export interface HistogramViewOptions {
   percentiles?: readonly number[];
 }
 
+/** The keys of {@linkcode HistogramViewOptions}, checked at run time. */
+const HISTOGRAM_VIEW_OPTION_KEYS: OptionKeys<HistogramViewOptions> = {
+  bins: true,
+  percentiles: true,
+};
+
 /**
  * A histogram of the volume's intensities (log counts, since background
  * dominates), with percentiles marked, and a text summary.
@@ -195,6 +212,7 @@ export interface HistogramViewOptions {
  * @returns The display.
  */
 export function histogramView(volume: Volume, options: HistogramViewOptions = {}): Display {
+  options = checkOptions(options, HISTOGRAM_VIEW_OPTION_KEYS, "histogramView()");
   const percents = options.percentiles ?? [1, 50, 99.5];
   const histogram = intensityHistogram(volume.data, { bins: options.bins ?? 128 });
   const marks = intensityPercentiles(volume.data, percents);

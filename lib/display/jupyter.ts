@@ -14,6 +14,7 @@
  * @module
  */
 import { JUPYTER_DISPLAY } from "./display.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** The part of `Deno.jupyter` spimfetch uses. */
 export interface JupyterDisplayApi {
@@ -94,6 +95,12 @@ export interface ShowOptions {
   log?: (text: string) => void;
 }
 
+/** The keys of {@linkcode ShowOptions}, checked at run time. */
+const SHOW_OPTION_KEYS: OptionKeys<ShowOptions> = {
+  jupyter: true,
+  log: true,
+};
+
 /**
  * Shows a value as a cell output: in the kernel, an awaited display followed
  * by {@linkcode settle}, so that it survives headless runs; elsewhere, its
@@ -113,6 +120,7 @@ export interface ShowOptions {
  * @returns When the output has been sent.
  */
 export async function show(value: unknown, options: ShowOptions = {}): Promise<void> {
+  options = checkOptions(options, SHOW_OPTION_KEYS, "show()");
   const jupyter = options.jupyter ?? jupyterApi();
   const displayable = typeof value === "object" && value !== null && JUPYTER_DISPLAY in value;
   if (!jupyter) {

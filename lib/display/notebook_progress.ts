@@ -13,6 +13,7 @@ import { jupyterApi, type JupyterDisplayApi, settle } from "./jupyter.ts";
 import { createProgressReporter, renderProgressLine } from "./progress.ts";
 import type { ProgressEvent } from "../core/progress_event.ts";
 import type { WriteNiftiProgress } from "../write/nifti.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** An `onProgress` callback that can also wait for its output to reach the notebook. */
 export interface NotebookProgress {
@@ -63,6 +64,14 @@ function renderProgressBundle(
   };
 }
 
+/** The keys of {@linkcode NotebookProgressOptions}, checked at run time. */
+const NOTEBOOK_PROGRESS_OPTION_KEYS: OptionKeys<NotebookProgressOptions> = {
+  title: true,
+  intervalMs: true,
+  jupyter: true,
+  now: true,
+};
+
 /**
  * Returns an `onProgress` callback for notebooks. In the Deno kernel (checked
  * when called, not at import) it shows one output per callback, updated in
@@ -85,6 +94,7 @@ function renderProgressBundle(
  * @returns The callback.
  */
 export function notebookProgress(options: NotebookProgressOptions = {}): NotebookProgress {
+  options = checkOptions(options, NOTEBOOK_PROGRESS_OPTION_KEYS, "notebookProgress()");
   const jupyter = options.jupyter ?? jupyterApi();
   if (!jupyter) {
     const report = createProgressReporter({ now: options.now });

@@ -13,6 +13,7 @@
  * @module
  */
 import { AIND_BUCKET } from "../s3/client.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** The variables {@linkcode settingsFromEnv} reads. */
 export const ENV_VARIABLES = {
@@ -38,6 +39,11 @@ export interface SettingsFromEnvOptions {
   get?: (name: string) => string | undefined;
 }
 
+/** The keys of {@linkcode SettingsFromEnvOptions}, checked at run time. */
+const SETTINGS_FROM_ENV_OPTION_KEYS: OptionKeys<SettingsFromEnvOptions> = {
+  get: true,
+};
+
 /**
  * Reads the notebook settings from the environment; empty variables count as unset.
  *
@@ -56,6 +62,7 @@ export interface SettingsFromEnvOptions {
  * @throws {TypeError} If the endpoint is not an http(s) URL.
  */
 export function settingsFromEnv(options: SettingsFromEnvOptions = {}): NotebookSettings {
+  options = checkOptions(options, SETTINGS_FROM_ENV_OPTION_KEYS, "settingsFromEnv()");
   const get = (name: string): string | undefined => {
     const value = (options.get ?? ((n: string) => Deno.env.get(n)))(name)?.trim();
     return value === "" ? undefined : value;

@@ -16,6 +16,7 @@ import {
   type Projections,
 } from "./preview.ts";
 import type { Volume } from "../core/volume.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** An 8-bit image: gray (1 channel) or gray + alpha (2), row-major. */
 export interface GrayRaster {
@@ -191,6 +192,13 @@ export interface RenderPlanesOptions {
   gap?: number;
 }
 
+/** The keys of {@linkcode RenderPlanesOptions}, checked at run time. */
+const RENDER_PLANES_OPTION_KEYS: OptionKeys<RenderPlanesOptions> = {
+  percentiles: true,
+  maxSize: true,
+  gap: true,
+};
+
 /**
  * Draws projections already computed (in memory or streamed) as one PNG, as {@linkcode renderProjections}
  * does for a volume.
@@ -213,6 +221,7 @@ export function renderProjectionPlanes(
   spacing: readonly [number, number, number],
   options: RenderPlanesOptions = {},
 ): ProjectionsImage {
+  options = checkOptions(options, RENDER_PLANES_OPTION_KEYS, "renderProjectionPlanes()");
   const { z, y, x } = projections;
   const pixels = new Float32Array(z.data.length + y.data.length + x.data.length);
   pixels.set(z.data);

@@ -7,6 +7,7 @@
  */
 import type { Orientation } from "../orient/orient.ts";
 import type { Volume } from "../core/volume.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** A 2-D image, row-major, row 0 at the top. */
 export interface ProjectionPlane {
@@ -82,6 +83,11 @@ export interface PercentileOptions {
   maxSamples?: number;
 }
 
+/** The keys of {@linkcode PercentileOptions}, checked at run time. */
+const PERCENTILE_OPTION_KEYS: OptionKeys<PercentileOptions> = {
+  maxSamples: true,
+};
+
 /**
  * Percentiles of a set of values, interpolated linearly between ranks (as
  * numpy's default). Non-finite values are left out. Display contrast comes from
@@ -105,6 +111,7 @@ export function intensityPercentiles(
   percents: readonly number[],
   options: PercentileOptions = {},
 ): number[] {
+  options = checkOptions(options, PERCENTILE_OPTION_KEYS, "intensityPercentiles()");
   for (const p of percents) {
     if (!(p >= 0 && p <= 100)) throw new RangeError(`Cannot compute percentile ${p}: expected 0 to 100`);
   }

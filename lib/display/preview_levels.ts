@@ -13,6 +13,7 @@ import type { ProgressEvent } from "../core/progress_event.ts";
 import { readLevel } from "../read/read.ts";
 import type { Region, VoxelRange } from "../core/volume.ts";
 import { bytesPerVoxel } from "../core/volume.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** Options for {@linkcode previewLevels}. */
 export interface PreviewLevelsOptions {
@@ -54,6 +55,15 @@ export function previewRegion(level: Pick<ImageLevel, "size" | "dtype">, maxByte
   return { x: range(level.size[0]), y: range(level.size[1]), z: range(level.size[2]) };
 }
 
+/** The keys of {@linkcode PreviewLevelsOptions}, checked at run time. */
+const PREVIEW_LEVELS_OPTION_KEYS: OptionKeys<PreviewLevelsOptions> = {
+  maxBytes: true,
+  orientation: true,
+  maxSize: true,
+  onProgress: true,
+  signal: true,
+};
+
 /**
  * Reads and shows every level of an image as maximum-intensity projections,
  * side by side: whole levels when they fit the budget, centre boxes otherwise.
@@ -71,6 +81,7 @@ export async function previewLevels(
   image: OmeZarrImage,
   options: PreviewLevelsOptions = {},
 ): Promise<Display> {
+  options = checkOptions(options, PREVIEW_LEVELS_OPTION_KEYS, "previewLevels()");
   const maxBytes = options.maxBytes ?? 32 * 2 ** 20;
   const html: string[] = [];
   const text: string[] = [];

@@ -6,6 +6,7 @@
  */
 import { formatBytes } from "../core/bytes.ts";
 import type { ProgressEvent } from "../core/progress_event.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return "--";
@@ -78,6 +79,13 @@ export interface ProgressReporterOptions {
   now?: () => number;
 }
 
+/** The keys of {@linkcode ProgressReporterOptions}, checked at run time. */
+const PROGRESS_REPORTER_OPTION_KEYS: OptionKeys<ProgressReporterOptions> = {
+  writer: true,
+  intervalMs: true,
+  now: true,
+};
+
 /**
  * Returns an `onProgress` callback that draws a bar in place on a terminal,
  * and prints a plain line now and then (and at the end of each stage) otherwise.
@@ -98,6 +106,7 @@ export interface ProgressReporterOptions {
 export function createProgressReporter(
   options: ProgressReporterOptions = {},
 ): (event: ProgressEvent) => void {
+  options = checkOptions(options, PROGRESS_REPORTER_OPTION_KEYS, "createProgressReporter()");
   const writer = options.writer ?? Deno.stderr;
   const now = options.now ?? (() => performance.now());
   const tty = writer.isTerminal();

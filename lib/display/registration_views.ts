@@ -27,6 +27,7 @@ import { orientationOfDirection } from "../orient/transform.ts";
 import { renderProjections } from "./png.ts";
 import type { ProjectionPlane } from "./preview.ts";
 import type { ImageGeometry, Volume } from "../core/volume.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /**
  * The extent of the Allen CCFv3 template in mm along each anatomical line:
@@ -97,6 +98,15 @@ function round(value: number, digits = 3): string {
   return String(Number(value.toPrecision(digits)));
 }
 
+/** The keys of {@linkcode CcfExtentViewOptions}, checked at run time. */
+const CCF_EXTENT_VIEW_OPTION_KEYS: OptionKeys<CcfExtentViewOptions> = {
+  geometry: true,
+  extentMm: true,
+  percentiles: true,
+  maxSize: true,
+  title: true,
+};
+
 /**
  * The three maximum-intensity projections of a volume with the CCF
  * template's extent drawn over each as a dashed box, centred on the
@@ -121,6 +131,7 @@ function round(value: number, digits = 3): string {
  * @throws {RangeError} If the direction is oblique.
  */
 export function ccfExtentView(volume: Volume, options: CcfExtentViewOptions): Display {
+  options = checkOptions(options, CCF_EXTENT_VIEW_OPTION_KEYS, "ccfExtentView()");
   const axes = orientationOfDirection(options.geometry.direction);
   const spacing = options.geometry.spacing;
   const percents = options.percentiles ?? [1, 99.5];

@@ -24,6 +24,7 @@ import { resampleSlabs } from "../registration/resample.ts";
 import type { Channel } from "../select/select.ts";
 import type { OpenedSource } from "../source/open_source.ts";
 import { pathExists } from "../write/atomic_file.ts";
+import { createOutputFolder } from "../write/output_folder.ts";
 import type { VolumeSlabs } from "../write/nifti.ts";
 import { type ExportPlan, type ExportPlanOptions, planExport } from "./plan.ts";
 import type { OmeZarrOutputOptions } from "./formats.ts";
@@ -149,7 +150,8 @@ export async function exportImage(
     if (!plan.corrections.includes(warning.id)) options.onWarning?.(warning);
   }
   logPlan(plan, options.log ?? (() => {}));
-  await Deno.mkdir(dirname(plan.output.path), { recursive: true }).catch((cause) => {
+  // A default path's folder is said through `log` as the command line says `--out`'s.
+  await createOutputFolder(plan.output.path, options.log ?? (() => {})).catch((cause) => {
     throw new Error(`Cannot create output directory ${dirname(plan.output.path)}: ${cause.message}`, {
       cause,
     });
@@ -252,7 +254,8 @@ async function readSlabs(
     maxSlabBytes,
   };
   // Nothing is fetched until the slabs are read: refuse now, with figures, rather than run out of memory.
-  checkReadMemory(image, plan.level.index, { ...readOptions, region: plan.region });
+  const { roi: region, ...sizes } = readOptions;
+  checkReadMemory(image, plan.level.index, { ...sizes, region });
   return streamLevel(image, plan.level.index, {
     ...readOptions,
     onProgress: options.onProgress,

@@ -87,13 +87,15 @@ export function exportNifti(request: ExportRequest, options?: ExportOptions): Pr
  * @returns What was written.
  */
 export function exportNifti(source: OpenedSource, options: ExportOptions): Promise<ExportResult>;
-export function exportNifti(
+export async function exportNifti(
   request: ExportRequest | OpenedSource,
   options: ExportOptions = {},
 ): Promise<ExportResult> {
-  return "image" in request && "acquisition" in request
-    ? exportImage(request, checkOptions(options, EXPORT_IMAGE_OPTION_KEYS, "exportNifti()"))
-    : exportByName(request as ExportRequest, options);
+  if (typeof request === "object" && request !== null && "image" in request && "acquisition" in request) {
+    // Checked here so that a misspelt key names the function the user called, not exportImage().
+    return await exportImage(request, checkOptions(options, EXPORT_IMAGE_OPTION_KEYS, "exportNifti()"));
+  }
+  return await exportByName(request as ExportRequest, options);
 }
 
 async function exportByName(request: ExportRequest, options: ExportOptions): Promise<ExportResult> {

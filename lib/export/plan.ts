@@ -37,6 +37,7 @@ import type { OpenedSource } from "../source/open_source.ts";
 import { formatOf, type OutputFormat, sidecarOf } from "./formats.ts";
 import { reorientNeedsTempFile } from "./reorient_slabs.ts";
 import { dirname } from "node:path";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 type Vec3 = [number, number, number];
 
@@ -104,6 +105,19 @@ export interface ExportPlan {
 export type PlanSource = Pick<OpenedSource, "asset" | "channel" | "image" | "acquisition">;
 type Source = PlanSource;
 
+/** The keys of {@linkcode ExportPlanOptions}, checked at run time. */
+const EXPORT_PLAN_OPTION_KEYS: OptionKeys<ExportPlanOptions> = {
+  level: true,
+  roi: true,
+  roiMm: true,
+  spacing: true,
+  orientation: true,
+  aindOrientationFix: true,
+  dtype: true,
+  out: true,
+  tmpDir: true,
+};
+
 /**
  * Plans an export (see the module documentation) without any request.
  *
@@ -123,6 +137,7 @@ type Source = PlanSource;
  * @throws {TypeError} For an output suffix no format has.
  */
 export function planExport(source: PlanSource, options: ExportPlanOptions = {}): ExportPlan {
+  options = checkOptions(options, EXPORT_PLAN_OPTION_KEYS, "planExport()");
   const target = options.orientation === undefined ? undefined : resolveOrientation(options.orientation);
   if (options.out !== undefined) formatOf(options.out);
   const trusted = trustAxes(source, options.aindOrientationFix === true);
@@ -290,6 +305,12 @@ function spacingLabel(spacing: number | readonly number[]): string {
     : `${spacing.map(um).join("x")}um`;
 }
 
+/** The keys {@linkcode defaultExportPath} reads, checked at run time. */
+const DEFAULT_EXPORT_PATH_OPTION_KEYS: OptionKeys<Pick<ExportPlanOptions, "orientation" | "spacing">> = {
+  orientation: true,
+  spacing: true,
+};
+
 /**
  * The default output path of an export:
  * `data/input/<subject>/<subject>_<channel>_L<level>[_<orientation>][_<spacing>um].nii.gz`.
@@ -308,6 +329,7 @@ export function defaultExportPath(
   level: number,
   options: Pick<ExportPlanOptions, "orientation" | "spacing">,
 ): string {
+  options = checkOptions(options, DEFAULT_EXPORT_PATH_OPTION_KEYS, "defaultExportPath()");
   const subject = source.asset.subjectId;
   const parts = [`${subject}_${source.channel.name}_L${level}`];
   if (options.orientation !== undefined) {

@@ -14,6 +14,7 @@ import type { AnatomicalAxes } from "../orient/codes.ts";
 import { isIdentityTransform } from "../orient/transform.ts";
 import { type ReorientedGrid, reorientGeometry, reorientVolume } from "../registration/reorient.ts";
 import type { VolumeSlabs } from "../write/nifti.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 type Vec3 = [number, number, number];
 
@@ -69,6 +70,15 @@ export function reorientNeedsTempFile(
   return !(transform.sourceAxis[2] === 2 && !transform.flip[2]);
 }
 
+/** The keys of {@linkcode ReorientSlabsOptions}, checked at run time. */
+const REORIENT_SLABS_OPTION_KEYS: OptionKeys<ReorientSlabsOptions> = {
+  geometry: true,
+  orientation: true,
+  tempPath: true,
+  maxSlabBytes: true,
+  signal: true,
+};
+
 /**
  * Reorients a stream of z-slabs (see the module documentation). The grid is known at once; the work
  * happens as the returned slabs are read, and the temporary file is removed when they end, fail or are
@@ -98,6 +108,7 @@ export function reorientNeedsTempFile(
  * @throws {SyntaxError} If the orientation cannot be parsed.
  */
 export function reorientSlabs(image: VolumeSlabs, options: ReorientSlabsOptions): ReorientedSlabs {
+  options = checkOptions(options, REORIENT_SLABS_OPTION_KEYS, "reorientSlabs()");
   const [nz, ny, nx] = image.shape;
   const grid = reorientGeometry(options.geometry, { size: [nx, ny, nz], orientation: options.orientation });
   const shape: Vec3 = [grid.size[2], grid.size[1], grid.size[0]];

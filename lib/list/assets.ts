@@ -13,6 +13,7 @@ import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from "@aws-sdk/
 import { toRequestError } from "../s3/errors.ts";
 import { withRetries } from "../s3/retry.ts";
 import { AIND_BUCKET, createS3Client, formatS3Uri, type S3Options } from "../s3/client.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** One asset (a top-level prefix of the bucket), parsed from its name. */
 export interface Asset {
@@ -105,6 +106,7 @@ export interface PrefixListing {
  * @throws {S3RequestError} If S3 cannot be reached or refuses the listing.
  */
 export async function listPrefixes(options: ListOptions = {}): Promise<PrefixListing> {
+  options = checkOptions(options, LIST_OPTION_KEYS, "listPrefixes()");
   const client = createS3Client(options);
   const bucket = options.bucket ?? AIND_BUCKET;
   const prefix = options.prefix ?? "";
@@ -140,6 +142,23 @@ export async function listPrefixes(options: ListOptions = {}): Promise<PrefixLis
   return result;
 }
 
+/** The keys of {@linkcode ListOptions}, checked at run time. */
+const LIST_OPTION_KEYS: OptionKeys<ListOptions> = {
+  maxAttempts: true,
+  retryBaseMs: true,
+  retryMaxMs: true,
+  requestTimeoutMs: true,
+  onRetry: true,
+  region: true,
+  endpoint: true,
+  credentials: true,
+  client: true,
+  bucket: true,
+  prefix: true,
+  pageSize: true,
+  signal: true,
+};
+
 /**
  * Lists the assets at the top of a bucket whose names follow AIND's
  * convention, sorted by name. Other prefixes are left out.
@@ -155,6 +174,7 @@ export async function listPrefixes(options: ListOptions = {}): Promise<PrefixLis
  * @throws {S3RequestError} If S3 cannot be reached or refuses the listing.
  */
 export async function listAssets(options: ListOptions = {}): Promise<Asset[]> {
+  options = checkOptions(options, LIST_OPTION_KEYS, "listAssets()");
   const { prefixes } = await listPrefixes(options);
   return prefixes
     .map(parseAssetName)

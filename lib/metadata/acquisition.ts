@@ -17,6 +17,7 @@
  * @module
  */
 import { MetadataError } from "../core/errors.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** One end of an anatomical line. */
 export type AnatomicalTerm = "left" | "right" | "anterior" | "posterior" | "superior" | "inferior";
@@ -196,6 +197,7 @@ function parseAxis(
  * or its `subject_id` differs from `expectedSubject`.
  */
 export function parseAcquisition(json: unknown, options: ParseAcquisitionOptions): Acquisition {
+  options = checkOptions(options, PARSE_ACQUISITION_OPTION_KEYS, "parseAcquisition()");
   const problem = (message: string): MetadataError => new MetadataError(message, { source: options.source });
   if (!isRecord(json)) {
     throw problem(`Cannot parse acquisition metadata: expected a JSON object, got ${describe(json)}`);
@@ -246,6 +248,12 @@ export function parseAcquisition(json: unknown, options: ParseAcquisitionOptions
   return { schemaVersion, subjectId, axes, raw: json };
 }
 
+/** The keys of {@linkcode ParseAcquisitionOptions}, checked at run time. */
+const PARSE_ACQUISITION_OPTION_KEYS: OptionKeys<ParseAcquisitionOptions> = {
+  source: true,
+  expectedSubject: true,
+};
+
 /**
  * Parses the text of an AIND `acquisition.json`: {@linkcode parseAcquisition}
  * after `JSON.parse`, with invalid JSON (files with trailing commas exist in
@@ -268,6 +276,7 @@ export function parseAcquisition(json: unknown, options: ParseAcquisitionOptions
  * @throws {MetadataError} If the text is not valid JSON, or for any reason {@linkcode parseAcquisition} gives.
  */
 export function parseAcquisitionText(text: string, options: ParseAcquisitionOptions): Acquisition {
+  options = checkOptions(options, PARSE_ACQUISITION_OPTION_KEYS, "parseAcquisitionText()");
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -13,6 +13,7 @@
  */
 import type { Acquisition, AcquisitionAxis } from "./acquisition.ts";
 import { type Asset, parseAssetName } from "../list/assets.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** Where a caveat is documented. */
 export interface CaveatSource {
@@ -210,6 +211,7 @@ export function checkAindCaveats(
   acquisition: Acquisition,
   options: CheckCaveatsOptions = {},
 ): CaveatWarning[] {
+  options = checkOptions(options, CHECK_CAVEATS_OPTION_KEYS, "checkAindCaveats()");
   const context = contextOf(acquisition, options);
   return (options.caveats ?? AIND_CAVEATS).filter((caveat) => caveat.matches(context)).map((caveat) => ({
     id: caveat.id,
@@ -230,6 +232,12 @@ export interface AppliedCaveats {
   /** The caveats applied, as warnings. */
   applied: CaveatWarning[];
 }
+
+/** The keys of {@linkcode CheckCaveatsOptions}, checked at run time. */
+const CHECK_CAVEATS_OPTION_KEYS: OptionKeys<CheckCaveatsOptions> = {
+  asset: true,
+  caveats: true,
+};
 
 /**
  * Applies the corrections of every caveat that matches an acquisition: the
@@ -258,6 +266,7 @@ export function applyAindCaveats(
   acquisition: Acquisition,
   options: CheckCaveatsOptions = {},
 ): AppliedCaveats {
+  options = checkOptions(options, CHECK_CAVEATS_OPTION_KEYS, "applyAindCaveats()");
   const warnings = checkAindCaveats(acquisition, options);
   const table = options.caveats ?? AIND_CAVEATS;
   let axes = acquisition.axes;

@@ -13,6 +13,7 @@ import { guardStoreKeys } from "./_store_keys.ts";
 import { type Multiscales, parseMultiscales } from "./multiscales.ts";
 import { DEFAULT_MAX_METADATA_BYTES, S3Store, type S3StoreOptions, type S3StoreStats } from "../s3/store.ts";
 import { bytesPerVoxel, isVoxelType, type VoxelType } from "../core/volume.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** A store zarrita can read; {@linkcode S3Store} is one. */
 export interface ReadableStore {
@@ -106,6 +107,27 @@ function parseJson(bytes: Uint8Array, source: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/** The keys of {@linkcode OpenImageOptions}, checked at run time. */
+const OPEN_IMAGE_OPTION_KEYS: OptionKeys<OpenImageOptions> = {
+  maxAttempts: true,
+  retryBaseMs: true,
+  retryMaxMs: true,
+  requestTimeoutMs: true,
+  onRetry: true,
+  region: true,
+  endpoint: true,
+  credentials: true,
+  client: true,
+  maxConcurrency: true,
+  cacheDir: true,
+  maxMetadataBytes: true,
+  verifyEtag: true,
+  store: true,
+  cache: true,
+  defaultSpatialUnit: true,
+  signal: true,
+};
+
 /**
  * Opens an OME-Zarr image: reads its multiscales metadata (NGFF 0.4 on Zarr
  * v2, NGFF 0.5 on Zarr v3) and the array metadata of every level.
@@ -124,6 +146,7 @@ function parseJson(bytes: Uint8Array, source: string): Record<string, unknown> {
  * @throws {MetadataError} If its metadata is malformed or unsupported.
  */
 export async function openImage(uri: string, options: OpenImageOptions = {}): Promise<OmeZarrImage> {
+  options = checkOptions(options, OPEN_IMAGE_OPTION_KEYS, "openImage()");
   useWorkerBlosc();
   const { store: base, s3 } = storeFor(uri, options);
   const cache = options.cache ?? new ChunkCache();

@@ -9,6 +9,7 @@
 import { MetadataError } from "../core/errors.ts";
 import { isSafeRelativePath } from "../core/names.ts";
 import { LENGTH_UNITS, millimetersPerUnit } from "./units.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** One axis of an NGFF image. */
 export interface NgffAxis {
@@ -136,6 +137,12 @@ export interface ParseMultiscalesOptions {
   defaultSpatialUnit?: string;
 }
 
+/** The keys of {@linkcode ParseMultiscalesOptions}, checked at run time. */
+const PARSE_MULTISCALES_OPTION_KEYS: OptionKeys<ParseMultiscalesOptions> = {
+  source: true,
+  defaultSpatialUnit: true,
+};
+
 /**
  * Parses the OME-NGFF attributes of an image: the `.zattrs` object of NGFF
  * 0.4, or the `attributes` of a `zarr.json` (NGFF 0.5 nests them under `ome`).
@@ -160,6 +167,7 @@ export interface ParseMultiscalesOptions {
  *   optional time and channel, a spatial unit is unknown, or a transform is malformed.
  */
 export function parseMultiscales(attributes: unknown, options: ParseMultiscalesOptions): Multiscales {
+  options = checkOptions(options, PARSE_MULTISCALES_OPTION_KEYS, "parseMultiscales()");
   const { source } = options;
   if (!isObject(attributes)) throw new MetadataError("attributes must be a JSON object", { source });
   const ome = isObject(attributes.ome) ? attributes.ome : attributes;

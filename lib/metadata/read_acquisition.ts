@@ -9,6 +9,7 @@ import { NotFoundError } from "../core/errors.ts";
 import { type Asset, parseAssetName } from "../list/assets.ts";
 import { AIND_BUCKET, formatS3Uri } from "../s3/client.ts";
 import { S3Store, type S3StoreOptions } from "../s3/store.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** Options for {@linkcode readAcquisition}. */
 export interface ReadAcquisitionOptions extends S3StoreOptions {
@@ -23,6 +24,25 @@ export interface AcquisitionRecord extends Acquisition {
   /** The `s3://` URI of the file that was read. */
   uri: string;
 }
+
+/** The keys of {@linkcode ReadAcquisitionOptions}, checked at run time. */
+const READ_ACQUISITION_OPTION_KEYS: OptionKeys<ReadAcquisitionOptions> = {
+  maxAttempts: true,
+  retryBaseMs: true,
+  retryMaxMs: true,
+  requestTimeoutMs: true,
+  onRetry: true,
+  region: true,
+  endpoint: true,
+  credentials: true,
+  client: true,
+  maxConcurrency: true,
+  cacheDir: true,
+  maxMetadataBytes: true,
+  verifyEtag: true,
+  bucket: true,
+  signal: true,
+};
 
 /**
  * Reads and parses the `acquisition.json` of an asset: the raw asset's (the
@@ -45,6 +65,7 @@ export async function readAcquisition(
   asset: Asset | string,
   options: ReadAcquisitionOptions = {},
 ): Promise<AcquisitionRecord> {
+  options = checkOptions(options, READ_ACQUISITION_OPTION_KEYS, "readAcquisition()");
   const parsed = typeof asset === "string" ? parseAssetName(asset) : asset;
   const name = typeof asset === "string" ? asset : asset.name;
   const bucket = options.bucket ?? AIND_BUCKET;

@@ -9,6 +9,7 @@ import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import type { OmeZarrImage } from "./image.ts";
 import { createS3Client, formatS3Uri, parseS3Uri, type S3Options } from "../s3/client.ts";
 import { toRequestError } from "../s3/errors.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** Options for {@linkcode measureStoredBytes}. */
 export interface MeasureStoredBytesOptions extends S3Options {
@@ -17,6 +18,21 @@ export interface MeasureStoredBytesOptions extends S3Options {
   /** Cancels the listings. */
   signal?: AbortSignal;
 }
+
+/** The keys of {@linkcode MeasureStoredBytesOptions}, checked at run time. */
+const MEASURE_STORED_BYTES_OPTION_KEYS: OptionKeys<MeasureStoredBytesOptions> = {
+  maxAttempts: true,
+  retryBaseMs: true,
+  retryMaxMs: true,
+  requestTimeoutMs: true,
+  onRetry: true,
+  region: true,
+  endpoint: true,
+  credentials: true,
+  client: true,
+  maxChunks: true,
+  signal: true,
+};
 
 /**
  * Measures the stored (compressed) size of each level of an `s3://` image by
@@ -37,6 +53,7 @@ export async function measureStoredBytes(
   image: OmeZarrImage,
   options: MeasureStoredBytesOptions = {},
 ): Promise<(number | undefined)[]> {
+  options = checkOptions(options, MEASURE_STORED_BYTES_OPTION_KEYS, "measureStoredBytes()");
   if (!image.uri.startsWith("s3://")) return image.levels.map(() => undefined);
   const { bucket, prefix } = parseS3Uri(image.uri.replace(/\/$/, ""));
   const maxChunks = options.maxChunks ?? 20000;

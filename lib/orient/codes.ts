@@ -58,6 +58,7 @@
  */
 import type { AcquisitionAxis, AnatomicalTerm } from "../metadata/acquisition.ts";
 import { parseAnatomicalDirection } from "../metadata/acquisition.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /**
  * An orientation: for each index axis in ITK/NIfTI order (i, j, k), the
@@ -373,6 +374,12 @@ export interface ConvertOrientationOptions<C extends OrientationConvention> {
   to: C;
 }
 
+/** The keys of `convertOrientation()`'s options, checked at run time. */
+const CONVERT_ORIENTATION_OPTION_KEYS: OptionKeys<ConvertOrientationOptions<OrientationConvention>> = {
+  from: true,
+  to: true,
+};
+
 /**
  * Rewrites an orientation from one convention in another.
  *
@@ -395,6 +402,11 @@ export function convertOrientation<C extends OrientationConvention>(
   value: string | readonly (string | NgffOrientation)[],
   options: ConvertOrientationOptions<C>,
 ): OrientationCodeOf<C> {
+  options = checkOptions<ConvertOrientationOptions<C>>(
+    options,
+    CONVERT_ORIENTATION_OPTION_KEYS,
+    "convertOrientation()",
+  );
   return orientationCode(parseOrientation(value, options.from), options.to);
 }
 

@@ -47,6 +47,7 @@
  */
 import type { AcquisitionAxis, AnatomicalTerm } from "../metadata/acquisition.ts";
 import type { ImageGeometry } from "../core/volume.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 type Vec3 = [number, number, number];
 
@@ -106,6 +107,12 @@ function checkTriple(name: string, values: readonly number[], integers: boolean)
   return [values[0], values[1], values[2]];
 }
 
+/** The keys of {@linkcode ComputeOrientationOptions}, checked at run time. */
+const COMPUTE_ORIENTATION_OPTION_KEYS: OptionKeys<ComputeOrientationOptions> = {
+  size: true,
+  spacing: true,
+};
+
 /**
  * Computes the direction matrix, origin and orientation codes of a level from
  * its acquisition axes (see the module documentation for the conventions).
@@ -137,6 +144,7 @@ export function computeOrientation(
   axes: readonly AcquisitionAxis[],
   options: ComputeOrientationOptions,
 ): Orientation {
+  options = checkOptions(options, COMPUTE_ORIENTATION_OPTION_KEYS, "computeOrientation()");
   const size = checkTriple("size", options.size, true);
   const spacing = checkTriple("spacing", options.spacing, false);
   const described = axes.map((a) => `${a.name} (dimension ${a.dimension}, ${a.rawDirection})`).join(", ");

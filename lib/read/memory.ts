@@ -8,6 +8,7 @@
 import type { ImageLevel, OmeZarrImage } from "../metadata/image.ts";
 import { describeBytes } from "../core/bytes.ts";
 import { bytesPerVoxel, type Region, type VoxelType } from "../core/volume.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /**
  * Memory the machine can give now (Linux's MemAvailable), or `undefined`
@@ -38,6 +39,16 @@ export interface ReadMemoryOptions {
   maxBytes?: number;
 }
 
+/** The keys of {@linkcode ReadMemoryOptions}, checked at run time. */
+const READ_MEMORY_OPTION_KEYS: OptionKeys<ReadMemoryOptions> = {
+  region: true,
+  dtype: true,
+  maxSlabBytes: true,
+  concurrency: true,
+  mode: true,
+  maxBytes: true,
+};
+
 /**
  * Refuses a read of a level (or region) that would need more memory than the
  * budget, before anything is allocated or fetched. The estimate counts the
@@ -58,6 +69,7 @@ export interface ReadMemoryOptions {
  * @throws {RangeError} If the estimate exceeds the budget; the message names both figures.
  */
 export function checkReadMemory(image: OmeZarrImage, level: number, options: ReadMemoryOptions = {}): number {
+  options = checkOptions(options, READ_MEMORY_OPTION_KEYS, "checkReadMemory()");
   const found: ImageLevel | undefined = image.levels[level];
   if (!found) return 0; // getLevel reports unknown levels, with the list of those that exist.
   const [za, ya, xa] = image.multiscales.spatialAxes;

@@ -8,12 +8,14 @@
  */
 import type { OpenedSource } from "../source/open_source.ts";
 import {
+  PREPARE_VOLUME_OPTION_KEYS,
   type PreparedVolume,
   type PrepareRequest,
   prepareVolume,
   type PrepareVolumeOptions,
 } from "./prepare_volume.ts";
 import { resolveOrientation } from "./reorient.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 import type { VoxelType } from "../core/volume.ts";
 import {
   checkPreparedOutputs,
@@ -29,6 +31,15 @@ export interface PrepareOptions extends PrepareVolumeOptions, Omit<WritePrepared
   out?: string | readonly string[];
 }
 
+/** The keys of {@linkcode PrepareOptions}, checked at run time. */
+const PREPARE_OPTION_KEYS: OptionKeys<PrepareOptions> = {
+  ...PREPARE_VOLUME_OPTION_KEYS,
+  force: true,
+  gzipLevel: true,
+  nrrdSpace: true,
+  log: true,
+  out: true,
+};
 /** What {@linkcode prepareForRegistration} did: the prepared volume's provenance and the files. */
 export interface PrepareResult extends Omit<PreparedVolume, "volume">, WritePreparedResult {
   /** Output sizes along its x, y, z. */
@@ -64,6 +75,7 @@ export async function prepareForRegistration(
   request: PrepareRequest | OpenedSource,
   options: PrepareOptions = {},
 ): Promise<PrepareResult> {
+  options = checkOptions(options, PREPARE_OPTION_KEYS, "prepareForRegistration()");
   if (options.orientation !== undefined) resolveOrientation(options.orientation);
   if (options.out !== undefined) await checkPreparedOutputs(options.out, options);
   const prepared = await prepareVolume(request, options);

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { forwardOptions } from "../core/options.ts";
+import { checkOptions, forwardOptions, type OptionKeys } from "../core/options.ts";
 import type { AcquisitionAxis } from "../metadata/acquisition.ts";
 import { applyAindCaveats, type CaveatWarning, checkAindCaveats } from "../metadata/aind_caveats.ts";
 import { placeRegion } from "../orient/place_region.ts";
@@ -136,6 +136,34 @@ export interface PreparedVolume extends OrientedVolume {
 const HALF_VOXEL_RULE =
   "output voxel i has its centre at input index (i + 0.5)·f − 0.5, f = output/input spacing";
 
+/** The keys of {@linkcode PrepareVolumeOptions}, checked at run time. */
+export const PREPARE_VOLUME_OPTION_KEYS: OptionKeys<PrepareVolumeOptions> = {
+  maxAttempts: true,
+  retryBaseMs: true,
+  retryMaxMs: true,
+  requestTimeoutMs: true,
+  onRetry: true,
+  region: true,
+  endpoint: true,
+  credentials: true,
+  client: true,
+  bucket: true,
+  platform: true,
+  signal: true,
+  cacheBytes: true,
+  cacheDir: true,
+  concurrency: true,
+  log: true,
+  level: true,
+  orientation: true,
+  spacing: true,
+  aindOrientationFix: true,
+  roi: true,
+  dtype: true,
+  onProgress: true,
+  onWarning: true,
+};
+
 /**
  * Fetches one level (or a region) of one channel and prepares it in memory:
  * AIND caveats checked (and corrected if asked), resampled to `spacing` by
@@ -160,6 +188,7 @@ export async function prepareVolume(
   request: PrepareRequest | OpenedSource,
   options: PrepareVolumeOptions = {},
 ): Promise<PreparedVolume> {
+  options = checkOptions(options, PREPARE_VOLUME_OPTION_KEYS, "prepareVolume()");
   const target = options.orientation === undefined ? undefined : resolveOrientation(options.orientation);
   if (isOpenedSource(request)) return await prepareSource(request, options.level, target, options);
   // Not checked here yet: the source takes what it knows of these options.

@@ -46,6 +46,7 @@ import {
   type VoxelType,
 } from "../core/volume.ts";
 import type { VolumeSlabs } from "../write/nifti.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 type Vec3 = [number, number, number];
 
@@ -99,6 +100,12 @@ function targetSpacing(spacing: number | readonly number[]): Vec3 {
   return t as Vec3;
 }
 
+/** The keys of {@linkcode ResampleGridOptions}, checked at run time. */
+const RESAMPLE_GRID_OPTION_KEYS: OptionKeys<ResampleGridOptions> = {
+  size: true,
+  spacing: true,
+};
+
 /**
  * The grid a resampling produces (see the module documentation for the
  * half-voxel rule), without touching voxels.
@@ -121,6 +128,7 @@ function targetSpacing(spacing: number | readonly number[]): Vec3 {
  * supported: choose a finer level), or leaves no whole output voxel.
  */
 export function resampleGrid(geometry: ImageGeometry, options: ResampleGridOptions): ResampleGrid {
+  options = checkOptions(options, RESAMPLE_GRID_OPTION_KEYS, "resampleGrid()");
   const target = targetSpacing(options.spacing);
   const factors = target.map((t, a) => {
     const f = t / geometry.spacing[a];
@@ -222,6 +230,7 @@ export async function resampleVolume(
   image: Volume | VolumeSlabs,
   options: ResampleOptions,
 ): Promise<ResampleResult> {
+  options = checkOptions(options, RESAMPLE_OPTION_KEYS, "resampleVolume()");
   const resampled = resampleSlabs(image, options);
   const [mz, my, mx] = resampled.shape;
   const output = allocateVoxels(resampled.dtype, mx * my * mz);
@@ -232,6 +241,14 @@ export async function resampleVolume(
   }
   return { ...resampled, volume: { data: output, shape: resampled.shape, dtype: resampled.dtype } };
 }
+
+/** The keys of {@linkcode ResampleOptions}, checked at run time. */
+const RESAMPLE_OPTION_KEYS: OptionKeys<ResampleOptions> = {
+  geometry: true,
+  spacing: true,
+  dtype: true,
+  signal: true,
+};
 
 /**
  * Resamples a stream of z-slabs by area averaging as {@linkcode resampleVolume} does, yielding each output
@@ -262,6 +279,7 @@ export function resampleSlabs(
   image: Volume | VolumeSlabs,
   options: ResampleOptions,
 ): ResampleGrid & VolumeSlabs {
+  options = checkOptions(options, RESAMPLE_OPTION_KEYS, "resampleSlabs()");
   checkInput(image);
   const [nz, ny, nx] = image.shape;
   const grid = resampleGrid(options.geometry, { size: [nx, ny, nz], spacing: options.spacing });

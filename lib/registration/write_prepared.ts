@@ -24,6 +24,7 @@ import { toRasAffine } from "../orient/orient.ts";
 import type { PreparedVolume } from "./prepare_volume.ts";
 import { writeNifti } from "../write/nifti.ts";
 import { type NrrdSpace, writeNrrd } from "../write/nrrd.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /**
  * The spimfetch version written into sidecars: {@linkcode VERSION}, under the
@@ -249,6 +250,16 @@ function sidecar(prepared: PreparedVolume, files: PreparedFile[]): unknown {
   };
 }
 
+/** The keys of {@linkcode WritePreparedOptions}, checked at run time. */
+const WRITE_PREPARED_OPTION_KEYS: OptionKeys<WritePreparedOptions> = {
+  out: true,
+  force: true,
+  gzipLevel: true,
+  nrrdSpace: true,
+  signal: true,
+  log: true,
+};
+
 /**
  * Writes a prepared volume to each output (NIfTI by `.nii`/`.nii.gz`, NRRD by
  * `.nrrd`) and a sidecar per distinct stem. Every file appears only when
@@ -274,6 +285,7 @@ export async function writePrepared(
   prepared: PreparedVolume,
   options: WritePreparedOptions,
 ): Promise<WritePreparedResult> {
+  options = checkOptions(options, WRITE_PREPARED_OPTION_KEYS, "writePrepared()");
   const log = options.log ?? (() => {});
   const { outputs, sidecars } = plan(options.out);
   await checkPreparedOutputs(options.out, options);

@@ -7,9 +7,9 @@
  *
  * @module
  */
-import type { OptionKeys } from "../core/options.ts";
 import { S3Client } from "@aws-sdk/client-s3";
 import type { RetryOptions } from "./retry.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /**
  * The AWS SDK v3 `S3Client` (`@aws-sdk/client-s3`) as spimfetch uses it: any
@@ -85,6 +85,7 @@ export const S3_OPTION_KEYS: OptionKeys<S3Options> = {
  * @throws {TypeError} If `endpoint` is not an http(s) URL.
  */
 export function createS3Client(options: S3Options = {}): S3ClientLike {
+  options = checkOptions(options, S3_OPTION_KEYS, "createS3Client()");
   if (options.client) return options.client;
   if (options.endpoint !== undefined && !/^https?:\/\/[^/]+/.test(options.endpoint)) {
     throw new TypeError(

@@ -8,6 +8,7 @@
  */
 import { MetadataError, S3RequestError } from "../core/errors.ts";
 import { htmlAnswer, type SdkError, toRequestError } from "./errors.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** What {@linkcode RetryOptions.onRetry} is told before each retry. */
 export interface RetryEvent {
@@ -166,6 +167,18 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
+/** The keys of {@linkcode WithRetriesOptions}, checked at run time. */
+const WITH_RETRIES_OPTION_KEYS: OptionKeys<WithRetriesOptions> = {
+  maxAttempts: true,
+  retryBaseMs: true,
+  retryMaxMs: true,
+  requestTimeoutMs: true,
+  onRetry: true,
+  uri: true,
+  signal: true,
+  gate: true,
+};
+
 /**
  * Runs one S3 request with retries: each attempt gets its own deadline
  * (`requestTimeoutMs`, joined with the caller's signal through
@@ -196,6 +209,7 @@ export async function withRetries<T>(
   task: (signal: AbortSignal) => Promise<T>,
   options: WithRetriesOptions,
 ): Promise<T> {
+  options = checkOptions(options, WITH_RETRIES_OPTION_KEYS, "withRetries()");
   checkRetryOptions(options);
   const maxAttempts = options.maxAttempts ?? 5;
   const base = options.retryBaseMs ?? 200;

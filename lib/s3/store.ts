@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { forwardOptions } from "../core/options.ts";
 import { GetObjectCommand, type GetObjectCommandOutput } from "@aws-sdk/client-s3";
 import { DiskCache } from "./disk_cache.ts";
 import { MetadataError, S3RequestError } from "../core/errors.ts";
@@ -186,7 +187,8 @@ export class S3Store {
     }
     const found = await withRetries(
       (attemptSignal) => this.#attempt(objectKey, uri, range, header, attemptSignal),
-      {
+      // The store's own options (S3 access too) are passed on whole: the retry reads only its own.
+      forwardOptions({
         ...this.#options,
         uri,
         signal,
@@ -195,7 +197,7 @@ export class S3Store {
           this.stats.retries++;
           this.#options.onRetry?.(event);
         },
-      },
+      }),
     );
     if (found && this.diskCache) {
       // A cache that cannot be written (disk full, read-only) costs speed on the next run, not this one.

@@ -6,6 +6,7 @@
  */
 import type { ImageLevel, OmeZarrImage } from "../metadata/image.ts";
 import { bytesPerVoxel, type Region, type VoxelRange, type VoxelType } from "../core/volume.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** How to choose a level: by index, by voxel size, or by output size. */
 export type LevelChoice =
@@ -47,6 +48,7 @@ export function chooseLevel(
   choice: LevelChoice,
   options: ChooseLevelOptions = {},
 ): Pick<ImageLevel, "index" | "spacing" | "size" | "dtype"> {
+  options = checkOptions(options, CHOOSE_LEVEL_OPTION_KEYS, "chooseLevel()");
   const levels = image.levels;
   if (typeof choice === "number") {
     const found = levels[choice];
@@ -109,6 +111,12 @@ export function coarsestLevelAtMost<L extends { readonly spacing: readonly numbe
   return best;
 }
 
+/** The keys of {@linkcode ChooseLevelOptions}, checked at run time. */
+const CHOOSE_LEVEL_OPTION_KEYS: OptionKeys<ChooseLevelOptions> = {
+  roiMm: true,
+  dtype: true,
+};
+
 /**
  * Bytes of a level's output (or of a region of it).
  *
@@ -126,6 +134,7 @@ export function outputBytes(
   level: Pick<ImageLevel, "size" | "spacing" | "dtype">,
   options: ChooseLevelOptions = {},
 ): number {
+  options = checkOptions(options, CHOOSE_LEVEL_OPTION_KEYS, "outputBytes()");
   const region = options.roiMm ? regionFromMillimeters(level, options.roiMm) : undefined;
   const counts = region ? [region.x, region.y, region.z].map(([a, b]) => b - a) : level.size;
   return counts[0] * counts[1] * counts[2] * bytesPerVoxel(options.dtype ?? level.dtype);

@@ -9,11 +9,11 @@
  * @module
  */
 import { S3_OPTION_KEYS } from "../s3/client.ts";
-import type { OptionKeys } from "../core/options.ts";
 import { NotFoundError } from "../core/errors.ts";
 import { isSafeName } from "../core/names.ts";
 import { type Asset, listAssets, type ListOptions, listPrefixes, parseAssetName } from "../list/assets.ts";
 import { AIND_BUCKET, createS3Client, formatS3Uri, type S3Options } from "../s3/client.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** Where AIND has put the channels of a stitched asset, newest layouts last. */
 export const CHANNEL_LAYOUTS: readonly string[] = [
@@ -60,6 +60,7 @@ function byNewest(a: Asset, b: Asset): number {
  * @throws {NotFoundError} If the bucket has no asset at all for the subject.
  */
 export async function findStitchedAssets(subject: string, options: SelectOptions = {}): Promise<Asset[]> {
+  options = checkOptions(options, SELECT_OPTION_KEYS, "findStitchedAssets()");
   const platform = options.platform ?? "SmartSPIM";
   const listOptions: ListOptions = { ...options, prefix: `${platform}_${subject}_` };
   const all = (await listAssets(listOptions)).filter((a) => a.subjectId === subject);
@@ -86,6 +87,7 @@ export async function findStitchedAssets(subject: string, options: SelectOptions
  * @throws {NotFoundError} If the subject is unknown, has no stitched asset, or the named asset does not exist.
  */
 export async function selectAsset(subjectOrAsset: string, options: SelectOptions = {}): Promise<Asset> {
+  options = checkOptions(options, SELECT_OPTION_KEYS, "selectAsset()");
   const named = parseAssetName(subjectOrAsset);
   const subject = named?.subjectId ?? subjectOrAsset;
   const stitched = await findStitchedAssets(subject, {
@@ -151,6 +153,7 @@ function toChannel(bucket: string, prefix: string, layout: string): Channel {
  * @returns The channels; empty if the asset holds no OME-Zarr image.
  */
 export async function listChannels(asset: Asset | string, options: SelectOptions = {}): Promise<Channel[]> {
+  options = checkOptions(options, SELECT_OPTION_KEYS, "listChannels()");
   const name = typeof asset === "string" ? asset : asset.name;
   const bucket = options.bucket ?? AIND_BUCKET;
   const client = createS3Client(options);
@@ -201,6 +204,7 @@ export async function selectChannel(
   channel: string,
   options: SelectOptions = {},
 ): Promise<Channel> {
+  options = checkOptions(options, SELECT_OPTION_KEYS, "selectChannel()");
   const channels = await listChannels(asset, options);
   const wanted = channel.replace(/\.zarr$/, "");
   const found = channels.find((c) => c.name === wanted);

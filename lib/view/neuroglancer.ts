@@ -17,6 +17,7 @@ import { listChannels, selectAsset, type SelectOptions } from "../select/select.
 import { openImage } from "../metadata/image.ts";
 import { readLevel } from "../read/read.ts";
 import { intensityPercentiles } from "../display/preview.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** The public Neuroglancer the links open. */
 export const NEUROGLANCER_BASE_URL = "https://neuroglancer-demo.appspot.com";
@@ -177,6 +178,24 @@ export function parseNeuroglancerUrl(url: string): NeuroglancerState {
   return JSON.parse(decodeURIComponent(url.slice(at + 2)));
 }
 
+/** The keys of {@linkcode AssetNeuroglancerOptions}, checked at run time. */
+const ASSET_NEUROGLANCER_OPTION_KEYS: OptionKeys<AssetNeuroglancerOptions> = {
+  maxAttempts: true,
+  retryBaseMs: true,
+  retryMaxMs: true,
+  requestTimeoutMs: true,
+  onRetry: true,
+  region: true,
+  endpoint: true,
+  credentials: true,
+  client: true,
+  bucket: true,
+  platform: true,
+  signal: true,
+  asset: true,
+  baseUrl: true,
+};
+
 /**
  * A Neuroglancer link for a subject's stitched asset: every channel, contrast from its coarsest level, and
  * the non-image layers of AIND's `neuroglancer_config.json` when the asset has one.
@@ -196,6 +215,7 @@ export async function assetNeuroglancer(
   subject: string,
   options: AssetNeuroglancerOptions = {},
 ): Promise<AssetNeuroglancer> {
+  options = checkOptions(options, ASSET_NEUROGLANCER_OPTION_KEYS, "assetNeuroglancer()");
   const asset = await selectAsset(options.asset ?? subject, options);
   const found = await listChannels(asset, options);
   const channels: NeuroglancerChannel[] = [];

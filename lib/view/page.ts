@@ -15,6 +15,7 @@ import { describeViewerVolume, viewerNifti, type ViewerVolume } from "./viewer_v
 import type { ViewerPoint } from "./points.ts";
 import { niivueScript } from "./_niivue_script.ts";
 import { VIEWER_APP_SCRIPT } from "./_viewer_app.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** How one image of a viewer is drawn. */
 export interface ViewerLayer {
@@ -68,6 +69,7 @@ export async function viewerFragment(
   layers: readonly ViewerLayer[],
   options: ViewerHtmlOptions = {},
 ): Promise<string> {
+  options = checkOptions(options, VIEWER_HTML_OPTION_KEYS, "viewerFragment()");
   if (layers.length === 0) throw new RangeError("Cannot build a viewer of no image: give at least one");
   const id = options.id ?? `sfv-${crypto.randomUUID().slice(0, 8)}`;
   const height = options.height ?? 520;
@@ -124,6 +126,15 @@ export async function viewerFragment(
   ].join("\n");
 }
 
+/** The keys of {@linkcode ViewerHtmlOptions}, checked at run time. */
+const VIEWER_HTML_OPTION_KEYS: OptionKeys<ViewerHtmlOptions> = {
+  points: true,
+  title: true,
+  height: true,
+  markerSize: true,
+  id: true,
+};
+
 /**
  * The viewer as a whole HTML page that works offline and from `file://`.
  *
@@ -144,6 +155,7 @@ export async function viewerHtml(
   layers: readonly ViewerLayer[],
   options: ViewerHtmlOptions = {},
 ): Promise<string> {
+  options = checkOptions(options, VIEWER_HTML_OPTION_KEYS, "viewerHtml()");
   const title = options.title ?? layers[0]?.image.name ?? "viewer";
   const fragment = await viewerFragment(layers, { height: 640, ...options, title });
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8">` +

@@ -7,6 +7,7 @@
 import { splitCsvLine } from "../core/csv.ts";
 import { allenToLps, PointsCsvError, zarrIndexToLps } from "../ccf/mod.ts";
 import type { ImageGeometry } from "../core/volume.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** A marker: where it lies (LPS mm) and its name. */
 export interface ViewerPoint {
@@ -29,6 +30,13 @@ export interface ParsePointsOptions {
   source?: string;
 }
 
+/** The keys of {@linkcode ParsePointsOptions}, checked at run time. */
+const PARSE_POINTS_OPTION_KEYS: OptionKeys<ParsePointsOptions> = {
+  columns: true,
+  geometry: true,
+  source: true,
+};
+
 /**
  * Reads markers from a CSV of points.
  *
@@ -45,6 +53,7 @@ export interface ParsePointsOptions {
  * @throws {PointsCsvError} If the header names neither system, the system asked for, or a value is not a number.
  */
 export function parsePointsCsv(text: string, options: ParsePointsOptions = {}): ViewerPoint[] {
+  options = checkOptions(options, PARSE_POINTS_OPTION_KEYS, "parsePointsCsv()");
   const source = options.source ?? "points CSV";
   const lines = text.split(/\r?\n/).filter((line) => line.trim() !== "");
   if (lines.length === 0) throw new PointsCsvError(`Cannot read points from ${source}: it is empty`);

@@ -17,6 +17,7 @@ import {
   strideForBudget,
   type ViewerVolume,
 } from "./viewer_volume.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** Options for {@linkcode readVolumeFile}. */
 export interface ReadVolumeFileOptions {
@@ -81,6 +82,13 @@ const NRRD_TYPES: Readonly<Record<string, VoxelType>> = {
   double: "float64",
 };
 
+/** The keys of {@linkcode ReadVolumeFileOptions}, checked at run time. */
+const READ_VOLUME_FILE_OPTION_KEYS: OptionKeys<ReadVolumeFileOptions> = {
+  budgetBytes: true,
+  name: true,
+  signal: true,
+};
+
 /**
  * Reads a `.nii`, `.nii.gz` or `.nrrd` file for the viewer, with every n-th voxel when it exceeds the budget.
  *
@@ -100,6 +108,7 @@ export async function readVolumeFile(
   file: string | Uint8Array,
   options: ReadVolumeFileOptions = {},
 ): Promise<ViewerVolume> {
+  options = checkOptions(options, READ_VOLUME_FILE_OPTION_KEYS, "readVolumeFile()");
   const budgetBytes = options.budgetBytes ?? DEFAULT_VIEW_BUDGET_BYTES;
   const path = typeof file === "string" ? file : options.name ?? "image bytes";
   const name = options.name ?? path.split("/").pop()!;

@@ -26,6 +26,7 @@ import { readVolumeFile } from "./read_volume_file.ts";
 import { parsePointsCsv, type ViewerPoint } from "./points.ts";
 import { viewerFragment, viewerHtml, type ViewerLayer } from "./page.ts";
 import { allocateVoxels } from "../core/volume.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /**
  * What {@linkcode view} shows: a volume with its geometry, an output file (path or bytes), an opened source
@@ -210,6 +211,21 @@ async function buildLayers(
   return { layers, points };
 }
 
+/** The keys of {@linkcode ViewOptions}, checked at run time. */
+const VIEW_OPTION_KEYS: OptionKeys<ViewOptions> = {
+  overlay: true,
+  overlayOpacity: true,
+  overlayColormap: true,
+  labels: true,
+  points: true,
+  pointsColumns: true,
+  colormap: true,
+  budgetBytes: true,
+  title: true,
+  height: true,
+  signal: true,
+};
+
 /**
  * Shows an interactive viewer in a notebook: three orthogonal slices and a 3-D render (NiiVue, WebGL2),
  * the crosshair's world position (RAS mm) and voxel value, contrast, colormaps, an overlay with its
@@ -231,6 +247,7 @@ async function buildLayers(
  * @returns The display (the value of a notebook cell).
  */
 export async function view(x: Viewable, options: ViewOptions = {}): Promise<ViewerDisplay> {
+  options = checkOptions(options, VIEW_OPTION_KEYS, "view()");
   const { layers, points } = await buildLayers(x, options, options.budgetBytes ?? INLINE_VIEW_BUDGET_BYTES);
   const html = await viewerFragment(layers, { points, title: options.title, height: options.height });
   return {
@@ -246,6 +263,22 @@ export interface WriteViewerPageOptions extends ViewOptions {
   /** Replace an existing file. @default {false} */
   force?: boolean;
 }
+
+/** The keys of {@linkcode WriteViewerPageOptions}, checked at run time. */
+const WRITE_VIEWER_PAGE_OPTION_KEYS: OptionKeys<WriteViewerPageOptions> = {
+  overlay: true,
+  overlayOpacity: true,
+  overlayColormap: true,
+  labels: true,
+  points: true,
+  pointsColumns: true,
+  colormap: true,
+  budgetBytes: true,
+  title: true,
+  height: true,
+  signal: true,
+  force: true,
+};
 
 /**
  * Writes the viewer as one self-contained HTML page (code and data embedded; works offline, from
@@ -267,6 +300,7 @@ export async function writeViewerPage(
   x: Viewable,
   options: WriteViewerPageOptions = {},
 ): Promise<{ images: ViewerVolume[]; points: ViewerPoint[]; bytes: number }> {
+  options = checkOptions(options, WRITE_VIEWER_PAGE_OPTION_KEYS, "writeViewerPage()");
   if (!options.force && await pathExists(path)) throw new OutputExistsError(path);
   const { layers, points } = await buildLayers(x, options, options.budgetBytes ?? DEFAULT_VIEW_BUDGET_BYTES);
   const html = new TextEncoder().encode(

@@ -17,6 +17,7 @@ import {
   type Volume,
   type VoxelType,
 } from "../core/volume.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** The default budget of voxel bytes for one image of a viewer: 64 MiB. */
 export const DEFAULT_VIEW_BUDGET_BYTES: number = 64 * 2 ** 20;
@@ -129,6 +130,12 @@ export function strideVolume(volume: Volume, step: number): Volume {
   return { data: out, shape, dtype: volume.dtype };
 }
 
+/** The keys of {@linkcode PrepareViewerVolumeOptions}, checked at run time. */
+const PREPARE_VIEWER_VOLUME_OPTION_KEYS: OptionKeys<PrepareViewerVolumeOptions> = {
+  budgetBytes: true,
+  name: true,
+};
+
 /**
  * Prepares a volume for the viewer: takes every n-th voxel when it exceeds the budget.
  *
@@ -151,6 +158,7 @@ export function prepareViewerVolume(
   geometry: ImageGeometry,
   options: PrepareViewerVolumeOptions = {},
 ): ViewerVolume {
+  options = checkOptions(options, PREPARE_VIEWER_VOLUME_OPTION_KEYS, "prepareViewerVolume()");
   const budgetBytes = options.budgetBytes ?? DEFAULT_VIEW_BUDGET_BYTES;
   const step = strideForBudget(volume.shape, volume.dtype, budgetBytes);
   return {

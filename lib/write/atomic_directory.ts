@@ -6,6 +6,7 @@
  */
 import { basename, dirname, resolve } from "node:path";
 import { OutputExistsError } from "../core/errors.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** Options for {@linkcode withAtomicDirectory}. */
 export interface AtomicDirectoryOptions {
@@ -14,6 +15,12 @@ export interface AtomicDirectoryOptions {
   /** Abandons the directory: checked before starting and before it is put in place. */
   signal?: AbortSignal;
 }
+
+/** The keys of {@linkcode AtomicDirectoryOptions}, checked at run time. */
+const ATOMIC_DIRECTORY_OPTION_KEYS: OptionKeys<AtomicDirectoryOptions> = {
+  force: true,
+  signal: true,
+};
 
 /**
  * Builds a directory in a hidden staging folder beside the path
@@ -50,6 +57,7 @@ export async function withAtomicDirectory<T>(
   write: (staging: string) => Promise<T>,
   options: AtomicDirectoryOptions = {},
 ): Promise<T> {
+  options = checkOptions(options, ATOMIC_DIRECTORY_OPTION_KEYS, "withAtomicDirectory()");
   options.signal?.throwIfAborted();
   const trimmed = path.replace(/\/+$/, "");
   const name = basename(trimmed);

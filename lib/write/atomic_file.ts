@@ -6,6 +6,7 @@
  */
 import { basename, dirname, resolve } from "node:path";
 import { OutputExistsError } from "../core/errors.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** Options for {@linkcode withAtomicFile}. */
 export interface AtomicFileOptions {
@@ -14,6 +15,12 @@ export interface AtomicFileOptions {
   /** Abandons the file: checked before starting and before the file is put in place. */
   signal?: AbortSignal;
 }
+
+/** The keys of {@linkcode AtomicFileOptions}, checked at run time. */
+const ATOMIC_FILE_OPTION_KEYS: OptionKeys<AtomicFileOptions> = {
+  force: true,
+  signal: true,
+};
 
 /**
  * Writes a file through a temporary file beside it (`.<name>.<pid>-<random>.partial`)
@@ -53,6 +60,7 @@ export async function withAtomicFile<T>(
   write: (file: Deno.FsFile) => Promise<T>,
   options: AtomicFileOptions = {},
 ): Promise<T> {
+  options = checkOptions(options, ATOMIC_FILE_OPTION_KEYS, "withAtomicFile()");
   options.signal?.throwIfAborted();
   const name = basename(path);
   if (name === "" || path.endsWith("/")) throw new TypeError(`Cannot write ${path}: it names a directory`);

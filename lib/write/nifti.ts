@@ -19,6 +19,7 @@ import {
   type VoxelArray,
   type VoxelType,
 } from "../core/volume.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /**
  * A volume delivered as consecutive z-slabs, for writers that must not hold
@@ -103,6 +104,20 @@ const EXTENSIONS = [".nii", ".nii.gz"];
 // NIfTI files here are little-endian and typed arrays use the host's order.
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** The keys of {@linkcode WriteNiftiOptions}, checked at run time. */
+const WRITE_NIFTI_OPTION_KEYS: OptionKeys<WriteNiftiOptions> = {
+  geometry: true,
+  gzip: true,
+  gzipLevel: true,
+  outputType: true,
+  gzipEngine: true,
+  description: true,
+  auxFile: true,
+  force: true,
+  signal: true,
+  onProgress: true,
+};
+
 /**
  * Writes an image to a NIfTI-1 file (`.nii`, or gzipped `.nii.gz`), oriented
  * by its geometry. The voxels are written as given (C order (z, y, x) is
@@ -142,6 +157,7 @@ export async function writeNifti(
   image: Volume | VolumeSlabs,
   options: WriteNiftiOptions,
 ): Promise<WriteNiftiResult> {
+  options = checkOptions(options, WRITE_NIFTI_OPTION_KEYS, "writeNifti()");
   const gzip = checkGzip(path, options.gzip);
   const level = options.gzipLevel ?? DEFAULT_GZIP_LEVEL;
   if (!Number.isInteger(level) || level < 0 || level > 9) {

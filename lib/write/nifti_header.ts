@@ -14,6 +14,7 @@
  * @module
  */
 import type { ImageGeometry, VoxelType } from "../core/volume.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** Shape and voxel type of the image a header describes. */
 export interface NiftiLayout {
@@ -98,6 +99,12 @@ export function niftiDatatype(dtype: VoxelType): NiftiDatatype {
   return found;
 }
 
+/** The keys of {@linkcode NiftiHeaderOptions}, checked at run time. */
+const NIFTI_HEADER_OPTION_KEYS: OptionKeys<NiftiHeaderOptions> = {
+  description: true,
+  auxFile: true,
+};
+
 /**
  * Builds the 352-byte header of a single-file NIfTI-1 image (`n+1`): the
  * voxels follow it directly. Both qform and sform are written with code 1
@@ -130,6 +137,7 @@ export function buildNiftiHeader(
   geometry: ImageGeometry,
   options: NiftiHeaderOptions = {},
 ): Uint8Array {
+  options = checkOptions(options, NIFTI_HEADER_OPTION_KEYS, "buildNiftiHeader()");
   const { code, bitpix } = niftiDatatype(layout.dtype);
   const size = [layout.shape[2], layout.shape[1], layout.shape[0]];
   size.forEach((n, axis) => {

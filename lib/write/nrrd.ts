@@ -30,6 +30,7 @@ import {
   type VoxelType,
 } from "../core/volume.ts";
 import type { VolumeSlabs } from "./nifti.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** The patient spaces {@linkcode writeNrrd} can write. */
 export type NrrdSpace = "LPS" | "RAS";
@@ -113,6 +114,14 @@ function vector(values: readonly number[]): string {
   return `(${values.map((v) => String(v + 0)).join(",")})`;
 }
 
+/** The keys of {@linkcode NrrdHeaderOptions}, checked at run time. */
+const NRRD_HEADER_OPTION_KEYS: OptionKeys<NrrdHeaderOptions> = {
+  space: true,
+  gzip: true,
+  content: true,
+  keyValues: true,
+};
+
 /**
  * Builds the header of an attached-header NRRD file (`.nrrd`) for a 3-D
  * volume, up to and including the blank line that ends it.
@@ -141,6 +150,7 @@ export function buildNrrdHeader(
   geometry: ImageGeometry,
   options: NrrdHeaderOptions = {},
 ): string {
+  options = checkOptions(options, NRRD_HEADER_OPTION_KEYS, "buildNrrdHeader()");
   if (!Object.hasOwn(NRRD_TYPES, layout.dtype)) {
     throw new TypeError(
       `Cannot write voxel type "${layout.dtype}" to NRRD: expected one of ${
@@ -188,6 +198,19 @@ async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   for (let offset = 0; offset < bytes.length;) offset += await file.write(bytes.subarray(offset));
 }
 
+/** The keys of {@linkcode WriteNrrdOptions}, checked at run time. */
+const WRITE_NRRD_OPTION_KEYS: OptionKeys<WriteNrrdOptions> = {
+  space: true,
+  gzip: true,
+  content: true,
+  keyValues: true,
+  geometry: true,
+  gzipLevel: true,
+  outputType: true,
+  force: true,
+  signal: true,
+};
+
 /**
  * Writes a volume to an NRRD file with an attached header (`.nrrd`), raw or
  * gzip-encoded (one gzip member after the header). The file appears only
@@ -221,6 +244,7 @@ export async function writeNrrd(
   image: Volume | VolumeSlabs,
   options: WriteNrrdOptions,
 ): Promise<WriteNrrdResult> {
+  options = checkOptions(options, WRITE_NRRD_OPTION_KEYS, "writeNrrd()");
   if (!path.toLowerCase().endsWith(".nrrd")) {
     throw new TypeError(`Cannot write NRRD to ${path}: expected the extension .nrrd (attached header)`);
   }

@@ -23,6 +23,7 @@ import { pyramidShapes } from "./_pyramid.ts";
 import { PyramidWriter } from "./_pyramid_writer.ts";
 import { WindowEstimator } from "./_display_window.ts";
 import { levelLayouts, ngffFrame, omeAttributes, type OmeroWindow } from "./_ome_zarr_metadata.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 export type { OmeroWindow };
 
@@ -117,6 +118,22 @@ export interface WriteOmeZarrResult {
 const DEFAULT_CHUNK: [number, number, number] = [128, 128, 128];
 const STORE_SUFFIX = ".zarr";
 
+/** The keys of {@linkcode WriteOmeZarrOptions}, checked at run time. */
+const WRITE_OME_ZARR_OPTION_KEYS: OptionKeys<WriteOmeZarrOptions> = {
+  geometry: true,
+  version: true,
+  chunkShape: true,
+  shardShape: true,
+  codec: true,
+  compressionLevel: true,
+  outputType: true,
+  name: true,
+  windowPercentiles: true,
+  force: true,
+  signal: true,
+  onProgress: true,
+};
+
 /**
  * Writes an image as an OME-Zarr store (an OME-NGFF multiscale image): level
  * 0 holds the voxels as given, each further level the 2×2×2 mean of the one
@@ -168,6 +185,7 @@ export async function writeOmeZarr(
   image: Volume | VolumeSlabs,
   options: WriteOmeZarrOptions,
 ): Promise<WriteOmeZarrResult> {
+  options = checkOptions(options, WRITE_OME_ZARR_OPTION_KEYS, "writeOmeZarr()");
   const store = path.replace(/\/+$/, "");
   if (!store.toLowerCase().endsWith(STORE_SUFFIX)) {
     throw new TypeError(`Cannot write OME-Zarr to ${path}: expected a name ending in .ome.zarr (or .zarr)`);

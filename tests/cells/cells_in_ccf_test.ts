@@ -150,7 +150,7 @@ Deno.test("readCellsInCcf() recounts every era's detections as the closed form d
         readDetections(
           "SmartSPIM_700002_2024-05-01_10-00-00_stitched_2024-09-02_10-00-00",
           "Ex_561_Em_593",
-          served.s3,
+          { endpoint: served.s3.endpoint },
         ),
       NotFoundError,
     );
