@@ -188,6 +188,10 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
     "the omero window against numpy's percentiles",
   ],
   "lib/display/cells_views.ts": ["tests/e2e/notebooks_test.ts", "drawn by cells_in_ccf.ipynb"],
+  "lib/write/output_folder.ts": [
+    "tests/e2e/fetch_default_folder_test.ts",
+    "the line saying a folder was made, through fetch",
+  ],
 };
 
 async function walk(dir: string, found: string[] = []): Promise<string[]> {

@@ -411,6 +411,7 @@ export async function streamDetections(
   channel: string,
   options: ReadCellsOptions & { batchCells?: number } = {},
 ): Promise<DetectionStream> {
+  options = checkOptions(options, { ...READ_CELLS_OPTION_KEYS, batchCells: true }, "streamDetections()");
   const bucket = options.bucket ?? AIND_BUCKET;
   const folder = await listCellFolder(asset, SEGMENTATION_FOLDER, channel, options);
   const found = DETECTION_FILES.find((d) => folder.files.has(d.file));

@@ -411,6 +411,11 @@ export async function streamTransformed(
   channel: string,
   options: ReadCellsOptions & { facts?: QuantificationFacts; batchCells?: number } = {},
 ): Promise<TransformedStream | undefined> {
+  options = checkOptions(
+    options,
+    { ...READ_TRANSFORMED_CELLS_OPTION_KEYS, batchCells: true },
+    "streamTransformed()",
+  );
   const found = await locateTransformed(asset, channel, options);
   if (!found) return undefined;
   async function* open(): AsyncGenerator<Uint8Array> {
