@@ -67,6 +67,11 @@ export interface OmeZarrImage {
 
 /** Options for {@linkcode openImage}. */
 export interface OpenImageOptions extends S3StoreOptions {
+  /**
+   * Ignored: the URI names the bucket. Accepted so that the S3 settings of `settingsFromEnv().s3` can be
+   * passed as they are.
+   */
+  bucket?: string;
   /** The store to read instead of the URI's (the URI is then only a name). */
   store?: ReadableStore;
   /** A chunk cache to share, e.g. between channels. @default {a new 256 MiB ChunkCache} */
@@ -109,6 +114,7 @@ function parseJson(bytes: Uint8Array, source: string): Record<string, unknown> {
 
 /** The keys of {@linkcode OpenImageOptions}, checked at run time. */
 const OPEN_IMAGE_OPTION_KEYS: OptionKeys<OpenImageOptions> = {
+  bucket: true,
   maxAttempts: true,
   retryBaseMs: true,
   retryMaxMs: true,

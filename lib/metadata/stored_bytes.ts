@@ -13,6 +13,11 @@ import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** Options for {@linkcode measureStoredBytes}. */
 export interface MeasureStoredBytesOptions extends S3Options {
+  /**
+   * Ignored: the URI names the bucket. Accepted so that the S3 settings of `settingsFromEnv().s3` can be
+   * passed as they are.
+   */
+  bucket?: string;
   /** Levels with more chunks than this are not measured (each 1000 chunks cost one request). @default {20000} */
   maxChunks?: number;
   /** Cancels the listings. */
@@ -21,6 +26,7 @@ export interface MeasureStoredBytesOptions extends S3Options {
 
 /** The keys of {@linkcode MeasureStoredBytesOptions}, checked at run time. */
 const MEASURE_STORED_BYTES_OPTION_KEYS: OptionKeys<MeasureStoredBytesOptions> = {
+  bucket: true,
   maxAttempts: true,
   retryBaseMs: true,
   retryMaxMs: true,

@@ -117,7 +117,8 @@ export class S3Store {
     }
     this.bucket = bucket;
     this.prefix = prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`;
-    this.client = createS3Client(options);
+    // The store's own options (cache, size caps) ride along; the client reads only its own.
+    this.client = createS3Client(forwardOptions(options));
     this.#ownsClient = options.client === undefined;
     this.#limiter = new Limiter(options.maxConcurrency ?? 16);
     this.#options = options;
