@@ -24,7 +24,7 @@
  */
 import { MetadataError } from "../core/errors.ts";
 import { type Asset, listPrefixes } from "../list/assets.ts";
-import { AIND_BUCKET, formatS3Uri, type S3Options } from "../s3/client.ts";
+import { AIND_BUCKET, formatS3Uri, S3_OPTION_KEYS, type S3Options } from "../s3/client.ts";
 import { S3Store } from "../s3/store.ts";
 import { checkOptions, type OptionKeys } from "../core/options.ts";
 
@@ -207,15 +207,7 @@ function wavelength(channel: string): number {
 
 /** The keys of {@linkcode FindRegistrationOptions}, checked at run time. */
 const FIND_REGISTRATION_OPTION_KEYS: OptionKeys<FindRegistrationOptions> = {
-  maxAttempts: true,
-  retryBaseMs: true,
-  retryMaxMs: true,
-  requestTimeoutMs: true,
-  onRetry: true,
-  region: true,
-  endpoint: true,
-  credentials: true,
-  client: true,
+  ...S3_OPTION_KEYS,
   bucket: true,
   signal: true,
 };

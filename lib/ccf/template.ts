@@ -4,22 +4,14 @@
  * @module
  */
 import { NotFoundError } from "../core/errors.ts";
-import { AIND_BUCKET, formatS3Uri, type S3Options } from "../s3/client.ts";
+import { AIND_BUCKET, formatS3Uri, S3_OPTION_KEYS, type S3Options } from "../s3/client.ts";
 import { S3Store } from "../s3/store.ts";
 import { DEFAULT_TEMPLATE_PREFIX } from "./transforms.ts";
 import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** The keys of `readTemplateFile()`'s options, checked at run time. */
 const READ_TEMPLATE_FILE_OPTION_KEYS: OptionKeys<NonNullable<Parameters<typeof readTemplateFile>[1]>> = {
-  maxAttempts: true,
-  retryBaseMs: true,
-  retryMaxMs: true,
-  requestTimeoutMs: true,
-  onRetry: true,
-  region: true,
-  endpoint: true,
-  credentials: true,
-  client: true,
+  ...S3_OPTION_KEYS,
   bucket: true,
   templatePrefix: true,
   cacheDir: true,

@@ -18,7 +18,7 @@
 import { splitCsvLine } from "../core/csv.ts";
 import { gunzipSync } from "node:zlib";
 import { MetadataError, NotFoundError } from "../core/errors.ts";
-import { DEFAULT_REGION, formatS3Uri, type S3Options } from "../s3/client.ts";
+import { DEFAULT_REGION, formatS3Uri, S3_OPTION_KEYS, type S3Options } from "../s3/client.ts";
 import { S3Store } from "../s3/store.ts";
 import { objectPieces, readLines } from "./_stream.ts";
 import { columnOf } from "./detections.ts";
@@ -311,15 +311,7 @@ export async function openOntology(options: OpenAtlasOptions = {}): Promise<Onto
 
 /** The keys of {@linkcode OpenAtlasOptions}, checked at run time. */
 const OPEN_ATLAS_OPTION_KEYS: OptionKeys<OpenAtlasOptions> = {
-  maxAttempts: true,
-  retryBaseMs: true,
-  retryMaxMs: true,
-  requestTimeoutMs: true,
-  onRetry: true,
-  region: true,
-  endpoint: true,
-  credentials: true,
-  client: true,
+  ...S3_OPTION_KEYS,
   atlasBucket: true,
   atlasEndpoint: true,
   resolution: true,

@@ -11,7 +11,7 @@ import { forwardOptions } from "../core/options.ts";
 import { type CcfSpace, openCcfSpace } from "../ccf/mod.ts";
 import { NotFoundError } from "../core/errors.ts";
 import { listPrefixes } from "../list/assets.ts";
-import { AIND_BUCKET } from "../s3/client.ts";
+import { AIND_BUCKET, S3_OPTION_KEYS } from "../s3/client.ts";
 import { selectAsset } from "../select/select.ts";
 import { QUANTIFICATION_FOLDER, SEGMENTATION_FOLDER } from "./_files.ts";
 import { type Atlas, type Ontology, openAtlas, type OpenAtlasOptions, openOntology } from "./atlas.ts";
@@ -118,15 +118,7 @@ async function channelsOf(asset: string, options: CellsInCcfOptions): Promise<st
 
 /** The keys of {@linkcode CellsInCcfOptions}, checked at run time. */
 const CELLS_IN_CCF_OPTION_KEYS: OptionKeys<CellsInCcfOptions> = {
-  maxAttempts: true,
-  retryBaseMs: true,
-  retryMaxMs: true,
-  requestTimeoutMs: true,
-  onRetry: true,
-  region: true,
-  endpoint: true,
-  credentials: true,
-  client: true,
+  ...S3_OPTION_KEYS,
   bucket: true,
   cacheDir: true,
   signal: true,

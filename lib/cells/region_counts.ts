@@ -14,7 +14,7 @@
  */
 import { splitCsvLine } from "../core/csv.ts";
 import { MetadataError } from "../core/errors.ts";
-import { AIND_BUCKET, formatS3Uri } from "../s3/client.ts";
+import { AIND_BUCKET, formatS3Uri, S3_OPTION_KEYS } from "../s3/client.ts";
 import { S3Store } from "../s3/store.ts";
 import { listCellFolder, QUANTIFICATION_FOLDER } from "./_files.ts";
 import { objectPieces, readLines } from "./_stream.ts";
@@ -137,15 +137,7 @@ export async function parseRegionCounts(
 
 /** The keys of {@linkcode ReadCellsOptions}, checked at run time. */
 const READ_CELLS_OPTION_KEYS: OptionKeys<ReadCellsOptions> = {
-  maxAttempts: true,
-  retryBaseMs: true,
-  retryMaxMs: true,
-  requestTimeoutMs: true,
-  onRetry: true,
-  region: true,
-  endpoint: true,
-  credentials: true,
-  client: true,
+  ...S3_OPTION_KEYS,
   bucket: true,
   cacheDir: true,
   signal: true,

@@ -12,7 +12,7 @@
 import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from "@aws-sdk/client-s3";
 import { toRequestError } from "../s3/errors.ts";
 import { withRetries } from "../s3/retry.ts";
-import { AIND_BUCKET, createS3Client, formatS3Uri, type S3Options } from "../s3/client.ts";
+import { AIND_BUCKET, createS3Client, formatS3Uri, S3_OPTION_KEYS, type S3Options } from "../s3/client.ts";
 import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** One asset (a top-level prefix of the bucket), parsed from its name. */
@@ -144,15 +144,7 @@ export async function listPrefixes(options: ListOptions = {}): Promise<PrefixLis
 
 /** The keys of {@linkcode ListOptions}, checked at run time. */
 const LIST_OPTION_KEYS: OptionKeys<ListOptions> = {
-  maxAttempts: true,
-  retryBaseMs: true,
-  retryMaxMs: true,
-  requestTimeoutMs: true,
-  onRetry: true,
-  region: true,
-  endpoint: true,
-  credentials: true,
-  client: true,
+  ...S3_OPTION_KEYS,
   bucket: true,
   prefix: true,
   pageSize: true,

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { S3_OPTION_KEYS } from "../s3/client.ts";
 import * as zarr from "zarrita";
 import { levelArrays } from "./level_arrays.ts";
 import { ChunkCache } from "../s3/chunk_cache.ts";
@@ -115,15 +116,7 @@ function parseJson(bytes: Uint8Array, source: string): Record<string, unknown> {
 /** The keys of {@linkcode OpenImageOptions}, checked at run time. */
 const OPEN_IMAGE_OPTION_KEYS: OptionKeys<OpenImageOptions> = {
   bucket: true,
-  maxAttempts: true,
-  retryBaseMs: true,
-  retryMaxMs: true,
-  requestTimeoutMs: true,
-  onRetry: true,
-  region: true,
-  endpoint: true,
-  credentials: true,
-  client: true,
+  ...S3_OPTION_KEYS,
   maxConcurrency: true,
   cacheDir: true,
   maxMetadataBytes: true,

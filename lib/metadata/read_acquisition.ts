@@ -7,7 +7,7 @@
 import { type Acquisition, parseAcquisitionText } from "./acquisition.ts";
 import { NotFoundError } from "../core/errors.ts";
 import { type Asset, parseAssetName } from "../list/assets.ts";
-import { AIND_BUCKET, formatS3Uri } from "../s3/client.ts";
+import { AIND_BUCKET, formatS3Uri, S3_OPTION_KEYS } from "../s3/client.ts";
 import { S3Store, type S3StoreOptions } from "../s3/store.ts";
 import { checkOptions, type OptionKeys } from "../core/options.ts";
 
@@ -27,15 +27,7 @@ export interface AcquisitionRecord extends Acquisition {
 
 /** The keys of {@linkcode ReadAcquisitionOptions}, checked at run time. */
 const READ_ACQUISITION_OPTION_KEYS: OptionKeys<ReadAcquisitionOptions> = {
-  maxAttempts: true,
-  retryBaseMs: true,
-  retryMaxMs: true,
-  requestTimeoutMs: true,
-  onRetry: true,
-  region: true,
-  endpoint: true,
-  credentials: true,
-  client: true,
+  ...S3_OPTION_KEYS,
   maxConcurrency: true,
   cacheDir: true,
   maxMetadataBytes: true,

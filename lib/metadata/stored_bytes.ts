@@ -7,7 +7,7 @@
  */
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import type { OmeZarrImage } from "./image.ts";
-import { createS3Client, formatS3Uri, parseS3Uri, type S3Options } from "../s3/client.ts";
+import { createS3Client, formatS3Uri, parseS3Uri, S3_OPTION_KEYS, type S3Options } from "../s3/client.ts";
 import { toRequestError } from "../s3/errors.ts";
 import { checkOptions, type OptionKeys } from "../core/options.ts";
 
@@ -27,15 +27,7 @@ export interface MeasureStoredBytesOptions extends S3Options {
 /** The keys of {@linkcode MeasureStoredBytesOptions}, checked at run time. */
 const MEASURE_STORED_BYTES_OPTION_KEYS: OptionKeys<MeasureStoredBytesOptions> = {
   bucket: true,
-  maxAttempts: true,
-  retryBaseMs: true,
-  retryMaxMs: true,
-  requestTimeoutMs: true,
-  onRetry: true,
-  region: true,
-  endpoint: true,
-  credentials: true,
-  client: true,
+  ...S3_OPTION_KEYS,
   maxChunks: true,
   signal: true,
 };

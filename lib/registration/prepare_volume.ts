@@ -33,7 +33,7 @@ import { readLevel, streamLevel } from "../read/read.ts";
 import type { Region } from "../core/volume.ts";
 import { chooseLevelForSpacing, resampleVolume } from "./resample.ts";
 import { type OrientedVolume, reorientVolume, resolveOrientation } from "./reorient.ts";
-import { AIND_BUCKET } from "../s3/client.ts";
+import { AIND_BUCKET, S3_OPTION_KEYS } from "../s3/client.ts";
 import type { Channel } from "../select/select.ts";
 import {
   isOpenedSource,
@@ -138,15 +138,7 @@ const HALF_VOXEL_RULE =
 
 /** The keys of {@linkcode PrepareVolumeOptions}, checked at run time. */
 export const PREPARE_VOLUME_OPTION_KEYS: OptionKeys<PrepareVolumeOptions> = {
-  maxAttempts: true,
-  retryBaseMs: true,
-  retryMaxMs: true,
-  requestTimeoutMs: true,
-  onRetry: true,
-  region: true,
-  endpoint: true,
-  credentials: true,
-  client: true,
+  ...S3_OPTION_KEYS,
   bucket: true,
   platform: true,
   signal: true,

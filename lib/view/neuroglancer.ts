@@ -11,7 +11,7 @@
  * @module
  */
 import type { Asset } from "../list/assets.ts";
-import { AIND_BUCKET, formatS3Uri } from "../s3/client.ts";
+import { AIND_BUCKET, formatS3Uri, S3_OPTION_KEYS } from "../s3/client.ts";
 import { S3Store } from "../s3/store.ts";
 import { listChannels, selectAsset, type SelectOptions } from "../select/select.ts";
 import { openImage } from "../metadata/image.ts";
@@ -180,15 +180,7 @@ export function parseNeuroglancerUrl(url: string): NeuroglancerState {
 
 /** The keys of {@linkcode AssetNeuroglancerOptions}, checked at run time. */
 const ASSET_NEUROGLANCER_OPTION_KEYS: OptionKeys<AssetNeuroglancerOptions> = {
-  maxAttempts: true,
-  retryBaseMs: true,
-  retryMaxMs: true,
-  requestTimeoutMs: true,
-  onRetry: true,
-  region: true,
-  endpoint: true,
-  credentials: true,
-  client: true,
+  ...S3_OPTION_KEYS,
   bucket: true,
   platform: true,
   signal: true,
