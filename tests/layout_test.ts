@@ -119,7 +119,6 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
     "tests/e2e/fuzz_test.ts",
     "keys climbing out of the image are fuzzed there",
   ],
-  "lib/metadata/image.ts": ["tests/read/read_test.ts", "openImage is tested with the reads (v2 and v3)"],
   "lib/metadata/read_acquisition.ts": [
     "tests/source/open_source_test.ts",
     "openSource reads acquisition.json",
