@@ -68,10 +68,6 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
     "the worker side of that resampling",
   ],
   "lib/ccf/ccf_space.ts": ["tests/ccf/points_test.ts", "openCcfSpace is the entry of every points test"],
-  "lib/ccf/_brain_sidecar.ts": [
-    "tests/ccf/write_brain_in_ccf_test.ts",
-    "the sidecar writeBrainInCcf writes is read back there (transforms in pull order, capsule, comparison)",
-  ],
   "lib/ccf/template.ts": [
     "tests/ccf/write_brain_in_ccf_test.ts",
     "template files are read by the CCF writes",
