@@ -11,7 +11,8 @@ import { assert, assertEquals } from "@std/assert";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CLI_DOCS_PATH, renderCliDocs } from "../tools/cli_docs.ts";
-import { buildCcfDataset } from "../testing/ccf_dataset.ts";
+import { gzipSync } from "node:zlib";
+import { buildCcfDataset, CCF_GRID, encodeNiftiHeader, type GridSpec } from "../testing/ccf_dataset.ts";
 import { addCellFiles, atlasObjects, FAKE_ATLAS_BUCKET, SEGMENTED_ASSETS } from "../testing/cells_dataset.ts";
 import { serveDataset } from "../testing/fixture.ts";
 
@@ -24,6 +25,25 @@ const TEMPLATE_PREFIX = "SmartSPIM-template_2024-05-16_11-26-14";
  * dangle until then, and is checked like any other once the page exists.
  */
 const WRITTEN_ELSEWHERE = new Set(["docs/cells.md", "docs/viewer.md", "docs/cohorts.md", "docs/formats.md"]);
+
+/** A gzipped uint8 NIfTI in the CCF (PIR, origin 0) at 100 µm: an ellipsoid, brighter towards its rim. */
+function ccfBrainStandIn(): Uint8Array {
+  const grid: GridSpec = { ...CCF_GRID, size: [132, 80, 114], spacing: 0.1 };
+  const [nx, ny, nz] = grid.size;
+  const header = encodeNiftiHeader(grid, [3, nx, ny, nz, 1, 1, 1, 1], 2, {});
+  const file = new Uint8Array(header.length + nx * ny * nz);
+  file.set(header);
+  for (let k = 0, v = header.length; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++, v++) {
+        const r = ((i - nx / 2) / (nx * 0.45)) ** 2 + ((j - ny * 0.45) / (ny * 0.4)) ** 2 +
+          ((k - nz / 2) / (nz * 0.42)) ** 2;
+        if (r < 1) file[v] = Math.round(60 + 150 * r * r);
+      }
+    }
+  }
+  return new Uint8Array(gzipSync(file, { level: 1 }));
+}
 
 /** A fenced code block of a Markdown page. */
 interface CodeBlock {
@@ -176,10 +196,9 @@ Deno.test("every ts block of README.md and docs/ type-checks and runs against a 
   await fixture.server.createBucket(FAKE_ATLAS_BUCKET);
   await fixture.server.upload(FAKE_ATLAS_BUCKET, atlasObjects());
   const pageFiles: Record<string, Record<string, Uint8Array>> = {
-    // The viewer example opens what `spimfetch ccf` wrote: the synthetic template stands in (a CCF 25 µm file).
-    "docs/viewer.md": {
-      "data/ccf/784354_ccf25.nii.gz": ccf.objects.get(`${TEMPLATE_PREFIX}/ccf_average_template_25.nii.gz`)!,
-    },
+    // The viewer example opens what `spimfetch ccf` wrote: a brain-shaped stand-in in the CCF, at 100 µm so
+    // that the example stays quick (the viewer places it by its geometry, as it would the 25 µm file).
+    "docs/viewer.md": { "data/ccf/784354_ccf25.nii.gz": ccfBrainStandIn() },
   };
   const work = await Deno.makeTempDir({ prefix: "spimfetch-docs-" });
   const text = new TextDecoder();
