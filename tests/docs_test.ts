@@ -2,7 +2,7 @@
  * The documentation is tested like code: every `ts` code block of README.md and docs/*.md is type-checked
  * and run (in its own process, in a temporary folder, against a local S3-protocol server holding a
  * synthetic SmartSPIM dataset and a registered asset, whose address it reads from `SPIMFETCH_S3_ENDPOINT` as
- * users do); blocks that cannot run are marked `ts ignore` and counted; every relative link (and its #anchor) resolves; and
+ * users do), none marked `ts ignore`; every relative link (and its #anchor) resolves; and
  * docs/cli.md equals what `deno task docs:cli` makes from the CLI's own --help.
  *
  * @module
@@ -11,16 +11,39 @@ import { assert, assertEquals } from "@std/assert";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CLI_DOCS_PATH, renderCliDocs } from "../tools/cli_docs.ts";
-import { buildCcfDataset, DEFAULT_REGISTERED_ASSETS } from "../testing/ccf_dataset.ts";
+import { gzipSync } from "node:zlib";
+import { buildCcfDataset, CCF_GRID, encodeNiftiHeader, type GridSpec } from "../testing/ccf_dataset.ts";
+import { addCellFiles, atlasObjects, FAKE_ATLAS_BUCKET, SEGMENTED_ASSETS } from "../testing/cells_dataset.ts";
 import { serveDataset } from "../testing/fixture.ts";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
+/** The template folder of the CCF examples, as on AWS. */
+const TEMPLATE_PREFIX = "SmartSPIM-template_2024-05-16_11-26-14";
 
 /**
  * Pages linked from the README that other branches write (the lead merges them); a link to one of them may
  * dangle until then, and is checked like any other once the page exists.
  */
 const WRITTEN_ELSEWHERE = new Set(["docs/cells.md", "docs/viewer.md", "docs/cohorts.md", "docs/formats.md"]);
+
+/** A gzipped uint8 NIfTI in the CCF (PIR, origin 0) at 100 µm: an ellipsoid, brighter towards its rim. */
+function ccfBrainStandIn(): Uint8Array {
+  const grid: GridSpec = { ...CCF_GRID, size: [132, 80, 114], spacing: 0.1 };
+  const [nx, ny, nz] = grid.size;
+  const header = encodeNiftiHeader(grid, [3, nx, ny, nz, 1, 1, 1, 1], 2, {});
+  const file = new Uint8Array(header.length + nx * ny * nz);
+  file.set(header);
+  for (let k = 0, v = header.length; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++, v++) {
+        const r = ((i - nx / 2) / (nx * 0.45)) ** 2 + ((j - ny * 0.45) / (ny * 0.4)) ** 2 +
+          ((k - nz / 2) / (nz * 0.42)) ** 2;
+        if (r < 1) file[v] = Math.round(60 + 150 * r * r);
+      }
+    }
+  }
+  return new Uint8Array(gzipSync(file, { level: 1 }));
+}
 
 /** A fenced code block of a Markdown page. */
 interface CodeBlock {
@@ -149,25 +172,44 @@ Deno.test("every ts block of README.md and docs/ type-checks and runs against a 
   const code = blocks.filter((b) => TYPESCRIPT.has(b.info[0]));
   const ignored = code.filter((b) => b.info.includes("ignore"));
   const runnable = code.filter((b) => !b.info.includes("ignore"));
-  console.log(`${runnable.length} runnable blocks, ${ignored.length} marked ignore`);
+  // Every example runs: one that cannot (it would start a browser, say) is shown as a `sh` block instead.
+  assertEquals(
+    ignored.map((b) => `${b.page}:${b.line}`),
+    [],
+    "ts blocks marked ignore: make them run here (a file the test provides, an environment variable) or show a sh block",
+  );
   assert(runnable.length >= 5, `only ${runnable.length} runnable examples found`);
 
   // Four levels, so that the examples' level 3 exists; the subject and channels are the reference notebook's.
-  // Beside it, a registered asset (subject 700002) and the template folder, for the CCF examples.
+  // Beside it, a registered and segmented asset (subject 700002) with its cells, the template folder (with
+  // the CCF average template) for the CCF and viewer examples, and the atlas bucket for the cells example.
+  const segmented = SEGMENTED_ASSETS.filter((a) => a.asset.subject === "700002");
   const ccf = await buildCcfDataset({
-    assets: DEFAULT_REGISTERED_ASSETS.filter((a) => a.subject === "700002"),
-    templates: [{ prefix: "SmartSPIM-template_2024-05-16_11-26-14" }],
+    assets: segmented.map((a) => a.asset),
+    templates: [{ prefix: TEMPLATE_PREFIX, averageTemplate: true }],
   });
+  addCellFiles(ccf, { assets: segmented });
   await using fixture = await serveDataset(
     { shape: [48, 64, 56], chunks: [16, 16, 16], levels: 4 },
     ccf.objects,
   );
+  await fixture.server.createBucket(FAKE_ATLAS_BUCKET);
+  await fixture.server.upload(FAKE_ATLAS_BUCKET, atlasObjects());
+  const pageFiles: Record<string, Record<string, Uint8Array>> = {
+    // The viewer example opens what `spimfetch ccf` wrote: a brain-shaped stand-in in the CCF, at 100 µm so
+    // that the example stays quick (the viewer places it by its geometry, as it would the 25 µm file).
+    "docs/viewer.md": { "data/ccf/784354_ccf25.nii.gz": ccfBrainStandIn() },
+  };
   const work = await Deno.makeTempDir({ prefix: "spimfetch-docs-" });
   const text = new TextDecoder();
   try {
     const files = await Promise.all(runnable.map(async (block, n) => {
       const dir = join(work, String(n));
       await Deno.mkdir(dir);
+      for (const [path, bytes] of Object.entries(pageFiles[block.page] ?? {})) {
+        await Deno.mkdir(dirname(join(dir, path)), { recursive: true });
+        await Deno.writeFile(join(dir, path), bytes);
+      }
       await Deno.writeTextFile(join(dir, "example.ts"), block.code);
       return join(dir, "example.ts");
     }));
@@ -190,7 +232,13 @@ Deno.test("every ts block of README.md and docs/ type-checks and runs against a 
         const output = await new Deno.Command(Deno.execPath(), {
           args: ["run", "--no-check", "-A", "--quiet", "--config", join(REPO, "deno.json"), files[n]],
           cwd: dirname(files[n]),
-          env: { NO_COLOR: "1", SPIMFETCH_S3_ENDPOINT: fixture.s3.endpoint, SPIMFETCH_CCF_SUBJECT: "700002" },
+          env: {
+            NO_COLOR: "1",
+            SPIMFETCH_S3_ENDPOINT: fixture.s3.endpoint,
+            SPIMFETCH_CCF_SUBJECT: "700002",
+            SPIMFETCH_CELLS_SUBJECTS: "700002",
+            SPIMFETCH_ATLAS_ENDPOINT: fixture.s3.endpoint,
+          },
           stdout: "piped",
           stderr: "piped",
         }).output();

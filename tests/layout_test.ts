@@ -115,7 +115,6 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
     "tests/e2e/fuzz_test.ts",
     "keys climbing out of the image are fuzzed there",
   ],
-  "lib/metadata/image.ts": ["tests/read/read_test.ts", "openImage is tested with the reads (v2 and v3)"],
   "lib/metadata/read_acquisition.ts": [
     "tests/source/open_source_test.ts",
     "openSource reads acquisition.json",
@@ -123,6 +122,10 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
   "lib/metadata/stored_bytes.ts": ["tests/display/preview_levels_test.ts", "measureStoredBytes on S3 there"],
   "lib/metadata/units.ts": ["tests/metadata/multiscales_test.ts", "units of the multiscales metadata"],
   "lib/read/memory.ts": ["tests/read/read_test.ts", "the memory check before a read"],
+  "lib/read/_place_chunk.ts": [
+    "tests/read/read_test.ts",
+    "places the chunks of every read (whole, region, cast) compared voxel by voxel there",
+  ],
   "lib/registration/write_prepared.ts": [
     "tests/registration/prepare_test.ts",
     "prepareForRegistration writes",

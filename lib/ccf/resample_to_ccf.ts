@@ -17,14 +17,19 @@ import {
   allocateVoxels,
   bytesPerVoxel,
   type ImageGeometry,
-  INTEGER_RANGES,
   type VoxelArray,
   type VoxelType,
 } from "../core/volume.ts";
 import type { VolumeSlabs } from "../write/nifti.ts";
 import { WorkerPool, type WorkerRequest } from "../codecs/worker_pool.ts";
-import { invert3 } from "./ants_affine.ts";
-import { type PullGrid, pullPositions, samplePositions } from "./_pull.ts";
+import { pullPositions, samplePositions } from "./_pull.ts";
+import {
+  planResampling,
+  type ResamplingPlan,
+  type ResamplingSlab,
+  splitRange,
+  unionBox,
+} from "./_resampling_plan.ts";
 import type { PullJob } from "./_resample_worker.ts";
 import type { CcfTransforms } from "./transforms.ts";
 import type { CcfSpace } from "./ccf_space.ts";
@@ -78,21 +83,6 @@ export interface CcfResampling extends VolumeSlabs {
   level: number;
   /** The grid. */
   grid: CcfGrid;
-}
-
-function indexToLpsMatrix(geometry: ImageGeometry): number[] {
-  const { origin, direction: d, spacing: s } = geometry;
-  return [0, 1, 2].flatMap((r) => [d[r][0] * s[0], d[r][1] * s[1], d[r][2] * s[2], origin[r]]);
-}
-
-function lpsToIndexMatrix(geometry: ImageGeometry): number[] {
-  const a = indexToLpsMatrix(geometry);
-  const inv = invert3([a[0], a[1], a[2], a[4], a[5], a[6], a[8], a[9], a[10]]);
-  const b = [a[3], a[7], a[11]];
-  return [0, 1, 2].flatMap((r) => {
-    const row = [inv[3 * r], inv[3 * r + 1], inv[3 * r + 2]];
-    return [...row, -(row[0] * b[0] + row[1] * b[1] + row[2] * b[2])];
-  });
 }
 
 function sharedVoxels(dtype: VoxelType, length: number): VoxelArray {
@@ -171,102 +161,146 @@ export function resampleToCcf(space: CcfSpace, options: ResampleToCcfOptions = {
   const grid = options.grid ?? CCF_25_GRID;
   const level = options.level ?? chooseCcfLevel(space, image, Math.max(...grid.geometry.spacing));
   const found = getLevel(image, level);
-  const dtype: VoxelType = options.dtype === "float32" ? "float32" : found.dtype;
-  const integer = INTEGER_RANGES[dtype];
-  const factor = 2 ** level;
-  // Level L shares the pipeline's origin and direction, with 2^L times the spacing (AZU's convention).
-  const levelGeometry: ImageGeometry = {
-    ...space.geometry,
-    spacing: space.geometry.spacing.map((s) => s * factor) as Vec3,
-  };
-  const lpsToLevel = lpsToIndexMatrix(levelGeometry);
-  const pullGrid: PullGrid = { size: grid.size, indexToLps: indexToLpsMatrix(grid.geometry) };
+  const plan = planResampling({
+    pipelineGeometry: space.geometry,
+    level,
+    levelSize: found.size,
+    levelDtype: found.dtype,
+    dtype: options.dtype,
+    grid,
+    slabPlanes: options.slabPlanes,
+  });
   const [nx, ny, nz] = grid.size;
-  const planes = Math.max(1, Math.min(nz, options.slabPlanes ?? 16));
-  const workers = options.workers ?? navigator.hardwareConcurrency ?? 1;
-  const levelSize = [...found.size];
+  const slabs = (): AsyncGenerator<VoxelArray> =>
+    resampledSlabs({
+      plan,
+      transforms,
+      image,
+      level,
+      workers: options.workers ?? navigator.hardwareConcurrency ?? 1,
+    }, options);
+  return { shape: [nz, ny, nx], dtype: plan.dtype, slabs: { [Symbol.asyncIterator]: slabs }, level, grid };
+}
 
-  const t: CcfTransforms = transforms;
-  async function* slabs(): AsyncGenerator<VoxelArray> {
-    const pool = workers > 0
-      ? new WorkerPool({ size: workers, url: new URL("./_resample_worker.ts", import.meta.url) })
-      : undefined;
-    const release = pool?.hold();
-    const run = (job: PullJob): Promise<unknown> =>
-      pool!.run({ ...job, bytes: new Uint8Array(0) } as unknown as WorkerRequest);
-    const positions = new Float64Array(new SharedArrayBuffer(nx * ny * planes * 24));
-    const out = sharedVoxels(dtype, nx * ny * planes);
-    const total = Math.ceil(nz / planes);
-    try {
-      for (let s = 0, k0 = 0; k0 < nz; s++, k0 += planes) {
-        options.signal?.throwIfAborted();
-        const n = nx * ny * Math.min(planes, nz - k0);
-        const parts = pool ? Math.max(1, workers * 2) : 1;
-        const ranges = Array.from(
-          { length: parts },
-          (_, p) => [Math.floor((n * p) / parts), Math.floor((n * (p + 1)) / parts)],
-        );
-        const boxes = pool
-          ? (await Promise.all(
-            ranges.map(([start, end]) =>
-              run({
-                op: "ccf-pull",
-                transforms: t,
-                grid: pullGrid,
-                lpsToLevel,
-                levelSize,
-                k0,
-                start,
-                end,
-                positions,
-              })
-            ),
-          )) as (number[] | null)[]
-          : [pullPositions(t, pullGrid, lpsToLevel, levelSize, k0, 0, n, positions) ?? null];
-        const inside = boxes.filter((b): b is number[] => b !== null);
-        const slab = out.subarray(0, n);
-        if (inside.length === 0) {
-          slab.fill(0);
-        } else {
-          const box = [0, 1, 2].flatMap((a) => [
-            Math.min(...inside.map((b) => b[2 * a])),
-            Math.max(...inside.map((b) => b[2 * a + 1])),
-          ]);
-          const region = await readLevel(image, level, {
-            roi: { x: [box[0], box[1] + 1], y: [box[2], box[3] + 1], z: [box[4], box[5] + 1] },
-            concurrency: options.concurrency,
-            signal: options.signal,
-          });
-          if (pool) {
-            const shared = sharedVoxels(region.dtype, region.data.length);
-            (shared as Float64Array).set(region.data as unknown as ArrayLike<number>);
-            await Promise.all(
-              ranges.map(([start, end]) =>
-                run({
-                  op: "ccf-sample",
-                  region: shared,
-                  box,
-                  levelSize,
-                  positions,
-                  start,
-                  end,
-                  out: slab,
-                  integer,
-                })
-              ),
-            );
-          } else {
-            samplePositions(region.data, box, levelSize, positions, 0, n, slab, integer);
-          }
-        }
-        options.onSlab?.({ done: s + 1, total });
-        yield slab;
-      }
-    } finally {
-      release?.();
-      pool?.close();
-    }
+/** What {@linkcode resampledSlabs} computes, and with how many workers. */
+interface Resampling {
+  plan: ResamplingPlan;
+  transforms: CcfTransforms;
+  image: OmeZarrImage;
+  level: number;
+  /** Worker threads; 0 computes on the calling thread. */
+  workers: number;
+}
+
+/** The buffers and worker pool the slabs of a resampling share, one slab after another. */
+interface SlabWork extends Resampling {
+  pool: WorkerPool | undefined;
+  /** The continuous level index of each voxel of the slab (x, y, z; 24 bytes per voxel). */
+  positions: Float64Array;
+}
+
+function runJob(pool: WorkerPool, job: PullJob): Promise<unknown> {
+  return pool.run({ ...job, bytes: new Uint8Array(0) } as unknown as WorkerRequest);
+}
+
+/** Pulls the slab's voxels through the transforms into `positions`; the box of the level they need. */
+async function pullSlab(work: SlabWork, slab: ResamplingSlab): Promise<number[] | undefined> {
+  const { plan, transforms, positions, pool } = work;
+  if (!pool) {
+    return pullPositions(
+      transforms,
+      plan.pullGrid,
+      plan.lpsToLevel,
+      plan.levelSize,
+      slab.k0,
+      0,
+      slab.voxels,
+      positions,
+    );
   }
+  const boxes = await Promise.all(
+    splitRange(slab.voxels, Math.max(1, work.workers * 2)).map(([start, end]) =>
+      runJob(pool, {
+        op: "ccf-pull",
+        transforms,
+        grid: plan.pullGrid,
+        lpsToLevel: plan.lpsToLevel,
+        levelSize: plan.levelSize,
+        k0: slab.k0,
+        start,
+        end,
+        positions,
+      })
+    ),
+  );
+  return unionBox(boxes as (number[] | null)[]);
+}
 
-  return { shape: [nz, ny, nx], dtype, slabs: { [Symbol.asyncIterator]: slabs }, level, grid };
+/** Reads the box of the level and samples it at the slab's positions into `out`. */
+async function sampleSlab(
+  work: SlabWork,
+  box: number[],
+  out: VoxelArray,
+  options: ResampleToCcfOptions,
+): Promise<void> {
+  const { plan, positions, pool } = work;
+  const region = await readLevel(work.image, work.level, {
+    roi: { x: [box[0], box[1] + 1], y: [box[2], box[3] + 1], z: [box[4], box[5] + 1] },
+    concurrency: options.concurrency,
+    signal: options.signal,
+  });
+  if (!pool) {
+    samplePositions(region.data, box, plan.levelSize, positions, 0, out.length, out, plan.integer);
+    return;
+  }
+  const shared = sharedVoxels(region.dtype, region.data.length);
+  (shared as Float64Array).set(region.data as unknown as ArrayLike<number>);
+  await Promise.all(
+    splitRange(out.length, Math.max(1, work.workers * 2)).map(([start, end]) =>
+      runJob(pool, {
+        op: "ccf-sample",
+        region: shared,
+        box,
+        levelSize: plan.levelSize,
+        positions,
+        start,
+        end,
+        out,
+        integer: plan.integer,
+      })
+    ),
+  );
+}
+
+/** The resampled slabs in grid z order, each computed when asked for; one buffer serves every slab. */
+async function* resampledSlabs(
+  resampling: Resampling,
+  options: ResampleToCcfOptions,
+): AsyncGenerator<VoxelArray> {
+  const { plan, workers } = resampling;
+  const full = plan.slabs[0].voxels;
+  const pool = workers > 0
+    ? new WorkerPool({ size: workers, url: new URL("./_resample_worker.ts", import.meta.url) })
+    : undefined;
+  const release = pool?.hold();
+  const work: SlabWork = {
+    ...resampling,
+    pool,
+    positions: new Float64Array(new SharedArrayBuffer(full * 24)),
+  };
+  const out = sharedVoxels(plan.dtype, full);
+  try {
+    for (const [s, planned] of plan.slabs.entries()) {
+      options.signal?.throwIfAborted();
+      const slab = out.subarray(0, planned.voxels);
+      const box = await pullSlab(work, planned);
+      if (box) await sampleSlab(work, box, slab, options);
+      else slab.fill(0);
+      options.onSlab?.({ done: s + 1, total: plan.slabs.length });
+      yield slab;
+    }
+  } finally {
+    release?.();
+    pool?.close();
+  }
 }

@@ -7,27 +7,21 @@
  */
 import { checkOptions, forwardOptions, type OptionKeys } from "../core/options.ts";
 import { dirname } from "node:path";
-import { VERSION } from "../core/version.ts";
 import { pathExists, withAtomicFile } from "../write/atomic_file.ts";
 import { OutputExistsError } from "../core/errors.ts";
 import { openImage } from "../metadata/image.ts";
 import { selectChannel } from "../select/select.ts";
-import { formatS3Uri } from "../s3/client.ts";
-import { S3Store } from "../s3/store.ts";
 import type { VoxelArray } from "../core/volume.ts";
-import type { VolumeSlabs } from "../write/nifti.ts";
 import { formatOf, sidecarOf } from "../export/formats.ts";
-import { orientationCode, orientationOfAcquisition } from "../orient/codes.ts";
 import {
   type CcfSpace,
-  describeCorrections,
   OPEN_CCF_SPACE_OPTION_KEYS,
   openCcfSpace,
   type OpenCcfSpaceOptions,
 } from "./ccf_space.ts";
-import { CORRECTION_RULES } from "./versions.ts";
-import { openNiftiStream } from "./nifti_stream.ts";
-import { resampleToCcf, type ResampleToCcfOptions } from "./resample_to_ccf.ts";
+import { type CcfResampling, resampleToCcf, type ResampleToCcfOptions } from "./resample_to_ccf.ts";
+import { brainSidecar } from "./_brain_sidecar.ts";
+import { comparedSlabs, comparisonSkipReason, NccSums, openReference } from "./_reference_comparison.ts";
 
 /** How well the result matches AIND's own `moved_ls_to_ccf.nii.gz`. */
 export interface CcfComparison {
@@ -121,122 +115,47 @@ export async function writeBrainInCcf(
       request as { subject: string },
       forwardOptions<OpenCcfSpaceOptions>({ transforms: "pull", ...options }),
     );
-  const channelName = (request.channel ?? space.channel.name).replace(/\.zarr$/, "");
+  const channel = (request.channel ?? space.channel.name).replace(/\.zarr$/, "");
   let image = space.image;
   try {
-    if (channelName !== space.channel.name) {
-      const channel = await selectChannel(space.asset, channelName, options);
-      image = await openImage(channel.uri, { ...options });
+    if (channel !== space.channel.name) {
+      image = await openImage((await selectChannel(space.asset, channel, options)).uri, { ...options });
     }
     const resampling = resampleToCcf(space, { ...options, image });
-    const grid = resampling.grid;
-    const reference = options.compare ? await openReference(space, options) : undefined;
-    let slabs: AsyncIterable<VoxelArray> = resampling.slabs;
-    const sums = { a: 0, b: 0, aa: 0, bb: 0, ab: 0, n: 0 };
-    let skipped: string | undefined = options.compare && !reference ? "no moved_ls_to_ccf.nii.gz" : undefined;
-    if (reference) {
-      if (reference.size.some((n, a) => n !== grid.size[a])) {
-        skipped = `${reference.uri} is [${reference.size}] voxels, not the grid's [${grid.size}]`;
-      } else {
-        slabs = (async function* (): AsyncGenerator<VoxelArray> {
-          for await (const slab of resampling.slabs) {
-            const ref = await reference.read(slab.length);
-            for (let v = 0; v < slab.length; v++) {
-              const a = slab[v], b = ref[v];
-              sums.a += a, sums.b += b, sums.aa += a * a, sums.bb += b * b, sums.ab += a * b;
-            }
-            sums.n += slab.length;
-            yield slab;
-          }
-        })();
-      }
-    }
+    const compared = await compareWithReference(space, resampling, options);
     await Deno.mkdir(dirname(options.out) || ".", { recursive: true });
-    const volume: VolumeSlabs = { shape: resampling.shape, dtype: resampling.dtype, slabs };
-    const description = `spimfetch CCF ${space.asset.subjectId} ${channelName} L${resampling.level}`;
-    const written = await format.write(options.out, volume, {
-      geometry: grid.geometry,
+    const written = await format.write(options.out, {
+      shape: resampling.shape,
+      dtype: resampling.dtype,
+      slabs: compared.slabs,
+    }, {
+      geometry: resampling.grid.geometry,
       gzipLevel: options.gzipLevel,
       force: options.force,
-      description,
-      label: channelName,
+      description: `spimfetch CCF ${space.asset.subjectId} ${channel} L${resampling.level}`,
+      label: channel,
     });
-    let comparison: CcfComparison | undefined;
-    if (reference && !skipped) {
-      const n = sums.n;
-      const cov = sums.ab - (sums.a * sums.b) / n;
-      const va = sums.aa - (sums.a * sums.a) / n, vb = sums.bb - (sums.b * sums.b) / n;
-      comparison = { uri: reference.uri, ncc: va > 0 && vb > 0 ? cov / Math.sqrt(va * vb) : 0, voxels: n };
-    }
-    const text = JSON.stringify(
-      {
-        spimfetch: { version: VERSION },
-        created: new Date().toISOString(),
-        file: { path: options.out, format: format.name, bytes: written.bytes, dtype: resampling.dtype },
-        files: [{ path: options.out, format: format.name, bytes: written.bytes }],
-        source: {
-          bucket: space.registration.bucket,
-          asset: space.asset.name,
-          subject: space.asset.subjectId,
-          channel: channelName,
-          image: image.uri,
-          level: resampling.level,
-          acquisition: space.acquisition.uri,
-        },
-        // What every spimfetch sidecar has (spimfetch summary reads it): caveats found and corrected.
-        acquisition: {
-          uri: space.acquisition.uri,
-          caveats: [
-            ...space.corrections.map((id) => ({ id, corrected: true })),
-            ...space.warnings.map((warning) => ({ id: warning, corrected: false })),
-          ],
-        },
-        orientation: {
-          source: { nibabel: orientationCode(orientationOfAcquisition(space.acquisition.axes), "nibabel") },
-          output: { nibabel: "PIR" },
-        },
-        registration: {
-          channel: space.registration.channel,
-          channelFrom: space.registration.channelFrom,
-          capsuleVersion: space.registration.version,
-          corrections: describeCorrections(space.corrections),
-          correctionSources: CORRECTION_RULES.filter((r) => space.corrections.includes(r.id)).map((r) =>
-            r.source
-          ),
-          warnings: space.warnings,
-          pipelineLevel0: { size: space.size, ...space.geometry },
-          levelConvention:
-            "level L: spacing 2^L × level 0, same origin and direction (index0 = 2^L · indexL)",
-        },
-        transforms: {
-          order:
-            "for each CCF voxel c: q = A_ls(W_ls(A_t(W_t(c)))), W(x) = x + U(x); the LS level is sampled at q (trilinear)",
-          used: (["templateWarp", "templateAffine", "lsWarp", "lsAffine"] as const).map((name) =>
-            space.files.find((f) => f.transform === name)!
-          ),
-          all: space.files,
-        },
-        output: {
-          size: grid.size,
-          dtype: resampling.dtype,
-          spacing: grid.geometry.spacing,
-          origin: grid.geometry.origin,
-          direction: grid.geometry.direction,
-          space: "LPS, mm; Allen CCF 25 µm grid (PIR: i → posterior, j → inferior, k → right)",
-        },
-        comparison: comparison ?? (skipped ? { skipped } : null),
-      },
-      null,
-      2,
-    );
-    await withAtomicFile(sidecar, (file) => file.write(new TextEncoder().encode(`${text}\n`)), options);
+    const comparison = compared.result();
+    const record = brainSidecar({
+      space,
+      level: resampling.level,
+      grid: resampling.grid,
+      dtype: resampling.dtype,
+      channel,
+      image: image.uri,
+      file: { path: options.out, format: format.name, bytes: written.bytes },
+      comparison,
+      comparisonSkipped: compared.skipped,
+    });
+    const text = `${JSON.stringify(record, null, 2)}\n`;
+    await withAtomicFile(sidecar, (file) => file.write(new TextEncoder().encode(text)), options);
     return {
       path: options.out,
       sidecar,
       bytes: written.bytes,
       level: resampling.level,
       comparison,
-      comparisonSkipped: skipped,
+      comparisonSkipped: compared.skipped,
       space,
     };
   } finally {
@@ -245,18 +164,31 @@ export async function writeBrainInCcf(
   }
 }
 
-async function openReference(
+/** The slabs to write, and how they compared with AIND's result once written. */
+interface ComparedSlabs {
+  /** The resampled slabs, passed through the comparison when one is made. */
+  slabs: AsyncIterable<VoxelArray>;
+  /** Why no comparison is made, when `compare` asked for one. */
+  skipped: string | undefined;
+  /** The comparison, once the slabs have been consumed; `undefined` when none is made. */
+  result(): CcfComparison | undefined;
+}
+
+/** Streams AIND's `moved_ls_to_ccf.nii.gz` beside the slabs when `compare` asks for it and it fits the grid. */
+async function compareWithReference(
   space: CcfSpace,
-  options: OpenCcfSpaceOptions,
-): Promise<(Awaited<ReturnType<typeof openNiftiStream>> & { uri: string }) | undefined> {
-  const key = `${space.registration.prefix}moved_ls_to_ccf.nii.gz`;
-  const store = new S3Store(formatS3Uri(space.registration.bucket, ""), options);
-  try {
-    const bytes = await store.get(`/${key}`, { signal: options.signal });
-    if (!bytes) return undefined;
-    const uri = formatS3Uri(space.registration.bucket, key);
-    return { ...(await openNiftiStream(bytes, uri)), uri };
-  } finally {
-    store.close();
-  }
+  resampling: CcfResampling,
+  options: WriteBrainInCcfOptions,
+): Promise<ComparedSlabs> {
+  const none = { slabs: resampling.slabs, result: (): undefined => undefined };
+  if (!options.compare) return { ...none, skipped: undefined };
+  const reference = await openReference(space, options);
+  const skipped = comparisonSkipReason(reference, resampling.grid.size);
+  if (!reference || skipped) return { ...none, skipped };
+  const sums = new NccSums();
+  return {
+    slabs: comparedSlabs(resampling.slabs, reference, sums),
+    skipped,
+    result: () => ({ uri: reference.uri, ncc: sums.ncc(), voxels: sums.voxels }),
+  };
 }

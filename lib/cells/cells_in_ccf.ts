@@ -17,13 +17,19 @@ import { QUANTIFICATION_FOLDER, SEGMENTATION_FOLDER } from "./_files.ts";
 import { type Atlas, type Ontology, openAtlas, type OpenAtlasOptions, openOntology } from "./atlas.ts";
 import { Triples } from "./_growable.ts";
 import { StreamPairer } from "./_pairing.ts";
-import { BATCH_CELLS, type Detections, type ReadCellsOptions, streamDetections } from "./detections.ts";
+import { countDifferences, pairingFindings, uncountedWarning } from "./_recount_findings.ts";
+import {
+  BATCH_CELLS,
+  type DetectionBatch,
+  type Detections,
+  type ReadCellsOptions,
+  streamDetections,
+} from "./detections.ts";
 import {
   assignCells,
   type CellAssignments,
   type CellDistances,
   CellTally,
-  EXACT_DISTANCES,
   mapCellsToCcf,
   structureVolumes,
 } from "./recount.ts";
@@ -257,6 +263,15 @@ class Kept {
   }
 }
 
+/** Where a channel's cells are mapped and looked up. */
+interface RecountContext {
+  subject: string;
+  asset: string;
+  space: CcfSpace;
+  atlas: Atlas;
+  volumes: ReturnType<typeof structureVolumes>;
+}
+
 /**
  * Reads, maps, looks up and counts one channel's detections a batch at a time (and pairs them with AIND's
  * transformed cells as both stream): memory holds a batch, the per-structure counters and the distance
@@ -264,48 +279,19 @@ class Kept {
  */
 async function recountChannel(
   result: ChannelCells,
-  at: {
-    subject: string;
-    asset: string;
-    space: CcfSpace;
-    atlas: Atlas;
-    volumes: ReturnType<typeof structureVolumes>;
-  },
+  at: RecountContext,
   options: CellsInCcfOptions,
 ): Promise<void> {
   const { channel } = result;
-  const log = options.log ?? (() => {});
   const batchCells = options.batchCells ?? BATCH_CELLS;
   const stream = await streamDetections(at.asset, channel, { ...options, batchCells });
-  let theirs: TransformedStream | undefined;
-  if (options.recount) {
-    try {
-      theirs = await streamTransformed(at.asset, channel, { ...options, batchCells });
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-    }
-  }
+  const theirs = options.recount
+    ? await openTransformed(at.asset, channel, { ...options, batchCells })
+    : undefined;
   const pairer = theirs ? new StreamPairer(theirs.batches(), theirs.hasIds) : undefined;
   const tally = new CellTally();
   const kept = options.points ? new Kept() : undefined;
-  for await (const b of stream.batches) {
-    options.signal?.throwIfAborted();
-    const ccf = mapCellsToCcf(at.space, b.zyx);
-    const a = assignCells(at.atlas, ccf);
-    tally.add(a);
-    if (pairer) await pairer.add(ccf, b);
-    kept?.add(b.zyx, b.ids, ccf, a);
-    await options.onCells?.({
-      subject: at.subject,
-      channel,
-      count: b.count,
-      first: b.first,
-      zyx: b.zyx,
-      ccf,
-      structure: a.structure,
-      left: a.left,
-    });
-  }
+  await mapBatches(stream, { ...at, channel, tally, pairer, kept }, options);
   const count = stream.count();
   result.detections = {
     uri: stream.uri,
@@ -315,7 +301,7 @@ async function recountChannel(
     count,
     notCells: stream.notCells(),
   };
-  log(`${channel}: ${count} cells from ${stream.file}`);
+  (options.log ?? (() => {}))(`${channel}: ${count} cells from ${stream.file}`);
   if (kept) {
     result.ccf = kept.ccf.values();
     result.assignments = {
@@ -326,55 +312,59 @@ async function recountChannel(
       unknownIndex: tally.unknownIndex,
     };
   }
-  const skipped = tally.outsideGrid + tally.outsideBrain + tally.unknownIndex;
-  if (skipped > 0) {
-    result.warnings.push(
-      `${channel}: ${skipped} of ${count} cells not counted: ${tally.outsideBrain} outside the ` +
-        `brain, ${tally.outsideGrid} outside the CCF grid, ${tally.unknownIndex} on an unknown parcellation index`,
-    );
-  }
+  const uncounted = uncountedWarning(channel, count, tally);
+  if (uncounted) result.warnings.push(uncounted);
   if (!options.recount) return;
   const counts = tally.counts(at.atlas.ontology);
   result.rows.push(...recountRows(at.subject, channel, counts, at.volumes, at.atlas.ontology));
-  if (result.aind) {
-    result.differences = result.aind.rows.map((r) => ({
-      structure_id: r.id,
-      acronym: r.acronym,
-      aind: r.total,
-      recount: (counts.get(r.id)?.[0] ?? 0) + (counts.get(r.id)?.[1] ?? 0),
-    }));
-  }
+  if (result.aind) result.differences = countDifferences(result.aind.rows, counts);
   if (!theirs || !pairer) return;
   await pairer.finish();
   const { batches: _, hasIds: __, ...facts } = theirs;
   result.transformed = { ...facts, ccf: new Float32Array(0), ids: undefined };
   result.warnings.push(...theirs.warnings);
-  const d = pairer.distances;
-  // Without ids on AIND's side, cells pair by row only when both files hold the same number.
-  const usable = d.count > 0 && (theirs.hasIds || theirs.count === count);
-  if (usable) {
-    result.distances = {
-      paired: d.count,
-      pairing: theirs.hasIds ? (pairer.oursHadIds ? "cell id" : "cell id as row") : "row order",
-      median: d.quantile(0.5),
-      p95: d.quantile(0.95),
-      max: d.max,
-    };
-    if (!d.exact) {
-      result.warnings.push(
-        `${channel}: distance median and p95 from a 0.1 µm histogram (more than ${EXACT_DISTANCES} cells paired)`,
-      );
-    }
-  } else {
-    result.warnings.push(
-      `${theirs.uri}: ${theirs.count} cells against our ${count}, without Cell IDs: cannot pair them for distances`,
-    );
+  const findings = pairingFindings(channel, count, theirs, pairer);
+  if (findings.distances) result.distances = findings.distances;
+  result.warnings.push(...findings.warnings);
+}
+
+/** AIND's transformed cells of a channel, streamed; `undefined` where the registration has none. */
+async function openTransformed(
+  asset: string,
+  channel: string,
+  options: CellsInCcfOptions,
+): Promise<TransformedStream | undefined> {
+  try {
+    return await streamTransformed(asset, channel, options);
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+    return undefined;
   }
-  if (pairer.outOfOrder > 0) {
-    result.warnings.push(
-      `${theirs.uri}: ${pairer.outOfOrder} cells out of Cell ID order left unpaired (pairing streams both ` +
-        `files in ascending order)`,
-    );
+}
+
+/** Maps each batch of detections into the CCF, looks it up, counts it, pairs it, keeps it and hands it on. */
+async function mapBatches(
+  stream: { batches: AsyncIterable<DetectionBatch> },
+  at: RecountContext & { channel: string; tally: CellTally; pairer?: StreamPairer; kept?: Kept },
+  options: CellsInCcfOptions,
+): Promise<void> {
+  for await (const b of stream.batches) {
+    options.signal?.throwIfAborted();
+    const ccf = mapCellsToCcf(at.space, b.zyx);
+    const a = assignCells(at.atlas, ccf);
+    at.tally.add(a);
+    if (at.pairer) await at.pairer.add(ccf, b);
+    at.kept?.add(b.zyx, b.ids, ccf, a);
+    await options.onCells?.({
+      subject: at.subject,
+      channel: at.channel,
+      count: b.count,
+      first: b.first,
+      zyx: b.zyx,
+      ccf,
+      structure: a.structure,
+      left: a.left,
+    });
   }
 }
 

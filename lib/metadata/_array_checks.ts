@@ -64,58 +64,84 @@ export function checkArrayMetadata(
   zarrFormat: 2 | 3,
   options: { source: string; what: string },
 ): void {
-  const { source, what } = options;
+  const fields = fieldChecks(options);
+  if (zarrFormat === 2) checkZarrayFields(doc, fields);
+  else checkArrayJsonFields(doc, fields);
+}
+
+/** Refusals of one document's fields, each naming the document and the field. */
+interface FieldChecks {
+  /** Refuses the document with a message. */
+  fail(message: string): never;
+  /** Refuses a field that is not a list of numbers. */
+  numbers(field: string, value: unknown): void;
+  /** Refuses a field that is not a string. */
+  string(field: string, value: unknown): void;
+}
+
+function fieldChecks({ source, what }: { source: string; what: string }): FieldChecks {
   const fail = (message: string): never => {
     throw new MetadataError(`${what} ${message}`, { source });
   };
-  const known = (name: string): boolean => registry.has(name);
-  const isObject = (value: unknown): value is Record<string, unknown> =>
-    typeof value === "object" && value !== null && !Array.isArray(value);
-  const numbers = (field: string, value: unknown): void => {
-    if (!Array.isArray(value) || !value.every((n) => typeof n === "number")) {
-      fail(`has ${field} ${brief(value)}: expected a list of integers`);
-    }
-  };
-  const string = (field: string, value: unknown): void => {
-    if (typeof value !== "string") fail(`has ${field} ${brief(value)}: expected a string`);
-  };
-  if (zarrFormat === 2) {
-    numbers("shape", doc.shape);
-    numbers("chunks", doc.chunks);
-    string("dtype", doc.dtype);
-    const codecs = [
-      ...(doc.filters === null || doc.filters === undefined
-        ? []
-        : Array.isArray(doc.filters)
-        ? doc.filters.map((f) => ["filter", f] as const)
-        : fail(`has filters ${brief(doc.filters)}: expected null or a list of codecs`)),
-      ...(doc.compressor === null || doc.compressor === undefined
-        ? []
-        : [["compressor", doc.compressor] as const]),
-    ];
-    for (const [role, codec] of codecs) {
-      const id = (codec as { id?: unknown } | null)?.id;
-      if (typeof codec !== "object" || codec === null || typeof id !== "string") {
-        fail(`has ${role} ${brief(codec)}: expected an object with a string "id"`);
+  return {
+    fail,
+    numbers: (field, value) => {
+      if (!Array.isArray(value) || !value.every((n) => typeof n === "number")) {
+        fail(`has ${field} ${brief(value)}: expected a list of integers`);
       }
-      const name = (id as string).startsWith("numcodecs.") ? id as string : `numcodecs.${id}`;
-      if (!known(name) && !/^(numcodecs\.)?fixedscaleoffset$/.test(id as string)) {
-        fail(
-          `uses the ${role} ${
-            JSON.stringify(escapeControl(String(id).slice(0, 100)))
-          }, which cannot be decoded here`,
-        );
-      }
+    },
+    string: (field, value) => {
+      if (typeof value !== "string") fail(`has ${field} ${brief(value)}: expected a string`);
+    },
+  };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** A codec name as messages show it: escaped, at most 100 characters. */
+function codecName(name: unknown): string {
+  return JSON.stringify(escapeControl(String(name).slice(0, 100)));
+}
+
+/** Zarr v2's `.zarray`: shape, chunks, dtype, filters and compressor zarrita knows, order, separator. */
+function checkZarrayFields(doc: Record<string, unknown>, { fail, numbers, string }: FieldChecks): void {
+  numbers("shape", doc.shape);
+  numbers("chunks", doc.chunks);
+  string("dtype", doc.dtype);
+  const codecs = [
+    ...(doc.filters === null || doc.filters === undefined
+      ? []
+      : Array.isArray(doc.filters)
+      ? doc.filters.map((f) => ["filter", f] as const)
+      : fail(`has filters ${brief(doc.filters)}: expected null or a list of codecs`)),
+    ...(doc.compressor === null || doc.compressor === undefined
+      ? []
+      : [["compressor", doc.compressor] as const]),
+  ];
+  for (const [role, codec] of codecs) {
+    const id = (codec as { id?: unknown } | null)?.id;
+    if (typeof codec !== "object" || codec === null || typeof id !== "string") {
+      fail(`has ${role} ${brief(codec)}: expected an object with a string "id"`);
     }
-    if (doc.order !== undefined && doc.order !== "C" && doc.order !== "F") {
-      fail(`has order ${brief(doc.order)}: expected "C" or "F"`);
+    const name = (id as string).startsWith("numcodecs.") ? id as string : `numcodecs.${id}`;
+    if (!registry.has(name) && !/^(numcodecs\.)?fixedscaleoffset$/.test(id as string)) {
+      fail(`uses the ${role} ${codecName(id)}, which cannot be decoded here`);
     }
-    const separator = doc.dimension_separator;
-    if (separator !== undefined && separator !== null && separator !== "." && separator !== "/") {
-      fail(`has dimension_separator ${brief(separator)}: expected "." or "/"`);
-    }
-    return;
   }
+  if (doc.order !== undefined && doc.order !== "C" && doc.order !== "F") {
+    fail(`has order ${brief(doc.order)}: expected "C" or "F"`);
+  }
+  const separator = doc.dimension_separator;
+  if (separator !== undefined && separator !== null && separator !== "." && separator !== "/") {
+    fail(`has dimension_separator ${brief(separator)}: expected "." or "/"`);
+  }
+}
+
+/** Zarr v3's array `zarr.json`: node type, shape, type, regular grid, key encoding, names, codecs. */
+function checkArrayJsonFields(doc: Record<string, unknown>, fields: FieldChecks): void {
+  const { fail, numbers, string } = fields;
   if (doc.node_type !== "array") fail(`has node_type ${brief(doc.node_type)}: expected "array"`);
   numbers("shape", doc.shape);
   string("data_type", doc.data_type);
@@ -141,38 +167,37 @@ export function checkArrayMetadata(
   ) {
     fail(`has dimension_names ${brief(doc.dimension_names)}: expected a list`);
   }
-  const check = (list: unknown, where: string): void => {
-    if (!Array.isArray(list)) fail(`has ${where} ${brief(list)}: expected a list of codecs`);
-    for (const codec of list as unknown[]) {
-      const name = (codec as { name?: unknown } | null)?.name;
-      const configuration = (codec as { configuration?: unknown } | null)?.configuration;
-      if (
-        typeof codec !== "object" || codec === null || typeof name !== "string" ||
-        (configuration !== undefined && !isObject(configuration))
-      ) {
-        fail(
-          `has a codec ${brief(codec)} in ${where}: expected an object with a string "name" (and an object ` +
-            `"configuration")`,
-        );
-      }
-      if (name === "sharding_indexed") {
-        const configuration = (codec as { configuration?: Record<string, unknown> }).configuration ?? {};
-        check(configuration.codecs, `${where} (sharding codecs)`);
-        check(configuration.index_codecs ?? [], `${where} (sharding index codecs)`);
-      } else if (!known(name as string)) {
-        fail(
-          `uses the codec ${
-            JSON.stringify(escapeControl(String(name).slice(0, 100)))
-          }, which cannot be decoded here`,
-        );
-      }
-    }
-  };
-  check(doc.codecs, "codecs");
+  checkCodecList(doc.codecs, "codecs", fields);
   const encoding = doc.chunk_key_encoding as { configuration?: { separator?: unknown } } | undefined;
   const separator = encoding?.configuration?.separator;
   if (separator !== undefined && separator !== "." && separator !== "/") {
     fail(`has chunk key separator ${brief(separator)}: expected "." or "/"`);
+  }
+}
+
+/** A v3 codec list: each an object with a string name zarrita knows; a sharding codec's lists too. */
+function checkCodecList(list: unknown, where: string, fields: FieldChecks): void {
+  const { fail } = fields;
+  if (!Array.isArray(list)) fail(`has ${where} ${brief(list)}: expected a list of codecs`);
+  for (const codec of list as unknown[]) {
+    const name = (codec as { name?: unknown } | null)?.name;
+    const configuration = (codec as { configuration?: unknown } | null)?.configuration;
+    if (
+      typeof codec !== "object" || codec === null || typeof name !== "string" ||
+      (configuration !== undefined && !isObject(configuration))
+    ) {
+      fail(
+        `has a codec ${brief(codec)} in ${where}: expected an object with a string "name" (and an object ` +
+          `"configuration")`,
+      );
+    }
+    if (name === "sharding_indexed") {
+      const sharding = (codec as { configuration?: Record<string, unknown> }).configuration ?? {};
+      checkCodecList(sharding.codecs, `${where} (sharding codecs)`, fields);
+      checkCodecList(sharding.index_codecs ?? [], `${where} (sharding index codecs)`, fields);
+    } else if (!registry.has(name as string)) {
+      fail(`uses the codec ${codecName(name)}, which cannot be decoded here`);
+    }
   }
 }
 

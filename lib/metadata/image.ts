@@ -210,21 +210,31 @@ async function openLevel(
   index: number,
   signal: AbortSignal | undefined,
 ): Promise<ImageLevel> {
-  const dataset = multiscales.datasets[index];
-  const location = zarr.root(store as zarr.AsyncReadable).resolve(dataset.path);
-  const source = `${uri}/${dataset.path}/${zarrFormat === 3 ? "zarr.json" : ".zarray"}`;
+  const path = multiscales.datasets[index].path;
+  const source = `${uri}/${path}/${zarrFormat === 3 ? "zarr.json" : ".zarray"}`;
+  const array = await openLevelArray(store, { path, index, zarrFormat, source, signal });
+  const level = describeLevel(array, multiscales, index, source);
+  guardChunkDecoding(array, { source: `${uri}/${path}`, what: `level ${index}` });
+  levelArrays.set(level, array as zarr.Array<zarr.DataType, zarr.AsyncReadable>);
+  return level;
+}
+
+/** Opens a level's array with zarrita, its metadata checked first; zarrita's refusals as `MetadataError`s. */
+async function openLevelArray(
+  store: ReadableStore,
+  at: { path: string; index: number; zarrFormat: 2 | 3; source: string; signal: AbortSignal | undefined },
+): Promise<zarr.Array<zarr.DataType, ReadableStore>> {
+  const { path, index, zarrFormat, source, signal } = at;
   // zarrita takes the document's structure, codecs and chunk key settings on trust (and loads codecs only
   // at the first decode, where an unknown one can escape as an unhandled rejection): check them first. The
   // document lands in the byte cache, so zarrita does not fetch it again.
-  const document = await store.get(`/${dataset.path}/${zarrFormat === 3 ? "zarr.json" : ".zarray"}`, {
-    signal,
-  });
+  const document = await store.get(`/${path}/${zarrFormat === 3 ? "zarr.json" : ".zarray"}`, { signal });
   if (document) {
     checkArrayMetadata(parseJson(document, source), zarrFormat, { source, what: `level ${index}` });
   }
-  let array: zarr.Array<zarr.DataType, ReadableStore>;
+  const location = zarr.root(store as zarr.AsyncReadable).resolve(path);
   try {
-    array = (zarrFormat === 3
+    return (zarrFormat === 3
       ? await zarr.open.v3(location, { kind: "array", signal })
       : await zarr.open.v2(location, { kind: "array", attrs: false, signal })) as zarr.Array<
         zarr.DataType,
@@ -232,10 +242,7 @@ async function openLevel(
       >;
   } catch (cause) {
     if (cause instanceof zarr.NotFoundError) {
-      throw new MetadataError(`level ${index} (path "${dataset.path}") has no array metadata`, {
-        source,
-        cause,
-      });
+      throw new MetadataError(`level ${index} (path "${path}") has no array metadata`, { source, cause });
     }
     if (signal?.aborted || cause instanceof S3RequestError || cause instanceof MetadataError) throw cause;
     // Its own refusals (an unknown dtype or key encoding); the cause says if it was a crash instead.
@@ -247,6 +254,26 @@ async function openLevel(
       },
     );
   }
+}
+
+/**
+ * A level's geometry from its array's shape, chunks and type and the multiscales metadata: sizes, spacing
+ * and translation in ITK order (x, y, z) and millimetres, after checking the array against the axes.
+ *
+ * @param array The level's array: shape and chunk shape over every axis, and data type.
+ * @param multiscales The image's multiscales metadata.
+ * @param index The level's index in it.
+ * @param source The array metadata's URI, for messages.
+ * @returns The level.
+ * @throws {MetadataError} If the shape or chunks are unusable, the rank differs from the axes', or the data
+ * type is not supported.
+ */
+export function describeLevel(
+  array: { shape: number[]; chunks: number[]; dtype: string },
+  multiscales: Multiscales,
+  index: number,
+  source: string,
+): ImageLevel {
   // Before anything is sized from them: a chunk shape of 0 would never end a loop, a huge one exhaust memory.
   checkArrayLayout(array.shape, array.chunks, isVoxelType(array.dtype) ? bytesPerVoxel(array.dtype) : 1, {
     source,
@@ -264,36 +291,31 @@ async function openLevel(
       source,
     });
   }
-  if (!isVoxelType(array.dtype)) {
+  const dtype = array.dtype;
+  if (!isVoxelType(dtype)) {
     throw new MetadataError(
-      `level ${index} has data type ${array.dtype}; supported: int8, uint8, int16, uint16, int32, uint32, float32, float64`,
+      `level ${index} has data type ${dtype}; supported: int8, uint8, int16, uint16, int32, uint32, float32, float64`,
       { source },
     );
   }
-  guardChunkDecoding(array, { source: `${uri}/${dataset.path}`, what: `level ${index}` });
+  const dataset = multiscales.datasets[index];
   const [z, y, x] = multiscales.spatialAxes;
   const mm = multiscales.millimetersPerUnit;
   const itk = [x, y, z];
   const itkMm = [mm[2], mm[1], mm[0]];
   const size = itk.map((a) => array.shape[a]) as [number, number, number];
-  const chunkCount = multiscales.spatialAxes.reduce(
-    (n, a) => n * Math.ceil(array.shape[a] / array.chunks[a]),
-    1,
-  );
-  const level: ImageLevel = {
+  return {
     index,
     path: dataset.path,
     shape: array.shape,
     chunks: array.chunks,
-    dtype: array.dtype,
+    dtype,
     size,
     spacing: itk.map((a, i) => tidy(dataset.scale[a] * itkMm[i])) as [number, number, number],
     translation: itk.map((a, i) => tidy(dataset.translation[a] * itkMm[i])) as [number, number, number],
-    chunkCount,
-    bytes: size[0] * size[1] * size[2] * bytesPerVoxel(array.dtype),
+    chunkCount: multiscales.spatialAxes.reduce((n, a) => n * Math.ceil(array.shape[a] / array.chunks[a]), 1),
+    bytes: size[0] * size[1] * size[2] * bytesPerVoxel(dtype),
   };
-  levelArrays.set(level, array as zarr.Array<zarr.DataType, zarr.AsyncReadable>);
-  return level;
 }
 
 /**

@@ -22,6 +22,8 @@ import {
   type VoxelType,
 } from "../core/volume.ts";
 import { allocateSharedVoxels, forgetChunks, placeChunkPart } from "../codecs/partial_chunks.ts";
+import { type PlannedSlab, planSlabs, type SlabPlan } from "./_slab_plan.ts";
+import { placeChunk } from "./_place_chunk.ts";
 
 /** Anything that holds an opened image, such as the source `openSource` returns. */
 export interface ImageHolder {
@@ -117,26 +119,106 @@ function fixedIndex(image: OmeZarrImage, level: ImageLevel, axis: number, option
   return index;
 }
 
-/** Copies `width` voxels from `source` (every `step`-th from `from`) to `target` at `to`, converting type. */
-function copyRun(
-  target: Float64Array,
-  source: Float64Array,
-  to: number,
-  from: number,
-  width: number,
-  step: number,
-): void {
-  if (step === 1) target.set(source.subarray(from, from + width), to);
-  else for (let i = 0; i < width; i++) target[to + i] = source[from + i * step];
-}
-
-function chunkSpan(range: VoxelRange, chunk: number): number {
-  return Math.floor((range[1] - 1) / chunk) - Math.floor(range[0] / chunk) + 1;
-}
-
 function castInto(target: VoxelArray, source: VoxelArray, offset: number): void {
   // Same-typed arrays copy as bytes; TypedArray.set converts between types otherwise.
   (target as Float64Array).set(source as unknown as ArrayLike<number>, offset);
+}
+
+/** The index read along every axis: 0 for the spatial ones, the time point or channel for the others. */
+function fixedIndices(image: OmeZarrImage, level: ImageLevel, options: ReadLevelOptions): number[] {
+  const spatial = image.multiscales.spatialAxes;
+  return level.shape.map((_, axis) => spatial.includes(axis) ? 0 : fixedIndex(image, level, axis, options));
+}
+
+/** Reads the slabs of a plan; buffers handed back through `recycle` are used again. */
+interface SlabReader {
+  read(slab: PlannedSlab): Promise<VoxelArray>;
+  recycle(buffer: VoxelArray): void;
+}
+
+/** What {@linkcode slabReader} reads from and how. */
+interface SlabSource {
+  image: OmeZarrImage;
+  level: ImageLevel;
+  dtype: VoxelType;
+  fixed: number[];
+  plan: SlabPlan;
+}
+
+/** Progress of a read: one event per chunk placed, with the bytes fetched since the read began. */
+function chunkProgress(image: OmeZarrImage, total: number, options: ReadLevelOptions): () => void {
+  const bytesAtStart = image.stats?.bytes ?? 0;
+  let done = 0;
+  return () => {
+    done++;
+    options.onProgress?.({ stage: "fetch", done, total, bytes: (image.stats?.bytes ?? 0) - bytesAtStart });
+  };
+}
+
+/** A buffer for a slab of `length` voxels: a spare one if one is long enough, fresh shared memory otherwise. */
+function takeBuffer(spares: VoxelArray[], dtype: VoxelType, length: number): VoxelArray {
+  // Every voxel of a slab is written (a missing chunk as its fill value), so a spare buffer needs no clearing.
+  const reused = spares.findIndex((spare) => spare.length >= length);
+  return reused >= 0 ? spares.splice(reused, 1)[0].subarray(0, length) : allocateSharedVoxels(dtype, length);
+}
+
+/** The I/O of a streamed read: fetches and places the chunks of each planned slab. */
+function slabReader(source: SlabSource, options: ReadLevelOptions): SlabReader {
+  const { image, level, dtype, fixed, plan } = source;
+  const array = levelArrays.get(level)!;
+  const spatial = image.multiscales.spatialAxes;
+  const limiter = new Limiter(options.concurrency ?? 16);
+  const onChunk = chunkProgress(image, plan.chunkCount, options);
+  const signal = options.signal;
+  // Fresh memory costs a page fault per 4 KiB (on this machine ~1 s per 300 MB slab): buffers of slabs
+  // the consumer is done with are used again.
+  const spares: VoxelArray[] = [];
+  const readChunk = async (slab: VoxelArray, coords: number[], ranges: VoxelRange[]): Promise<void> => {
+    signal?.throwIfAborted();
+    // A worker decodes only the Blosc blocks the slab needs and places them into the (shared) slab;
+    // what that does not apply to goes through zarrita and is placed here.
+    const placed = await placeChunkPart(array, dtype, slab, coords, {
+      spatial,
+      fixed,
+      slabRanges: ranges,
+      signal,
+    });
+    if (!placed) {
+      const chunk = await array.getChunk(coords, { signal });
+      placeChunk(slab, chunk, coords, { ranges, chunks: level.chunks, spatial, fixed });
+    }
+    onChunk();
+  };
+  const read = async ({ ranges, chunks, endsChunkRow }: PlannedSlab): Promise<VoxelArray> => {
+    const slab = takeBuffer(spares, dtype, (ranges[0][1] - ranges[0][0]) * plan.shape[1] * plan.shape[2]);
+    await Promise.all(chunks.map((coords) => limiter.run(() => readChunk(slab, coords, ranges))));
+    if (endsChunkRow) await forgetChunks(array, image.cache, chunks);
+    return slab;
+  };
+  return { read, recycle: (buffer) => spares.push(buffer) };
+}
+
+/** The slabs in order, the next one fetched while the consumer handles the current one. */
+async function* prefetchedSlabs(plan: SlabPlan, reader: SlabReader): AsyncGenerator<VoxelArray> {
+  // Decode workers stay up between chunks for as long as the stream is read.
+  const release = sharedWorkerPool().hold();
+  try {
+    const { slabs } = plan;
+    let pending: Promise<VoxelArray> | undefined = reader.read(slabs[0]);
+    let previous: VoxelArray | undefined;
+    for (let i = 0; i < slabs.length; i++) {
+      const current: Promise<VoxelArray> = pending!;
+      // The consumer asked for this slab, so it is done with the one before: its buffer is free.
+      if (previous) reader.recycle(previous);
+      pending = i + 1 < slabs.length ? reader.read(slabs[i + 1]) : undefined;
+      // A failed prefetch must not surface as an unhandled rejection if we stop early.
+      pending?.catch(() => {});
+      previous = await current;
+      yield previous;
+    }
+  } finally {
+    release();
+  }
 }
 
 /**
@@ -168,153 +250,20 @@ export function streamLevel(
   const image = imageOf(from);
   const found = getLevel(image, level);
   const region = resolveRegion(found, options.roi);
-  const spatial = image.multiscales.spatialAxes;
-  const fixed = found.shape.map((
-    _,
-    axis,
-  ) => (spatial.includes(axis) ? 0 : fixedIndex(image, found, axis, options)));
+  const fixed = fixedIndices(image, found, options);
   const dtype = !options.dtype || options.dtype === "native" ? found.dtype : options.dtype;
-  const shape: [number, number, number] = [
-    region.z[1] - region.z[0],
-    region.y[1] - region.y[0],
-    region.x[1] - region.x[0],
-  ];
-  const zChunk = found.chunks[spatial[0]];
-  const planeBytes = shape[1] * shape[2] * bytesPerVoxel(dtype);
-  const planesPerSlab = Math.max(
-    1,
-    Math.min(zChunk, Math.floor((options.maxSlabBytes ?? Infinity) / planeBytes)),
-  );
-  const bounds: VoxelRange[] = [];
-  for (let z = region.z[0]; z < region.z[1];) {
-    const next = Math.min(region.z[1], (Math.floor(z / zChunk) + 1) * zChunk, z + planesPerSlab);
-    bounds.push([z, next]);
-    z = next;
-  }
-  const chunksPerPlane = chunkSpan(region.y, found.chunks[spatial[1]]) *
-    chunkSpan(region.x, found.chunks[spatial[2]]);
-  const total = bounds.reduce((sum, range) => sum + chunkSpan(range, zChunk) * chunksPerPlane, 0);
-  const limiter = new Limiter(options.concurrency ?? 16);
-  const bytesAtStart = image.stats?.bytes ?? 0;
-  let done = 0;
-  const onChunk = (): void => {
-    done++;
-    options.onProgress?.({ stage: "fetch", done, total, bytes: (image.stats?.bytes ?? 0) - bytesAtStart });
-  };
-
-  const array = levelArrays.get(found)!;
-  const chunks = found.chunks;
-  const [sz, sy, sx] = spatial;
-  // Fresh memory costs a page fault per 4 KiB (on this machine ~1 s per 300 MB slab): buffers of slabs
-  // the consumer is done with are used again.
-  const spares: VoxelArray[] = [];
-  const readSlab = async (z0: number, z1: number): Promise<VoxelArray> => {
-    const [ny, nx] = [shape[1], shape[2]];
-    const length = (z1 - z0) * ny * nx;
-    // Every voxel of a slab is written (a missing chunk as its fill value), so a spare buffer needs no clearing.
-    const reused = spares.findIndex((spare) => spare.length >= length);
-    const slab = reused >= 0
-      ? spares.splice(reused, 1)[0].subarray(0, length)
-      : allocateSharedVoxels(dtype, length);
-    const ranges: VoxelRange[] = [[z0, z1], region.y, region.x];
-    const first = ranges.map(([start], s) => Math.floor(start / chunks[spatial[s]]));
-    const last = ranges.map(([, stop], s) => Math.floor((stop - 1) / chunks[spatial[s]]));
-    const tasks: Promise<void>[] = [];
-    const rowChunks: number[][] = [];
-    for (let cz = first[0]; cz <= last[0]; cz++) {
-      for (let cy = first[1]; cy <= last[1]; cy++) {
-        for (let cx = first[2]; cx <= last[2]; cx++) {
-          const coords = found.shape.map((_, axis) =>
-            axis === sz ? cz : axis === sy ? cy : axis === sx ? cx : Math.floor(fixed[axis] / chunks[axis])
-          );
-          rowChunks.push(coords);
-          tasks.push(limiter.run(async () => {
-            options.signal?.throwIfAborted();
-            // A worker decodes only the Blosc blocks the slab needs and places them into the (shared) slab;
-            // what that does not apply to goes through zarrita and is placed here.
-            const placed = await placeChunkPart(array, dtype, slab, coords, {
-              spatial,
-              fixed,
-              slabRanges: ranges,
-              signal: options.signal,
-            });
-            if (!placed) {
-              const chunk = await array.getChunk(coords, { signal: options.signal });
-              placeChunk(slab, chunk, coords, ranges);
-            }
-            onChunk();
-          }));
-        }
-      }
-    }
-    await Promise.all(tasks);
-    // Thin slabs: once the last slab of a chunk row is read, its chunks leave the cache.
-    if (planesPerSlab < zChunk && (z1 % zChunk === 0 || z1 === region.z[1])) {
-      await forgetChunks(array, image.cache, rowChunks);
-    }
-    return slab;
-  };
-
-  /**
-   * Copies the part of a decoded chunk inside the slab, one x-run at a time:
-   * zarrita's generic n-d copy ran at ~150 MB/s here, which made it the
-   * bottleneck of an export.
-   */
-  const placeChunk = (
-    slab: VoxelArray,
-    chunk: { data: unknown; stride: number[] },
-    coords: number[],
-    ranges: VoxelRange[],
-  ): void => {
-    const data = chunk.data as VoxelArray;
-    const stride = chunk.stride;
-    let base = 0;
-    for (let axis = 0; axis < coords.length; axis++) {
-      if (!spatial.includes(axis)) base += (fixed[axis] - coords[axis] * chunks[axis]) * stride[axis];
-    }
-    const origin = [coords[sz] * chunks[sz], coords[sy] * chunks[sy], coords[sx] * chunks[sx]];
-    const lo = ranges.map(([start], s) => Math.max(start, origin[s]));
-    const hi = ranges.map(([, stop], s) => Math.min(stop, origin[s] + chunks[spatial[s]]));
-    const width = hi[2] - lo[2];
-    const [ny, nx] = [shape[1], shape[2]];
-    const target = slab as Float64Array;
-    for (let z = lo[0]; z < hi[0]; z++) {
-      for (let y = lo[1]; y < hi[1]; y++) {
-        const from = base + (z - origin[0]) * stride[sz] + (y - origin[1]) * stride[sy] +
-          (lo[2] - origin[2]) * stride[sx];
-        const to = ((z - ranges[0][0]) * ny + (y - ranges[1][0])) * nx + (lo[2] - ranges[2][0]);
-        copyRun(target, data as unknown as Float64Array, to, from, width, stride[sx]);
-      }
-    }
-  };
-
-  async function* slabs(): AsyncGenerator<VoxelArray> {
-    // Decode workers stay up between chunks for as long as the stream is read.
-    const release = sharedWorkerPool().hold();
-    try {
-      yield* readSlabs();
-    } finally {
-      release();
-    }
-  }
-
-  async function* readSlabs(): AsyncGenerator<VoxelArray> {
-    let pending: Promise<VoxelArray> | undefined = readSlab(...bounds[0]);
-    let previous: VoxelArray | undefined;
-    for (let i = 0; i < bounds.length; i++) {
-      const current: Promise<VoxelArray> = pending!;
-      // The consumer asked for this slab, so it is done with the one before: its buffer is free.
-      if (previous) spares.push(previous);
-      // Start the next slab now so fetching overlaps with the consumer's work.
-      pending = i + 1 < bounds.length ? readSlab(...bounds[i + 1]) : undefined;
-      // A failed prefetch must not surface as an unhandled rejection if we stop early.
-      pending?.catch(() => {});
-      previous = await current;
-      yield previous;
-    }
-  }
-
-  return { shape, dtype, region, slabs: { [Symbol.asyncIterator]: slabs } };
+  const plan = planSlabs({
+    arrayShape: found.shape,
+    chunks: found.chunks,
+    spatial: image.multiscales.spatialAxes,
+    fixed,
+    region,
+    bytesPerVoxel: bytesPerVoxel(dtype),
+    maxSlabBytes: options.maxSlabBytes,
+  });
+  const reader = slabReader({ image, level: found, dtype, fixed, plan }, options);
+  const slabs = (): AsyncGenerator<VoxelArray> => prefetchedSlabs(plan, reader);
+  return { shape: plan.shape, dtype, region, slabs: { [Symbol.asyncIterator]: slabs } };
 }
 
 /**

@@ -5,13 +5,10 @@
  *
  * @module
  */
-import { basename } from "node:path";
-import type { ChunkCodec } from "../codecs/chunk_encoder.ts";
 import {
   allocateVoxels,
   bytesPerVoxel,
   type ImageGeometry,
-  isVoxelType,
   type Volume,
   type VoxelArray,
   type VoxelType,
@@ -19,10 +16,10 @@ import {
 import type { AnatomicalAxes } from "../orient/codes.ts";
 import { withAtomicDirectory } from "./atomic_directory.ts";
 import type { VolumeSlabs } from "./nifti.ts";
-import { pyramidShapes } from "./_pyramid.ts";
 import { PyramidWriter } from "./_pyramid_writer.ts";
 import { WindowEstimator } from "./_display_window.ts";
-import { levelLayouts, ngffFrame, omeAttributes, type OmeroWindow } from "./_ome_zarr_metadata.ts";
+import { omeAttributes, type OmeroWindow } from "./_ome_zarr_metadata.ts";
+import { checkSlab, type OmeZarrPlan, planOmeZarr } from "./_ome_zarr_plan.ts";
 import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 export type { OmeroWindow };
@@ -115,9 +112,6 @@ export interface WriteOmeZarrResult {
   window: OmeroWindow;
 }
 
-const DEFAULT_CHUNK: [number, number, number] = [128, 128, 128];
-const STORE_SUFFIX = ".zarr";
-
 /** The keys of {@linkcode WriteOmeZarrOptions}, checked at run time. */
 const WRITE_OME_ZARR_OPTION_KEYS: OptionKeys<WriteOmeZarrOptions> = {
   geometry: true,
@@ -186,171 +180,93 @@ export async function writeOmeZarr(
   options: WriteOmeZarrOptions,
 ): Promise<WriteOmeZarrResult> {
   options = checkOptions(options, WRITE_OME_ZARR_OPTION_KEYS, "writeOmeZarr()");
-  const store = path.replace(/\/+$/, "");
-  if (!store.toLowerCase().endsWith(STORE_SUFFIX)) {
-    throw new TypeError(`Cannot write OME-Zarr to ${path}: expected a name ending in .ome.zarr (or .zarr)`);
-  }
-  const version = options.version ?? "0.4";
-  if (version !== "0.4" && version !== "0.5") {
-    throw new TypeError(`Cannot write OME-Zarr version "${version}": expected "0.4" or "0.5"`);
-  }
-  if (!isVoxelType(image.dtype)) throw new TypeError(`Cannot write voxels of unknown type "${image.dtype}"`);
-  const dtype = options.outputType ?? image.dtype;
-  if (!isVoxelType(dtype)) throw new TypeError(`Cannot write voxels of unknown type "${dtype}"`);
-  const shape = checkShape("shape", image.shape);
-  const chunk = checkShape("chunkShape", options.chunkShape ?? DEFAULT_CHUNK);
-  const shard = checkShard(options.shardShape, chunk, version);
-  const codec = chunkCodec(options.codec ?? "blosc-zstd", options.compressionLevel, bytesPerVoxel(dtype));
-  const percentiles = options.windowPercentiles ?? [0.1, 99.9];
-  if (!(percentiles[0] >= 0 && percentiles[0] <= percentiles[1] && percentiles[1] <= 100)) {
-    throw new RangeError(
-      `Cannot use window percentiles [${percentiles}]: expected two numbers 0 ≤ low ≤ high ≤ 100`,
-    );
-  }
-  const frame = ngffFrame(options.geometry);
-  const [nz, ny, nx] = shape;
-  const plane = ny * nx;
-  if ("data" in image && image.data.length !== nz * plane) {
-    throw new RangeError(
-      `Cannot write a volume of shape [${shape}] from ${image.data.length} voxels: expected ${nz * plane}`,
-    );
-  }
-  const inputType = allocateVoxels(image.dtype, 0).constructor as new (n: number) => VoxelArray;
-  const slabs = "data" in image ? [image.data] : image.slabs;
-  const shapes = pyramidShapes(shape, chunk);
-  const layouts = levelLayouts(shapes, frame);
-  const levels: OmeZarrLevel[] = layouts.map((layout) => ({
+  const plan = planOmeZarr(path, image, options);
+  return await withAtomicDirectory(plan.store, (staging) => writeStore(staging, image, plan, options), {
+    force: options.force,
+    signal: options.signal,
+  });
+}
+
+/** Writes the planned store into the staging folder: array metadata, the pyramid as slabs pass, the root. */
+async function writeStore(
+  staging: string,
+  image: Volume | VolumeSlabs,
+  plan: OmeZarrPlan,
+  options: WriteOmeZarrOptions,
+): Promise<WriteOmeZarrResult> {
+  const { version, dtype, shape } = plan;
+  const levels: OmeZarrLevel[] = plan.layouts.map((layout) => ({
     ...layout,
-    chunkShape: layout.shape.map((n, a) => Math.min(n, chunk[a])) as [number, number, number],
+    chunkShape: layout.shape.map((n, a) => Math.min(n, plan.chunk[a])) as [number, number, number],
   }));
-  const voxelBytes = nz * plane * bytesPerVoxel(dtype);
-  const name = options.name ?? basename(store).replace(/(\.ome)?\.zarr$/i, "");
-
-  return await withAtomicDirectory(store, async (staging) => {
-    const window = new WindowEstimator(dtype, nz * plane);
-    const writer = new PyramidWriter({
-      staging,
+  const window = new WindowEstimator(dtype, shape[0] * shape[1] * shape[2]);
+  const writer = new PyramidWriter({
+    staging,
+    version,
+    dtype,
+    codec: plan.codec,
+    levels,
+    shard: plan.shard,
+    signal: options.signal,
+    window,
+  });
+  try {
+    await writer.writeArrayMetadata();
+    await pushSlabs(writer, image, plan, options);
+    await writer.finish();
+    const displayWindow = window.window(plan.percentiles[0], plan.percentiles[1]);
+    const attributes = omeAttributes({
       version,
-      dtype,
-      codec,
-      levels,
-      shard,
-      signal: options.signal,
-      window,
+      name: plan.name,
+      levels: plan.layouts,
+      frame: plan.frame,
+      window: displayWindow,
+      geometry: options.geometry,
+      percentiles: plan.percentiles,
     });
-    try {
-      await writer.writeArrayMetadata();
-      let planes = 0;
-      let index = 0;
-      for await (const slab of slabs) {
-        options.signal?.throwIfAborted();
-        if (!(slab instanceof inputType)) {
-          throw new TypeError(
-            `Cannot write slab ${index}: expected a ${inputType.name} for ${image.dtype} voxels, ` +
-              `got ${Object.prototype.toString.call(slab).slice(8, -1)}`,
-          );
-        }
-        if (slab.length % plane !== 0) {
-          throw new RangeError(
-            `Cannot write slab ${index} of ${slab.length} voxels: not a whole number of z planes of ${plane}`,
-          );
-        }
-        if (planes + slab.length / plane > nz) {
-          throw new RangeError(
-            `Cannot write slab ${index}: it ends at z plane ${
-              planes + slab.length / plane
-            }, past the ${nz} planes`,
-          );
-        }
-        await writer.push(slab);
-        planes += slab.length / plane;
-        index++;
-        options.onProgress?.({ bytesWritten: planes * plane * bytesPerVoxel(dtype), totalBytes: voxelBytes });
-      }
-      if (planes !== nz) {
-        throw new RangeError(`Cannot write OME-Zarr: the slabs ended after ${planes} of ${nz} z planes`);
-      }
-      await writer.finish();
-      const displayWindow = window.window(percentiles[0], percentiles[1]);
-      const attributes = omeAttributes({
-        version,
-        name,
-        levels: layouts,
-        frame,
-        window: displayWindow,
-        geometry: options.geometry,
-        percentiles,
-      });
-      await writer.writeRootMetadata(attributes);
-      options.signal?.throwIfAborted();
-      return {
-        path: store,
-        version,
-        levels,
-        bytes: writer.bytes,
-        voxelBytes,
-        anatomicalAxes: frame.anatomicalAxes,
-        window: displayWindow,
-      };
-    } finally {
-      await writer.settle();
-    }
-  }, { force: options.force, signal: options.signal });
+    await writer.writeRootMetadata(attributes);
+    options.signal?.throwIfAborted();
+    return {
+      path: plan.store,
+      version,
+      levels,
+      bytes: writer.bytes,
+      voxelBytes: plan.voxelBytes,
+      anatomicalAxes: plan.frame.anatomicalAxes,
+      window: displayWindow,
+    };
+  } finally {
+    await writer.settle();
+  }
 }
 
-function checkShape(what: string, shape: readonly number[]): [number, number, number] {
-  if (!Array.isArray(shape) || shape.length !== 3 || !shape.every((n) => Number.isInteger(n) && n > 0)) {
-    throw new RangeError(
-      `Cannot write OME-Zarr with ${what} [${shape}]: expected three positive integers (z, y, x)`,
-    );
-  }
-  return [shape[0], shape[1], shape[2]];
-}
-
-function checkShard(
-  shard: [number, number, number] | undefined,
-  chunk: [number, number, number],
-  version: string,
-): [number, number, number] | undefined {
-  if (shard === undefined) return undefined;
-  if (version !== "0.5") {
-    throw new RangeError(`Cannot shard an OME-Zarr ${version} store: sharding needs Zarr v3 (version "0.5")`);
-  }
-  const checked = checkShape("shardShape", shard);
-  if (checked.some((n, a) => n % chunk[a] !== 0)) {
-    throw new RangeError(
-      `Cannot write OME-Zarr with shardShape [${checked}]: expected a multiple of chunkShape [${chunk}] on every axis`,
-    );
-  }
-  return checked;
-}
-
-function chunkCodec(codec: OmeZarrCodec, level: number | undefined, typesize: number): ChunkCodec {
-  const checkLevel = (value: number): number => {
-    if (!Number.isInteger(value) || value < 0 || value > 9) {
-      throw new RangeError(`Cannot compress at level ${value}: expected an integer from 0 to 9`);
-    }
-    return value;
+/** Hands the input's slabs (or its one volume) to the pyramid writer, each checked against the plan. */
+async function pushSlabs(
+  writer: PyramidWriter,
+  image: Volume | VolumeSlabs,
+  plan: OmeZarrPlan,
+  options: WriteOmeZarrOptions,
+): Promise<void> {
+  const [nz, ny, nx] = plan.shape;
+  const input = {
+    type: allocateVoxels(image.dtype, 0).constructor as new (n: number) => VoxelArray,
+    dtype: image.dtype,
   };
-  switch (codec) {
-    case "blosc-zstd":
-    case "blosc-lz4":
-      return {
-        id: "blosc",
-        cname: codec === "blosc-zstd" ? "zstd" : "lz4",
-        clevel: checkLevel(level ?? (codec === "blosc-zstd" ? 1 : 2)),
-        shuffle: 1,
-        typesize,
-        // Larger blocks give zstd more context: faster at level 1 and a better ratio (see compressionLevel).
-        ...(codec === "blosc-zstd" ? { blocksize: 256 * 1024 } : {}),
-      };
-    case "gzip":
-      return { id: "gzip", level: checkLevel(level ?? 1) };
-    case "none":
-      return { id: "raw" };
-    default:
-      throw new TypeError(
-        `Unknown OME-Zarr codec "${codec}": expected one of blosc-zstd, blosc-lz4, gzip, none`,
-      );
+  const slabs = "data" in image ? [image.data] : image.slabs;
+  let planes = 0;
+  let index = 0;
+  for await (const slab of slabs) {
+    options.signal?.throwIfAborted();
+    const taken = checkSlab(slab, index, planes, plan.shape, input);
+    await writer.push(slab);
+    planes += taken;
+    index++;
+    options.onProgress?.({
+      bytesWritten: planes * ny * nx * bytesPerVoxel(plan.dtype),
+      totalBytes: plan.voxelBytes,
+    });
+  }
+  if (planes !== nz) {
+    throw new RangeError(`Cannot write OME-Zarr: the slabs ended after ${planes} of ${nz} z planes`);
   }
 }
