@@ -123,6 +123,10 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
   "lib/metadata/stored_bytes.ts": ["tests/display/preview_levels_test.ts", "measureStoredBytes on S3 there"],
   "lib/metadata/units.ts": ["tests/metadata/multiscales_test.ts", "units of the multiscales metadata"],
   "lib/read/memory.ts": ["tests/read/read_test.ts", "the memory check before a read"],
+  "lib/read/_nifti_bytes.ts": [
+    "tests/read/nifti_file_test.ts",
+    "the NIfTI reader's byte plumbing: paths, bytes, streams and 7-byte pieces, gzipped or not, are read there",
+  ],
   "lib/registration/write_prepared.ts": [
     "tests/registration/prepare_test.ts",
     "prepareForRegistration writes",

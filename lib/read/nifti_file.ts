@@ -10,10 +10,11 @@
 import { gunzipSync } from "node:zlib";
 import { checkOptions, type OptionKeys } from "../core/options.ts";
 import { VOXEL_ARRAYS, type VoxelArray, type VoxelType } from "../core/volume.ts";
+import { type ByteInput, ByteQueue, isGzip, MAX_PIECE_BYTES, plainChunks } from "./_nifti_bytes.ts";
 import { NIFTI1_HEADER_BYTES, NiftiFormatError, type NiftiHeader, parseNiftiHeader } from "./nifti_header.ts";
 
 /** What {@linkcode openNifti} reads: a path, the file's bytes, or its bytes as a stream. */
-export type NiftiInput = string | Uint8Array | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+export type NiftiInput = ByteInput;
 
 /** Options for {@linkcode openNifti} and {@linkcode decodeNifti}. */
 export interface OpenNiftiOptions {
@@ -55,7 +56,7 @@ const OPEN_NIFTI_OPTION_KEYS: OptionKeys<OpenNiftiOptions> = { source: true, any
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** Runs are at most this long, so that a plain file given as one buffer is not copied whole at once. */
-const MAX_RUN_BYTES = 4 << 20;
+const MAX_RUN_BYTES = MAX_PIECE_BYTES;
 
 /**
  * Opens a NIfTI-1 image for streaming: reads and checks the header, skips any extensions up to
@@ -194,10 +195,6 @@ function truncated(source: string, have: number, expected: number): NiftiFormatE
   });
 }
 
-function isGzip(bytes: Uint8Array): boolean {
-  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-}
-
 function swapBytes(bytes: Uint8Array, width: number): void {
   if (width === 2) {
     for (let i = 0; i + 1 < bytes.length; i += 2) {
@@ -213,150 +210,6 @@ function swapBytes(bytes: Uint8Array, width: number): void {
       bytes[a] = bytes[b];
       bytes[b] = t;
     }
-  }
-}
-
-/** The input as an iterator of uncompressed bytes: gunzipped on the fly when it starts with gzip's magic. */
-async function plainChunks(input: NiftiInput, source: string): Promise<AsyncIterator<Uint8Array>> {
-  let raw: AsyncIterator<Uint8Array>;
-  if (typeof input === "string") raw = (await Deno.open(input)).readable[Symbol.asyncIterator]();
-  else if (input instanceof Uint8Array) raw = piecesOf(input);
-  else raw = input[Symbol.asyncIterator]();
-  // Peek at the first two bytes (which may come in two chunks) to tell gzip from a plain file.
-  const peeked: Uint8Array[] = [];
-  let have = 0;
-  while (have < 2) {
-    const { value, done } = await raw.next();
-    if (done) break;
-    peeked.push(value);
-    have += value.length;
-  }
-  const first = peeked.length === 1 ? peeked[0] : concat(peeked, have);
-  const replay = replayThen(first, raw);
-  if (!isGzip(first)) return replay;
-  const compressed = new ReadableStream<Uint8Array<ArrayBuffer>>({
-    async pull(controller): Promise<void> {
-      const { value, done } = await replay.next();
-      if (done) controller.close();
-      else controller.enqueue(value as Uint8Array<ArrayBuffer>);
-    },
-    async cancel(): Promise<void> {
-      await replay.return(undefined);
-    },
-  });
-  const plain = compressed.pipeThrough(new DecompressionStream("gzip"))[Symbol.asyncIterator]();
-  return {
-    async next(): Promise<IteratorResult<Uint8Array>> {
-      try {
-        return await plain.next();
-      } catch (cause) {
-        throw new NiftiFormatError("gzip", `cannot decompress: ${(cause as Error).message}`, {
-          source,
-          cause,
-        });
-      }
-    },
-    async return(): Promise<IteratorResult<Uint8Array>> {
-      await plain.return?.().catch(() => {});
-      return { value: undefined, done: true };
-    },
-  };
-}
-
-async function* piecesOf(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
-  for (let at = 0; at < bytes.length; at += MAX_RUN_BYTES) yield bytes.subarray(at, at + MAX_RUN_BYTES);
-}
-
-async function* replayThen(first: Uint8Array, rest: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
-  try {
-    if (first.length > 0) yield first;
-    for (;;) {
-      const { value, done } = await rest.next();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    await rest.return?.();
-  }
-}
-
-function concat(parts: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
-/** Bytes pulled from an iterator of chunks: exact counts copied out, or skipped. */
-class ByteQueue {
-  #chunks: Uint8Array[] = [];
-  #head = 0;
-  #buffered = 0;
-  #done = false;
-  #closed = false;
-
-  constructor(readonly source: AsyncIterator<Uint8Array>, readonly name: string) {}
-
-  get buffered(): number {
-    return this.#buffered;
-  }
-
-  /** Pulls one more chunk; false at the end. */
-  async pull(): Promise<boolean> {
-    if (this.#done) return false;
-    const { value, done } = await this.source.next();
-    if (done) {
-      this.#done = true;
-      return false;
-    }
-    if (value.length > 0) {
-      this.#chunks.push(value);
-      this.#buffered += value.length;
-    }
-    return true;
-  }
-
-  /** `n` bytes in a new buffer (fewer only at the end). */
-  async read(n: number): Promise<Uint8Array> {
-    while (this.#buffered < n && await this.pull());
-    const out = new Uint8Array(Math.min(n, this.#buffered));
-    this.#consume(out.length, out);
-    return out;
-  }
-
-  /** Drops `n` bytes; returns how many there were. */
-  async skip(n: number): Promise<number> {
-    while (this.#buffered < n && await this.pull());
-    const dropped = Math.min(n, this.#buffered);
-    this.#consume(dropped);
-    return dropped;
-  }
-
-  #consume(n: number, into?: Uint8Array): void {
-    let at = 0;
-    while (at < n) {
-      const chunk = this.#chunks[0];
-      const take = Math.min(chunk.length - this.#head, n - at);
-      into?.set(chunk.subarray(this.#head, this.#head + take), at);
-      at += take;
-      this.#head += take;
-      if (this.#head === chunk.length) {
-        this.#chunks.shift();
-        this.#head = 0;
-      }
-    }
-    this.#buffered -= n;
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#chunks = [];
-    this.#buffered = 0;
-    await this.source.return?.().catch(() => {});
   }
 }
 
@@ -388,7 +241,7 @@ class StreamedNifti implements NiftiFile {
       );
     }
     this.#signal?.throwIfAborted();
-    const bytes = await this.#bytes.read(count * this.#width);
+    const bytes = await this.#bytes.read(count * this.#width).catch((error) => this.#fail(error));
     if (bytes.length < count * this.#width) {
       const have = this.#voxelBytesRead() + bytes.length;
       await this.cancel();
@@ -406,7 +259,7 @@ class StreamedNifti implements NiftiFile {
         this.#signal?.throwIfAborted();
         const whole = Math.floor(this.#bytes.buffered / this.#width);
         if (whole === 0) {
-          if (await this.#bytes.pull()) continue;
+          if (await this.#bytes.pull().catch((error) => this.#fail(error))) continue;
           throw truncated(
             this.source,
             this.#voxelBytesRead() + this.#bytes.buffered,
@@ -423,5 +276,18 @@ class StreamedNifti implements NiftiFile {
 
   cancel(): Promise<void> {
     return this.#bytes.close();
+  }
+
+  /** A damaged or cut `.gz` found among the voxels: say how far the voxels got, then close the file. */
+  async #fail(error: unknown): Promise<never> {
+    const have = this.#voxelBytesRead() + this.#bytes.buffered;
+    await this.cancel();
+    if (!(error instanceof NiftiFormatError) || error.problem !== "gzip") throw error;
+    const expected = this.header.voxelCount * this.#width;
+    throw new NiftiFormatError(
+      "gzip",
+      `the gzip stream is cut short or damaged after ${have} of ${expected} voxel bytes (${error.detail})`,
+      { source: this.source, cause: error, bytesRead: have, bytesExpected: expected },
+    );
   }
 }
