@@ -12,6 +12,7 @@ export type ByteInput = string | Uint8Array | ReadableStream<Uint8Array> | Async
 /** Bytes of a plain file given whole are handed on in pieces of this size, so that no run copies it whole. */
 export const MAX_PIECE_BYTES = 4 << 20;
 
+/** Whether bytes start with gzip's magic (0x1f 0x8b). */
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
@@ -25,11 +26,16 @@ export async function plainChunks(input: ByteInput, source: string): Promise<Asy
   // Peek at the first two bytes (which may come in two chunks) to tell gzip from a plain file.
   const peeked: Uint8Array[] = [];
   let have = 0;
-  while (have < 2) {
-    const { value, done } = await raw.next();
-    if (done) break;
-    peeked.push(value);
-    have += value.length;
+  try {
+    while (have < 2) {
+      const { value, done } = await raw.next();
+      if (done) break;
+      peeked.push(value);
+      have += value.length;
+    }
+  } catch (error) {
+    await raw.return?.().catch(() => {});
+    throw error;
   }
   const first = peeked.length === 1 ? peeked[0] : concat(peeked, have);
   const replay = replayThen(first, raw);
