@@ -396,3 +396,39 @@ Deno.test(`no function of lib/ is over ${MAX_FUNCTION_LINES} lines (exceptions l
   );
   assertEquals(stale, [], `no longer over ${MAX_FUNCTION_LINES} lines: remove from LONG_FUNCTIONS`);
 });
+
+/**
+ * Whether a file spells out NIfTI-1's datatype codes: the number literals 256 (int8), 512 (uint16) and 768
+ * (uint32) together, outside comments. Any copy of the table holds all three; little else does.
+ */
+function spellsNiftiDatatypeCodes(text: string): boolean {
+  const code = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  return [256, 512, 768].every((n) => new RegExp(`(?<![\\w.])${n}(?![\\w.])`).test(code));
+}
+
+Deno.test("spellsNiftiDatatypeCodes() finds a copy of the table, in any shape, and not a doc comment", () => {
+  const copies = [
+    "const T = { 2: 'uint8', 256: 'int8', 512: 'uint16', 768: 'uint32' };",
+    "if (type === 512 || type === 256) x(); else if (type === 768) y();",
+    "const widths: Record<number, number> = {\n  256: 1,\n  512: 2,\n  768: 4,\n};",
+  ];
+  for (const text of copies) assert(spellsNiftiDatatypeCodes(text), text);
+  const others = [
+    "/** codes 256, 512 and 768 */\nconst table = NIFTI_DATATYPES;",
+    "// 256 512 768\nconst n = 2560 + 5120 + 7680;",
+    "const sizes = [256, 512, 1024];",
+  ];
+  for (const text of others) assert(!spellsNiftiDatatypeCodes(text), text);
+});
+
+Deno.test("NIfTI datatype codes are spelled out in one lib file, the table every reader and writer uses", async () => {
+  const found: string[] = [];
+  for (const file of (await libFiles()).filter((f) => f.endsWith(".ts"))) {
+    if (spellsNiftiDatatypeCodes(await Deno.readTextFile(join(REPO, file)))) found.push(file);
+  }
+  assertEquals(
+    found,
+    ["lib/core/nifti_datatypes.ts"],
+    "look the codes up in lib/core/nifti_datatypes.ts instead",
+  );
+});

@@ -126,6 +126,10 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
     "tests/read/read_test.ts",
     "places the chunks of every read (whole, region, cast) compared voxel by voxel there",
   ],
+  "lib/read/_nifti_bytes.ts": [
+    "tests/read/nifti_file_test.ts",
+    "the NIfTI reader's byte plumbing: paths, bytes, streams and 7-byte pieces, gzipped or not, are read there",
+  ],
   "lib/registration/write_prepared.ts": [
     "tests/registration/prepare_test.ts",
     "prepareForRegistration writes",

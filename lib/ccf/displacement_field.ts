@@ -14,6 +14,8 @@
  * @module
  */
 import { MetadataError } from "../core/errors.ts";
+import { type NiftiFile, type NiftiInput, openNifti } from "../read/nifti_file.ts";
+import { NiftiFormatError, type NiftiHeader } from "../read/nifti_header.ts";
 import { invert3 } from "./ants_affine.ts";
 
 /** A displacement field on a grid: `p ↦ p + u(p)`, u linearly interpolated. */
@@ -32,73 +34,42 @@ export interface DisplacementField {
 
 const NIFTI_INTENT_VECTOR = 1007;
 
-interface WarpHeader {
-  little: boolean;
-  size: [number, number, number];
-  datatype: number;
-  voxOffset: number;
-  slope: number;
-  inter: number;
-  lps: number[];
-}
-
-function parseHeader(header: Uint8Array, source: string): WarpHeader {
+/** The grid of a warp's header (index → LPS), after the checks only a displacement field needs. */
+function warpGrid(header: NiftiHeader, source: string): { size: [number, number, number]; lps: number[] } {
   const bad = (message: string): MetadataError =>
     new MetadataError(`Cannot read the displacement field: ${message}`, { source });
-  if (header.length < 348) throw bad(`the file holds ${header.length} bytes, less than a NIfTI-1 header`);
-  const view = new DataView(header.buffer, header.byteOffset, 348);
-  let little = true;
-  if (view.getInt32(0, true) !== 348) {
-    if (view.getInt32(0, false) !== 348) {
-      throw bad(`sizeof_hdr is not 348: expected a NIfTI-1 file (NIfTI-2 is not read)`);
-    }
-    little = false;
+  const dim = [header.dims.length, ...header.dims];
+  if (dim[0] !== 5 || dim[4] !== 1 || dim[5] !== 3) {
+    throw bad(`dim is [${dim}]: expected [5, X, Y, Z, 1, 3], a 3-D grid of 3-vectors as ANTs writes`);
   }
-  const dim = Array.from({ length: 8 }, (_, i) => view.getInt16(40 + 2 * i, little));
-  const intent = view.getInt16(68, little);
-  const datatype = view.getInt16(70, little);
-  if (dim[0] !== 5 || dim[4] !== 1 || dim[5] !== 3 || dim.slice(1, 4).some((n) => n < 1)) {
-    throw bad(
-      `dim is [${
-        dim.slice(0, dim[0] + 1)
-      }]: expected [5, X, Y, Z, 1, 3], a 3-D grid of 3-vectors as ANTs writes`,
-    );
+  if (header.intentCode !== NIFTI_INTENT_VECTOR) {
+    throw bad(`intent code is ${header.intentCode}: expected ${NIFTI_INTENT_VECTOR} (NIFTI_INTENT_VECTOR)`);
   }
-  if (intent !== NIFTI_INTENT_VECTOR) {
-    throw bad(`intent code is ${intent}: expected ${NIFTI_INTENT_VECTOR} (NIFTI_INTENT_VECTOR)`);
+  if (header.dtype !== "float32" && header.dtype !== "float64") {
+    throw bad(`datatype is ${header.datatype.code}: expected 16 (float32) or 64 (float64)`);
   }
-  if (datatype !== 16 && datatype !== 64) {
-    throw bad(`datatype is ${datatype}: expected 16 (float32) or 64 (float64)`);
-  }
-  const voxOffset = view.getFloat32(108, little);
-  const slope = view.getFloat32(112, little);
-  const inter = view.getFloat32(116, little);
-  const qformCode = view.getInt16(252, little);
-  const sformCode = view.getInt16(254, little);
-  const pixdim = Array.from({ length: 4 }, (_, i) => view.getFloat32(76 + 4 * i, little));
-  let ras: number[]; // row-major 3×4
-  if (sformCode > 0) {
-    ras = Array.from({ length: 12 }, (_, i) => view.getFloat32(280 + 4 * i, little));
-  } else if (qformCode > 0) {
-    const [b, c, d] = [256, 260, 264].map((o) => view.getFloat32(o, little));
-    const [qx, qy, qz] = [268, 272, 276].map((o) => view.getFloat32(o, little));
-    const a = Math.sqrt(Math.max(0, 1 - b * b - c * c - d * d));
-    const qfac = pixdim[0] < 0 ? -1 : 1;
-    const r = [
-      [a * a + b * b - c * c - d * d, 2 * (b * c - a * d), 2 * (b * d + a * c)],
-      [2 * (b * c + a * d), a * a + c * c - b * b - d * d, 2 * (c * d - a * b)],
-      [2 * (b * d - a * c), 2 * (c * d + a * b), a * a + d * d - c * c - b * b],
-    ];
-    const s = [pixdim[1], pixdim[2], pixdim[3] * qfac];
-    ras = [0, 1, 2].flatMap((row) => [...[0, 1, 2].map((j) => r[row][j] * s[j]), [qx, qy, qz][row]]);
-  } else {
+  if (header.affineFrom === "pixdim") {
     throw bad("neither sform_code nor qform_code is set: the grid has no position in space");
   }
   // ITK's LPS world: negate the x and y rows of NIfTI's RAS.
-  const lps = ras.map((v, i) => (i < 8 ? -v : v) + 0);
+  const lps = header.affine.flatMap((row, r) => row.map((v) => (r < 2 ? -v : v) + 0));
   if (!lps.every(Number.isFinite)) throw bad(`the grid's affine is not finite: [${lps}]`);
-  const size = [dim[1], dim[2], dim[3]] as [number, number, number];
-  return { little, size, datatype, voxOffset: Math.round(voxOffset), slope, inter, lps };
+  return { size: [dim[1], dim[2], dim[3]], lps };
+}
+
+/** The reader's error in this module's words (the file is named either way). */
+function reworded(error: unknown, source: string): unknown {
+  if (!(error instanceof NiftiFormatError)) return error;
+  if (error.problem === "gzip") {
+    return new MetadataError(`Cannot decompress the displacement field: ${error.detail}`, {
+      source,
+      cause: error,
+    });
+  }
+  const detail = error.problem === "truncated" && error.bytesExpected !== undefined
+    ? `the file holds ${error.bytesRead} of the ${error.bytesExpected} voxel bytes its header announces`
+    : error.detail;
+  return new MetadataError(`Cannot read the displacement field: ${detail}`, { source, cause: error });
 }
 
 function invertAffine(m: readonly number[]): number[] {
@@ -107,18 +78,6 @@ function invertAffine(m: readonly number[]): number[] {
   const b = [m[3], m[7], m[11]];
   const t = [0, 1, 2].map((r) => -(inv[3 * r] * b[0] + inv[3 * r + 1] * b[1] + inv[3 * r + 2] * b[2]));
   return [0, 1, 2].flatMap((r) => [inv[3 * r], inv[3 * r + 1], inv[3 * r + 2], t[r]]);
-}
-
-async function* chunksOf(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
-  const gzip = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-  if (!gzip) {
-    yield bytes;
-    return;
-  }
-  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
-    new DecompressionStream("gzip"),
-  );
-  for await (const chunk of stream) yield chunk;
 }
 
 /**
@@ -139,104 +98,47 @@ async function* chunksOf(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
  * with dim [5, X, Y, Z, 1, 3] and intent 1007, or is cut short.
  */
 export function parseDisplacementField(bytes: Uint8Array, source: string): Promise<DisplacementField> {
-  return parseDisplacementChunks(chunksOf(bytes), source);
+  return readDisplacementField(bytes, source);
 }
 
 /**
- * {@linkcode parseDisplacementField} on the decompressed file, in chunks of any size.
+ * {@linkcode parseDisplacementField} on the file's bytes (gzipped or not), in chunks of any size.
  *
  * @param chunks The NIfTI file's bytes (not gzipped), in order.
  * @param source Where they came from, for messages.
  * @returns The field.
  * @throws {MetadataError} As {@linkcode parseDisplacementField}.
  */
-export async function parseDisplacementChunks(
+export function parseDisplacementChunks(
   chunks: AsyncIterable<Uint8Array>,
   source: string,
 ): Promise<DisplacementField> {
-  let head = new Uint8Array(0);
-  let header: WarpHeader | undefined;
-  let data: Float32Array | undefined;
-  let n = 0;
-  let itemBytes = 4;
-  let skip = 0;
-  // Voxel values are converted as the bytes arrive (never holding the raw field): `item` counts the values
-  // done; a value split between two chunks waits in `carry`.
-  let item = 0;
-  const carry = new Uint8Array(8);
-  let carried = 0;
-  let scale = false;
-  const store = (view: DataView, at: number): void => {
-    let value = itemBytes === 4 ? view.getFloat32(at, header!.little) : view.getFloat64(at, header!.little);
-    if (scale) value = value * header!.slope + header!.inter;
-    // Component-major on disk; interleaved (one vector per voxel) for interpolation.
-    const c = Math.floor(item / n);
-    data![3 * (item - c * n) + c] = value;
-    item++;
-  };
+  return readDisplacementField(chunks, source);
+}
+
+async function readDisplacementField(input: NiftiInput, source: string): Promise<DisplacementField> {
+  let file: NiftiFile | undefined;
   try {
-    for await (let chunk of chunks) {
-      if (!header) {
-        const joined = new Uint8Array(head.length + chunk.length);
-        joined.set(head);
-        joined.set(chunk, head.length);
-        if (joined.length < 348) {
-          head = joined;
-          continue;
-        }
-        header = parseHeader(joined, source);
-        n = header.size[0] * header.size[1] * header.size[2];
-        itemBytes = header.datatype === 64 ? 8 : 4;
-        scale = header.slope !== 0 && Number.isFinite(header.slope) &&
-          !(header.slope === 1 && header.inter === 0);
-        data = new Float32Array(new SharedArrayBuffer(n * 3 * 4));
-        skip = header.voxOffset;
-        chunk = joined;
-      }
-      if (skip > 0) {
-        const drop = Math.min(skip, chunk.length);
-        chunk = chunk.subarray(drop);
-        skip -= drop;
-      }
-      let at = 0;
-      if (carried > 0 && item < 3 * n) {
-        const more = Math.min(itemBytes - carried, chunk.length);
-        carry.set(chunk.subarray(0, more), carried);
-        carried += more;
-        at = more;
-        if (carried === itemBytes) {
-          store(new DataView(carry.buffer), 0);
-          carried = 0;
-        }
-      }
-      const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      for (; at + itemBytes <= chunk.length && item < 3 * n; at += itemBytes) store(view, at);
-      if (at < chunk.length && item < 3 * n) {
-        carry.set(chunk.subarray(at), 0);
-        carried = chunk.length - at;
+    file = await openNifti(input, { source, anyRank: true });
+    const { size, lps } = warpGrid(file.header, source);
+    const n = size[0] * size[1] * size[2];
+    const scaling = file.header.scaling;
+    const data = new Float32Array(new SharedArrayBuffer(n * 3 * 4));
+    // Component-major on disk (all x, then all y, then all z); interleaved (one vector per voxel) for
+    // interpolation. Values are converted run by run as they arrive, never holding the raw field.
+    let voxel = 0, component = 0;
+    for await (const run of file.runs()) {
+      for (let i = 0; i < run.length; i++) {
+        data[3 * voxel + component] = scaling ? run[i] * scaling.slope + scaling.inter : run[i];
+        if (++voxel === n) [voxel, component] = [0, component + 1];
       }
     }
-  } catch (cause) {
-    if (cause instanceof MetadataError) throw cause;
-    throw new MetadataError(`Cannot decompress the displacement field: ${(cause as Error).message}`, {
-      source,
-      cause,
-    });
+    return { size, indexToLps: lps, lpsToIndex: invertAffine(lps), data, source };
+  } catch (error) {
+    throw reworded(error, source);
+  } finally {
+    await file?.cancel();
   }
-  if (!header || !data) {
-    throw new MetadataError("Cannot read the displacement field: the file is shorter than a NIfTI-1 header", {
-      source,
-    });
-  }
-  if (item < 3 * n) {
-    throw new MetadataError(
-      `Cannot read the displacement field: the file holds ${item * itemBytes + carried} of the ${
-        3 * n * itemBytes
-      } voxel bytes its header announces`,
-      { source },
-    );
-  }
-  return { size: header.size, indexToLps: header.lps, lpsToIndex: invertAffine(header.lps), data, source };
 }
 
 /**

@@ -16,13 +16,13 @@
  * @module
  */
 import { splitCsvLine } from "../core/csv.ts";
-import { gunzipSync } from "node:zlib";
 import { MetadataError, NotFoundError } from "../core/errors.ts";
 import { DEFAULT_REGION, formatS3Uri, S3_OPTION_KEYS, type S3Options } from "../s3/client.ts";
 import { S3Store } from "../s3/store.ts";
 import { objectPieces, readLines } from "./_stream.ts";
 import { columnOf } from "./detections.ts";
 import { checkOptions, type OptionKeys } from "../core/options.ts";
+import { decodeNifti } from "../read/nifti_file.ts";
 
 /** The Allen Brain Cell Atlas bucket. */
 export const ATLAS_BUCKET = "allen-brain-cell-atlas";
@@ -208,50 +208,21 @@ export function decodeAnnotation(
   bytes: Uint8Array,
   source: string,
 ): { voxels: Uint16Array; size: [number, number, number]; resolution: number } {
-  const raw = bytes[0] === 0x1f && bytes[1] === 0x8b ? new Uint8Array(gunzipSync(bytes)) : bytes;
-  if (raw.length < 352) throw new MetadataError("not a NIfTI-1 file: shorter than its header", { source });
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const le = view.getInt32(0, true) === 348;
-  if (!le && view.getInt32(0, false) !== 348) throw new MetadataError("not a NIfTI-1 file", { source });
-  const dim = Array.from({ length: 8 }, (_, i) => view.getInt16(40 + 2 * i, le));
-  const type = view.getInt16(70, le);
-  const width: Record<number, number> = { 2: 1, 256: 1, 4: 2, 512: 2, 8: 4, 768: 4 };
-  if (dim[0] < 3 || dim.slice(4, dim[0] + 1).some((n) => n !== 1) || !width[type]) {
-    throw new MetadataError(
-      `annotation: dim [${
-        dim.slice(0, dim[0] + 1)
-      }], datatype ${type}: expected a 3-D image of an integer type`,
-      { source },
-    );
+  const { header, voxels: values } = decodeNifti(bytes, { source });
+  if (!["uint8", "int8", "uint16", "int16", "uint32", "int32"].includes(header.dtype)) {
+    throw new MetadataError(`annotation: datatype ${header.dtype}: expected a 3-D image of an integer type`, {
+      source,
+    });
   }
-  const size: [number, number, number] = [dim[1], dim[2], dim[3]];
-  const n = size[0] * size[1] * size[2];
-  const offset = Math.round(view.getFloat32(108, le));
-  if (raw.length < offset + n * width[type]) {
-    throw new MetadataError(`annotation: the file ends before its ${n} voxels`, { source });
-  }
-  const units = raw[123] & 7;
-  const pixdim = view.getFloat32(80, le);
-  const resolution = Math.round(pixdim * (units === 3 ? 1 : units === 1 ? 1e6 : 1000) * 1000) / 1000;
-  // The real annotation is uint16 little-endian: copy it as is (77 M voxels at 25 µm), no per-voxel reads.
-  if ((type === 512 || type === 4) && le) {
-    const voxels = new Uint16Array(raw.slice(offset, offset + 2 * n).buffer);
-    if (type === 4 && voxels.some((v) => v > 32767)) {
-      throw new MetadataError("annotation: negative voxels in an int16 image, not parcellation indices", {
-        source,
-      });
-    }
-    return checkExtent({ voxels, size, resolution }, source);
-  }
-  const voxels = new Uint16Array(n);
-  const get = width[type] === 1
-    ? (i: number) => raw[offset + i]
-    : width[type] === 2
-    ? (i: number) => view.getUint16(offset + 2 * i, le)
-    : (i: number) => view.getUint32(offset + 4 * i, le);
-  for (let i = 0; i < n; i++) {
-    const v = get(i);
-    if (v > 65535) {
+  const size: [number, number, number] = [header.shape[2], header.shape[1], header.shape[0]];
+  const scale = { m: 1e6, um: 1, mm: 1000, unknown: 1000 }[header.spatialUnit];
+  const resolution = Math.round(Math.abs(header.pixdim[1]) * scale * 1000) / 1000;
+  // The real annotation is uint16 (77 M voxels at 25 µm): kept as the reader returns it, no per-voxel copy.
+  if (values instanceof Uint16Array) return checkExtent({ voxels: values, size, resolution }, source);
+  const voxels = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v < 0 || v > 65535) {
       throw new MetadataError(`annotation: voxel ${i} holds ${v}, not a parcellation index`, { source });
     }
     voxels[i] = v;

@@ -4,7 +4,8 @@
  * many gigabytes without holding any of them in memory.
  *
  * Only what spimfetch and the common tools write is read: single-file NIfTI-1
- * (`n+1`) of either byte order, and 3-D NRRD with `raw` or `gzip` encoding;
+ * (`n+1`) of either byte order, through the one NIfTI reader
+ * (`read/nifti_file.ts`), and 3-D NRRD with `raw` or `gzip` encoding;
  * anything else is refused with a message naming the file and the field.
  *
  * @module
@@ -12,6 +13,8 @@
 import { VOXEL_ARRAYS, type VoxelType } from "../core/volume.ts";
 import { openOmeZarrLevelZero } from "./_ome_zarr_stream.ts";
 import { checkOptions, type OptionKeys } from "../core/options.ts";
+import { openNifti } from "../read/nifti_file.ts";
+import { NiftiFormatError } from "../read/nifti_header.ts";
 
 /** What a volume file's header says about its voxels. */
 export interface VoxelFileHeader {
@@ -47,18 +50,6 @@ export interface VoxelStream {
 type Constructor = { new (buffer: ArrayBuffer): ArrayLike<number>; BYTES_PER_ELEMENT: number };
 
 const ARRAYS: Readonly<Record<VoxelType, Constructor>> = VOXEL_ARRAYS;
-
-// NIfTI-1 `datatype` codes of the scalar types.
-const NIFTI_TYPES: Readonly<Record<number, VoxelType>> = {
-  2: "uint8",
-  4: "int16",
-  8: "int32",
-  16: "float32",
-  64: "float64",
-  256: "int8",
-  512: "uint16",
-  768: "uint32",
-};
 
 // NRRD's type names and their synonyms (NRRD0005 spec, "type").
 const NRRD_TYPES: Readonly<Record<string, VoxelType>> = {
@@ -182,57 +173,11 @@ function gunzip(stream: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> 
   );
 }
 
-async function startsWithGzipMagic(path: string): Promise<boolean> {
-  using file = await Deno.open(path);
-  const head = new Uint8Array(2);
-  const n = await file.read(head);
-  return n === 2 && head[0] === 0x1f && head[1] === 0x8b;
-}
-
 function formatOfPath(path: string): "nifti" | "nrrd" {
   const lower = path.toLowerCase();
   if (lower.endsWith(".nii") || lower.endsWith(".nii.gz")) return "nifti";
   if (lower.endsWith(".nrrd")) return "nrrd";
   throw new TypeError(`Cannot read ${path}: expected a .nii, .nii.gz or .nrrd file or an .ome.zarr store`);
-}
-
-async function openNifti(path: string, stream: ReadableStream<Uint8Array>): Promise<{
-  header: VoxelFileHeader;
-  body: ReadableStream<Uint8Array>;
-}> {
-  const reader = new ByteReader(stream);
-  const head = await reader.read(348);
-  const fail = (what: string): never => {
-    void reader.cancel();
-    throw new SyntaxError(`Cannot read NIfTI ${path}: ${what}`);
-  };
-  if (head.length < 348) fail(`the header is ${head.length} bytes long, expected 348`);
-  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
-  const little = view.getInt32(0, true) === 348;
-  if (!little && view.getInt32(0, false) !== 348) fail("sizeof_hdr is not 348 (not a NIfTI-1 file)");
-  const magic = new TextDecoder().decode(head.subarray(344, 347));
-  if (magic !== "n+1") fail(`magic is "${magic}", expected "n+1" (a single-file NIfTI-1)`);
-  const rank = view.getInt16(40, little);
-  const dims = [1, 2, 3].map((i) => view.getInt16(40 + 2 * i, little));
-  const extra = [4, 5, 6, 7].slice(0, Math.max(0, rank - 3)).map((i) => view.getInt16(40 + 2 * i, little));
-  if (rank < 1 || rank > 7 || extra.some((n) => n > 1)) {
-    fail(`dim is [${rank}; ${[...dims, ...extra].join(", ")}], expected a 3-D volume`);
-  }
-  const [nx, ny, nz] = dims.map((n, i) => (i < rank ? n : 1));
-  if (![nx, ny, nz].every((n) => n >= 1)) fail(`a size is not positive: ${nx} × ${ny} × ${nz}`);
-  const code = view.getInt16(70, little);
-  const dtype = NIFTI_TYPES[code];
-  if (dtype === undefined) fail(`datatype ${code} is not a scalar type spimfetch reads`);
-  const voxOffset = view.getFloat32(108, little);
-  if (!(voxOffset >= 348) || !Number.isInteger(voxOffset)) {
-    fail(`vox_offset ${voxOffset} is not a whole number ≥ 348`);
-  }
-  const skipped = await reader.read(voxOffset - 348);
-  if (skipped.length < voxOffset - 348) fail("the file ends before vox_offset");
-  return {
-    header: { format: "nifti", shape: [nz, ny, nx], dtype, littleEndian: little },
-    body: reader.rest(),
-  };
 }
 
 async function openNrrd(path: string, stream: ReadableStream<Uint8Array>): Promise<{
@@ -331,6 +276,34 @@ async function* voxelRuns(
   }
 }
 
+/**
+ * A NIfTI file through the one NIfTI reader (`read/nifti_file.ts`); its errors become the `SyntaxError`s
+ * this module has always thrown, with the same words.
+ */
+async function streamNifti(path: string, signal: AbortSignal | undefined): Promise<VoxelStream> {
+  let file;
+  try {
+    file = await openNifti(path, { signal });
+  } catch (error) {
+    if (!(error instanceof NiftiFormatError)) throw error;
+    throw new SyntaxError(`Cannot read NIfTI ${path}: ${error.detail}`, { cause: error });
+  }
+  const { shape, dtype, littleEndian } = file.header;
+  async function* runs(): AsyncGenerator<ArrayLike<number>> {
+    try {
+      yield* file!.runs();
+    } catch (error) {
+      if (!(error instanceof NiftiFormatError)) throw error;
+      throw new SyntaxError(`Cannot read ${path}: ${error.detail}`, { cause: error });
+    }
+  }
+  return {
+    header: { format: "nifti", shape, dtype, littleEndian },
+    runs: runs(),
+    cancel: () => file!.cancel(),
+  };
+}
+
 /** The keys of {@linkcode StreamVoxelsOptions}, checked at run time. */
 const STREAM_VOXELS_OPTION_KEYS: OptionKeys<StreamVoxelsOptions> = {
   signal: true,
@@ -375,11 +348,9 @@ export async function streamVoxels(path: string, options: StreamVoxelsOptions = 
     };
   }
   const format = formatOfPath(path);
-  const gzipped = format === "nifti" && await startsWithGzipMagic(path);
+  if (format === "nifti") return await streamNifti(path, options.signal);
   const file = await Deno.open(path);
-  let stream: ReadableStream<Uint8Array> = file.readable;
-  if (gzipped) stream = gunzip(stream);
-  const { header, body } = format === "nifti" ? await openNifti(path, stream) : await openNrrd(path, stream);
+  const { header, body } = await openNrrd(path, file.readable);
   const runs = voxelRuns(path, header, body, options.signal);
   return {
     header,

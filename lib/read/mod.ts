@@ -14,3 +14,26 @@ export {
 } from "./read.ts";
 export type { Region, VoxelRange } from "../core/volume.ts";
 export { checkReadMemory, type ReadMemoryOptions } from "./memory.ts";
+export {
+  NIFTI1_HEADER_BYTES,
+  NiftiFormatError,
+  niftiGeometry,
+  type NiftiHeader,
+  type NiftiProblem,
+  parseNiftiHeader,
+} from "./nifti_header.ts";
+export {
+  decodeNifti,
+  type NiftiFile,
+  type NiftiInput,
+  openNifti,
+  type OpenNiftiOptions,
+  voxelsFromBytes,
+} from "./nifti_file.ts";
+export {
+  NIFTI_DATATYPES,
+  type NiftiDatatype,
+  niftiDatatypeNames,
+  niftiDatatypeOf,
+  niftiDatatypeOfCode,
+} from "../core/nifti_datatypes.ts";

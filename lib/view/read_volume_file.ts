@@ -3,9 +3,8 @@
  * voxels streamed plane by plane, keeping every n-th voxel so that a file larger than the budget is never
  * held whole.
  *
- * Over 400 lines because it holds two small header readers (NIfTI-1 and NRRD) that exist only to place the
- * voxels for the viewer; `lib/cohort/` streams voxels without geometry, and importing it here would make a
- * folder cycle (the cohort summary links to views).
+ * NIfTI comes through the one NIfTI reader (`read/nifti_file.ts`); the small NRRD header reader here exists
+ * only to place NRRD voxels for the viewer.
  *
  * @module
  */
@@ -18,6 +17,8 @@ import {
   type ViewerVolume,
 } from "./viewer_volume.ts";
 import { checkOptions, type OptionKeys } from "../core/options.ts";
+import { type NiftiFile, openNifti, voxelsFromBytes } from "../read/nifti_file.ts";
+import { NiftiFormatError, niftiGeometry } from "../read/nifti_header.ts";
 
 /** Options for {@linkcode readVolumeFile}. */
 export interface ReadVolumeFileOptions {
@@ -36,20 +37,9 @@ interface FileLayout {
   geometry: ImageGeometry;
   /** Bytes before the voxels, in the decompressed stream. */
   dataOffset: number;
-  /** Whether the voxels (NRRD) or the whole file (NIfTI) are gzip-compressed. */
+  /** Whether the voxels or the whole file are gzip-compressed. */
   gzip: "none" | "file" | "data";
 }
-
-const NIFTI_TYPES: Readonly<Record<number, VoxelType>> = {
-  2: "uint8",
-  4: "int16",
-  8: "int32",
-  16: "float32",
-  64: "float64",
-  256: "int8",
-  512: "uint16",
-  768: "uint32",
-};
 
 const NRRD_TYPES: Readonly<Record<string, VoxelType>> = {
   "signed char": "int8",
@@ -112,10 +102,13 @@ export async function readVolumeFile(
   const budgetBytes = options.budgetBytes ?? DEFAULT_VIEW_BUDGET_BYTES;
   const path = typeof file === "string" ? file : options.name ?? "image bytes";
   const name = options.name ?? path.split("/").pop()!;
+  const head = await readHead(file);
+  if (new TextDecoder().decode(head.bytes.subarray(0, 4)) !== "NRRD") {
+    return await readNiftiStrided(file, path, name, budgetBytes, options.signal);
+  }
   let bytes: AsyncIterator<Uint8Array> | undefined;
   try {
-    const head = await readHead(file);
-    const layout = parseLayout(head, path);
+    const layout = parseNrrd(head.bytes, head.gzip, path);
     let stream: ReadableStream<Uint8Array> = await openBytes(file);
     if (layout.gzip === "file") {
       stream = (stream as ReadableStream<Uint8Array<ArrayBuffer>>).pipeThrough(
@@ -135,12 +128,45 @@ export async function readVolumeFile(
         },
       }).pipeThrough(new DecompressionStream("gzip"));
       const inner = new ByteReader(rest[Symbol.asyncIterator](), path);
-      return await readStrided(inner, layout, name, budgetBytes, options.signal);
+      return await readStrided(nrrdPlanes(inner, layout), layout, name, budgetBytes, options.signal);
     }
-    return await readStrided(reader, layout, name, budgetBytes, options.signal);
+    return await readStrided(nrrdPlanes(reader, layout), layout, name, budgetBytes, options.signal);
   } finally {
     await bytes?.return?.();
   }
+}
+
+/** A NIfTI file through the one NIfTI reader (`read/nifti_file.ts`), plane by plane. */
+async function readNiftiStrided(
+  file: string | Uint8Array,
+  path: string,
+  name: string,
+  budgetBytes: number,
+  signal: AbortSignal | undefined,
+): Promise<ViewerVolume> {
+  let nifti: NiftiFile | undefined;
+  try {
+    nifti = await openNifti(file, { source: path, signal });
+    const { header } = nifti;
+    const layout = { shape: header.shape, dtype: header.dtype, geometry: niftiGeometry(header, path) };
+    const opened = nifti;
+    const plane = header.shape[1] * header.shape[2];
+    return await readStrided(() => opened.read(plane), layout, name, budgetBytes, signal);
+  } catch (error) {
+    if (!(error instanceof NiftiFormatError)) throw error;
+    const detail = error.problem === "not-nifti"
+      ? "expected a NIfTI-1 (.nii, .nii.gz) or NRRD (.nrrd) image, found neither header"
+      : error.detail;
+    throw new MetadataError(`Cannot view ${path}: ${detail}`, { source: path, cause: error });
+  } finally {
+    await nifti?.cancel();
+  }
+}
+
+/** NRRD planes: exact byte counts from the stream, in the host's byte order. */
+function nrrdPlanes(reader: ByteReader, layout: FileLayout): () => Promise<ArrayLike<number>> {
+  const planeBytes = layout.shape[1] * layout.shape[2] * bytesPerVoxel(layout.dtype);
+  return async () => voxelsFromBytes(await reader.take(planeBytes), layout.dtype, layout.littleEndian);
 }
 
 /** The file's bytes as a stream (which closes the file when read to its end or cancelled). */
@@ -150,8 +176,8 @@ async function openBytes(file: string | Uint8Array): Promise<ReadableStream<Uint
 }
 
 async function readStrided(
-  reader: ByteReader,
-  layout: FileLayout,
+  nextPlane: () => Promise<ArrayLike<number>>,
+  layout: Pick<FileLayout, "shape" | "dtype" | "geometry">,
   name: string,
   budgetBytes: number,
   signal?: AbortSignal,
@@ -160,17 +186,13 @@ async function readStrided(
   const step = strideForBudget(layout.shape, layout.dtype, budgetBytes);
   const shape = layout.shape.map((n) => Math.ceil(n / step)) as [number, number, number];
   const out = allocateVoxels(layout.dtype, shape[0] * shape[1] * shape[2]);
-  const bpv = bytesPerVoxel(layout.dtype);
-  const planeBytes = nx * ny * bpv;
   let o = 0;
   for (let z = 0; z < nz; z++) {
     signal?.throwIfAborted();
-    const plane = await reader.take(planeBytes);
+    const plane = await nextPlane();
     if (z % step !== 0) continue;
-    const view = new DataView(plane.buffer, plane.byteOffset, plane.byteLength);
-    const get = getter(layout.dtype);
     for (let y = 0; y < ny; y += step) {
-      for (let x = 0; x < nx; x += step) out[o++] = get(view, (y * nx + x) * bpv, layout.littleEndian);
+      for (let x = 0; x < nx; x += step) out[o++] = plane[y * nx + x];
     }
   }
   return {
@@ -181,27 +203,6 @@ async function readStrided(
     sourceShape: layout.shape,
     budgetBytes,
   };
-}
-
-function getter(dtype: VoxelType): (view: DataView, at: number, le: boolean) => number {
-  switch (dtype) {
-    case "int8":
-      return (v, at) => v.getInt8(at);
-    case "uint8":
-      return (v, at) => v.getUint8(at);
-    case "int16":
-      return (v, at, le) => v.getInt16(at, le);
-    case "uint16":
-      return (v, at, le) => v.getUint16(at, le);
-    case "int32":
-      return (v, at, le) => v.getInt32(at, le);
-    case "uint32":
-      return (v, at, le) => v.getUint32(at, le);
-    case "float32":
-      return (v, at, le) => v.getFloat32(at, le);
-    case "float64":
-      return (v, at, le) => v.getFloat64(at, le);
-  }
 }
 
 /** Reads exact byte counts from a stream of chunks. */
@@ -281,70 +282,6 @@ async function readHead(file: string | Uint8Array): Promise<{ bytes: Uint8Array;
     at += part.length;
   }
   return { bytes, gzip };
-}
-
-function parseLayout(head: { bytes: Uint8Array; gzip: boolean }, path: string): FileLayout {
-  const { bytes } = head;
-  const text = new TextDecoder().decode(bytes.subarray(0, 4));
-  if (text === "NRRD") return parseNrrd(bytes, head.gzip, path);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length >= 348) {
-    for (const le of [true, false]) {
-      if (view.getInt32(0, le) === 348) return parseNifti(view, le, head.gzip, path);
-    }
-  }
-  throw new MetadataError(
-    `Cannot view ${path}: expected a NIfTI-1 (.nii, .nii.gz) or NRRD (.nrrd) image, found neither header`,
-    { source: path },
-  );
-}
-
-function parseNifti(view: DataView, le: boolean, gzip: boolean, path: string): FileLayout {
-  const dims = [0, 1, 2, 3, 4].map((i) => view.getInt16(40 + 2 * i, le));
-  if (dims[0] < 3 || dims.slice(4).some((d) => d > 1) || (dims[0] > 3 && dims[4] > 1)) {
-    throw new MetadataError(
-      `Cannot view ${path}: expected a 3-D image, the header says ${dims[0]} dimensions`,
-      {
-        source: path,
-      },
-    );
-  }
-  const code = view.getInt16(70, le);
-  const dtype = NIFTI_TYPES[code];
-  if (!dtype) {
-    throw new MetadataError(`Cannot view ${path}: NIfTI datatype ${code} is not a supported scalar type`, {
-      source: path,
-    });
-  }
-  const pixdim = [1, 2, 3].map((i) => Math.abs(view.getFloat32(76 + 4 * i, le)) || 1);
-  const qformCode = view.getInt16(252, le);
-  const sformCode = view.getInt16(254, le);
-  let ras: number[][]; // 3×4, RAS
-  if (sformCode > 0) {
-    ras = [0, 1, 2].map((r) => [0, 1, 2, 3].map((c) => view.getFloat32(280 + 16 * r + 4 * c, le)));
-  } else if (qformCode > 0) {
-    const [b, c, d, qx, qy, qz] = [0, 1, 2, 3, 4, 5].map((i) => view.getFloat32(256 + 4 * i, le));
-    const a = Math.sqrt(Math.max(0, 1 - (b * b + c * c + d * d)));
-    const qfac = view.getFloat32(76, le) < 0 ? -1 : 1;
-    const rot = [
-      [a * a + b * b - c * c - d * d, 2 * (b * c - a * d), 2 * (b * d + a * c)],
-      [2 * (b * c + a * d), a * a + c * c - b * b - d * d, 2 * (c * d - a * b)],
-      [2 * (b * d - a * c), 2 * (c * d + a * b), a * a + d * d - b * b - c * c],
-    ];
-    const scale = [pixdim[0], pixdim[1], pixdim[2] * qfac];
-    ras = rot.map((row, r) => [...row.map((v, j) => v * scale[j]), [qx, qy, qz][r]]);
-  } else {
-    ras = [[pixdim[0], 0, 0, 0], [0, pixdim[1], 0, 0], [0, 0, pixdim[2], 0]];
-  }
-  const offset = Math.round(view.getFloat32(108, le));
-  return {
-    shape: [dims[3], dims[2], dims[1]],
-    dtype,
-    littleEndian: le,
-    geometry: geometryFromRas(ras, path),
-    dataOffset: offset,
-    gzip: gzip ? "file" : "none",
-  };
 }
 
 /** ITK geometry (LPS) from a 3×4 RAS voxel-to-world matrix. */

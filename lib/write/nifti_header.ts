@@ -15,6 +15,7 @@
  */
 import type { ImageGeometry, VoxelType } from "../core/volume.ts";
 import { checkOptions, type OptionKeys } from "../core/options.ts";
+import { niftiDatatypeOf } from "../core/nifti_datatypes.ts";
 
 /** Shape and voxel type of the image a header describes. */
 export interface NiftiLayout {
@@ -58,17 +59,6 @@ export const NIFTI1_MAX_DIM = 32767;
  */
 const NIFTI1_VOX_OFFSET = 352;
 
-const DATATYPES: Record<VoxelType, NiftiDatatype> = {
-  int8: { code: 256, bitpix: 8 },
-  uint8: { code: 2, bitpix: 8 },
-  int16: { code: 4, bitpix: 16 },
-  uint16: { code: 512, bitpix: 16 },
-  int32: { code: 8, bitpix: 32 },
-  uint32: { code: 768, bitpix: 32 },
-  float32: { code: 16, bitpix: 32 },
-  float64: { code: 64, bitpix: 64 },
-};
-
 const NIFTI_UNITS_MM = 2;
 const NIFTI_XFORM_SCANNER_ANAT = 1;
 const AXES = ["x", "y", "z"] as const;
@@ -77,7 +67,8 @@ type Matrix3 = ImageGeometry["direction"];
 type Vector3 = ImageGeometry["origin"];
 
 /**
- * The NIfTI-1 `datatype` code and `bitpix` of a voxel type.
+ * The NIfTI-1 `datatype` code and `bitpix` of a voxel type, from the one table of codes
+ * (`core/nifti_datatypes.ts`) that the reader uses too.
  *
  * @example
  * ```ts
@@ -90,13 +81,8 @@ type Vector3 = ImageGeometry["origin"];
  * @throws {TypeError} If `dtype` is not a {@linkcode VoxelType}.
  */
 export function niftiDatatype(dtype: VoxelType): NiftiDatatype {
-  const found = Object.hasOwn(DATATYPES, dtype) ? DATATYPES[dtype] : undefined;
-  if (!found) {
-    throw new TypeError(
-      `Cannot write voxel type "${dtype}" to NIfTI: expected one of ${Object.keys(DATATYPES).join(", ")}`,
-    );
-  }
-  return found;
+  const { code, bitpix } = niftiDatatypeOf(dtype);
+  return { code, bitpix };
 }
 
 /** The keys of {@linkcode NiftiHeaderOptions}, checked at run time. */
