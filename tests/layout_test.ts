@@ -123,9 +123,9 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
   "lib/metadata/stored_bytes.ts": ["tests/display/preview_levels_test.ts", "measureStoredBytes on S3 there"],
   "lib/metadata/units.ts": ["tests/metadata/multiscales_test.ts", "units of the multiscales metadata"],
   "lib/read/memory.ts": ["tests/read/read_test.ts", "the memory check before a read"],
-  "lib/registration/write_prepared.ts": [
+  "lib/export/_tee_slabs.ts": [
     "tests/registration/prepare_test.ts",
-    "prepareForRegistration writes",
+    "prepareForRegistration's several outputs from one read, compared voxel by voxel",
   ],
   "lib/s3/_body_checks.ts": ["tests/s3/store_test.ts", "faulted bodies from the fault proxy"],
   "lib/s3/client.ts": ["tests/s3/store_test.ts", "parseS3Uri and createS3Client"],

@@ -20,7 +20,7 @@ export {
   type ReorientResult,
   reorientVolume,
   resolveOrientation,
-} from "./reorient.ts";
+} from "../orient/reorient.ts";
 export {
   chooseLevelForSpacing,
   feasibleSpacing,
@@ -31,7 +31,7 @@ export {
   type ResampleResult,
   resampleSlabs,
   resampleVolume,
-} from "./resample.ts";
+} from "../export/resample.ts";
 export {
   checkPreparedOutputs,
   defaultPreparedPath,

@@ -16,6 +16,7 @@ import { prepareForRegistration } from "../../lib/registration/prepare.ts";
 import { prepareVolume } from "../../lib/registration/prepare_volume.ts";
 import { sidecarPath } from "../../lib/registration/write_prepared.ts";
 import { AIND_BUCKET } from "../../lib/s3/client.ts";
+import { openSource } from "../../lib/source/open_source.ts";
 import type { ImageGeometry } from "../../lib/core/volume.ts";
 import { serveDataset } from "../../testing/fixture.ts";
 import { nrrdIndexToLps, readNrrd } from "../../testing/nrrd.ts";
@@ -190,23 +191,18 @@ Deno.test("prepareVolume() without orientation or spacing reproduces the plain e
       out: `${dir}/plain.nii`,
       roi,
     });
-    const prepared = await prepareVolume({ subject: "652506", channel: CHANNEL, level: 1 }, {
-      ...fixture.s3,
-      roi,
-    });
+    using source = await openSource({ subject: "652506", channel: CHANNEL }, fixture.s3);
+    const prepared = await prepareVolume(source, { level: 1, roi });
     assertEquals(prepared.geometry, plain.geometry);
     const voxels = new Uint16Array(readNifti(await Deno.readFile(plain.path)).image);
     assertEquals(Array.from(prepared.volume.data), Array.from(voxels));
-    assertEquals(prepared.steps.map((s) => s.step), ["read", "reorient"]);
+    // Nothing was reoriented, so no reorientation is recorded (as in an export's sidecar).
+    assertEquals(prepared.steps.map((s) => s.step), ["read"]);
     // The level and region were read, nothing else.
     assertStrictEquals(prepared.orientation.source.nibabel, "RAI");
     assertStrictEquals(prepared.orientation.output.nibabel, "RAI");
     // Any orientation keeps those voxels at the same positions.
-    const lps = await prepareVolume({ subject: "652506", channel: CHANNEL, level: 1 }, {
-      ...fixture.s3,
-      roi,
-      orientation: "LPS",
-    });
+    const lps = await prepareVolume(source, { level: 1, roi, orientation: "LPS" });
     const [nx, ny] = [14, 15];
     for (const [i, j, k] of [[0, 0, 0], [13, 14, 8], [4, 7, 2]]) {
       const value = prepared.volume.data[(k * ny + j) * nx + i];
