@@ -123,10 +123,6 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
   "lib/metadata/stored_bytes.ts": ["tests/display/preview_levels_test.ts", "measureStoredBytes on S3 there"],
   "lib/metadata/units.ts": ["tests/metadata/multiscales_test.ts", "units of the multiscales metadata"],
   "lib/read/memory.ts": ["tests/read/read_test.ts", "the memory check before a read"],
-  "lib/export/_tee_slabs.ts": [
-    "tests/registration/prepare_test.ts",
-    "prepareForRegistration's several outputs from one read, compared voxel by voxel",
-  ],
   "lib/s3/_body_checks.ts": ["tests/s3/store_test.ts", "faulted bodies from the fault proxy"],
   "lib/s3/client.ts": ["tests/s3/store_test.ts", "parseS3Uri and createS3Client"],
   "lib/s3/disk_cache.ts": ["tests/e2e/reliability_test.ts", "resuming from the disk cache"],
