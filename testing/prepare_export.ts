@@ -15,7 +15,7 @@ if (road === "streaming") {
   const result = await prepareForRegistration(request, { endpoint, ...options });
   report = { size: result.size, files: result.files, sidecars: result.sidecars, level: result.level.index };
 } else {
-  const { out: _out, ...rest } = options;
+  const { out: _out, maxSlabBytes: _slabs, ...rest } = options;
   using source = await openSource(request, { endpoint });
   const prepared = await prepareVolume(source, rest);
   report = { shape: prepared.volume.shape };
