@@ -15,12 +15,6 @@ import type { Orientation } from "../orient/orient.ts";
 import type { ProgressEvent } from "../core/progress_event.ts";
 import type { ImageGeometry, VoxelType } from "../core/volume.ts";
 import { OutputExistsError } from "../core/errors.ts";
-import { defaultMaxSlabBytes } from "../codecs/slab_budget.ts";
-import { supportsChunkParts } from "../codecs/partial_chunks.ts";
-import { levelArrays } from "../metadata/level_arrays.ts";
-import { checkReadMemory } from "../read/memory.ts";
-import { streamLevel } from "../read/read.ts";
-import { resampleSlabs } from "./resample.ts";
 import type { Channel } from "../select/select.ts";
 import type { OpenedSource } from "../source/open_source.ts";
 import { pathExists } from "../write/atomic_file.ts";
@@ -29,10 +23,10 @@ import type { VolumeSlabs } from "../write/nifti.ts";
 import type { NrrdSpace } from "../write/nrrd.ts";
 import { type ExportPlan, type ExportPlanOptions, planExport } from "./plan.ts";
 import { type OmeZarrOutputOptions, sidecarOf } from "./formats.ts";
-import { reorientSlabs } from "./reorient_slabs.ts";
 import { type SidecarFile, writeExportSidecar } from "./sidecar.ts";
 import { teeSlabs } from "./_tee_slabs.ts";
-import { checkFreeSpace, tempPathFor } from "./temp_space.ts";
+import { checkFreeSpace } from "./temp_space.ts";
+import { exportSlabs } from "./export_slabs.ts";
 import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** Options for {@linkcode exportImage}: what to export (see {@linkcode ExportPlanOptions}) and how. */
@@ -211,7 +205,7 @@ export async function exportImageToAll(
   const finished = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, finished.signal]) : finished.signal;
   try {
-    const slabs = await outputSlabs(source, plan, { ...options, signal });
+    const slabs = await exportSlabs(source, plan, { ...options, signal });
     const written = await writeOutputs(source, plans, slabs, { ...options, signal }, finished);
     const files: SidecarFile[] = plans.map((p, i) => ({
       path: p.output.path,
@@ -283,66 +277,6 @@ function logPlan(plan: ExportPlan, log: (line: string) => void): void {
   if (plan.reorient) {
     log(`Reorient ${plan.orientations.source.nibabel} -> ${plan.orientations.output.nibabel}`);
   }
-}
-
-/** The read step: the level's region as z-slabs, with the slab size the source's cache suits. */
-async function readSlabs(
-  source: OpenedSource,
-  plan: ExportPlan,
-  options: ExportImageOptions & { signal: AbortSignal },
-): Promise<VolumeSlabs> {
-  const { image } = source;
-  const [nx, ny] = plan.read.size;
-  const rowBytes = plan.level.chunks[image.multiscales.spatialAxes[0]] * ny * nx *
-    (plan.output.dtype === "float32"
-      ? 4
-      : plan.level.dtype === "uint8" || plan.level.dtype === "int8"
-      ? 1
-      : 2);
-  // Thin slabs only where each slab can decode just its part of a chunk (see codecs/slab_budget.ts).
-  const partial = await supportsChunkParts(levelArrays.get(plan.level)!, options.signal);
-  const maxSlabBytes = options.maxSlabBytes ??
-    (partial ? defaultMaxSlabBytes(rowBytes, image.cache.maxBytes) : undefined);
-  const readOptions = {
-    dtype: options.dtype,
-    roi: plan.region,
-    concurrency: options.concurrency,
-    maxSlabBytes,
-  };
-  // Nothing is fetched until the slabs are read: refuse now, with figures, rather than run out of memory.
-  const { roi: region, ...sizes } = readOptions;
-  checkReadMemory(image, plan.level.index, { ...sizes, region });
-  return streamLevel(image, plan.level.index, {
-    ...readOptions,
-    onProgress: options.onProgress,
-    signal: options.signal,
-  });
-}
-
-/** The steps between reading and writing, chained as streams of z-slabs. */
-async function outputSlabs(
-  source: OpenedSource,
-  plan: ExportPlan,
-  options: ExportImageOptions & { signal: AbortSignal },
-): Promise<VolumeSlabs> {
-  let slabs = await readSlabs(source, plan, options);
-  if (plan.resample) {
-    slabs = resampleSlabs(slabs, {
-      geometry: plan.read.geometry,
-      spacing: plan.resample.geometry.spacing,
-      signal: options.signal,
-    });
-  }
-  if (plan.reorient) {
-    slabs = reorientSlabs(slabs, {
-      geometry: (plan.resample ?? plan.read).geometry,
-      orientation: plan.reorient.to,
-      tempPath: tempPathFor(plan.output.path, plan.temp.directory),
-      maxSlabBytes: options.maxSlabBytes,
-      signal: options.signal,
-    });
-  }
-  return slabs;
 }
 
 /**

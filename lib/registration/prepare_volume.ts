@@ -124,6 +124,7 @@ export async function prepareVolume(
   source: OpenedSource,
   options: PrepareVolumeOptions = {},
 ): Promise<PreparedVolume> {
+  options = checkOptions(options, PREPARE_VOLUME_OPTION_KEYS, "prepareVolume()");
   if (!isOpenedSource(source)) {
     // The earlier form prepareVolume({ subject, channel }) opened the source itself.
     throw new TypeError(
@@ -131,7 +132,6 @@ export async function prepareVolume(
         "to write files by names call prepareForRegistration({ subject, channel }, options)",
     );
   }
-  options = checkOptions(options, PREPARE_VOLUME_OPTION_KEYS, "prepareVolume()");
   const { concurrency, onProgress, onWarning, log = () => {}, signal, ...what } = options;
   const plan = planExport(source, what);
   for (const w of plan.warnings) if (!plan.corrections.includes(w.id)) onWarning?.(w);
