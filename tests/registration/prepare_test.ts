@@ -255,6 +255,79 @@ Deno.test("prepareForRegistration() refuses existing outputs and unknown extensi
   }
 });
 
+Deno.test("prepareForRegistration() with several outputs: any existing one refused first; cancelled, none left", async (t) => {
+  await t.step("the second output's existing sidecar is refused before any request", async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(`${dir}/b.json`, "{}");
+      await assertRejects(
+        () =>
+          prepareForRegistration({ subject: "652506", channel: CHANNEL }, {
+            endpoint: "http://127.0.0.1:9",
+            out: [`${dir}/a.nii`, `${dir}/b.nrrd`],
+          }),
+        OutputExistsError,
+        "b.json",
+      );
+      await assertRejects(
+        () =>
+          prepareForRegistration({ subject: "652506", channel: CHANNEL }, {
+            endpoint: "http://127.0.0.1:9",
+            out: [`${dir}/a.nii`, `${dir}/a.nii`],
+          }),
+        TypeError,
+        "twice",
+      );
+      assertEquals(await listDir(dir), ["b.json"]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
+  await t.step(
+    "cancelled while writing: every writer stops, no output, sidecar or temporary file",
+    async () => {
+      await using fixture = await serveDataset(SPEC);
+      const dir = await Deno.makeTempDir();
+      try {
+        const controller = new AbortController();
+        await assertRejects(
+          () =>
+            prepareForRegistration({ subject: "652506", channel: CHANNEL }, {
+              ...fixture.s3,
+              level: 0,
+              orientation: "PIR",
+              out: [`${dir}/a.nii.gz`, `${dir}/a.nrrd`],
+              signal: controller.signal,
+              maxSlabBytes: 16 * 1024,
+              // The first bytes written: the writers have started and the temporary file is full.
+              onProgress: (event) => {
+                if (event.stage === "write" && event.done > 0) {
+                  controller.abort(new Error("stopped by the test"));
+                }
+              },
+            }),
+          Error,
+          "stopped by the test",
+        );
+        assertEquals(await listDir(dir), []);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  );
+
+  await t.step("an opened source is a TypeError naming exportImage", async () => {
+    await using fixture = await serveDataset({ ...SPEC, levels: 1 });
+    using source = await openSource({ subject: "652506", channel: CHANNEL }, fixture.s3);
+    await assertRejects(
+      () => prepareForRegistration(source as never, { out: "never.nii" }),
+      TypeError,
+      "prepareForRegistration() takes { subject, channel }; for an opened source call exportImage(source, options)",
+    );
+  });
+});
+
 Deno.test("the CLI: fetch --orientation PIR --spacing writes an NRRD that independent readers place correctly", async (t) => {
   await using fixture = await serveDataset(SPEC);
   const endpoint = ["--endpoint", fixture.s3.endpoint];
