@@ -207,9 +207,10 @@ const WRITE_PREPARED_OPTION_KEYS: OptionKeys<WritePreparedOptions> = {
  *
  * @example Write NIfTI and NRRD of the same volume
  * ```ts ignore
- * import { prepareVolume } from "@spimfetch/spimfetch";
+ * import { openSource, prepareVolume } from "@spimfetch/spimfetch";
  * import { writePrepared } from "@spimfetch/spimfetch/registration";
- * const prepared = await prepareVolume({ subject: "652506", channel: "Ex_561_Em_593" }, { orientation: "PIR", spacing: 0.025 });
+ * using source = await openSource({ subject: "652506", channel: "Ex_561_Em_593" });
+ * const prepared = await prepareVolume(source, { orientation: "PIR", spacing: 0.025 });
  * const { files, sidecars } = await writePrepared(prepared, { out: ["brain.nii.gz", "brain.nrrd"] });
  * console.log(files.map((f) => f.path), sidecars); // ["brain.nii.gz", "brain.nrrd"] ["brain.json"]
  * ```
