@@ -101,6 +101,21 @@ Deno.test("prepareForRegistration() to PIR at 0.05 mm places every voxel where t
     const nrrd = readNrrd(await Deno.readFile(out[0]));
     const nii = readNifti(await Deno.readFile(out[1]));
 
+    await t.step(
+      "both outputs come from one read of S3: as many bytes fetched as for one output",
+      async () => {
+        const single = await prepareForRegistration({ subject: "652506", channel: CHANNEL }, {
+          ...fixture.s3,
+          orientation: "PIR",
+          spacing: 0.05,
+          out: `${dir}/single/brain.nrrd`,
+        });
+        assert(single.bytesFetched > 0);
+        assertStrictEquals(result.bytesFetched, single.bytesFetched);
+        await Deno.remove(`${dir}/single`, { recursive: true });
+      },
+    );
+
     await t.step("NRRD and NIfTI hold the same voxels and the same voxel-to-LPS map", () => {
       assertEquals(nrrd.header.sizes, result.size);
       assertEquals(nii.header.dims.slice(1, 4), result.size);
