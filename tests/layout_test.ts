@@ -130,10 +130,6 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
     "tests/read/nifti_file_test.ts",
     "the NIfTI reader's byte plumbing: paths, bytes, streams and 7-byte pieces, gzipped or not, are read there",
   ],
-  "lib/registration/write_prepared.ts": [
-    "tests/registration/prepare_test.ts",
-    "prepareForRegistration writes",
-  ],
   "lib/s3/_body_checks.ts": ["tests/s3/store_test.ts", "faulted bodies from the fault proxy"],
   "lib/s3/client.ts": ["tests/s3/store_test.ts", "parseS3Uri and createS3Client"],
   "lib/s3/disk_cache.ts": ["tests/e2e/reliability_test.ts", "resuming from the disk cache"],
@@ -154,6 +150,10 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
   "lib/export/reorient_slabs.ts": [
     "tests/export/export_image_test.ts",
     "every reorientation of the combination test; memory in tests/e2e/reorient_memory_test.ts",
+  ],
+  "lib/export/export_slabs.ts": [
+    "tests/export/export_image_test.ts",
+    "the read, resample and reorient steps of every combination",
   ],
   "lib/export/sidecar.ts": ["tests/export/export_image_test.ts", "the sidecar of every combination"],
   "lib/export/temp_space.ts": ["tests/e2e/export_failures_test.ts", "disk full, Ctrl-C, temporary files"],

@@ -12,7 +12,7 @@
  */
 import { getLevel, type OmeZarrImage } from "../metadata/image.ts";
 import { readLevel } from "../read/read.ts";
-import { chooseLevelForSpacing } from "../registration/resample.ts";
+import { chooseLevelForSpacing } from "../export/resample.ts";
 import {
   allocateVoxels,
   bytesPerVoxel,

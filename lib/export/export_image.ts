@@ -15,22 +15,18 @@ import type { Orientation } from "../orient/orient.ts";
 import type { ProgressEvent } from "../core/progress_event.ts";
 import type { ImageGeometry, VoxelType } from "../core/volume.ts";
 import { OutputExistsError } from "../core/errors.ts";
-import { defaultMaxSlabBytes } from "../codecs/slab_budget.ts";
-import { supportsChunkParts } from "../codecs/partial_chunks.ts";
-import { levelArrays } from "../metadata/level_arrays.ts";
-import { checkReadMemory } from "../read/memory.ts";
-import { streamLevel } from "../read/read.ts";
-import { resampleSlabs } from "../registration/resample.ts";
 import type { Channel } from "../select/select.ts";
 import type { OpenedSource } from "../source/open_source.ts";
 import { pathExists } from "../write/atomic_file.ts";
 import { createOutputFolder } from "../write/output_folder.ts";
 import type { VolumeSlabs } from "../write/nifti.ts";
+import type { NrrdSpace } from "../write/nrrd.ts";
 import { type ExportPlan, type ExportPlanOptions, planExport } from "./plan.ts";
-import type { OmeZarrOutputOptions } from "./formats.ts";
-import { reorientSlabs } from "./reorient_slabs.ts";
-import { writeExportSidecar } from "./sidecar.ts";
-import { checkFreeSpace, tempPathFor } from "./temp_space.ts";
+import { type OmeZarrOutputOptions, sidecarOf } from "./formats.ts";
+import { type SidecarFile, writeExportSidecar } from "./sidecar.ts";
+import { teeSlabs } from "./_tee_slabs.ts";
+import { checkFreeSpace } from "./temp_space.ts";
+import { exportSlabs } from "./export_slabs.ts";
 import { checkOptions, type OptionKeys } from "../core/options.ts";
 
 /** Options for {@linkcode exportImage}: what to export (see {@linkcode ExportPlanOptions}) and how. */
@@ -39,6 +35,8 @@ export interface ExportImageOptions extends ExportPlanOptions {
   gzipLevel?: number;
   /** For `.ome.zarr` outputs: NGFF version, chunk and shard shapes, codec. */
   omeZarr?: OmeZarrOutputOptions;
+  /** For `.nrrd` outputs: the patient space its vectors are written in. @default {"LPS"} */
+  nrrdSpace?: NrrdSpace;
   /** Replace an existing output and sidecar, only once the new ones are complete. @default {false} */
   force?: boolean;
   /** Most bytes in one z-slab read (and of each temporary-file batch). @default {chosen per level} */
@@ -68,6 +66,7 @@ export const EXPORT_IMAGE_OPTION_KEYS: OptionKeys<ExportImageOptions> = {
   tmpDir: true,
   gzipLevel: true,
   omeZarr: true,
+  nrrdSpace: true,
   force: true,
   maxSlabBytes: true,
   concurrency: true,
@@ -142,20 +141,63 @@ export async function exportImage(
   options: ExportImageOptions = {},
 ): Promise<ExportImageResult> {
   options = checkOptions(options, EXPORT_IMAGE_OPTION_KEYS, "exportImage()");
+  const { files: _files, sidecars: _sidecars, ...result } = await exportImageToAll(source, options, []);
+  return result;
+}
+
+/** What {@linkcode exportImageToAll} did: {@linkcode ExportImageResult} of the first output, and every file. */
+export interface ExportImageToAllResult extends ExportImageResult {
+  /** Every output written, in the order asked for. */
+  files: SidecarFile[];
+  /** Every sidecar written: one per distinct stem (`brain.nii.gz` and `brain.nrrd` share `brain.json`). */
+  sidecars: string[];
+}
+
+/**
+ * {@linkcode exportImage} to `options.out` and, from the same voxels in the same pass, to each of `more`
+ * (other formats, other places): S3 is read once and the writers share the stream of slabs, so memory stays
+ * bounded. Every output and sidecar is checked before any request; a failure of one writer cancels the
+ * others, and none leaves a staged file behind. Outputs that share a stem share one sidecar listing them.
+ * Options are not checked here (the public caller checks them under its own name).
+ *
+ * @example
+ * ```ts ignore
+ * await exportImageToAll(source, { orientation: "PIR", out: "brain.nii.gz" }, ["brain.nrrd"]);
+ * ```
+ * @param source The opened source (left open).
+ * @param options What to export; `out` is the first output.
+ * @param more Further outputs.
+ * @returns What was written.
+ * @throws {TypeError} For a path given twice or an unknown suffix.
+ * @throws {OutputExistsError} If an output or sidecar exists and `force` is not set.
+ */
+export async function exportImageToAll(
+  source: OpenedSource,
+  options: ExportImageOptions,
+  more: readonly string[],
+): Promise<ExportImageToAllResult> {
   const started = performance.now();
   const retriesBefore = source.retries;
   const plan = planExport(source, options);
-  await checkOutputs(plan, options.force === true);
+  const plans = [plan, ...more.map((out) => planExport(source, { ...options, out }))];
+  const paths = plans.map((p) => p.output.path);
+  if (new Set(paths).size !== paths.length) {
+    throw new TypeError(`Cannot write the same path twice: ${paths.join(", ")}`);
+  }
+  for (const p of plans) await checkOutputs(p, options.force === true);
   for (const warning of plan.warnings) {
     if (!plan.corrections.includes(warning.id)) options.onWarning?.(warning);
   }
-  logPlan(plan, options.log ?? (() => {}));
-  // A default path's folder is said through `log` as the command line says `--out`'s.
-  await createOutputFolder(plan.output.path, options.log ?? (() => {})).catch((cause) => {
-    throw new Error(`Cannot create output directory ${dirname(plan.output.path)}: ${cause.message}`, {
-      cause,
+  const log = options.log ?? ((): void => {});
+  logPlan(plan, log);
+  for (const { output } of plans) {
+    // A default path's folder is said through `log` as the command line says `--out`'s.
+    await createOutputFolder(output.path, log).catch((cause) => {
+      throw new Error(`Cannot create output directory ${dirname(output.path)}: ${cause.message}`, {
+        cause,
+      });
     });
-  });
+  }
   if (plan.temp.bytes > 0) {
     checkFreeSpace(plan.temp.directory, plan.temp.bytes, "the reorientation's temporary file");
   }
@@ -163,23 +205,29 @@ export async function exportImage(
   const finished = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, finished.signal]) : finished.signal;
   try {
-    const slabs = await outputSlabs(source, plan, { ...options, signal });
-    const { bytes, compression } = await writeOutput(source, plan, slabs, options);
-    const sidecar = await writeExportSidecar(source, plan, {
-      path: plan.output.path,
-      format: plan.output.format.name,
-      bytes,
-      ...(compression ? { compression } : {}),
-    }, { force: options.force, signal: options.signal });
-    options.log?.(
-      `Wrote ${plan.output.path} (${bytes} bytes${
-        compression ? `, gzip: ${compression}` : ""
-      }) and ${sidecar}`,
+    const slabs = await exportSlabs(source, plan, { ...options, signal });
+    const written = await writeOutputs(source, plans, slabs, { ...options, signal }, finished);
+    const files: SidecarFile[] = plans.map((p, i) => ({
+      path: p.output.path,
+      format: p.output.format.name,
+      bytes: written[i].bytes,
+      ...(written[i].compression ? { compression: written[i].compression } : {}),
+    }));
+    const sidecars = [...new Set(plans.map((p) => p.output.sidecar))];
+    for (const sidecar of sidecars) {
+      const members = files.filter((f) => sidecarOf(f.path) === sidecar);
+      const owner = plans.find((p) => p.output.sidecar === sidecar)!;
+      await writeExportSidecar(source, owner, members, { force: options.force, signal: options.signal });
+    }
+    const described = files.map((f) =>
+      `${f.path} (${f.bytes} bytes${f.compression ? `, gzip: ${f.compression}` : ""})`
     );
+    log(`Wrote ${described.join(", ")} and ${sidecars.join(", ")}`);
+    const [first] = files;
     return {
-      path: plan.output.path,
-      sidecar,
-      format: plan.output.format.name,
+      path: first.path,
+      sidecar: plan.output.sidecar,
+      format: first.format,
       asset: source.asset,
       channel: source.channel,
       level: plan.level,
@@ -189,11 +237,13 @@ export async function exportImage(
       size: plan.output.size,
       dtype: plan.output.dtype,
       plan,
-      bytes,
-      ...(compression ? { compression } : {}),
+      bytes: first.bytes,
+      ...(first.compression ? { compression: first.compression } : {}),
       bytesFetched: source.image.stats?.bytes ?? 0,
       retries: source.retries - retriesBefore,
       elapsedMs: performance.now() - started,
+      files,
+      sidecars,
     };
   } finally {
     finished.abort();
@@ -229,67 +279,42 @@ function logPlan(plan: ExportPlan, log: (line: string) => void): void {
   }
 }
 
-/** The read step: the level's region as z-slabs, with the slab size the source's cache suits. */
-async function readSlabs(
+/**
+ * The write step: each output format's streaming writer, all fed from the one stream of slabs. When one
+ * fails the others are cancelled (each removes its staged output) before the failure is thrown.
+ */
+async function writeOutputs(
   source: OpenedSource,
-  plan: ExportPlan,
+  plans: readonly ExportPlan[],
+  slabs: VolumeSlabs,
   options: ExportImageOptions & { signal: AbortSignal },
-): Promise<VolumeSlabs> {
-  const { image } = source;
-  const [nx, ny] = plan.read.size;
-  const rowBytes = plan.level.chunks[image.multiscales.spatialAxes[0]] * ny * nx *
-    (plan.output.dtype === "float32"
-      ? 4
-      : plan.level.dtype === "uint8" || plan.level.dtype === "int8"
-      ? 1
-      : 2);
-  // Thin slabs only where each slab can decode just its part of a chunk (see codecs/slab_budget.ts).
-  const partial = await supportsChunkParts(levelArrays.get(plan.level)!, options.signal);
-  const maxSlabBytes = options.maxSlabBytes ??
-    (partial ? defaultMaxSlabBytes(rowBytes, image.cache.maxBytes) : undefined);
-  const readOptions = {
-    dtype: options.dtype,
-    roi: plan.region,
-    concurrency: options.concurrency,
-    maxSlabBytes,
-  };
-  // Nothing is fetched until the slabs are read: refuse now, with figures, rather than run out of memory.
-  const { roi: region, ...sizes } = readOptions;
-  checkReadMemory(image, plan.level.index, { ...sizes, region });
-  return streamLevel(image, plan.level.index, {
-    ...readOptions,
-    onProgress: options.onProgress,
-    signal: options.signal,
-  });
+  cancel: AbortController,
+): Promise<{ bytes: number; compression?: string }[]> {
+  if (plans.length === 1) return [await writeOutput(source, plans[0], slabs, options)];
+  const tee = teeSlabs(slabs.slabs, plans.length, { signal: options.signal });
+  const settled = await Promise.allSettled(
+    plans.map((plan, i) =>
+      writeOutput(source, plan, { ...slabs, slabs: tee.readers[i] }, {
+        ...options,
+        // Progress is the first output's: the others move in step with it.
+        onProgress: i === 0 ? options.onProgress : undefined,
+      }).catch((error) => {
+        cancel.abort(error);
+        throw error;
+      }).finally(() => tee.release(i))
+    ),
+  );
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  // The first failure is the cause; the others' are the cancellation it caused.
+  const cause =
+    settled.find((r): r is PromiseRejectedResult =>
+      r.status === "rejected" && !(r.reason instanceof DOMException && r.reason.name === "AbortError")
+    ) ?? failed;
+  if (cause) throw cause.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<{ bytes: number; compression?: string }>).value);
 }
 
-/** The steps between reading and writing, chained as streams of z-slabs. */
-async function outputSlabs(
-  source: OpenedSource,
-  plan: ExportPlan,
-  options: ExportImageOptions & { signal: AbortSignal },
-): Promise<VolumeSlabs> {
-  let slabs = await readSlabs(source, plan, options);
-  if (plan.resample) {
-    slabs = resampleSlabs(slabs, {
-      geometry: plan.read.geometry,
-      spacing: plan.resample.geometry.spacing,
-      signal: options.signal,
-    });
-  }
-  if (plan.reorient) {
-    slabs = reorientSlabs(slabs, {
-      geometry: (plan.resample ?? plan.read).geometry,
-      orientation: plan.reorient.to,
-      tempPath: tempPathFor(plan.output.path, plan.temp.directory),
-      maxSlabBytes: options.maxSlabBytes,
-      signal: options.signal,
-    });
-  }
-  return slabs;
-}
-
-/** The write step: the output format's streaming writer. */
+/** One output format's streaming writer. */
 async function writeOutput(
   source: OpenedSource,
   plan: ExportPlan,
@@ -301,6 +326,7 @@ async function writeOutput(
     outputType: plan.output.dtype,
     gzipLevel: options.gzipLevel,
     omeZarr: options.omeZarr,
+    nrrdSpace: options.nrrdSpace,
     force: options.force,
     signal: options.signal,
     description: `spimfetch ${source.asset.subjectId} ${source.channel.name} L${plan.level.index}${

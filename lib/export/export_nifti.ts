@@ -9,7 +9,7 @@ import type { LevelChoice } from "../select/choose_level.ts";
 import { OutputExistsError } from "../core/errors.ts";
 import { THIN_SLAB_CACHE_BYTES } from "../codecs/slab_budget.ts";
 import { pathExists } from "../write/atomic_file.ts";
-import { type OpenedSource, openSource, type OpenSourceOptions } from "../source/open_source.ts";
+import { isOpenedSource, openSource, type OpenSourceOptions } from "../source/open_source.ts";
 import { exportImage, type ExportImageOptions, type ExportImageResult } from "./export_image.ts";
 import { formatOf, sidecarOf } from "./formats.ts";
 import { EXPORT_IMAGE_OPTION_KEYS } from "./export_image.ts";
@@ -76,26 +76,19 @@ export function defaultOutputPath(subject: string, channel: string, level: numbe
  * @throws {OutputExistsError} If the output exists and `force` is not set (checked before any request).
  * @throws {NotFoundError} For an unknown subject, asset, channel or level.
  * @throws {MetadataError} For malformed or inconsistent metadata.
+ * @throws {TypeError} If given an opened source: that is {@linkcode exportImage}'s job.
  */
-export function exportNifti(request: ExportRequest, options?: ExportOptions): Promise<ExportResult>;
-/**
- * The earlier form taking an opened source, kept so that existing scripts run.
- *
- * @deprecated Use `exportImage(source, options)`, which takes the same options.
- * @param source The opened source (left open).
- * @param options The level, output, voxel type, progress.
- * @returns What was written.
- */
-export function exportNifti(source: OpenedSource, options: ExportOptions): Promise<ExportResult>;
 export async function exportNifti(
-  request: ExportRequest | OpenedSource,
+  request: ExportRequest,
   options: ExportOptions = {},
 ): Promise<ExportResult> {
-  if (typeof request === "object" && request !== null && "image" in request && "acquisition" in request) {
-    // Checked here so that a misspelt key names the function the user called, not exportImage().
-    return await exportImage(request, checkOptions(options, EXPORT_IMAGE_OPTION_KEYS, "exportNifti()"));
+  if (isOpenedSource(request)) {
+    // The earlier form exportNifti(source, options) ran the export on the source; say where it went.
+    throw new TypeError(
+      "exportNifti() takes { subject, channel }; for an opened source call exportImage(source, options)",
+    );
   }
-  return await exportByName(request as ExportRequest, options);
+  return await exportByName(request, options);
 }
 
 async function exportByName(request: ExportRequest, options: ExportOptions): Promise<ExportResult> {

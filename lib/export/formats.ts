@@ -8,7 +8,7 @@
  */
 import type { ImageGeometry, VoxelType } from "../core/volume.ts";
 import { type VolumeSlabs, writeNifti } from "../write/nifti.ts";
-import { writeNrrd } from "../write/nrrd.ts";
+import { type NrrdSpace, writeNrrd } from "../write/nrrd.ts";
 import { writeOmeZarr, type WriteOmeZarrOptions } from "../write/ome_zarr.ts";
 
 /** The OME-Zarr writer's own options (see `writeOmeZarr`). */
@@ -31,6 +31,8 @@ export interface FormatWriteOptions {
   description?: string;
   /** A short label, such as the channel (NIfTI's `aux_file`). */
   label?: string;
+  /** NRRD only: the patient space its vectors are written in. @default {"LPS"} */
+  nrrdSpace?: NrrdSpace;
   /** OME-Zarr only: NGFF version, chunk and shard shapes, codec. @default {NGFF 0.4, Blosc zstd} */
   omeZarr?: OmeZarrOutputOptions;
   /** Cancels the write; nothing is left behind. */
@@ -111,6 +113,7 @@ export const OUTPUT_FORMATS: readonly OutputFormat[] = [
         force: options.force,
         signal: options.signal,
         content: options.description,
+        space: options.nrrdSpace,
       }),
   },
   {

@@ -27,6 +27,7 @@ export {
   defaultExportPath,
   type ExportPlan,
   type ExportPlanOptions,
+  type ExportStep,
   planExport,
   type PlannedGrid,
   type PlanSource,
@@ -47,6 +48,12 @@ export {
   reorientSlabs,
   type ReorientSlabsOptions,
 } from "./reorient_slabs.ts";
-export { exportSidecar, type SidecarFile, writeExportSidecar } from "./sidecar.ts";
+export {
+  exportSidecar,
+  type SidecarFile,
+  type SidecarPlan,
+  type SidecarSource,
+  writeExportSidecar,
+} from "./sidecar.ts";
 export { checkFreeSpace, DiskSpaceError, freeBytes, tempPathFor } from "./temp_space.ts";
 export { placeRegion } from "../orient/place_region.ts";

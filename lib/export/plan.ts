@@ -30,9 +30,8 @@ import {
   regionFromMillimeters,
   type RegionMm,
 } from "../select/choose_level.ts";
-import { chooseLevelForSpacing, type ResampleGrid, resampleGrid } from "../registration/resample.ts";
-import { type ReorientedGrid, reorientGeometry, resolveOrientation } from "../registration/reorient.ts";
-import type { PrepareStep } from "../registration/prepare_volume.ts";
+import { chooseLevelForSpacing, type ResampleGrid, resampleGrid } from "./resample.ts";
+import { type ReorientedGrid, reorientGeometry, resolveOrientation } from "../orient/reorient.ts";
 import type { OpenedSource } from "../source/open_source.ts";
 import { formatOf, type OutputFormat, sidecarOf } from "./formats.ts";
 import { reorientNeedsTempFile } from "./reorient_slabs.ts";
@@ -62,6 +61,34 @@ export interface ExportPlanOptions {
   /** Where temporary files go. @default {the output's directory} */
   tmpDir?: string;
 }
+
+/** One step of an export, as the sidecar records it. */
+export type ExportStep =
+  | {
+    step: "read";
+    level: number;
+    region: Required<Region>;
+    size: [number, number, number];
+    spacing: [number, number, number];
+  }
+  | { step: "aind-caveat-correction"; id: string; description: string }
+  | {
+    step: "resample";
+    method: "area-average";
+    from: [number, number, number];
+    to: [number, number, number];
+    factors: [number, number, number];
+    size: [number, number, number];
+    rule: string;
+  }
+  | {
+    step: "reorient";
+    from: string;
+    to: string;
+    sourceAxis: [number, number, number];
+    flip: [boolean, boolean, boolean];
+    axes: string[];
+  };
 
 /** One grid of the pipeline: sizes (x, y, z) and where the voxels lie. */
 export interface PlannedGrid {
@@ -98,7 +125,7 @@ export interface ExportPlan {
   /** Where the temporary file goes and its size (0: none). */
   temp: { directory: string; bytes: number };
   /** The steps, as the sidecar records them. */
-  steps: PrepareStep[];
+  steps: ExportStep[];
 }
 
 /** What planning reads of an opened source: its metadata only. */
@@ -186,7 +213,7 @@ function trustAxes(
 ): {
   axes: AcquisitionAxis[];
   caveats: { warnings: CaveatWarning[]; corrections: string[] };
-  steps: PrepareStep[];
+  steps: ExportStep[];
 } {
   const { acquisition, asset } = source;
   const warnings = checkAindCaveats(acquisition, { asset });
@@ -266,11 +293,11 @@ const HALF_VOXEL_RULE =
 function planSteps(
   level: ImageLevel,
   read: PlannedGrid & { region: Required<Region> },
-  corrections: PrepareStep[],
+  corrections: ExportStep[],
   resample: ResampleGrid | undefined,
   reorient: ReorientedGrid | undefined,
-): PrepareStep[] {
-  const steps: PrepareStep[] = [
+): ExportStep[] {
+  const steps: ExportStep[] = [
     { step: "read", level: level.index, region: read.region, size: read.size, spacing: [...level.spacing] },
     ...corrections,
   ];

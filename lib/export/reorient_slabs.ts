@@ -12,7 +12,7 @@ import { closeSync, openSync, readSync, writeSync } from "node:fs";
 import { allocateVoxels, bytesPerVoxel, type ImageGeometry, type VoxelArray } from "../core/volume.ts";
 import type { AnatomicalAxes } from "../orient/codes.ts";
 import { isIdentityTransform } from "../orient/transform.ts";
-import { type ReorientedGrid, reorientGeometry, reorientVolume } from "../registration/reorient.ts";
+import { type ReorientedGrid, reorientGeometry, reorientVolume } from "../orient/reorient.ts";
 import type { VolumeSlabs } from "../write/nifti.ts";
 import { checkOptions, type OptionKeys } from "../core/options.ts";
 

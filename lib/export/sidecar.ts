@@ -37,29 +37,51 @@ function describeAxes(
   }));
 }
 
+/** What a sidecar says of the source: its names and where it was read from. */
+export type SidecarSource = Pick<OpenedSource, "asset" | "channel" | "acquisition"> & {
+  /** The S3 endpoint and bucket read (absent: AWS and AIND's bucket). */
+  s3: Pick<OpenedSource["s3"], "endpoint" | "bucket">;
+};
+
+/** What a sidecar says of the work: the plan's choices, grids and steps. */
+export type SidecarPlan =
+  & Pick<
+    ExportPlan,
+    "level" | "region" | "trustedAxes" | "warnings" | "corrections" | "orientations" | "steps"
+  >
+  & { output: Pick<ExportPlan["output"], "size" | "dtype" | "geometry" | "sidecar"> };
+
 /**
- * The sidecar's content for an export.
+ * The sidecar's content for an export: one sidecar lists every output written from the same voxels whose
+ * path has its stem (`brain.nii.gz` and `brain.nrrd` share `brain.json`).
  *
  * @example
  * ```ts ignore
- * const json = exportSidecar(source, plan, { path: "b.nii.gz", format: "nifti", bytes: 1234 });
+ * const json = exportSidecar(source, plan, [{ path: "b.nii.gz", format: "nifti", bytes: 1234 }]);
  * console.log(json.output.dtype);
  * ```
  * @param source The opened source (names, S3 endpoint and bucket).
  * @param plan The plan that was carried out.
- * @param file The output written.
+ * @param files The outputs written (one or more).
  * @returns The JSON value.
+ * @throws {TypeError} If `files` is not a non-empty list.
  */
 export function exportSidecar(
-  source: Pick<OpenedSource, "asset" | "channel" | "acquisition" | "s3">,
-  plan: ExportPlan,
-  file: SidecarFile,
+  source: SidecarSource,
+  plan: SidecarPlan,
+  files: readonly SidecarFile[],
 ): Record<string, unknown> {
+  // Scripts run without type checks: a single file object would otherwise make a sidecar without files.
+  if (!Array.isArray(files) || files.length === 0) {
+    throw new TypeError(
+      "exportSidecar() takes a non-empty list of the files written, e.g. [{ path, format, bytes }]",
+    );
+  }
   const { asset, channel, acquisition } = source;
   return {
     spimfetch: { version: VERSION },
     created: new Date().toISOString(),
-    files: [file],
+    files: [...files],
     source: {
       uri: channel.uri,
       endpoint: source.s3.endpoint ?? null,
@@ -109,22 +131,23 @@ export function exportSidecar(
  *
  * @example
  * ```ts ignore
- * await writeExportSidecar(source, plan, { path: plan.output.path, format: "nifti", bytes }, { force: true });
+ * await writeExportSidecar(source, plan, [{ path: plan.output.path, format: "nifti", bytes }], { force: true });
  * ```
  * @param source The opened source.
  * @param plan The plan carried out.
- * @param file The output written.
+ * @param files The outputs written (those sharing the sidecar's stem).
  * @param options Overwriting and cancellation.
  * @returns The sidecar's path.
  * @throws {OutputExistsError} If the sidecar exists and `force` is not set.
+ * @throws {TypeError} If `files` is not a non-empty list.
  */
 export async function writeExportSidecar(
-  source: Pick<OpenedSource, "asset" | "channel" | "acquisition" | "s3">,
-  plan: ExportPlan,
-  file: SidecarFile,
+  source: SidecarSource,
+  plan: SidecarPlan,
+  files: readonly SidecarFile[],
   options: { force?: boolean; signal?: AbortSignal } = {},
 ): Promise<string> {
-  const text = `${JSON.stringify(exportSidecar(source, plan, file), null, 2)}\n`;
+  const text = `${JSON.stringify(exportSidecar(source, plan, files), null, 2)}\n`;
   await withAtomicFile(plan.output.sidecar, (out) => out.write(new TextEncoder().encode(text)), options);
   return plan.output.sidecar;
 }

@@ -1,7 +1,11 @@
 /**
  * Registration-ready output: a level reoriented to an atlas orientation (the Allen CCF's `PIR`, or any of
- * 48), resampled to atlas spacing by area averaging, written as NIfTI or NRRD with a JSON sidecar, AIND's
- * metadata caveats checked or corrected. Public as `@spimfetch/spimfetch/registration`.
+ * 48), resampled to atlas spacing by area averaging, AIND's metadata caveats checked or corrected, written
+ * in any format with a JSON sidecar. By names, streamed in bounded memory: {@linkcode prepareForRegistration}
+ * (the export pipeline, several outputs from one read). On an opened source, into memory:
+ * {@linkcode prepareVolume}, then {@linkcode writePrepared}. The steps themselves (resampling, reorientation)
+ * live with the pipeline (`lib/export`, `lib/orient`) and are re-exported here. Public as
+ * `@spimfetch/spimfetch/registration`.
  *
  * @module
  */
@@ -20,7 +24,7 @@ export {
   type ReorientResult,
   reorientVolume,
   resolveOrientation,
-} from "./reorient.ts";
+} from "../orient/reorient.ts";
 export {
   chooseLevelForSpacing,
   feasibleSpacing,
@@ -31,7 +35,7 @@ export {
   type ResampleResult,
   resampleSlabs,
   resampleVolume,
-} from "./resample.ts";
+} from "../export/resample.ts";
 export {
   checkPreparedOutputs,
   defaultPreparedPath,

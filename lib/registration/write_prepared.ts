@@ -1,30 +1,27 @@
 /**
- * Step two of registration-ready output: write a prepared volume as NIfTI
- * (`.nii`, `.nii.gz`) and/or NRRD (`.nrrd`), with a JSON sidecar.
+ * Writes a volume prepared in memory ({@linkcode PreparedVolume}, from `prepareVolume`) to files of any
+ * format of the one format table (`OUTPUT_FORMATS`, by suffix), each with the export's provenance sidecar.
+ * Files straight from S3 are the streaming road's job (`exportImage`, `prepareForRegistration`); this is for
+ * a volume the caller already holds.
  *
  * ## Sidecar
  *
- * Next to the outputs, `<stem>.json`, where the stem is the output path
- * without `.nii.gz`, `.nii` or `.nrrd` (BIDS' convention: `brain.nii.gz` →
- * `brain.json`). Outputs written together that share a stem share one
- * sidecar, which lists them all. It records the source (URI, bucket, asset,
- * channel, level, region), the acquisition axes as recorded and as trusted,
- * the caveats found and applied, every step with its parameters, the output
- * geometry in LPS and as a RAS affine, and the spimfetch version.
+ * Next to the outputs, `<stem>.json` (BIDS' convention: `brain.nii.gz` → `brain.json`), the same document
+ * an export writes (see `exportSidecar`). Outputs written together that share a stem share one sidecar,
+ * which lists them all.
  *
  * @module
  */
 import { dirname } from "node:path";
-import type { AcquisitionAxis } from "../metadata/acquisition.ts";
-import { acquisitionDate } from "../metadata/aind_caveats.ts";
-import { pathExists, withAtomicFile } from "../write/atomic_file.ts";
+import { pathExists } from "../write/atomic_file.ts";
 import { OutputExistsError } from "../core/errors.ts";
 import { VERSION } from "../core/version.ts";
-import { toRasAffine } from "../orient/orient.ts";
 import type { PreparedVolume } from "./prepare_volume.ts";
-import { writeNifti } from "../write/nifti.ts";
-import { type NrrdSpace, writeNrrd } from "../write/nrrd.ts";
+import type { NrrdSpace } from "../write/nrrd.ts";
 import { checkOptions, type OptionKeys } from "../core/options.ts";
+import type { VoxelArray } from "../core/volume.ts";
+import { formatOf, sidecarOf } from "../export/formats.ts";
+import { type SidecarFile, type SidecarPlan, writeExportSidecar } from "../export/sidecar.ts";
 
 /**
  * The spimfetch version written into sidecars: {@linkcode VERSION}, under the
@@ -41,11 +38,11 @@ export const SPIMFETCH_VERSION: string = VERSION;
 
 /** Options for {@linkcode writePrepared}. */
 export interface WritePreparedOptions {
-  /** Output paths: `.nii`, `.nii.gz` and/or `.nrrd`; each gets the same voxels. */
+  /** Output paths, any suffix of `OUTPUT_FORMATS` (`.nii.gz`, `.nii`, `.nrrd`, `.ome.zarr`); each gets the same voxels. */
   out: string | readonly string[];
   /** Replace existing outputs and sidecars, once the new ones are complete. @default {false} */
   force?: boolean;
-  /** gzip level for `.nii.gz` and `.nrrd`, 0-9. @default {1} */
+  /** gzip level where the format uses gzip, 0-9. @default {1} */
   gzipLevel?: number;
   /** The space NRRD vectors are written in. @default {"LPS"} */
   nrrdSpace?: NrrdSpace;
@@ -55,17 +52,8 @@ export interface WritePreparedOptions {
   log?: (line: string) => void;
 }
 
-/** One file written. */
-export interface PreparedFile {
-  /** The path. */
-  path: string;
-  /** `nifti` or `nrrd`. */
-  format: "nifti" | "nrrd";
-  /** File size in bytes. */
-  bytes: number;
-  /** The deflate that compressed it (e.g. `"libdeflate 1.25 level 1 (WebAssembly)"`); absent when not gzipped. */
-  compression?: string;
-}
+/** One file written, as the sidecar lists it (`format`: the format table's name, `nifti`, `nrrd`, `ome-zarr`). */
+export type PreparedFile = SidecarFile;
 
 /** What {@linkcode writePrepared} wrote. */
 export interface WritePreparedResult {
@@ -75,22 +63,9 @@ export interface WritePreparedResult {
   sidecars: string[];
 }
 
-const FORMATS: readonly { suffix: string; format: "nifti" | "nrrd" }[] = [
-  { suffix: ".nii.gz", format: "nifti" },
-  { suffix: ".nii", format: "nifti" },
-  { suffix: ".nrrd", format: "nrrd" },
-];
-function formatOf(path: string): { stem: string; format: "nifti" | "nrrd" } {
-  const found = FORMATS.find((f) => path.toLowerCase().endsWith(f.suffix));
-  if (!found) {
-    throw new TypeError(`Cannot write ${path}: expected the extension .nii, .nii.gz or .nrrd`);
-  }
-  return { stem: path.slice(0, path.length - found.suffix.length), format: found.format };
-}
-
 /**
- * The sidecar path of an output: the path without `.nii.gz`, `.nii` or
- * `.nrrd`, plus `.json` (BIDS' convention).
+ * The sidecar path of an output: the path without its format's suffix, plus `.json` (BIDS' convention):
+ * the format table's `sidecarOf`, under the name this module has always exported.
  *
  * @example
  * ```ts
@@ -101,10 +76,10 @@ function formatOf(path: string): { stem: string; format: "nifti" | "nrrd" } {
  * ```
  * @param out An output path.
  * @returns The sidecar's path.
- * @throws {TypeError} For another extension.
+ * @throws {TypeError} For a suffix no format has.
  */
 export function sidecarPath(out: string): string {
-  return `${formatOf(out).stem}.json`;
+  return sidecarOf(out);
 }
 
 function spacingLabel(spacing: number | readonly number[]): string {
@@ -145,13 +120,14 @@ export function defaultPreparedPath(
 
 function plan(
   out: string | readonly string[],
-): { outputs: { path: string; format: "nifti" | "nrrd" }[]; sidecars: Map<string, string[]> } {
+): { outputs: { path: string }[]; sidecars: Map<string, string[]> } {
   const paths = typeof out === "string" ? [out] : [...out];
   if (paths.length === 0) throw new TypeError("Cannot write: no output path given");
   if (new Set(paths).size !== paths.length) {
     throw new TypeError(`Cannot write the same path twice: ${paths.join(", ")}`);
   }
-  const outputs = paths.map((path) => ({ path, format: formatOf(path).format }));
+  for (const path of paths) formatOf(path);
+  const outputs = paths.map((path) => ({ path }));
   const sidecars = new Map<string, string[]>();
   for (const { path } of outputs) {
     sidecars.set(sidecarPath(path), [...(sidecars.get(sidecarPath(path)) ?? []), path]);
@@ -186,68 +162,31 @@ export async function checkPreparedOutputs(
   }
 }
 
-function describeAxes(
-  axes: readonly AcquisitionAxis[],
-): { name: string; dimension: number; direction: string }[] {
-  return [...axes].sort((a, b) => a.dimension - b.dimension).map((a) => ({
-    name: a.name,
-    dimension: a.dimension,
-    direction: a.rawDirection,
-  }));
-}
-
-function sidecar(prepared: PreparedVolume, files: PreparedFile[]): unknown {
+/** What the sidecar says of a prepared volume's work, from its provenance. */
+function sidecarPlanOf(prepared: PreparedVolume, sidecar: string): SidecarPlan {
   const [nz, ny, nx] = prepared.volume.shape;
   return {
-    spimfetch: { version: SPIMFETCH_VERSION },
-    created: new Date().toISOString(),
-    files: files.map((f) => ({
-      path: f.path,
-      format: f.format,
-      bytes: f.bytes,
-      ...(f.compression ? { compression: f.compression } : {}),
-    })),
-    source: {
-      uri: prepared.channel.uri,
-      bucket: prepared.bucket,
-      asset: prepared.asset.name,
-      subject: prepared.asset.subjectId,
-      channel: prepared.channel.name,
-      level: {
-        index: prepared.level.index,
-        path: prepared.level.path,
-        size: prepared.level.size,
-        spacing: prepared.level.spacing,
-        translation: prepared.level.translation,
-      },
-      region: prepared.region,
-    },
-    acquisition: {
-      uri: prepared.acquisition.uri,
-      schemaVersion: prepared.acquisition.schemaVersion ?? null,
-      acquiredOn: acquisitionDate(prepared.acquisition, prepared.asset) ?? null,
-      axesRecorded: describeAxes(prepared.acquisition.axes),
-      axesTrusted: describeAxes(prepared.trustedAxes),
-      caveats: prepared.warnings.map((w) => ({
-        id: w.id,
-        title: w.title,
-        corrected: prepared.corrections.includes(w.id),
-        sources: w.sources.map((s) => s.url),
-      })),
-    },
-    orientation: prepared.orientation,
+    level: prepared.level as SidecarPlan["level"],
+    region: prepared.region,
+    trustedAxes: prepared.trustedAxes,
+    warnings: prepared.warnings,
+    corrections: prepared.corrections,
+    orientations: prepared.orientation,
     steps: prepared.steps,
-    output: {
-      size: [nx, ny, nz],
-      dtype: prepared.volume.dtype,
-      spacing: prepared.geometry.spacing,
-      origin: prepared.geometry.origin,
-      direction: prepared.geometry.direction,
-      space:
-        "LPS, mm; direction columns are the index axes; voxel (i, j, k) lies at origin + direction · (spacing ⊙ (i, j, k))",
-      rasAffine: toRasAffine(prepared.geometry),
-    },
+    output: { size: [nx, ny, nz], dtype: prepared.volume.dtype, geometry: prepared.geometry, sidecar },
   };
+}
+
+// Writers take z-slabs; an in-memory volume is handed on in slabs of whole planes, without copies.
+const SLAB_BYTES = 64 * 2 ** 20;
+
+async function* slabsOf(prepared: PreparedVolume): AsyncGenerator<VoxelArray> {
+  const { data, shape } = prepared.volume;
+  const plane = shape[1] * shape[2];
+  const planes = Math.max(1, Math.floor(SLAB_BYTES / (plane * data.BYTES_PER_ELEMENT)));
+  for (let z = 0; z < shape[0]; z += planes) {
+    yield data.subarray(z * plane, Math.min(shape[0], z + planes) * plane) as VoxelArray;
+  }
 }
 
 /** The keys of {@linkcode WritePreparedOptions}, checked at run time. */
@@ -261,16 +200,17 @@ const WRITE_PREPARED_OPTION_KEYS: OptionKeys<WritePreparedOptions> = {
 };
 
 /**
- * Writes a prepared volume to each output (NIfTI by `.nii`/`.nii.gz`, NRRD by
- * `.nrrd`) and a sidecar per distinct stem. Every file appears only when
+ * Writes a prepared volume to each output (any format of `OUTPUT_FORMATS`, by
+ * suffix) and a sidecar per distinct stem. Every file appears only when
  * complete; existing files are refused (before anything is written) unless
  * `force` is set.
  *
  * @example Write NIfTI and NRRD of the same volume
  * ```ts ignore
- * import { prepareVolume } from "@spimfetch/spimfetch";
+ * import { openSource, prepareVolume } from "@spimfetch/spimfetch";
  * import { writePrepared } from "@spimfetch/spimfetch/registration";
- * const prepared = await prepareVolume({ subject: "652506", channel: "Ex_561_Em_593" }, { orientation: "PIR", spacing: 0.025 });
+ * using source = await openSource({ subject: "652506", channel: "Ex_561_Em_593" });
+ * const prepared = await prepareVolume(source, { orientation: "PIR", spacing: 0.025 });
  * const { files, sidecars } = await writePrepared(prepared, { out: ["brain.nii.gz", "brain.nrrd"] });
  * console.log(files.map((f) => f.path), sidecars); // ["brain.nii.gz", "brain.nrrd"] ["brain.json"]
  * ```
@@ -290,28 +230,41 @@ export async function writePrepared(
   const { outputs, sidecars } = plan(options.out);
   await checkPreparedOutputs(options.out, options);
   const files: PreparedFile[] = [];
-  for (const { path, format } of outputs) {
+  const description =
+    `spimfetch ${prepared.asset.subjectId} ${prepared.channel.name} L${prepared.level.index} ${prepared.orientation.output.nibabel}`;
+  for (const { path } of outputs) {
     await Deno.mkdir(dirname(path), { recursive: true });
-    const common = {
+    const format = formatOf(path);
+    const { shape, dtype } = prepared.volume;
+    const written = await format.write(path, { shape, dtype, slabs: slabsOf(prepared) }, {
       geometry: prepared.geometry,
       gzipLevel: options.gzipLevel,
       force: options.force,
       signal: options.signal,
-    };
-    const description =
-      `spimfetch ${prepared.asset.subjectId} ${prepared.channel.name} L${prepared.level.index} ${prepared.orientation.output.nibabel}`;
-    const written = format === "nrrd"
-      ? await writeNrrd(path, prepared.volume, { ...common, space: options.nrrdSpace, content: description })
-      : await writeNifti(path, prepared.volume, { ...common, description, auxFile: prepared.channel.name });
+      description,
+      label: prepared.channel.name,
+      nrrdSpace: options.nrrdSpace,
+    });
     const compression = written.compression;
-    files.push({ path, format, bytes: written.bytes, ...(compression ? { compression } : {}) });
+    files.push({ path, format: format.name, bytes: written.bytes, ...(compression ? { compression } : {}) });
     log(`Wrote ${path} (${written.bytes} bytes${compression ? `, gzip: ${compression}` : ""})`);
   }
+  const source = {
+    asset: prepared.asset,
+    channel: prepared.channel,
+    acquisition: prepared.acquisition,
+    s3: { bucket: prepared.bucket, ...(prepared.endpoint ? { endpoint: prepared.endpoint } : {}) },
+  };
   for (const [path, members] of sidecars) {
-    const text = `${
-      JSON.stringify(sidecar(prepared, files.filter((f) => members.includes(f.path))), null, 2)
-    }\n`;
-    await withAtomicFile(path, (file) => file.write(new TextEncoder().encode(text)), options);
+    await writeExportSidecar(
+      source,
+      sidecarPlanOf(prepared, path),
+      files.filter((f) => members.includes(f.path)),
+      {
+        force: options.force,
+        signal: options.signal,
+      },
+    );
     log(`Wrote ${path}`);
   }
   return { files, sidecars: [...sidecars.keys()] };

@@ -59,7 +59,7 @@ export const OPEN_SOURCE_OPTION_KEYS: OptionKeys<OpenSourceOptions> = {
 
 /**
  * An opened source: the asset, the channel, its image and the acquisition metadata, and the S3 access they
- * were opened with. Pass it to `readLevel`, `streamLevel`, `exportNifti` and `prepareVolume`; close it when done
+ * were opened with. Pass it to `readLevel`, `streamLevel`, `exportImage` and `prepareVolume`; close it when done
  * (or hold it with `using`).
  */
 export interface OpenedSource {
@@ -104,10 +104,10 @@ export function isOpenedSource(value: unknown): value is OpenedSource {
  *
  * @example Open once, then read and export from the same source
  * ```ts ignore
- * import { exportNifti, openSource, readLevel } from "@spimfetch/spimfetch";
+ * import { exportImage, openSource, readLevel } from "@spimfetch/spimfetch";
  * using source = await openSource({ subject: "652506", channel: "Ex_561_Em_593" });
  * const volume = await readLevel(source, 4);
- * await exportNifti(source, { level: 3, out: "brain.nii.gz" });
+ * await exportImage(source, { level: 3, out: "brain.nii.gz" });
  * ```
  * @param request Subject (or asset) and channel, by name or as objects.
  * @param options S3 access, cache and logging.

@@ -6,7 +6,7 @@
  */
 import { assertEquals, assertRejects, assertStringIncludes, assertThrows } from "@std/assert";
 import { checkOptions, forwardOptions } from "../../lib/core/options.ts";
-import { exportNifti, openSource, readLevel, streamLevel } from "../../mod.ts";
+import { exportImage, openSource, readLevel, streamLevel } from "../../mod.ts";
 import { serveDataset } from "../../testing/fixture.ts";
 
 interface Options {
@@ -88,9 +88,9 @@ Deno.test({
     );
     await assertRejects(
       // deno-lint-ignore no-explicit-any
-      () => exportNifti(source, { level: 0, out: "/nonexistent/x.nii", rio: roi } as any),
+      () => exportImage(source, { level: 0, out: "/nonexistent/x.nii", rio: roi } as any),
       TypeError,
-      'exportNifti() has no option "rio": did you mean "roi"?',
+      'exportImage() has no option "rio": did you mean "roi"?',
     );
   },
 });

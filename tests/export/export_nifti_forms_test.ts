@@ -1,12 +1,14 @@
 /**
  * Every documented way to call `exportNifti`, against a real S3-protocol server: by names (level as an index,
- * `{ resolution }`, `{ maxBytes }`) and from a source `openSource` opened (left open afterwards). Files are
- * read back by the tests' independent NIfTI reader and compared with the voxels the dataset stored.
+ * `{ resolution }`, `{ maxBytes }`); an opened source goes to `exportImage` (left open afterwards), and
+ * `exportNifti` given one says so. Files are read back by the tests' independent NIfTI reader and compared
+ * with the voxels the dataset stored.
  *
  * @module
  */
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import { exportNifti } from "../../lib/export/export_nifti.ts";
+import { exportImage } from "../../lib/export/export_image.ts";
 import { readLevel } from "../../lib/read/read.ts";
 import { openSource } from "../../lib/source/open_source.ts";
 import { serveDataset } from "../../testing/fixture.ts";
@@ -20,7 +22,7 @@ const SPEC = {
   channels: [CHANNEL],
 };
 
-Deno.test("exportNifti(): names in, and an opened source in, write the same file", async (t) => {
+Deno.test("exportNifti() by names and exportImage() on an opened source write the same file", async (t) => {
   await using fixture = await serveDataset(SPEC);
   const asset = fixture.dataset.stitchedNames[0];
   const dir = await Deno.makeTempDir();
@@ -41,9 +43,27 @@ Deno.test("exportNifti(): names in, and an opened source in, write the same file
       assertEquals(new Uint16Array(image), fixture.dataset.voxels(asset, CHANNEL, 1).data);
     });
 
-    await t.step("exportNifti(openedSource, { level, out }) leaves the source open", async () => {
+    await t.step(
+      "exportNifti(openedSource, ...) is a TypeError naming exportImage, before any write",
+      async () => {
+        using source = await openSource({ subject: "652506", channel: CHANNEL }, fixture.s3);
+        await assertRejects(
+          // The earlier form, as a script without type checks still calls it.
+          () =>
+            exportNifti(source as unknown as { subject: string; channel: string }, {
+              level: 1,
+              out: bySource,
+            }),
+          TypeError,
+          "exportNifti() takes { subject, channel }; for an opened source call exportImage(source, options)",
+        );
+        await assertRejects(() => Deno.stat(bySource), Deno.errors.NotFound);
+      },
+    );
+
+    await t.step("exportImage(openedSource, { level, out }) leaves the source open", async () => {
       using source = await openSource({ subject: "652506", channel: CHANNEL }, fixture.s3);
-      const result = await exportNifti(source, { level: 1, out: bySource });
+      const result = await exportImage(source, { level: 1, out: bySource });
       assertEquals(result.level.index, 1);
       const a = await readNiftiFile(byNames);
       const b = await readNiftiFile(bySource);
@@ -58,7 +78,11 @@ Deno.test("exportNifti(): names in, and an opened source in, write the same file
       using source = await openSource({ subject: "652506", channel: CHANNEL }, fixture.s3);
       const out = `${dir}/typo.nii.gz`;
       const typo = { level: 1, out, rio: { x: [0, 2] } } as unknown as { level: number; out: string };
-      await assertRejects(() => exportNifti(source, typo), TypeError, 'no option "rio": did you mean "roi"?');
+      await assertRejects(
+        () => exportImage(source, typo),
+        TypeError,
+        'exportImage() has no option "rio": did you mean "roi"?',
+      );
       await assertRejects(
         () => exportNifti({ subject: "652506", channel: CHANNEL, level: 1 }, { ...fixture.s3, ...typo }),
         TypeError,

@@ -16,6 +16,7 @@ import { prepareForRegistration } from "../../lib/registration/prepare.ts";
 import { prepareVolume } from "../../lib/registration/prepare_volume.ts";
 import { sidecarPath } from "../../lib/registration/write_prepared.ts";
 import { AIND_BUCKET } from "../../lib/s3/client.ts";
+import { openSource } from "../../lib/source/open_source.ts";
 import type { ImageGeometry } from "../../lib/core/volume.ts";
 import { serveDataset } from "../../testing/fixture.ts";
 import { nrrdIndexToLps, readNrrd } from "../../testing/nrrd.ts";
@@ -99,6 +100,21 @@ Deno.test("prepareForRegistration() to PIR at 0.05 mm places every voxel where t
 
     const nrrd = readNrrd(await Deno.readFile(out[0]));
     const nii = readNifti(await Deno.readFile(out[1]));
+
+    await t.step(
+      "both outputs come from one read of S3: as many bytes fetched as for one output",
+      async () => {
+        const single = await prepareForRegistration({ subject: "652506", channel: CHANNEL }, {
+          ...fixture.s3,
+          orientation: "PIR",
+          spacing: 0.05,
+          out: `${dir}/single/brain.nrrd`,
+        });
+        assert(single.bytesFetched > 0);
+        assertStrictEquals(result.bytesFetched, single.bytesFetched);
+        await Deno.remove(`${dir}/single`, { recursive: true });
+      },
+    );
 
     await t.step("NRRD and NIfTI hold the same voxels and the same voxel-to-LPS map", () => {
       assertEquals(nrrd.header.sizes, result.size);
@@ -190,23 +206,18 @@ Deno.test("prepareVolume() without orientation or spacing reproduces the plain e
       out: `${dir}/plain.nii`,
       roi,
     });
-    const prepared = await prepareVolume({ subject: "652506", channel: CHANNEL, level: 1 }, {
-      ...fixture.s3,
-      roi,
-    });
+    using source = await openSource({ subject: "652506", channel: CHANNEL }, fixture.s3);
+    const prepared = await prepareVolume(source, { level: 1, roi });
     assertEquals(prepared.geometry, plain.geometry);
     const voxels = new Uint16Array(readNifti(await Deno.readFile(plain.path)).image);
     assertEquals(Array.from(prepared.volume.data), Array.from(voxels));
-    assertEquals(prepared.steps.map((s) => s.step), ["read", "reorient"]);
+    // Nothing was reoriented, so no reorientation is recorded (as in an export's sidecar).
+    assertEquals(prepared.steps.map((s) => s.step), ["read"]);
     // The level and region were read, nothing else.
     assertStrictEquals(prepared.orientation.source.nibabel, "RAI");
     assertStrictEquals(prepared.orientation.output.nibabel, "RAI");
     // Any orientation keeps those voxels at the same positions.
-    const lps = await prepareVolume({ subject: "652506", channel: CHANNEL, level: 1 }, {
-      ...fixture.s3,
-      roi,
-      orientation: "LPS",
-    });
+    const lps = await prepareVolume(source, { level: 1, roi, orientation: "LPS" });
     const [nx, ny] = [14, 15];
     for (const [i, j, k] of [[0, 0, 0], [13, 14, 8], [4, 7, 2]]) {
       const value = prepared.volume.data[(k * ny + j) * nx + i];
@@ -257,6 +268,79 @@ Deno.test("prepareForRegistration() refuses existing outputs and unknown extensi
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("prepareForRegistration() with several outputs: any existing one refused first; cancelled, none left", async (t) => {
+  await t.step("the second output's existing sidecar is refused before any request", async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(`${dir}/b.json`, "{}");
+      await assertRejects(
+        () =>
+          prepareForRegistration({ subject: "652506", channel: CHANNEL }, {
+            endpoint: "http://127.0.0.1:9",
+            out: [`${dir}/a.nii`, `${dir}/b.nrrd`],
+          }),
+        OutputExistsError,
+        "b.json",
+      );
+      await assertRejects(
+        () =>
+          prepareForRegistration({ subject: "652506", channel: CHANNEL }, {
+            endpoint: "http://127.0.0.1:9",
+            out: [`${dir}/a.nii`, `${dir}/a.nii`],
+          }),
+        TypeError,
+        "twice",
+      );
+      assertEquals(await listDir(dir), ["b.json"]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
+  await t.step(
+    "cancelled while writing: every writer stops, no output, sidecar or temporary file",
+    async () => {
+      await using fixture = await serveDataset(SPEC);
+      const dir = await Deno.makeTempDir();
+      try {
+        const controller = new AbortController();
+        await assertRejects(
+          () =>
+            prepareForRegistration({ subject: "652506", channel: CHANNEL }, {
+              ...fixture.s3,
+              level: 0,
+              orientation: "PIR",
+              out: [`${dir}/a.nii.gz`, `${dir}/a.nrrd`],
+              signal: controller.signal,
+              maxSlabBytes: 16 * 1024,
+              // The first bytes written: the writers have started and the temporary file is full.
+              onProgress: (event) => {
+                if (event.stage === "write" && event.done > 0) {
+                  controller.abort(new Error("stopped by the test"));
+                }
+              },
+            }),
+          Error,
+          "stopped by the test",
+        );
+        assertEquals(await listDir(dir), []);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  );
+
+  await t.step("an opened source is a TypeError naming exportImage", async () => {
+    await using fixture = await serveDataset({ ...SPEC, levels: 1 });
+    using source = await openSource({ subject: "652506", channel: CHANNEL }, fixture.s3);
+    await assertRejects(
+      () => prepareForRegistration(source as never, { out: "never.nii" }),
+      TypeError,
+      "prepareForRegistration() takes { subject, channel }; for an opened source call exportImage(source, options)",
+    );
+  });
 });
 
 Deno.test("the CLI: fetch --orientation PIR --spacing writes an NRRD that independent readers place correctly", async (t) => {

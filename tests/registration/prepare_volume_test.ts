@@ -1,11 +1,11 @@
 /**
- * Every documented way to call `prepareVolume`, against a real S3-protocol server: by names and from a
- * source `openSource` opened. The reoriented voxels are checked against the dataset's stored voxels
- * permuted by hand (closed form), not against spimfetch's own reorientation.
+ * How `prepareVolume` is called, against a real S3-protocol server: on a source `openSource` opened (names
+ * are refused with a message saying what to call). The reoriented voxels are checked against the dataset's
+ * stored voxels permuted by hand (closed form), not against spimfetch's own reorientation.
  *
  * @module
  */
-import { assertEquals } from "@std/assert";
+import { assertEquals, assertRejects } from "@std/assert";
 import { readLevel } from "../../lib/read/read.ts";
 import { prepareVolume } from "../../lib/registration/prepare_volume.ts";
 import { openSource } from "../../lib/source/open_source.ts";
@@ -13,7 +13,7 @@ import { serveDataset } from "../../testing/fixture.ts";
 
 const CHANNEL = "Ex_561_Em_593";
 
-Deno.test("prepareVolume(): names in and an opened source in give the same PIR volume, placed by hand", async (t) => {
+Deno.test("prepareVolume(): an opened source in gives the PIR volume placed by hand; names are refused", async (t) => {
   await using fixture = await serveDataset({
     shape: [20, 24, 28],
     chunks: [8, 8, 8],
@@ -35,26 +35,27 @@ Deno.test("prepareVolume(): names in and an opened source in give the same PIR v
     }
   }
 
-  const byNames = await prepareVolume({ subject: "652506", channel: CHANNEL, level: 1 }, {
-    ...fixture.s3,
-    orientation: "PIR",
-  });
-  await t.step("prepareVolume({ subject, channel, level }, { orientation: 'PIR' })", () => {
-    assertEquals(byNames.volume.shape, [nx, nz, ny]);
-    assertEquals(byNames.orientation.output.nibabel, "PIR");
-    assertEquals(byNames.volume.data, expected);
-  });
-
   await t.step(
-    "prepareVolume(openedSource, { level, orientation }) is the same, source left open",
+    "prepareVolume(openedSource, { level, orientation: 'PIR' }), source left open",
     async () => {
       using source = await openSource({ subject: "652506", channel: CHANNEL }, fixture.s3);
       const bySource = await prepareVolume(source, { level: 1, orientation: "PIR" });
-      assertEquals(bySource.volume.data, byNames.volume.data);
-      assertEquals(bySource.geometry, byNames.geometry);
+      assertEquals(bySource.volume.shape, [nx, nz, ny]);
+      assertEquals(bySource.orientation.output.nibabel, "PIR");
+      assertEquals(bySource.volume.data, expected);
       assertEquals((await readLevel(source, 1)).data, stored.data);
     },
   );
+
+  await t.step("prepareVolume({ subject, channel }) is a TypeError saying what to call", async () => {
+    await assertRejects(
+      // The earlier form, as a script without type checks still calls it.
+      () => prepareVolume({ subject: "652506", channel: CHANNEL, level: 1 } as never, { orientation: "PIR" }),
+      TypeError,
+      "prepareVolume() takes an opened source: prepareVolume(await openSource({ subject, channel }), options); " +
+        "to write files by names call prepareForRegistration({ subject, channel }, options)",
+    );
+  });
 
   await t.step("without orientation or spacing: the stored voxels as they are", async () => {
     using source = await openSource({ subject: "652506", channel: CHANNEL }, fixture.s3);

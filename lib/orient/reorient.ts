@@ -12,14 +12,14 @@
  *
  * @module
  */
-import { indexToPhysical } from "../orient/orient.ts";
-import { type AnatomicalAxes, parseOrientation } from "../orient/codes.ts";
+import { indexToPhysical } from "./orient.ts";
+import { type AnatomicalAxes, parseOrientation } from "./codes.ts";
 import {
   type AxisTransform,
   isIdentityTransform,
   orientationOfDirection,
   orientationTransform,
-} from "../orient/transform.ts";
+} from "./transform.ts";
 import { allocateVoxels, type ImageGeometry, type Volume } from "../core/volume.ts";
 
 type Vec3 = [number, number, number];

@@ -7,7 +7,7 @@ import {
 } from "@std/assert";
 import { indexToPhysical } from "../../lib/orient/orient.ts";
 import { directionOfOrientation } from "../../lib/orient/transform.ts";
-import { chooseLevelForSpacing, resampleGrid, resampleVolume } from "../../lib/registration/resample.ts";
+import { chooseLevelForSpacing, resampleGrid, resampleVolume } from "../../lib/export/resample.ts";
 import type { ImageGeometry, Volume } from "../../lib/core/volume.ts";
 import { slowResample } from "../../testing/slow_resample.ts";
 import { buildSmartSpimDataset } from "../../testing/smartspim_dataset.ts";

@@ -2,7 +2,7 @@ import { assertAlmostEquals, assertEquals, assertStrictEquals, assertThrows } fr
 import { indexToPhysical } from "../../lib/orient/orient.ts";
 import { type AnatomicalAxes, orientationCode } from "../../lib/orient/codes.ts";
 import { ALL_ORIENTATIONS, directionOfOrientation } from "../../lib/orient/transform.ts";
-import { type OrientedVolume, reorientGeometry, reorientVolume } from "../../lib/registration/reorient.ts";
+import { type OrientedVolume, reorientGeometry, reorientVolume } from "../../lib/orient/reorient.ts";
 
 type Vec3 = [number, number, number];
 
