@@ -8,7 +8,7 @@
  */
 import { parseFlags } from "../flags.ts";
 import { withCommandName } from "../command_name.ts";
-import { OUTPUT_FORMATS } from "../../lib/export/mod.ts";
+import { OUTPUT_FORMATS, sidecarOf } from "../../lib/export/mod.ts";
 import { pathExists, withAtomicFile } from "../../lib/write/atomic_file.ts";
 import { OutputExistsError } from "../../lib/core/errors.ts";
 import {
@@ -155,27 +155,47 @@ export async function ccfCommand(args: string[]): Promise<void> {
     }
     return n;
   };
+  const level = count("--level", values.level, 0);
+  const workers = count("--workers", values.workers, 0);
   const quiet = values.quiet === true;
+  // Refused before the space is opened, so that an existing output costs no request.
+  if (!values.force) {
+    for (const path of [out, sidecarOf(out)]) if (await pathExists(path)) throw new OutputExistsError(path);
+  }
   if (values.out !== undefined) await createOutputFolder(out);
-  const result = await untilStopped((signal) =>
-    writeBrainInCcf({ subject, channel }, {
+  const s3 = s3Options(values);
+  const log = quiet ? undefined : (line: string) => console.error(line);
+  const result = await untilStopped(async (signal) => {
+    const space = await openCcfSpace({ subject }, {
       signal,
-      ...s3Options(values),
-      out,
-      dtype,
-      compare: values.compare,
-      force: values.force,
-      level: count("--level", values.level, 0),
-      workers: count("--workers", values.workers, 0),
+      ...s3,
+      transforms: "pull",
       templatePrefix: values.template,
       cacheDir: values["cache-dir"],
       splRule: values["spl-as-registered"] ? "as-registered" : "recorded",
-      log: quiet ? undefined : (line) => console.error(line),
-      onSlab: quiet ? undefined : ({ done, total }) => {
-        if (done === total || done % 4 === 0) console.error(`CCF slabs: ${done}/${total}`);
-      },
-    })
-  );
+      log,
+    });
+    try {
+      return await writeBrainInCcf(space, {
+        signal,
+        ...s3,
+        channel,
+        out,
+        dtype,
+        compare: values.compare,
+        force: values.force,
+        level,
+        workers,
+        cacheDir: values["cache-dir"],
+        log,
+        onSlab: quiet ? undefined : ({ done, total }) => {
+          if (done === total || done % 4 === 0) console.error(`CCF slabs: ${done}/${total}`);
+        },
+      });
+    } finally {
+      space.close();
+    }
+  });
   for (const warning of result.space.warnings) console.error(`warning: ${warning}`);
   console.log(result.path);
   console.log(result.sidecar);

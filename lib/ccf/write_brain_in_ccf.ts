@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { checkOptions, forwardOptions, type OptionKeys } from "../core/options.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
 import { dirname } from "node:path";
 import { pathExists, withAtomicFile } from "../write/atomic_file.ts";
 import { OutputExistsError } from "../core/errors.ts";
@@ -13,12 +13,7 @@ import { openImage } from "../metadata/image.ts";
 import { selectChannel } from "../select/select.ts";
 import type { VoxelArray } from "../core/volume.ts";
 import { formatOf, sidecarOf } from "../export/formats.ts";
-import {
-  type CcfSpace,
-  OPEN_CCF_SPACE_OPTION_KEYS,
-  openCcfSpace,
-  type OpenCcfSpaceOptions,
-} from "./ccf_space.ts";
+import { type CcfSpace, OPEN_CCF_SPACE_OPTION_KEYS, type OpenCcfSpaceOptions } from "./ccf_space.ts";
 import { type CcfResampling, resampleToCcf, type ResampleToCcfOptions } from "./resample_to_ccf.ts";
 import { brainSidecar } from "./_brain_sidecar.ts";
 import { comparedSlabs, comparisonSkipReason, NccSums, openReference } from "./_reference_comparison.ts";
@@ -34,8 +29,11 @@ export interface CcfComparison {
 }
 
 /** Options for {@linkcode writeBrainInCcf}. */
-export interface WriteBrainInCcfOptions
-  extends OpenCcfSpaceOptions, Omit<ResampleToCcfOptions, "image" | "signal"> {
+export interface WriteBrainInCcfOptions extends
+  // S3 access opens another channel than the registered one, and AIND's reference; the space's own choices
+  // (template, transforms, SPL rule) were made when it was opened.
+  Omit<OpenCcfSpaceOptions, "templatePrefix" | "transforms" | "splRule">,
+  Omit<ResampleToCcfOptions, "image" | "signal"> {
   /** Output path, any format of `OUTPUT_FORMATS` by its suffix (`.nii.gz`, `.nii`, `.nrrd`, `.ome.zarr`). */
   out: string;
   /** Compare with AIND's `moved_ls_to_ccf.nii.gz` of the registered channel, where present. @default {false} */
@@ -44,11 +42,14 @@ export interface WriteBrainInCcfOptions
   force?: boolean;
   /** gzip level. @default {1} */
   gzipLevel?: number;
+  /** The channel to resample, e.g. `Ex_639_Em_667`. @default {the space's registered channel} */
+  channel?: string;
 }
 
 /** The keys of {@linkcode WriteBrainInCcfOptions}, checked at run time. */
+const { templatePrefix: _t, transforms: _f, splRule: _s, ...OPENED_SPACE_KEYS } = OPEN_CCF_SPACE_OPTION_KEYS;
 const WRITE_BRAIN_IN_CCF_OPTION_KEYS: OptionKeys<WriteBrainInCcfOptions> = {
-  ...OPEN_CCF_SPACE_OPTION_KEYS,
+  ...OPENED_SPACE_KEYS,
   level: true,
   dtype: true,
   grid: true,
@@ -60,6 +61,7 @@ const WRITE_BRAIN_IN_CCF_OPTION_KEYS: OptionKeys<WriteBrainInCcfOptions> = {
   compare: true,
   force: true,
   gzipLevel: true,
+  channel: true,
 };
 
 /** What {@linkcode writeBrainInCcf} wrote. */
@@ -87,20 +89,27 @@ export interface WriteBrainInCcfResult {
  *
  * @example
  * ```ts ignore
- * import { writeBrainInCcf } from "./mod.ts";
- * const result = await writeBrainInCcf({ subject: "784354", channel: "Ex_639_Em_667" }, { out: "brain_ccf.nii.gz", compare: true });
- * console.log(result.comparison?.ncc);
+ * import { openCcfSpace, writeBrainInCcf } from "@spimfetch/spimfetch/ccf";
+ * const space = await openCcfSpace({ subject: "784354" }, { transforms: "pull" });
+ * try {
+ *   const result = await writeBrainInCcf(space, { channel: "Ex_639_Em_667", out: "brain_ccf.nii.gz", compare: true });
+ *   console.log(result.comparison?.ncc);
+ * } finally {
+ *   space.close();
+ * }
  * ```
- * @param request Subject (or asset) and channel; or a space {@linkcode openCcfSpace} opened (left open; the
- * registered channel unless `channel` names another).
- * @param options Output, comparison, S3 access and resampling options.
+ * @param space A space {@linkcode openCcfSpace} opened (left open).
+ * @param options Output, channel (the registered one by default), comparison, S3 access (for another channel
+ * and AIND's reference) and resampling options.
  * @returns What was written.
+ * @throws {TypeError} For a request object (the earlier form) instead of an opened space.
  * @throws {OutputExistsError} If the output or sidecar exists and `force` is not set.
  */
 export async function writeBrainInCcf(
-  request: { subject: string; channel: string } | { space: CcfSpace; channel?: string },
+  space: CcfSpace,
   options: WriteBrainInCcfOptions,
 ): Promise<WriteBrainInCcfResult> {
+  checkIsSpace(space);
   options = checkOptions(options, WRITE_BRAIN_IN_CCF_OPTION_KEYS, "writeBrainInCcf()");
   // The one format table: any output format, its sidecar beside it (BIDS' <stem>.json).
   const format = formatOf(options.out);
@@ -108,14 +117,7 @@ export async function writeBrainInCcf(
   if (!options.force) {
     for (const path of [options.out, sidecar]) if (await pathExists(path)) throw new OutputExistsError(path);
   }
-  // A space an earlier step opened is used as it is and left open; one opened here is closed here.
-  const given = "space" in request ? request.space : undefined;
-  const space = given ??
-    await openCcfSpace(
-      request as { subject: string },
-      forwardOptions<OpenCcfSpaceOptions>({ transforms: "pull", ...options }),
-    );
-  const channel = (request.channel ?? space.channel.name).replace(/\.zarr$/, "");
+  const channel = (options.channel ?? space.channel.name).replace(/\.zarr$/, "");
   let image = space.image;
   try {
     if (channel !== space.channel.name) {
@@ -160,8 +162,30 @@ export async function writeBrainInCcf(
     };
   } finally {
     if (image !== space.image) image.close();
-    if (!given) space.close();
   }
+}
+
+/** Refuses the earlier request objects with the call that replaces them (scripts run without type checks). */
+function checkIsSpace(space: unknown): asserts space is CcfSpace {
+  const value = space as Record<string, unknown> | null;
+  if (
+    typeof value === "object" && value !== null && "registration" in value &&
+    typeof value.close === "function"
+  ) {
+    return;
+  }
+  const request = value as { subject?: unknown; channel?: unknown; space?: unknown } | null;
+  if (request?.space !== undefined) {
+    throw new TypeError(
+      "writeBrainInCcf() takes the opened space itself: writeBrainInCcf(space, { channel, out }), " +
+        "not writeBrainInCcf({ space }, ...)",
+    );
+  }
+  const subject = typeof request?.subject === "string" ? JSON.stringify(request.subject) : "…";
+  throw new TypeError(
+    `writeBrainInCcf() takes a space openCcfSpace() opened: const space = await openCcfSpace({ subject: ${subject} }, ` +
+      '{ transforms: "pull", ...s3 }); await writeBrainInCcf(space, { channel, out }); space.close()',
+  );
 }
 
 /** The slabs to write, and how they compared with AIND's result once written. */

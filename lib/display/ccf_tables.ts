@@ -261,9 +261,10 @@ export function csvTable(csv: string, caption = "CSV"): Display {
  *
  * @example
  * ```ts ignore
- * import { writeBrainInCcf } from "@spimfetch/spimfetch/ccf";
+ * import { openCcfSpace, writeBrainInCcf } from "@spimfetch/spimfetch/ccf";
  * import { brainInCcfTable, show } from "@spimfetch/spimfetch/display";
- * await show(brainInCcfTable(await writeBrainInCcf({ subject: "784354", channel: "Ex_639_Em_667" }, { out: "b.nii.gz" })));
+ * const space = await openCcfSpace({ subject: "784354" }, { transforms: "pull" });
+ * await show(brainInCcfTable(await writeBrainInCcf(space, { channel: "Ex_639_Em_667", out: "b.nii.gz" })));
  * ```
  * @param result What `writeBrainInCcf` returned.
  * @returns The table.

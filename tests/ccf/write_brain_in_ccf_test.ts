@@ -140,10 +140,16 @@ Deno.test("resampleToCcf() matches a slow reference of the closed-form pull", as
           encodeFloatNifti(GRID, moved.values),
         ]]);
         const out = join(dir, "brain_ccf.nii.gz");
-        const result = await writeBrainInCcf(
-          { subject: "700002", channel: "Ex_488_Em_525" },
-          { ...served.s3, out, grid: CCF_GRID, compare: true, dtype: "float32", workers: 1 },
-        );
+        const space = await openCcfSpace({ subject: "700002" }, { ...served.s3, transforms: "pull" });
+        const result = await writeBrainInCcf(space, {
+          ...served.s3,
+          channel: "Ex_488_Em_525",
+          out,
+          grid: CCF_GRID,
+          compare: true,
+          dtype: "float32",
+          workers: 1,
+        });
         assert(result.comparison, result.comparisonSkipped);
         // Another channel than AIND registered: the same anatomy, another gain and noise.
         assert(result.comparison.ncc > 0.9, `NCC ${result.comparison.ncc}`);
@@ -166,15 +172,35 @@ Deno.test("resampleToCcf() matches a slow reference of the closed-form pull", as
         ]);
         assertAlmostEquals(sidecar.comparison.ncc, result.comparison.ncc, 1e-12);
         await assertRejects(
-          () => writeBrainInCcf({ subject: "700002", channel }, { ...served.s3, out, grid: CCF_GRID }),
+          () => writeBrainInCcf(space, { ...served.s3, channel, out, grid: CCF_GRID }),
           OutputExistsError,
+        );
+        // The earlier request objects name the call that replaces them (scripts run without type checks).
+        const earlier = writeBrainInCcf as unknown as (
+          request: unknown,
+          options: unknown,
+        ) => Promise<unknown>;
+        await assertRejects(
+          () => earlier({ subject: "700002", channel }, { out, grid: CCF_GRID }),
+          TypeError,
+          'openCcfSpace({ subject: "700002" }',
+        );
+        await assertRejects(
+          () => earlier({ space }, { out, grid: CCF_GRID }),
+          TypeError,
+          "writeBrainInCcf(space,",
         );
         // NRRD: the same voxels (float32), and every voxel where the grid says it is, in LPS.
         const nrrdPath = join(dir, "brain_ccf_float.nrrd");
-        await writeBrainInCcf(
-          { subject: "700002", channel: "Ex_488_Em_525" },
-          { ...served.s3, out: nrrdPath, grid: CCF_GRID, dtype: "float32", workers: 0 },
-        );
+        await writeBrainInCcf(space, {
+          ...served.s3,
+          channel: "Ex_488_Em_525",
+          out: nrrdPath,
+          grid: CCF_GRID,
+          dtype: "float32",
+          workers: 0,
+        });
+        space.close();
         const nrrd = readNrrd(await Deno.readFile(nrrdPath));
         assertEquals([nrrd.header.type, nrrd.header.sizes], ["float32", [42, 32, 38]]);
         for (const ijk of [[0, 0, 0], [41, 31, 37], [5, 17, 30]]) {
