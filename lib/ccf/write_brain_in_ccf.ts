@@ -109,8 +109,8 @@ export async function writeBrainInCcf(
   space: CcfSpace,
   options: WriteBrainInCcfOptions,
 ): Promise<WriteBrainInCcfResult> {
-  checkIsSpace(space);
   options = checkOptions(options, WRITE_BRAIN_IN_CCF_OPTION_KEYS, "writeBrainInCcf()");
+  checkIsSpace(space);
   // The one format table: any output format, its sidecar beside it (BIDS' <stem>.json).
   const format = formatOf(options.out);
   const sidecar = sidecarOf(options.out);
