@@ -91,3 +91,40 @@ Deno.test("notebooks type-check and are committed without outputs", async () => 
   assert(notebooks.length >= 3, `found only ${notebooks.join(", ")}`);
   assertEquals(problems.map((p) => `${p.notebook}: ${p.message}`), []);
 });
+
+Deno.test("the notebook check refuses a cell that ends with a value, and only that cell", async () => {
+  const root = await Deno.makeTempDir({ prefix: "spimfetch-check-notebooks-" });
+  try {
+    await Deno.writeTextFile(join(root, "deno.json"), "{}");
+    await Deno.mkdir(join(root, "notebooks"));
+    const cells = [
+      "const a = { x: 1 };",
+      "a.x += 1;\na", // the kernel would show `a` as the cell's value
+      "await Promise.resolve();",
+      "console.log(a);",
+      "if (a.x > 1) {\n  a.x = 0;\n}",
+    ];
+    await Deno.writeTextFile(
+      join(root, "notebooks", "values.ipynb"),
+      JSON.stringify({
+        cells: cells.map((source) => ({
+          cell_type: "code",
+          metadata: {},
+          source,
+          outputs: [],
+          execution_count: null,
+        })),
+        metadata: { kernelspec: { name: "deno", display_name: "Deno", language: "typescript" } },
+        nbformat: 4,
+        nbformat_minor: 5,
+      }),
+    );
+    const { problems } = await checkNotebooks(root);
+    assertEquals(problems.length, 1, problems.map((p) => p.message).join("\n"));
+    const message = problems[0].message;
+    assert(message.includes("cellEndsWithShowOrNoValue(a)"), message);
+    assertEquals(message.match(/TS2345/g)?.length, 1, message);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

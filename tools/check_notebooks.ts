@@ -1,6 +1,6 @@
 /**
- * `deno task check:notebooks`: type-checks the notebooks and checks that they
- * are committed without outputs.
+ * `deno task check:notebooks`: type-checks the notebooks, checks that they
+ * are committed without outputs, and that no cell ends with a value.
  *
  * `deno check` cannot read `.ipynb`, so each notebook's code cells are joined,
  * in order, into one `.ts` module in a temporary directory and checked with the
@@ -8,10 +8,17 @@
  * trailing expression is a valid statement, so the module reads as the kernel
  * runs it.
  *
+ * A cell's value (its last expression, when that has one) is what the Deno 2.9
+ * kernel sends after reporting the cell idle, so headless runs (nbconvert,
+ * nbclient) lose it now and then; cells end with `await show(value)` instead.
+ * To check that, `deno lint` with `cell_value_lint.ts` finds each cell's last
+ * expression, and the module passes it to a function that takes no value: a
+ * cell ending with a value is then a type error naming {@linkcode NO_VALUE}.
+ *
  * @module
  */
 import { basename, dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 /** A cell as nbformat 4 stores it. */
 export interface NotebookCell {
@@ -90,7 +97,11 @@ async function checkNotebook(path: string, config: string, tmp: string): Promise
     });
   }
   const module = join(tmp, name.replace(/\.ipynb$/, ".ts"));
-  await Deno.writeTextFile(module, notebookToModule(notebook.cells));
+  const last = await lastExpressions(notebook.cells, join(tmp, name.replace(/\.ipynb$/, "")));
+  await Deno.writeTextFile(
+    module,
+    notebookToModule(guardCellValues(notebook.cells, last)) + NO_VALUE_FUNCTION,
+  );
   const result = await new Deno.Command(Deno.execPath(), {
     args: ["check", "--quiet", "--config", config, module],
     stdout: "piped",
@@ -99,9 +110,100 @@ async function checkNotebook(path: string, config: string, tmp: string): Promise
   }).output();
   if (!result.success) {
     const output = new TextDecoder().decode(result.stderr) + new TextDecoder().decode(result.stdout);
-    problems.push({ notebook: name, message: `type errors:\n${output.trim()}` });
+    const hint = output.includes(NO_VALUE)
+      ? `\n(${NO_VALUE}: a cell ends with a value, which the kernel sends after reporting the cell idle, so ` +
+        "headless runs can lose it; end the cell with await show(value))"
+      : "";
+    problems.push({ notebook: name, message: `type errors:\n${output.trim()}${hint}` });
   }
   return problems;
+}
+
+/** The function each cell's last expression is passed to in the checked module: it takes no value. */
+export const NO_VALUE = "cellEndsWithShowOrNoValue";
+
+const NO_VALUE_FUNCTION =
+  `\n// A cell ends with await show(value), or with an expression that has no value.\n` +
+  `function ${NO_VALUE}(_value: void | undefined): void {}\n`;
+
+/**
+ * Wraps each code cell's last expression in a call of {@linkcode NO_VALUE}, so that the type checker
+ * refuses a cell that ends with a value.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { guardCellValues } from "./check_notebooks.ts";
+ * const cells = guardCellValues([{ cell_type: "code", source: "const a = 1;\na;" }], new Map([[0, [13, 14]]]));
+ * assertEquals(cells[0].source, "const a = 1;\ncellEndsWithShowOrNoValue(a);");
+ * ```
+ * @param cells The notebook's cells.
+ * @param last The range (UTF-16 offsets in the cell's source) of each code cell's last expression, by index.
+ * @returns The cells, those with a last expression rewritten.
+ */
+export function guardCellValues(
+  cells: readonly NotebookCell[],
+  last: ReadonlyMap<number, readonly [number, number]>,
+): NotebookCell[] {
+  return cells.map((cell, i) => {
+    const range = last.get(i);
+    if (cell.cell_type !== "code" || !range) return cell;
+    const source = Array.isArray(cell.source) ? cell.source.join("") : cell.source;
+    const [start, end] = range;
+    return {
+      ...cell,
+      source: `${source.slice(0, start)}${NO_VALUE}(${source.slice(start, end)})${source.slice(end)}`,
+    };
+  });
+}
+
+/**
+ * The range of each code cell's last statement when that is an expression, found by `deno lint` with
+ * `cell_value_lint.ts` on one file per cell (written under `dir`).
+ */
+async function lastExpressions(
+  cells: readonly NotebookCell[],
+  dir: string,
+): Promise<Map<number, [number, number]>> {
+  await Deno.mkdir(dir, { recursive: true });
+  const files = new Map<string, number>();
+  for (const [i, cell] of cells.entries()) {
+    if (cell.cell_type !== "code") continue;
+    const file = join(dir, `cell_${i + 1}.ts`);
+    await Deno.writeTextFile(file, Array.isArray(cell.source) ? cell.source.join("") : cell.source);
+    files.set(pathToFileURL(file).href, i);
+  }
+  const config = join(dir, "lint.json");
+  await Deno.writeTextFile(
+    config,
+    JSON.stringify({
+      lint: {
+        plugins: [new URL("./cell_value_lint.ts", import.meta.url).href],
+        rules: { tags: [], include: ["notebook-cell/last-expression"] },
+      },
+    }),
+  );
+  const result = await new Deno.Command(Deno.execPath(), {
+    args: ["lint", "--json", "--config", config, ...[...files.keys()].map((url) => fileURLToPath(url))],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const report = JSON.parse(new TextDecoder().decode(result.stdout)) as {
+    diagnostics: { filename: string; code: string; message: string }[];
+    errors: { file_path: string; message: string }[];
+  };
+  if (report.errors.length > 0) {
+    throw new Error(`Cannot parse notebook cells: ${report.errors.map((e) => e.message).join("; ")}`);
+  }
+  const found = new Map<number, [number, number]>();
+  for (const d of report.diagnostics) {
+    const cell = files.get(d.filename);
+    if (cell !== undefined && d.code === "notebook-cell/last-expression") {
+      found.set(cell, JSON.parse(d.message));
+    }
+  }
+  return found;
 }
 
 /** What {@linkcode checkNotebooks} found. */

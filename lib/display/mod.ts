@@ -83,6 +83,7 @@ export {
   registrationTable,
   roundTripTable,
 } from "./ccf_tables.ts";
+export { exportTable, type ExportTableOptions } from "./export_table.ts";
 export { affineTable, cellText, factsTable, type FactsTableOptions, recordsTable } from "./facts.ts";
 export {
   cellDensityMap,
