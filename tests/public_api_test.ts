@@ -299,6 +299,8 @@ const SNAPSHOT: Record<string, string[]> = {
     "BloscHeader",
     "ByteWriter",
     "ChunkCodec",
+    "ChunkDownsample",
+    "EncodeChunkOnWorkerOptions",
     "EncodedChunk",
     "ParallelGzip",
     "ParallelGzipOptions",
