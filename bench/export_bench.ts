@@ -417,7 +417,9 @@ try {
           (result.peakRss / 2 ** 20).toFixed(0)
         } MiB`,
       );
+      // The output and its sidecar: the next run of the same command would refuse to replace either.
       await Deno.remove(args[1]);
+      await Deno.remove(sidecarOf(args[1])).catch(() => {});
       continue;
     }
     const result = await exportOnce(args, env, { endpoint: server.endpoint, asset });
