@@ -90,8 +90,13 @@ function row(label: string, seconds: number, cpu: number | undefined, extra = ""
   console.log(
     `${label.padEnd(44)} ${seconds.toFixed(2).padStart(7)} s ${
       (bytes / MB / seconds).toFixed(0).padStart(5)
-    } MB/s  ${cpuText}${extra}`,
+    } MB/s  ${cpuText}${extra}, load ${loadAverage()}`,
   );
+}
+
+/** The 1-minute load average: the machine may be shared, and wall times (less so CPU times) depend on it. */
+function loadAverage(): string {
+  return Deno.readTextFileSync("/proc/loadavg").split(" ")[0];
 }
 
 /** One export of `export_once.ts` in its own process: wall, CPU (this process tree's), peak RSS, output bytes. */
@@ -237,7 +242,10 @@ console.log(
     nativeLibraryPaths().join(",")
   }); Python stack: ${python ?? "not found (row skipped)"}`,
 );
-console.log("Wall times depend on what else runs on the machine; CPU seconds much less.\n");
+console.log(
+  `Wall times depend on what else runs on the machine (load average now ${loadAverage()}, printed after each ` +
+    `row); CPU seconds much less. ${new Date().toISOString()}\n`,
+);
 
 const server = await startS3Server();
 try {
@@ -629,6 +637,7 @@ try {
       for (const line of compared) console.log(line);
     }
   }
+  console.log(`\nDone ${new Date().toISOString()}, load average ${loadAverage()}`);
   await Deno.remove(dir, { recursive: true });
 } finally {
   await server.close();
