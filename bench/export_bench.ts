@@ -104,7 +104,7 @@ async function exportOnce(
   args: string[],
   env: Record<string, string>,
   where: { endpoint: string; asset: string },
-): Promise<{ seconds: number; peakRss: number; cpuSeconds: number; bytes: number }> {
+): Promise<{ seconds: number; peakRss: number; cpuSeconds: number; mainCpuSeconds: number; bytes: number }> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -437,9 +437,9 @@ try {
       label,
       result.seconds,
       result.cpuSeconds + serverSeconds,
-      `  (${result.cpuSeconds.toFixed(1)} + server ${serverSeconds.toFixed(1)}), peak RSS ${
-        (result.peakRss / 2 ** 20).toFixed(0)
-      } MiB`,
+      `  (${result.cpuSeconds.toFixed(1)}, main thread ${result.mainCpuSeconds.toFixed(1)}; + server ${
+        serverSeconds.toFixed(1)
+      }), peak RSS ${(result.peakRss / 2 ** 20).toFixed(0)} MiB`,
     );
     // The output (a store is a directory) and its sidecar.
     await Deno.remove(args[1], { recursive: true });
@@ -597,9 +597,9 @@ try {
         label,
         result.seconds,
         result.cpuSeconds + serverSeconds,
-        `  (${result.cpuSeconds.toFixed(1)} + server ${serverSeconds.toFixed(1)}), peak RSS ${
-          (result.peakRss / 2 ** 20).toFixed(0)
-        } MiB`,
+        `  (${result.cpuSeconds.toFixed(1)}, main thread ${result.mainCpuSeconds.toFixed(1)}; + server ${
+          serverSeconds.toFixed(1)
+        }), peak RSS ${(result.peakRss / 2 ** 20).toFixed(0)} MiB`,
         bytes2,
       );
       await Deno.remove(args[1], { recursive: true });
