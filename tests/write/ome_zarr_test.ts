@@ -384,11 +384,11 @@ for (
       const data = voxels("uint16", shape);
       const store = `${dir}/odd.ome.zarr`;
       // Slabs of 5 planes: rows of every level complete across slabs, and out of order on the workers.
-      async function* slabs(): AsyncGenerator<Uint16Array> {
+      const slabs = async function* (): AsyncGenerator<Uint16Array> {
         for (let z = 0; z < shape[0]; z += 5) {
           yield data.slice(z * 19 * 29, Math.min(z + 5, shape[0]) * 19 * 29) as Uint16Array;
         }
-      }
+      };
       const result = await writeOmeZarr(store, { slabs: slabs(), shape, dtype: "uint16" }, {
         geometry: RAI,
         version: "0.5",
