@@ -18,9 +18,17 @@
  * least-privilege permissions), timed from outside by GNU time (wall,
  * user+sys of the process tree, peak RSS).
  *
+ * The level-2 case (SmartSPIM's level-2 shape, 928 × 2560 × 1850 uint16, 8× the voxels, about 8.8 GB)
+ * is built the same way by {@linkcode buildRealisticLevel} once (a few minutes on every core; kept in
+ * `bench/out` until the generator's version changes), served by the same server and exported to `.nii.gz`
+ * and `.ome.zarr`, to show whether CPU per GB and peak RSS stay those of level 3. The Python stack holds the
+ * whole level in memory (3.4 × the voxels at level 3), so its level-2 row runs only where that much memory
+ * is available.
+ *
  * Flags: `--gzip-level N` (default 1), `--quick` (a quarter of the volume),
  * `--only TEXT` (exports whose label contains TEXT, plus the pure path with defaults), `--no-python`,
- * `--no-pure` (neither the pure stages nor the "before" exports).
+ * `--no-pure` (neither the pure stages nor the "before" exports), `--level2` / `--no-level2` (the level-2
+ * case; on by default, off with `--quick` or `--only`; `SPIMFETCH_BENCH_LEVEL2=0` or `1` sets the default).
  *
  * @module
  */
@@ -35,7 +43,13 @@ import { sidecarOf } from "../lib/export/formats.ts";
 import { sharedWorkerPool } from "../lib/codecs/worker_pool.ts";
 import { startS3Server } from "../testing/s3_server.ts";
 import { buildSmartSpimDataset } from "../testing/smartspim_dataset.ts";
-import { CHUNK, LEVEL3_SHAPE, realisticLevelObjects } from "./realistic_level3.ts";
+import {
+  buildRealisticLevel,
+  CHUNK,
+  LEVEL2_SHAPE,
+  LEVEL3_SHAPE,
+  realisticLevelObjects,
+} from "./realistic_level3.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -45,8 +59,13 @@ const { values } = parseArgs({
     only: { type: "string" },
     "no-python": { type: "boolean" },
     "no-pure": { type: "boolean" },
+    level2: { type: "boolean" },
+    "no-level2": { type: "boolean" },
   },
 });
+const level2Default = Deno.env.get("SPIMFETCH_BENCH_LEVEL2") ??
+  (values.quick || values.only ? "0" : "1");
+const runLevel2 = values["no-level2"] ? false : values.level2 ? true : level2Default !== "0";
 const gzipLevel = Number(values["gzip-level"] ?? 1);
 const shape: [number, number, number] = values.quick ? [232, 640, 462] : LEVEL3_SHAPE;
 const voxelBytes = shape[0] * shape[1] * shape[2] * 2;
@@ -64,15 +83,53 @@ function cpuSeconds(): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-function row(label: string, seconds: number, cpu: number | undefined, extra = ""): void {
+function row(label: string, seconds: number, cpu: number | undefined, extra = "", bytes = voxelBytes): void {
   const cpuText = cpu === undefined
     ? "".padEnd(24)
-    : `${cpu.toFixed(1).padStart(6)} CPU-s ${(cpu / GB).toFixed(1).padStart(5)} CPU-s/GB`;
+    : `${cpu.toFixed(1).padStart(6)} CPU-s ${(cpu / (bytes / 1e9)).toFixed(1).padStart(5)} CPU-s/GB`;
   console.log(
     `${label.padEnd(44)} ${seconds.toFixed(2).padStart(7)} s ${
-      (voxelBytes / MB / seconds).toFixed(0).padStart(5)
-    } MB/s  ${cpuText}${extra}`,
+      (bytes / MB / seconds).toFixed(0).padStart(5)
+    } MB/s  ${cpuText}${extra}, load ${loadAverage()}`,
   );
+}
+
+/** The 1-minute load average: the machine may be shared, and wall times (less so CPU times) depend on it. */
+function loadAverage(): string {
+  return Deno.readTextFileSync("/proc/loadavg").split(" ")[0];
+}
+
+/** One export of `export_once.ts` in its own process: wall, CPU (this process tree's), peak RSS, output bytes. */
+async function exportOnce(
+  args: string[],
+  env: Record<string, string>,
+  where: { endpoint: string; asset: string },
+): Promise<{ seconds: number; peakRss: number; cpuSeconds: number; mainCpuSeconds: number; bytes: number }> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("./export_once.ts", import.meta.url).pathname,
+      "--endpoint",
+      where.endpoint,
+      "--asset",
+      where.asset,
+      "--gzip-level",
+      String(gzipLevel),
+      ...args,
+    ],
+    env,
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!output.success) throw new Error(`export ${args.join(" ")} failed`);
+  return JSON.parse(new TextDecoder().decode(output.stdout));
+}
+
+/** Bytes the kernel says can be allocated without swapping (`MemAvailable`). */
+function availableMemory(): number {
+  const line = Deno.readTextFileSync("/proc/meminfo").split("\n").find((l) => l.startsWith("MemAvailable:"));
+  return Number(line?.split(/\s+/)[1] ?? 0) * 1024;
 }
 
 /** The first Python with zarr, numcodecs, numpy, nibabel and boto3, or undefined. */
@@ -185,7 +242,10 @@ console.log(
     nativeLibraryPaths().join(",")
   }); Python stack: ${python ?? "not found (row skipped)"}`,
 );
-console.log("Wall times depend on what else runs on the machine; CPU seconds much less.\n");
+console.log(
+  `Wall times depend on what else runs on the machine (load average now ${loadAverage()}, printed after each ` +
+    `row); CPU seconds much less. ${new Date().toISOString()}\n`,
+);
 
 const server = await startS3Server();
 try {
@@ -365,78 +425,69 @@ try {
           (result.peakRss / 2 ** 20).toFixed(0)
         } MiB`,
       );
+      // The output and its sidecar: the next run of the same command would refuse to replace either.
       await Deno.remove(args[1]);
+      await Deno.remove(sidecarOf(args[1])).catch(() => {});
       continue;
     }
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        new URL("./export_once.ts", import.meta.url).pathname,
-        "--endpoint",
-        server.endpoint,
-        "--asset",
-        asset,
-        "--gzip-level",
-        String(gzipLevel),
-        ...args,
-      ],
-      env,
-      stdout: "piped",
-      stderr: "inherit",
-    }).output();
-    if (!output.success) throw new Error(`${label} failed`);
-    const result = JSON.parse(new TextDecoder().decode(output.stdout));
+    const result = await exportOnce(args, env, { endpoint: server.endpoint, asset });
     const serverSeconds = cpuSeconds() - serverCpu;
     results.push({ ...result, server: serverSeconds, label });
     row(
       label,
       result.seconds,
       result.cpuSeconds + serverSeconds,
-      `  (${result.cpuSeconds.toFixed(1)} + server ${serverSeconds.toFixed(1)}), peak RSS ${
-        (result.peakRss / 2 ** 20).toFixed(0)
-      } MiB`,
+      `  (${result.cpuSeconds.toFixed(1)}, main thread ${result.mainCpuSeconds.toFixed(1)}; + server ${
+        serverSeconds.toFixed(1)
+      }), peak RSS ${(result.peakRss / 2 ** 20).toFixed(0)} MiB`,
     );
     // The output (a store is a directory) and its sidecar.
     await Deno.remove(args[1], { recursive: true });
     await Deno.remove(sidecarOf(args[1])).catch(() => {});
   }
 
-  let pythonGz: Result & { readSeconds: number; writeSeconds: number } | undefined;
+  type PythonResult = Result & { readSeconds: number; writeSeconds: number };
+  /** The Python stack's export of the image at `image` (an S3 prefix) to `out`, printed as a row. */
+  const pythonExport = async (image: string, out: string, tag: string): Promise<PythonResult | undefined> => {
+    const serverCpu = cpuSeconds();
+    const output = await new Deno.Command(python!, {
+      args: [
+        new URL("./python_export.py", import.meta.url).pathname,
+        server.endpoint,
+        "aind-open-data",
+        image,
+        "0",
+        out,
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+    if (!output.success) {
+      console.log(`Python stack ${tag}${out.slice(-6)}: failed (see above)`);
+      return undefined;
+    }
+    const result = JSON.parse(new TextDecoder().decode(output.stdout));
+    const serverSeconds = cpuSeconds() - serverCpu;
+    const label = `${tag}Python zarr+boto3+nibabel ${out.endsWith(".gz") ? `.nii.gz gzip 1` : ".nii"}`;
+    row(
+      label,
+      result.seconds,
+      result.cpuSeconds + serverSeconds,
+      `  (read ${result.readSeconds.toFixed(1)} s + write ${result.writeSeconds.toFixed(1)} s; ${
+        result.cpuSeconds.toFixed(1)
+      } + server ${serverSeconds.toFixed(1)}), peak RSS ${(result.peakRss / 2 ** 20).toFixed(0)} MiB`,
+      image === prefix ? voxelBytes : undefined,
+    );
+    await Deno.remove(out);
+    return { ...result, server: serverSeconds, label };
+  };
+  let pythonGz: PythonResult | undefined;
   let pythonNii: typeof pythonGz;
   if (python && !values.only) {
     for (const out of [`${dir}/p.nii.gz`, `${dir}/p.nii`]) {
-      const serverCpu = cpuSeconds();
-      const output = await new Deno.Command(python, {
-        args: [
-          new URL("./python_export.py", import.meta.url).pathname,
-          server.endpoint,
-          "aind-open-data",
-          prefix,
-          "0",
-          out,
-        ],
-        stdout: "piped",
-        stderr: "inherit",
-      }).output();
-      if (!output.success) {
-        console.log(`Python stack ${out.slice(-6)}: failed (see above)`);
-        continue;
-      }
-      const result = JSON.parse(new TextDecoder().decode(output.stdout));
-      const serverSeconds = cpuSeconds() - serverCpu;
-      const label = `Python zarr+boto3+nibabel ${out.endsWith(".gz") ? `.nii.gz gzip 1` : ".nii"}`;
-      row(
-        label,
-        result.seconds,
-        result.cpuSeconds + serverSeconds,
-        `  (read ${result.readSeconds.toFixed(1)} s + write ${result.writeSeconds.toFixed(1)} s; ${
-          result.cpuSeconds.toFixed(1)
-        } + server ${serverSeconds.toFixed(1)}), peak RSS ${(result.peakRss / 2 ** 20).toFixed(0)} MiB`,
-      );
-      if (out.endsWith(".gz")) pythonGz = { ...result, server: serverSeconds, label };
-      else pythonNii = { ...result, server: serverSeconds, label };
-      await Deno.remove(out);
+      const result = await pythonExport(prefix, out, "");
+      if (out.endsWith(".gz")) pythonGz = result;
+      else pythonNii = result;
     }
   }
   if (results.length > 0) {
@@ -446,7 +497,16 @@ try {
       const reference = gz ? pythonGz : pythonNii;
       // As the issue counts it: the exporting process alone (the server is shown beside it).
       const cpuPerGb = result.cpuSeconds / GB;
-      const target = gz ? "≤ 0.5 × Python, ≤ 15 CPU-s/GB" : "≤ 0.6 × Python, ≤ 5 CPU-s/GB";
+      const zarr = result.label.includes(".ome.zarr");
+      // Issue 21's targets (.nii.gz, .nii, memory); issue 16's for .ome.zarr (the throughput of the same
+      // run's .nii.gz export with the same codecs) and for the reoriented export (600 MiB).
+      const niiGz = results.find((r) => r.label === `export .nii.gz uint16 (${mode}, defaults)`);
+      const target = zarr
+        ? `CPU-s/GB ≤ the .nii.gz row's${niiGz ? ` (${(niiGz.cpuSeconds / GB).toFixed(1)})` : ""}`
+        : gz
+        ? "≤ 0.45 × Python, ≤ 13 CPU-s/GB"
+        : "≤ 5 CPU-s/GB";
+      const memory = result.label.includes("--orientation") ? "≤ 600 MiB" : zarr ? "" : "≤ 512 MiB";
       // nibabel writes with zlib at level 1: the same voxels in the same order, so the ratios compare.
       const ratio = gz
         ? `, file ratio ${(voxelBytes / (result.bytes - 352)).toFixed(3)}${
@@ -455,10 +515,16 @@ try {
         : "";
       console.log(
         `${result.label.padEnd(44)} ${
-          reference ? `${(result.seconds / reference.seconds).toFixed(2)} × Python's wall` : "(no Python row)"
-        }, ${cpuPerGb.toFixed(1)} CPU-s/GB, peak RSS ${
+          zarr
+            ? ""
+            : reference
+            ? `${(result.seconds / reference.seconds).toFixed(2)} × Python's wall, `
+            : "(no Python row), "
+        }${cpuPerGb.toFixed(1)} CPU-s/GB, peak RSS ${
           (result.peakRss / 2 ** 20).toFixed(0)
-        } MiB${ratio} (targets: ${result.label.includes("uint16") ? `${target}, ≤ 512 MiB` : "none"})`,
+        } MiB${ratio} (targets: ${
+          result.label.includes("uint16") ? [target, memory].filter(Boolean).join(", ") : "none"
+        })`,
       );
     }
     if (stage.native && stage.pure) {
@@ -471,6 +537,108 @@ try {
       );
     }
   }
+  if (runLevel2) {
+    // Same subject and acquisition (so the same acquisition.json), another stitching run: another asset.
+    const asset2 = asset.replace(/\d\d$/, "55");
+    const prefix2 = `${asset2}/processed/OMEZarr/Ex_561_Em_593.zarr`;
+    const shape2 = LEVEL2_SHAPE;
+    const bytes2 = shape2[0] * shape2[1] * shape2[2] * 2;
+    console.log(
+      `\nLevel-2 case: ${shape2.join(" x ")} (z, y, x) uint16 = ${(bytes2 / MB).toFixed(0)} MB (${
+        (bytes2 / voxelBytes).toFixed(1)
+      } × the level above), same generator, chunks and codec`,
+    );
+    t = performance.now();
+    await buildRealisticLevel(shape2, cacheDir, {
+      onRow: (done, rows) => console.error(`level 2: chunk row ${done} of ${rows} built in bench/out`),
+    });
+    const builtSeconds = (performance.now() - t) / 1000;
+    t = performance.now();
+    let stored2 = 0, chunks2 = 0;
+    const batch2: [string, Uint8Array][] = [];
+    for await (const [key, bytes] of realisticLevelObjects(prefix2, shape2, { cacheDir })) {
+      batch2.push([key, bytes]);
+      stored2 += bytes.length;
+      if (/\/0\/0\/0\//.test(key)) chunks2++;
+      if (batch2.length >= 32) await server.upload("aind-open-data", batch2.splice(0));
+    }
+    await server.upload("aind-open-data", batch2);
+    console.log(
+      `Built (or found in bench/out) in ${builtSeconds.toFixed(1)} s; uploaded ${chunks2} chunks, ${
+        (stored2 / MB).toFixed(0)
+      } MB stored (Blosc ratio ${(bytes2 / stored2).toFixed(2)}) in ${
+        ((performance.now() - t) / 1000).toFixed(1)
+      } s`,
+    );
+    const mode2 = native ? "native" : "pure";
+    const runs2: [string, string, string[]][] = [
+      [`level 2 export .nii.gz uint16 (${mode2}, defaults)`, `export .nii.gz uint16 (${mode2}, defaults)`, [
+        "--out",
+        `${dir}/l2.nii.gz`,
+      ]],
+      [`level 2 export .ome.zarr uint16 NGFF 0.4 (${mode2})`, `export .ome.zarr uint16 NGFF 0.4 (${mode2})`, [
+        "--out",
+        `${dir}/l2.ome.zarr`,
+      ]],
+      // A level-2 chunk row, compressed (about 460 MB), does not fit the default chunk cache, so the
+      // defaults read whole chunk rows (1.2 GB slabs); with a cache that holds one, slabs stay thin. A
+      // 512 MiB cache did not keep a row (chunks were fetched again: 3× the CPU); 1 GiB did.
+      [
+        `level 2 export .nii.gz uint16 (${mode2}, 24 MiB slabs, 1 GiB cache)`,
+        `export .nii.gz uint16 (${mode2}, defaults)`,
+        ["--out", `${dir}/l2t.nii.gz`, "--max-slab-mb", "24", "--cache-mb", "1024"],
+      ],
+    ];
+    const compared: string[] = [];
+    for (const [label, level3Label, args] of runs2) {
+      const serverCpu = cpuSeconds();
+      const result = await exportOnce(args, {}, { endpoint: server.endpoint, asset: asset2 });
+      const serverSeconds = cpuSeconds() - serverCpu;
+      row(
+        label,
+        result.seconds,
+        result.cpuSeconds + serverSeconds,
+        `  (${result.cpuSeconds.toFixed(1)}, main thread ${result.mainCpuSeconds.toFixed(1)}; + server ${
+          serverSeconds.toFixed(1)
+        }), peak RSS ${(result.peakRss / 2 ** 20).toFixed(0)} MiB`,
+        bytes2,
+      );
+      await Deno.remove(args[1], { recursive: true });
+      await Deno.remove(sidecarOf(args[1])).catch(() => {});
+      const level3 = results.find((r) => r.label === level3Label);
+      if (level3) {
+        const perGb2 = result.cpuSeconds / (bytes2 / 1e9), perGb3 = level3.cpuSeconds / GB;
+        compared.push(
+          `${label.replace("level 2 export ", "").padEnd(40)} CPU-s/GB level 2 ${
+            perGb2.toFixed(1)
+          } vs level 3 ${perGb3.toFixed(1)} (× ${(perGb2 / perGb3).toFixed(2)}); wall per GB × ${
+            ((result.seconds / bytes2) / (level3.seconds / voxelBytes)).toFixed(2)
+          }; peak RSS ${(result.peakRss / 2 ** 20).toFixed(0)} vs ${
+            (level3.peakRss / 2 ** 20).toFixed(0)
+          } MiB`,
+        );
+      }
+    }
+    if (python) {
+      // The Python stack reads the whole level into memory: at level 3 it peaked at 3.4 × the voxels.
+      const perVoxelByte = pythonGz ? pythonGz.peakRss / voxelBytes : 3.5;
+      const needed = perVoxelByte * bytes2, available = availableMemory();
+      if (available > 1.2 * needed) {
+        await pythonExport(prefix2, `${dir}/p2.nii.gz`, "level 2 ");
+      } else {
+        console.log(
+          `level 2 Python row skipped: it would hold about ${(needed / 2 ** 30).toFixed(1)} GiB (${
+            perVoxelByte.toFixed(1)
+          } × the voxels, as at level 3) and ${(available / 2 ** 30).toFixed(1)} GiB is available`,
+        );
+      }
+    }
+    if (compared.length > 0) {
+      console.log("\nLevel 2 against level 3 (the exporting process alone; linear cost means × 1.00)");
+      for (const line of compared) console.log(line);
+    }
+  }
+  console.log(`\nDone ${new Date().toISOString()}, load average ${loadAverage()}`);
   await Deno.remove(dir, { recursive: true });
 } finally {
   await server.close();

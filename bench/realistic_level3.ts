@@ -1,5 +1,6 @@
 /**
- * A level of SmartSPIM's level-3 shape (464 × 1280 × 925 uint16) whose
+ * A level of SmartSPIM's level-3 shape (464 × 1280 × 925 uint16), or of any
+ * other shape (the benchmark's level-2 case: 928 × 2560 × 1850), whose
  * content compresses and decodes like the real thing, written as zarr-python
  * writes AIND's levels (Blosc zstd clevel 3, byte shuffle, typesize 2,
  * 128 KiB blocks, chunks 128³, edge chunks padded with the fill value):
@@ -26,6 +27,13 @@ import { AIND_NGFF_AXES } from "../testing/smartspim_dataset.ts";
 
 /** The level-3 shape of SmartSPIM 652506, (z, y, x). */
 export const LEVEL3_SHAPE: [number, number, number] = [464, 1280, 925];
+/** The level-2 shape of SmartSPIM 652506, (z, y, x): 8× the voxels of level 3 (about 8.8 GB as uint16). */
+export const LEVEL2_SHAPE: [number, number, number] = [928, 2560, 1850];
+/**
+ * Names the generator's output in `bench/out`: change it whenever the content or the encoding changes, so
+ * cached levels are rebuilt rather than reused.
+ */
+export const GENERATOR_VERSION = 1;
 /** Chunk edge, as AIND writes. */
 export const CHUNK = 128;
 /** The camera offset. */
@@ -207,7 +215,8 @@ export function encodeChunk(chunk: Uint16Array): Uint8Array {
  *
  * @param prefix Key prefix of the image, e.g. `asset/processed/OMEZarr/Ex_561_Em_593.zarr`.
  * @param shape Level 0 shape (z, y, x).
- * @param options `cacheDir`: keep the encoded chunks there and use them next time (generating takes a minute).
+ * @param options `cacheDir`: build the encoded chunks there once ({@linkcode buildRealisticLevel}) and read them from
+ *   there (generating level 3 takes about a minute per core, level 2 eight times that).
  * @returns The objects.
  */
 export async function* realisticLevelObjects(
@@ -246,10 +255,8 @@ export async function* realisticLevelObjects(
     }),
   ];
   const [nz, ny, nx] = shape;
-  // The version names the content: change it whenever the generator changes.
-  const cache = options.cacheDir ? `${options.cacheDir}/realistic-v1-${nz}x${ny}x${nx}` : undefined;
-  const complete = cache ? await Deno.stat(`${cache}/complete`).then(() => true, () => false) : false;
-  if (cache && complete) {
+  const cache = options.cacheDir ? await buildRealisticLevel(shape, options.cacheDir) : undefined;
+  if (cache) {
     for (let cz = 0; cz < Math.ceil(nz / CHUNK); cz++) {
       for (let cy = 0; cy < Math.ceil(ny / CHUNK); cy++) {
         for (let cx = 0; cx < Math.ceil(nx / CHUNK); cx++) {
@@ -259,20 +266,70 @@ export async function* realisticLevelObjects(
     }
     return;
   }
-  if (cache) await Deno.mkdir(cache, { recursive: true });
   const level = new RealisticLevel(shape);
   const chunk = new Uint16Array(CHUNK ** 3);
   for (let cz = 0; cz < Math.ceil(nz / CHUNK); cz++) {
     for (let cy = 0; cy < Math.ceil(ny / CHUNK); cy++) {
       for (let cx = 0; cx < Math.ceil(nx / CHUNK); cx++) {
         level.fill(cz, cy, cx, chunk);
-        const bytes = encodeChunk(chunk);
-        if (cache) await Deno.writeFile(`${cache}/${cz}.${cy}.${cx}`, bytes);
-        yield [`${prefix}/0/0/0/${cz}/${cy}/${cx}`, bytes];
+        yield [`${prefix}/0/0/0/${cz}/${cy}/${cx}`, encodeChunk(chunk)];
         // Let the event loop serve requests between chunks.
         await Promise.resolve();
       }
     }
   }
-  if (cache) await Deno.writeTextFile(`${cache}/complete`, "");
+}
+
+/**
+ * The folder in `cacheDir` holding the encoded chunks of a level of `shape` (files `cz.cy.cx`), built
+ * unless a complete one of this {@linkcode GENERATOR_VERSION} is there. Built chunk row by chunk row, each
+ * row's chunks generated and encoded on `workers` worker threads, so memory holds a few chunks, whatever
+ * the shape; the folder is marked complete only at the end, so an interrupted build starts over.
+ *
+ * @param shape Level shape (z, y, x).
+ * @param cacheDir The parent folder (the benchmarks use `bench/out`).
+ * @param options `workers` (default: one per core), `onRow` (progress after each chunk row).
+ * @returns The folder.
+ */
+export async function buildRealisticLevel(
+  shape: [number, number, number],
+  cacheDir: string,
+  options: { workers?: number; onRow?: (row: number, rows: number) => void } = {},
+): Promise<string> {
+  const [nz, ny, nx] = shape;
+  const cache = `${cacheDir}/realistic-v${GENERATOR_VERSION}-${nz}x${ny}x${nx}`;
+  if (await Deno.stat(`${cache}/complete`).then(() => true, () => false)) return cache;
+  await Deno.mkdir(cache, { recursive: true });
+  const rows = Math.ceil(nz / CHUNK), gy = Math.ceil(ny / CHUNK), gx = Math.ceil(nx / CHUNK);
+  const size = Math.max(1, options.workers ?? navigator.hardwareConcurrency ?? 2);
+  const workers = Array.from(
+    { length: size },
+    () => new Worker(new URL("./realistic_worker.ts", import.meta.url), { type: "module" }),
+  );
+  try {
+    const run = (worker: Worker, cz: number, cy: number, cx: number): Promise<Uint8Array> =>
+      new Promise((resolve, reject) => {
+        worker.onmessage = (event: MessageEvent<Uint8Array>) => resolve(event.data);
+        worker.onerror = (event) => {
+          event.preventDefault();
+          reject(new Error(`generating chunk ${cz}.${cy}.${cx} failed: ${event.message}`));
+        };
+        worker.postMessage({ shape, cz, cy, cx });
+      });
+    for (let cz = 0; cz < rows; cz++) {
+      const cells: [number, number][] = [];
+      for (let cy = 0; cy < gy; cy++) for (let cx = 0; cx < gx; cx++) cells.push([cy, cx]);
+      await Promise.all(workers.map(async (worker) => {
+        for (let cell = cells.shift(); cell; cell = cells.shift()) {
+          const [cy, cx] = cell;
+          await Deno.writeFile(`${cache}/${cz}.${cy}.${cx}`, await run(worker, cz, cy, cx));
+        }
+      }));
+      options.onRow?.(cz + 1, rows);
+    }
+  } finally {
+    for (const worker of workers) worker.terminate();
+  }
+  await Deno.writeTextFile(`${cache}/complete`, "");
+  return cache;
 }

@@ -194,6 +194,10 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
     "tests/write/ome_zarr_test.ts",
     "the omero window against numpy's percentiles",
   ],
+  "lib/codecs/_chunk_downsample.ts": [
+    "tests/write/ome_zarr_test.ts",
+    "every pyramid level against numpy's and a triple loop's 2×2×2 mean, odd edges included",
+  ],
   "lib/display/cells_views.ts": ["tests/e2e/notebooks_test.ts", "drawn by cells_in_ccf.ipynb"],
   "lib/write/output_folder.ts": [
     "tests/e2e/fetch_default_folder_test.ts",

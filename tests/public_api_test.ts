@@ -319,6 +319,8 @@ const SNAPSHOT: Record<string, string[]> = {
     "BloscHeader",
     "ByteWriter",
     "ChunkCodec",
+    "ChunkDownsample",
+    "EncodeChunkOnWorkerOptions",
     "EncodedChunk",
     "ParallelGzip",
     "ParallelGzipOptions",

@@ -1,7 +1,8 @@
 /**
  * The worker side of {@linkcode WorkerPool}: Blosc decode (native, with the
- * WASM codec as fallback) and raw deflate segments for parallel gzip (ISA-L
- * where it loads, else libdeflate as WebAssembly).
+ * WASM codec as fallback), raw deflate segments for parallel gzip (ISA-L
+ * where it loads, else libdeflate as WebAssembly), and chunk encoding for
+ * writers (with the chunk's histogram and its pyramid mean on request).
  *
  * @module
  */
@@ -12,6 +13,7 @@ import { deflateSegmentWasm, wasmCodecName } from "./_wasm_deflate.ts";
 import { placeDecoded } from "./place_worker.ts";
 import { encodeChunk } from "./chunk_encoder.ts";
 import { countValues } from "./_value_counts.ts";
+import { downsampleChunk } from "./_chunk_downsample.ts";
 import type { WorkerRequest } from "./worker_pool.ts";
 
 let wasmBlosc: { decode(bytes: Uint8Array): Uint8Array | Promise<Uint8Array> } | undefined;
@@ -42,6 +44,10 @@ async function handle(request: WorkerRequest): Promise<{ value: unknown; transfe
   if (request.op === "encode") {
     // Counted first, while the raw chunk is in this core's cache, and off the main thread.
     const counts = request.count ? countValues(request.bytes, request.count) : undefined;
+    // The pyramid's next level, here rather than on the main thread (which only places the small block).
+    const downsampled = request.downsample
+      ? downsampleChunk(request.bytes, request.downsample, request.downsample.reuse)
+      : undefined;
     let bytes = await encodeChunk(request.bytes, request.codec);
     // Only a buffer of its own can be moved back without taking other bytes along.
     if (bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) bytes = bytes.slice();
@@ -49,7 +55,8 @@ async function handle(request: WorkerRequest): Promise<{ value: unknown; transfe
     const input = request.bytes.buffer as ArrayBuffer;
     const transfer = [bytes.buffer as ArrayBuffer, input];
     if (counts) transfer.push(counts.buffer as ArrayBuffer);
-    return { value: { bytes, input, counts }, transfer };
+    if (downsampled) transfer.push(downsampled.buffer as ArrayBuffer);
+    return { value: { bytes, input, counts, downsampled }, transfer };
   }
   if (request.op === "blosc") {
     // c-blosc where it loads (about twice the pure decoder's speed), else the pure decoder.

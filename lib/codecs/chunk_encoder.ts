@@ -8,8 +8,16 @@
 import zlib from "node:zlib";
 import { compressBloscNative } from "./_ffi_blosc.ts";
 import { deflateSegmentNative, isalLevelFor } from "./_ffi_isal.ts";
-import { type ChunkCodec, sharedWorkerPool, type ValueCount, type WorkerPool } from "./worker_pool.ts";
+import {
+  type ChunkCodec,
+  type ChunkDownsample,
+  sharedWorkerPool,
+  type ValueCount,
+  type WorkerPool,
+} from "./worker_pool.ts";
 import { countValues } from "./_value_counts.ts";
+import { checkOptions, type OptionKeys } from "../core/options.ts";
+import { downsampleChunk } from "./_chunk_downsample.ts";
 
 export type { ChunkCodec };
 
@@ -87,6 +95,18 @@ export interface EncodedChunk {
   raw: ArrayBuffer | undefined;
   /** The chunk's voxels counted by value, when `count` was given. */
   counts?: Uint32Array;
+  /** The chunk's 2×2×2 mean (the pyramid's next level), when `downsample` was given: its bytes. */
+  downsampled?: Uint8Array;
+}
+
+/** Options for {@linkcode encodeChunkOnWorker}. */
+export interface EncodeChunkOnWorkerOptions {
+  /** The workers. @default {sharedWorkerPool()} */
+  pool?: WorkerPool;
+  /** Also count the chunk's 8- or 16-bit voxels by value (a writer's histogram), on the worker. */
+  count?: ValueCount;
+  /** Also average the chunk 2×2×2 (a pyramid's next level), on the worker. */
+  downsample?: ChunkDownsample;
 }
 
 /**
@@ -105,30 +125,47 @@ export interface EncodedChunk {
  * ```
  * @param bytes The raw chunk.
  * @param codec How to compress it.
- * @param pool The workers. @default {sharedWorkerPool()}
- * @param count Also count the chunk's 8- or 16-bit voxels by value (a writer's histogram), on the worker.
+ * @param options The pool, and what else to compute from the raw chunk.
  * @returns The encoded chunk and the raw buffer.
  */
 export async function encodeChunkOnWorker(
   bytes: Uint8Array,
   codec: ChunkCodec,
-  pool: WorkerPool = sharedWorkerPool(),
-  count?: ValueCount,
+  options: EncodeChunkOnWorkerOptions = {},
 ): Promise<EncodedChunk> {
+  options = checkOptions(options, ENCODE_CHUNK_ON_WORKER_OPTION_KEYS, "encodeChunkOnWorker()");
+  const { count, downsample } = options;
   if (codec.id === "raw") {
-    return { bytes, raw: undefined, ...(count ? { counts: countValues(bytes, count) } : {}) };
+    return {
+      bytes,
+      raw: undefined,
+      ...(count ? { counts: countValues(bytes, count) } : {}),
+      ...(downsample ? { downsampled: downsampleChunk(bytes, downsample, downsample.reuse) } : {}),
+    };
   }
   const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-  const result = await pool.run<{ bytes: Uint8Array; input: ArrayBuffer; counts?: Uint32Array }>(
-    { op: "encode", bytes, codec, ...(count ? { count } : {}) },
-    whole ? [bytes.buffer as ArrayBuffer] : [],
+  const transfer = whole ? [bytes.buffer as ArrayBuffer] : [];
+  if (downsample?.reuse) transfer.push(downsample.reuse);
+  const result = await (options.pool ?? sharedWorkerPool()).run<
+    { bytes: Uint8Array; input: ArrayBuffer; counts?: Uint32Array; downsampled?: Uint8Array }
+  >(
+    { op: "encode", bytes, codec, ...(count ? { count } : {}), ...(downsample ? { downsample } : {}) },
+    transfer,
   );
   return {
     bytes: result.bytes,
     raw: whole ? result.input : undefined,
     ...(result.counts ? { counts: result.counts } : {}),
+    ...(result.downsampled ? { downsampled: result.downsampled } : {}),
   };
 }
+
+/** The keys of {@linkcode EncodeChunkOnWorkerOptions}, checked at run time. */
+const ENCODE_CHUNK_ON_WORKER_OPTION_KEYS: OptionKeys<EncodeChunkOnWorkerOptions> = {
+  pool: true,
+  count: true,
+  downsample: true,
+};
 
 /** A gzip member around raw deflate data: header (no time stamp), the data, CRC-32 and length of `raw`. */
 function gzipMember(deflated: Uint8Array, raw: Uint8Array): Uint8Array {

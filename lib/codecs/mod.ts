@@ -14,6 +14,12 @@ export {
   type ParallelGzip,
   type ParallelGzipOptions,
 } from "./parallel_gzip.ts";
-export type { PlaceRequest, ValueCount, WorkerPool, WorkerRequest } from "./worker_pool.ts";
+export type { ChunkDownsample, PlaceRequest, ValueCount, WorkerPool, WorkerRequest } from "./worker_pool.ts";
 export { useWorkerBlosc } from "./worker_blosc.ts";
-export { type ChunkCodec, encodeChunk, encodeChunkOnWorker, type EncodedChunk } from "./chunk_encoder.ts";
+export {
+  type ChunkCodec,
+  encodeChunk,
+  encodeChunkOnWorker,
+  type EncodeChunkOnWorkerOptions,
+  type EncodedChunk,
+} from "./chunk_encoder.ts";

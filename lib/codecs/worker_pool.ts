@@ -11,6 +11,8 @@
  *
  * @module
  */
+import type { VoxelType } from "../core/volume.ts";
+
 /**
  * Where a decoded chunk part goes (see `codecs/partial_chunks.ts`): for every
  * z in `z` and y in `y`, `width` items from `from + z·fromZ + y·fromY` of the
@@ -84,14 +86,32 @@ export interface ValueCount {
   valid: [number, number, number];
 }
 
+/**
+ * The pyramid's next level from a raw chunk: its 2×2×2 mean (see `_chunk_downsample.ts`), computed where
+ * the chunk is encoded.
+ */
+export interface ChunkDownsample {
+  /** The voxel type (of the chunk and of the mean). */
+  type: VoxelType;
+  /** The chunk's (z, y, x). */
+  shape: [number, number, number];
+  /** The (z, y, x) extent of real voxels from the chunk's origin. */
+  valid: [number, number, number];
+  /** A buffer of the mean's size to fill (moved to the worker and back), else the worker allocates one. */
+  reuse?: ArrayBuffer;
+}
+
 /** A request as the codec worker understands it. */
 export type WorkerRequest =
   | { op: "place"; bytes: Uint8Array; place: PlaceRequest }
   | { op: "blosc"; bytes: Uint8Array }
   /** Raw deflate with libdeflate at `level` (0-12), or igzip at level `native` where ISA-L loads. */
   | { op: "deflate"; bytes: Uint8Array; level: number; final: boolean; native?: number }
-  /** `count`: also count the chunk's voxels by value (see `_value_counts.ts`), returned as `counts`. */
-  | { op: "encode"; bytes: Uint8Array; codec: ChunkCodec; count?: ValueCount };
+  /**
+   * `count`: also count the chunk's voxels by value (see `_value_counts.ts`), returned as `counts`;
+   * `downsample`: also average it 2×2×2, returned as `downsampled`.
+   */
+  | { op: "encode"; bytes: Uint8Array; codec: ChunkCodec; count?: ValueCount; downsample?: ChunkDownsample };
 
 interface Job {
   request: WorkerRequest;

@@ -1,14 +1,21 @@
 /**
- * Internal: the streaming core of the OME-Zarr writer. Planes go into every
- * level's row buffer (one chunk or shard deep), each level feeds the next
- * through a {@linkcode PlaneDownsampler}, and a full row is cut into chunks
- * (or shards) that the worker pool compresses while the next planes arrive.
+ * (Over 400 lines: the two ways a level is fed (planes, chunk means) share the row bookkeeping, the
+ * sharding and the worker hand-over, and read best beside each other.)
+ *
+ * Internal: the streaming core of the OME-Zarr writer. Level-0 planes go into
+ * a row buffer (one chunk or shard deep), cut into chunks (or shards) that the
+ * worker pool compresses while the next planes arrive. The worker that
+ * encodes a chunk also averages it 2×2×2 (where chunks hold whole 2×2×2
+ * blocks: even chunk edges), and the small block it returns is placed into
+ * the next level's row, which is flushed the same way once complete: the main
+ * thread only copies. Odd chunk shapes fall back to averaging planes here
+ * through a {@linkcode PlaneDownsampler}.
  *
  * @module
  */
 import * as zarr from "zarrita";
 import { type ChunkCodec, encodeChunkOnWorker } from "../codecs/chunk_encoder.ts";
-import type { ValueCount } from "../codecs/worker_pool.ts";
+import type { ChunkDownsample, ValueCount } from "../codecs/worker_pool.ts";
 import { sharedWorkerPool } from "../codecs/worker_pool.ts";
 import {
   allocateVoxels,
@@ -50,6 +57,13 @@ export interface PyramidWriterOptions {
   window: WindowEstimator;
 }
 
+/** A row of a level fed by its upper level's chunk means: they complete it in any order. */
+interface BlockRow {
+  chunks: (VoxelArray | undefined)[];
+  /** Voxels placed so far. */
+  placed: number;
+}
+
 /** One level's row of planes, and the downsampler feeding the next level. */
 interface LevelState {
   level: PyramidLevel;
@@ -61,7 +75,14 @@ interface LevelState {
   chunks: (VoxelArray | undefined)[];
   filled: number;
   row: number;
+  /** Averages this level's planes for the next level, when the next level is fed planes. */
   down: PlaneDownsampler | undefined;
+  /** Whether this level is fed its upper level's chunk means (in `rows`), not planes. */
+  fedByChunks: boolean;
+  /** Rows being completed by chunk means, by row index. */
+  rows: Map<number, BlockRow>;
+  /** Rows written so far (of a level fed by chunk means). */
+  flushed: number;
 }
 
 /** Streams planes into every level, cuts full rows into chunks and writes them through the worker pool. */
@@ -77,10 +98,19 @@ export class PyramidWriter {
   /** Raw chunk buffers back from the workers, by size, for reuse. */
   readonly #spares = new Map<number, ArrayBuffer[]>();
   readonly #itemBytes: number;
+  /** Chunk means back from the workers, by size, for reuse. */
+  readonly #meanSpares = new Map<number, ArrayBuffer[]>();
+  /** Rows of levels fed by chunk means that are complete and wait to be written, in completion order. */
+  readonly #ready: { state: LevelState; row: number }[] = [];
   bytes = 0;
 
   constructor(options: PyramidWriterOptions) {
     this.#o = options;
+    // Where every chunk edge is even (or one chunk spans the axis), a chunk's 2×2×2 blocks are the level's
+    // blocks: the workers that encode the chunks average them too. The clipped chunks of smaller levels
+    // keep the property (an axis over one chunk long has the full, even edge).
+    const byChunks = options.levels.length > 1 &&
+      options.levels[0].chunkShape.every((c, a) => c % 2 === 0 || options.levels[0].shape[a] <= c);
     this.#states = options.levels.map((level, l) => {
       const block = options.shard
         ? level.shape.map((n, a) =>
@@ -99,7 +129,12 @@ export class PyramidWriter {
         chunks: new Array(grid[0] * grid[1] * grid[2]),
         filled: 0,
         row: 0,
-        down: l + 1 < options.levels.length ? new PlaneDownsampler(level.shape, options.dtype) : undefined,
+        down: !byChunks && l + 1 < options.levels.length
+          ? new PlaneDownsampler(level.shape, options.dtype)
+          : undefined,
+        fedByChunks: byChunks && l > 0,
+        rows: new Map(),
+        flushed: 0,
       };
     });
     this.#maxInFlight = 2 * this.#pool.size + 1;
@@ -146,6 +181,65 @@ export class PyramidWriter {
     // An exact histogram is counted from the level-0 chunks on the workers (see #flushRow), not here.
     if (!this.#o.window.exact) this.#o.window.add(converted);
     await this.#push(0, converted);
+    await this.#flushReady();
+  }
+
+  /** Writes the rows that chunk means have completed. */
+  async #flushReady(): Promise<void> {
+    for (let next = this.#ready.shift(); next; next = this.#ready.shift()) {
+      const { state, row } = next;
+      const rowState = state.rows.get(row)!;
+      state.rows.delete(row);
+      await this.#flushRow(state, row, rowState.chunks, this.#rowDepth(state, row));
+      state.flushed++;
+    }
+  }
+
+  /** Planes in row `row` of a level (the last row may be shallower). */
+  #rowDepth(state: LevelState, row: number): number {
+    return Math.min(state.block[0], state.level.shape[0] - row * state.block[0]);
+  }
+
+  /**
+   * Places a chunk's mean (a tight block at (z0, y0, x0) of the level below it, `extent` voxels) into that
+   * level's rows; a row it completes waits in `#ready`.
+   */
+  #placeMean(state: LevelState, origin: [number, number, number], extent: number[], bytes: Uint8Array): void {
+    const [, ny, nx] = state.level.shape;
+    const [cz, cy, cx] = state.level.chunkShape;
+    const [, gy, gx] = state.grid;
+    const depth = state.block[0];
+    const mean = new VOXEL_ARRAYS[this.#o.dtype](
+      bytes.buffer as ArrayBuffer,
+      bytes.byteOffset,
+      bytes.byteLength / this.#itemBytes,
+    );
+    const [z0, y0, x0] = origin;
+    const [bz, by, bx] = extent;
+    for (let z = 0; z < bz; z++) {
+      const row = Math.floor((z0 + z) / depth), inRow = z0 + z - row * depth;
+      let rowState = state.rows.get(row);
+      if (!rowState) state.rows.set(row, rowState = { chunks: new Array(state.chunks.length), placed: 0 });
+      const iz = Math.floor(inRow / cz), dz = inRow % cz;
+      for (let y = 0; y < by; y++) {
+        const yc = Math.floor((y0 + y) / cy), dy = (y0 + y) % cy;
+        const h = Math.min(cy, ny - yc * cy);
+        for (let x = 0; x < bx;) {
+          const xc = Math.floor((x0 + x) / cx), dx = (x0 + x) % cx;
+          const w = Math.min(bx - x, cx - dx);
+          const chunk = rowState.chunks[(iz * gy + yc) * gx + xc] ??= this.#takeChunk(
+            state,
+            h < cy || Math.min(cx, nx - xc * cx) < cx,
+          );
+          // Runs of a few dozen voxels: a loop beats a subarray and set() per run.
+          const to = (dz * cy + dy) * cx + dx, from = (z * by + y) * bx + x;
+          for (let k = 0; k < w; k++) chunk[to + k] = mean[from + k];
+          x += w;
+        }
+      }
+      rowState.placed += by * bx;
+      if (rowState.placed === this.#rowDepth(state, row) * ny * nx) this.#ready.push({ state, row });
+    }
   }
 
   /** Scatters planes (of the output type) into the row's chunks and feeds the next level. */
@@ -175,7 +269,9 @@ export class PyramidWriter {
       }
       from += take;
       if (state.filled === state.block[0] || state.row * state.block[0] + state.filled === nz) {
-        await this.#flushRow(state);
+        await this.#flushRow(state, state.row, state.chunks, state.filled);
+        state.row++;
+        state.filled = 0;
       }
     }
   }
@@ -212,20 +308,56 @@ export class PyramidWriter {
   }
 
   /** Hands a chunk of the row over for encoding, its z padding (in the last row) set to the fill value. */
-  #handOver(state: LevelState, index: number, depth: number): Uint8Array {
-    const chunk = state.chunks[index]!;
-    state.chunks[index] = undefined;
+  #handOver(state: LevelState, chunks: (VoxelArray | undefined)[], index: number, depth: number): Uint8Array {
+    const chunk = chunks[index]!;
+    chunks[index] = undefined;
     const [cz, cy, cx] = state.level.chunkShape;
     if (depth < cz) chunk.fill(0, depth * cy * cx);
     return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   }
 
-  async #flushRow(state: LevelState): Promise<void> {
+  /** Encodes and writes row `row` of a level (`depth` planes in `chunks`), averaging it for the next level. */
+  async #flushRow(
+    state: LevelState,
+    row: number,
+    chunks: (VoxelArray | undefined)[],
+    depth: number,
+  ): Promise<void> {
     const { level, block } = state;
     const [, ny, nx] = level.shape;
     const [cz, cy, cx] = level.chunkShape;
-    const depth = state.filled;
     const window = this.#o.window;
+    const next = this.#states[this.#states.indexOf(state) + 1];
+    // The chunk at (z, y, x) of the row: what to average for the next level, and where its mean goes.
+    const mean = (
+      zs: number,
+      ys: number,
+      xs: number,
+    ): [ChunkDownsample, [number, number, number]] | undefined => {
+      if (!next?.fedByChunks) return undefined;
+      const valid: [number, number, number] = [
+        Math.min(cz, depth - zs),
+        Math.min(cy, ny - ys),
+        Math.min(cx, nx - xs),
+      ];
+      const size = valid.reduce((n, v) => n * Math.ceil(v / 2), this.#itemBytes);
+      const reuse = this.#meanSpares.get(size)?.pop();
+      return [
+        { type: this.#o.dtype, shape: level.chunkShape, valid, ...(reuse ? { reuse } : {}) },
+        [(row * block[0] + zs) / 2, ys / 2, xs / 2],
+      ];
+    };
+    const placeMean = (
+      downsample: [ChunkDownsample, [number, number, number]] | undefined,
+      bytes: Uint8Array | undefined,
+    ): void => {
+      if (!downsample || !bytes) return;
+      const [{ valid }, origin] = downsample;
+      this.#placeMean(next, origin, valid.map((v) => Math.ceil(v / 2)), bytes);
+      const list = this.#meanSpares.get(bytes.byteLength) ?? [];
+      list.push(bytes.buffer as ArrayBuffer);
+      this.#meanSpares.set(bytes.byteLength, list);
+    };
     const countType = state === this.#states[0] && window.exact
       ? this.#o.dtype as ValueCount["type"]
       : undefined;
@@ -236,17 +368,23 @@ export class PyramidWriter {
         shape: level.chunkShape,
         valid: [Math.min(cz, depth - zs), Math.min(cy, ny - ys), Math.min(cx, nx - xs)],
       };
-    const z0 = state.row;
+    const z0 = row;
     const prefix = this.#o.version === "0.4" ? `${level.path}/${z0}` : `${level.path}/c/${z0}`;
     for (let by = 0; by * block[1] < ny; by++) {
       for (let bx = 0; bx * block[2] < nx; bx++) {
         const key = `${prefix}/${by}/${bx}`;
         if (!this.#o.shard) {
-          const raw = this.#handOver(state, by * state.grid[2] + bx, depth);
+          const raw = this.#handOver(state, chunks, by * state.grid[2] + bx, depth);
           const what = count(0, by * cy, bx * cx);
+          const down = mean(0, by * cy, bx * cx);
           await this.#submit(async () => {
-            const encoded = await encodeChunkOnWorker(raw, this.#o.codec, this.#pool, what);
+            const encoded = await encodeChunkOnWorker(raw, this.#o.codec, {
+              pool: this.#pool,
+              ...(what ? { count: what } : {}),
+              ...(down ? { downsample: down[0] } : {}),
+            });
             if (encoded.counts) window.addCounts(encoded.counts);
+            placeMean(down, encoded.downsampled);
             this.#giveBack(encoded.raw);
             await this.#writeFile(key, encoded.bytes);
           });
@@ -263,16 +401,22 @@ export class PyramidWriter {
                 continue;
               }
               const index = (iz * state.grid[1] + ys / cy) * state.grid[2] + xs / cx;
-              const raw = this.#handOver(state, index, Math.min(cz, depth - zs));
+              const raw = this.#handOver(state, chunks, index, Math.min(cz, depth - zs));
               const what = count(zs, ys, xs);
+              const down = mean(zs, ys, xs);
               const encoded = Promise.withResolvers<Uint8Array>();
               // Awaited by the shard's task below; this keeps a failure from being reported as unhandled meanwhile.
               encoded.promise.catch(() => {});
               inner.push(encoded.promise);
               await this.#submit(async () => {
                 try {
-                  const done = await encodeChunkOnWorker(raw, this.#o.codec, this.#pool, what);
+                  const done = await encodeChunkOnWorker(raw, this.#o.codec, {
+                    pool: this.#pool,
+                    ...(what ? { count: what } : {}),
+                    ...(down ? { downsample: down[0] } : {}),
+                  });
                   if (done.counts) window.addCounts(done.counts);
+                  placeMean(down, done.downsampled);
                   this.#giveBack(done.raw);
                   encoded.resolve(done.bytes);
                 } catch (error) {
@@ -289,8 +433,6 @@ export class PyramidWriter {
         });
       }
     }
-    state.row++;
-    state.filled = 0;
   }
 
   #giveBack(raw: ArrayBuffer | undefined): void {
@@ -319,8 +461,21 @@ export class PyramidWriter {
   }
 
   async finish(): Promise<void> {
-    await Promise.all(this.#inFlight);
-    this.#check();
+    // Each row written can complete a row of the next level: write until nothing is left.
+    for (;;) {
+      await Promise.all(this.#inFlight);
+      this.#check();
+      if (this.#ready.length === 0) break;
+      await this.#flushReady();
+    }
+    for (const state of this.#states) {
+      const rows = Math.ceil(state.level.shape[0] / state.block[0]);
+      if (state.fedByChunks && (state.rows.size > 0 || state.flushed !== rows)) {
+        throw new Error(
+          `Internal error: level ${state.level.path} got ${state.flushed} of ${rows} rows from the level above`,
+        );
+      }
+    }
   }
 
   /** Waits for every running task (so nothing writes into a staging folder being removed) and lets the pool go. */

@@ -371,6 +371,44 @@ Deno.test("writeOmeZarr() 0.5: the spec reader reads every level as a plain 2×2
   }
 });
 
+for (
+  const [chunkShape, where] of [[[3, 5, 7], "on the main thread (odd chunk edges)"], [
+    [4, 6, 8],
+    "on the workers (even chunk edges)",
+  ]] as const
+) {
+  Deno.test(`writeOmeZarr() averages each level ${where}: every level is the plain 2×2×2 mean`, async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const shape: [number, number, number] = [23, 19, 29];
+      const data = voxels("uint16", shape);
+      const store = `${dir}/odd.ome.zarr`;
+      // Slabs of 5 planes: rows of every level complete across slabs, and out of order on the workers.
+      const slabs = async function* (): AsyncGenerator<Uint16Array> {
+        for (let z = 0; z < shape[0]; z += 5) {
+          yield data.slice(z * 19 * 29, Math.min(z + 5, shape[0]) * 19 * 29) as Uint16Array;
+        }
+      };
+      const result = await writeOmeZarr(store, { slabs: slabs(), shape, dtype: "uint16" }, {
+        geometry: RAI,
+        version: "0.5",
+        chunkShape: [...chunkShape],
+      });
+      assertEquals(result.levels.length, 4);
+      let expected = { data: Array.from(data), shape: [...shape] };
+      for (const [k, level] of result.levels.entries()) {
+        const read = await readZarrV3Array(store, level.path);
+        assertEquals(read.shape, expected.shape, `level ${k} shape`);
+        assertEquals(Array.from(read.data), expected.data, `level ${k} voxels`);
+        assertEquals(read.missingChunks, 0);
+        expected = referenceMean(read.data, read.shape, true);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
+
 Deno.test("writeOmeZarr() 0.5 sharded: shards with a CRC-32C index, absent inner chunks past the edge", async () => {
   const dir = await Deno.makeTempDir();
   try {
