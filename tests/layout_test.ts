@@ -77,10 +77,6 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
     "tests/codecs/native_test.ts",
     "the native Blosc binding, compared with numcodecs",
   ],
-  "lib/codecs/_ffi_isal.ts": [
-    "tests/codecs/native_test.ts",
-    "the native deflate binding, compared with node:zlib",
-  ],
   "lib/codecs/worker_pool.ts": ["tests/codecs/native_test.ts", "the pool that runs the native codecs"],
   "lib/codecs/place_worker.ts": ["tests/codecs/partial_chunks_test.ts", "the worker side of placeChunkPart"],
   "lib/codecs/worker_blosc.ts": ["tests/read/read_test.ts", "reads from S3 decode through it"],

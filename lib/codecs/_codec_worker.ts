@@ -64,7 +64,7 @@ async function handle(request: WorkerRequest): Promise<{ value: unknown; transfe
     bytes ??= await wasmDecode(request.bytes);
     return { value: bytes, transfer: [bytes.buffer as ArrayBuffer] };
   }
-  // igzip where ISA-L loads (needs FFI for every path: about 280 MB/s per core), else libdeflate as
+  // igzip where ISA-L and spimfetch's shim load (FFI for their exact paths: about 210 MB/s per core), else libdeflate as
   // WebAssembly (no permission: about 105 MB/s, twice zlib's), each at a level whose ratio is at least
   // zlib level 1's (see docs/performance.md, "Compression").
   const native = request.native === undefined

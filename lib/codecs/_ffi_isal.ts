@@ -1,6 +1,8 @@
 /**
  * Internal: raw deflate segments with Intel ISA-L (`libisal.so.2`, igzip)
- * through Deno's FFI. Unlike libdeflate, igzip can end a segment with a sync
+ * through Deno's FFI and spimfetch's shim (`native/libspimfetch_isal.so`,
+ * whose API takes only buffers, so the launcher's FFI for exact paths is
+ * enough). Unlike libdeflate, igzip can end a segment with a sync
  * flush instead of a final block, so independently compressed segments join
  * into one deflate stream, and so one gzip member (see `parallel_gzip.ts`).
  *
@@ -18,49 +20,37 @@
  */
 import { nativeDisabled, openNativeLibrary } from "./native.ts";
 
+// spimfetch's shim over ISA-L (`vendor/isal_shim/isal_shim.c`): every parameter is a buffer or a number, so
+// it runs under FFI granted for its exact path, which is all the launcher grants. (Filling ISA-L's own
+// `struct isal_zstream`, which holds buffer addresses, from here would need Deno.UnsafePointer.of, which
+// Deno 2.9 allows only with FFI for every path.)
 const SYMBOLS = {
-  isal_deflate_init: { parameters: ["buffer"], result: "void" },
-  isal_deflate: { parameters: ["buffer"], result: "i32" },
+  spim_isal_work_bytes: { parameters: ["i32"], result: "u64" },
+  spim_isal_deflate: {
+    parameters: ["buffer", "u64", "buffer", "u64", "buffer", "u64", "i32", "i32"],
+    result: "i64",
+  },
 } as const;
 
-// Layout of `struct isal_zstream` in ISA-L 2.30 (igzip_lib.h) on 64-bit Linux, printed with offsetof and
-// sizeof by a C program compiled against libisal-dev 2.30.0-5; the round-trip tests check it.
-const STREAM_BYTES = 82384;
-const NEXT_IN = 0; // uint8_t*
-const AVAIL_IN = 8; // uint32_t
-const NEXT_OUT = 16; // uint8_t*
-const AVAIL_OUT = 24; // uint32_t
-const TOTAL_OUT = 28; // uint32_t
-const LEVEL = 40; // uint32_t
-const LEVEL_BUF_SIZE = 44; // uint32_t
-const LEVEL_BUF = 48; // uint8_t*
-const END_OF_STREAM = 56; // uint16_t
-const FLUSH = 58; // uint16_t
-const GZIP_FLAG = 60; // uint16_t: 0 is IGZIP_DEFLATE (raw deflate)
-const SYNC_FLUSH = 1;
-const COMP_OK = 0;
-// ISAL_DEF_LVL{1,2,3}_DEFAULT: the library's default work buffer sizes (64 Ki tokens).
-const LEVEL_BUFFER_BYTES = [0, 282624, 331776, 348160];
+// The shim's own errors; ISA-L's are -1 to -9 (igzip_lib.h).
+const SHIM_ERRORS: Record<number, string> = {
+  [-100]: "the level is not 1 to 3",
+  [-101]: "the work area is too small",
+  [-102]: "the segment is over 4 GiB",
+  [-103]: "the output did not fit",
+};
 
 let library: Deno.DynamicLibrary<typeof SYMBOLS> | null | undefined;
-let stream: Uint8Array | undefined;
-let levelBuffer: Uint8Array | undefined;
+// The stream struct and igzip's level buffer, in one area the shim aligns; one per thread, reused (the shim
+// initialises it on every call and keeps no pointer to it).
+let work: Uint8Array | undefined;
 let output = new Uint8Array(0);
-
-function pointersAllowed(): boolean {
-  try {
-    return Deno.permissions.querySync({ name: "ffi" }).state === "granted";
-  } catch {
-    return false;
-  }
-}
 
 function isal(): Deno.DynamicLibrary<typeof SYMBOLS> | undefined {
   // Checked on every call, so that setting SPIMFETCH_NATIVE=0 takes effect at once, in every thread.
   if (nativeDisabled()) return undefined;
-  // The stream struct holds the buffers' addresses, and Deno (2.9) allows pointer operations only with FFI
-  // granted for every path: with FFI for exact library paths (the launcher's least privilege), node:zlib.
-  if (library === undefined) library = (pointersAllowed() && openNativeLibrary("isal", SYMBOLS)) || null;
+  // The shim fails to load where libisal.so.2 is missing (it links it): then libdeflate (WebAssembly).
+  if (library === undefined) library = openNativeLibrary("isal_shim", SYMBOLS) ?? null;
   return library ?? undefined;
 }
 
@@ -95,10 +85,6 @@ export function hasNativeDeflate(): boolean {
   return isal() !== undefined;
 }
 
-function address(bytes: Uint8Array): bigint {
-  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes as Uint8Array<ArrayBuffer>)));
-}
-
 /**
  * Compresses one segment as raw deflate with igzip: ending in a sync flush
  * (byte-aligned, no final block) unless `final`, so segments concatenate into
@@ -127,34 +113,31 @@ export function deflateSegmentNative(
   const lib = isal();
   if (!lib) return undefined;
   const { level, final } = options;
-  if (!(level >= 1 && level <= 3)) throw new RangeError(`Cannot use igzip level ${level}: expected 1 to 3`);
-  // One stream and one work buffer per thread, reused: igzip keeps no pointer to them between calls.
-  stream ??= new Uint8Array(STREAM_BYTES);
-  levelBuffer ??= new Uint8Array(LEVEL_BUFFER_BYTES[3]);
+  if (!Number.isInteger(level) || level < 1 || level > 3) {
+    throw new RangeError(`Cannot use igzip level ${level}: expected 1 to 3`);
+  }
+  work ??= new Uint8Array(Number(lib.symbols.spim_isal_work_bytes(3)));
   // Stored blocks bound the output: 5 bytes per 65535, plus the sync flush's empty block and Huffman headers.
   const bound = bytes.byteLength + Math.ceil(bytes.byteLength / 16384) * 5 + 1024;
   // The output buffer is reused too (only the compressed bytes are copied out): a fresh one per segment
   // would be garbage that this rarely-collecting worker thread holds on to.
   if (output.byteLength < bound) output = new Uint8Array(bound);
-  const out = output.subarray(0, bound);
-  lib.symbols.isal_deflate_init(stream);
-  const view = new DataView(stream.buffer);
-  view.setBigUint64(NEXT_IN, address(bytes), true);
-  view.setUint32(AVAIL_IN, bytes.byteLength, true);
-  view.setBigUint64(NEXT_OUT, address(out), true);
-  view.setUint32(AVAIL_OUT, out.byteLength, true);
-  view.setUint32(LEVEL, level, true);
-  view.setUint32(LEVEL_BUF_SIZE, LEVEL_BUFFER_BYTES[level], true);
-  view.setBigUint64(LEVEL_BUF, address(levelBuffer), true);
-  view.setUint16(END_OF_STREAM, final ? 1 : 0, true);
-  view.setUint16(FLUSH, SYNC_FLUSH, true);
-  view.setUint16(GZIP_FLAG, 0, true);
-  const result = lib.symbols.isal_deflate(stream);
-  if (result !== COMP_OK) {
-    throw new Error(`Cannot deflate ${bytes.byteLength} bytes with ISA-L: error ${result}`);
+  const written = Number(
+    lib.symbols.spim_isal_deflate(
+      work,
+      BigInt(work.byteLength),
+      bytes,
+      BigInt(bytes.byteLength),
+      output,
+      BigInt(bound),
+      level,
+      final ? 1 : 0,
+    ),
+  );
+  if (written < 0) {
+    throw new Error(
+      `Cannot deflate ${bytes.byteLength} bytes with ISA-L: ${SHIM_ERRORS[written] ?? `error ${written}`}`,
+    );
   }
-  if (view.getUint32(AVAIL_IN, true) !== 0 || view.getUint32(AVAIL_OUT, true) === 0) {
-    throw new Error(`Cannot deflate ${bytes.byteLength} bytes with ISA-L: the output did not fit`);
-  }
-  return out.slice(0, view.getUint32(TOTAL_OUT, true));
+  return output.slice(0, written);
 }

@@ -2,12 +2,15 @@
  * Native codec libraries (c-blosc, ISA-L) reached through Deno's FFI, used
  * only where they load: a library that is missing, an `--allow-ffi` that does
  * not name it, or `SPIMFETCH_NATIVE=0` in the environment all mean the pure
- * path (`node:zlib` and TypeScript), silently.
+ * path (TypeScript and WebAssembly), silently.
  *
  * Debian names: `libblosc1` (c-blosc 1.21, the library zarr-python's Blosc
  * wraps) and `libisal2` (Intel ISA-L 2.30, whose deflate can end a segment
  * with a sync flush, which a parallel writer needs to join segments into one
- * gzip member).
+ * gzip member). ISA-L is called through a shim that ships with spimfetch
+ * (`native/libspimfetch_isal.so`, x86_64 Linux, built by
+ * `tools/build_isal_shim.sh`) whose functions take only buffers and numbers,
+ * which Deno allows under FFI granted for exact paths.
  *
  * Its examples are not run as doc tests: a loaded library stays loaded for the process, which the test
  * sanitizer reports as a leak; `tests/codecs/native_test.ts` runs the same calls.
@@ -15,14 +18,20 @@
  * @module
  */
 
-/** The native libraries spimfetch can use, by short name. */
-export type NativeLibraryName = "blosc" | "isal";
+/**
+ * The native libraries spimfetch can use, by short name: `isal_shim` is
+ * spimfetch's own shim over `isal` (which it links).
+ */
+export type NativeLibraryName = "blosc" | "isal" | "isal_shim";
 
 // Sonames, then the folders a distribution puts them in (Debian's multiarch folders first).
-const SONAMES: Record<NativeLibraryName, string[]> = {
+const SONAMES: Record<Exclude<NativeLibraryName, "isal_shim">, string[]> = {
   blosc: ["libblosc.so.1"],
   isal: ["libisal.so.2"],
 };
+// The shim ships beside this file, built for one platform only.
+const SHIM = new URL("./native/libspimfetch_isal.so", import.meta.url);
+const SHIM_PLATFORM = Deno.build.os === "linux" && Deno.build.arch === "x86_64";
 const FOLDERS = [
   "/usr/lib/x86_64-linux-gnu",
   "/usr/lib/aarch64-linux-gnu",
@@ -74,6 +83,13 @@ export function nativeDisabled(): boolean {
  * exist when the file system may be read, or every candidate otherwise.
  */
 function candidates(name: NativeLibraryName): string[] {
+  if (name === "isal_shim") {
+    // Not from a file (the library imported by URL) or another platform: no shim, so no ISA-L. Without
+    // libisal the shim cannot load; it is then not offered either, so that nothing is granted in vain.
+    if (SHIM.protocol !== "file:" || !SHIM_PLATFORM || candidates("isal").length === 0) return [];
+    const path = decodeURIComponent(SHIM.pathname);
+    return exists(path) === false ? [] : [path];
+  }
   const all = SONAMES[name].flatMap((soname) => FOLDERS.map((folder) => `${folder}/${soname}`));
   const found = all.filter((path) => exists(path) === true);
   return found.length > 0 || all.every((path) => exists(path) === false) ? found : all;
@@ -81,8 +97,9 @@ function candidates(name: NativeLibraryName): string[] {
 
 /**
  * The exact shared-library paths the native path would open: one per library
- * found on this machine. A launcher grants exactly these with
- * `--allow-ffi=<path>,<path>`; nothing else needs FFI.
+ * found on this machine (c-blosc, ISA-L and spimfetch's shim over it). A
+ * launcher grants exactly these with `--allow-ffi=<path>,<path>`; nothing
+ * else needs FFI.
  *
  * @example Print the flag for this machine
  * ```ts
@@ -93,7 +110,8 @@ function candidates(name: NativeLibraryName): string[] {
  * @returns Absolute paths, at most one per library (an empty array when none is installed).
  */
 export function nativeLibraryPaths(): string[] {
-  return (Object.keys(SONAMES) as NativeLibraryName[]).flatMap((name) => candidates(name).slice(0, 1));
+  const names: NativeLibraryName[] = ["blosc", "isal", "isal_shim"];
+  return names.flatMap((name) => candidates(name).slice(0, 1));
 }
 
 /**

@@ -32,7 +32,7 @@ export interface ParallelGzipOptions {
   /** The workers. @default {sharedWorkerPool()} */
   pool?: WorkerPool;
   /**
-   * Use ISA-L's igzip where it loads (it needs FFI for every path), at the
+   * Use ISA-L's igzip where it loads (FFI for its shim's path), at the
    * level whose ratio matches zlib's (see `codecs/_ffi_isal.ts`); `false`
    * keeps libdeflate (WebAssembly). @default {true}
    */

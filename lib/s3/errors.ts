@@ -90,10 +90,11 @@ export function toRequestError(error: unknown, uri: string, signal?: AbortSignal
     );
   }
   if (status === undefined) {
+    // Deno's fetch says only "fetch failed"; its cause says why (refused, reset, no such host).
+    const cause = (e as { cause?: { message?: unknown } })?.cause?.message;
+    const why = e?.message === "fetch failed" && typeof cause === "string" ? cause : e?.message;
     return new S3RequestError(
-      `Cannot reach S3 for ${uri}: ${
-        e?.message ?? String(error)
-      } (${code}); check the endpoint and the network`,
+      `Cannot reach S3 for ${uri}: ${why ?? String(error)} (${code}); check the endpoint and the network`,
       { uri, cause: error },
     );
   }

@@ -90,6 +90,12 @@ const TRANSIENT_CODES = new Set([
  * assert(isTransientError(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" })));
  * assert(!isTransientError({ name: "InvalidArgument", $metadata: { httpStatusCode: 400 } }));
  * assert(!isTransientError(Object.assign(new Error("getaddrinfo ENOTFOUND x"), { code: "ENOTFOUND" })));
+ * // Deno's fetch: the cause says what failed.
+ * const cut = new Error("error sending request: connection closed before message completed");
+ * assert(isTransientError(new TypeError("fetch failed", { cause: cut })));
+ * assert(isTransientError(new TypeError("error reading a body from connection")));
+ * const dns = new Error("client error (Connect): dns error: failed to lookup address information");
+ * assert(!isTransientError(new TypeError("fetch failed", { cause: dns })));
  * ```
  * @param error What a request threw.
  * @returns True if the request should be tried again.
@@ -106,7 +112,26 @@ export function isTransientError(error: unknown): boolean {
     return status >= 500 || status === 429 || status === 408 || (status >= 200 && status < 300);
   }
   if (e.code && TRANSIENT_CODES.has(e.code)) return true;
-  return /socket hang up|\baborted\b|premature close|connection reset|broken pipe/i.test(e.message ?? "");
+  // Deno's fetch (the SDK's fetch handler) names no code: its message, or its cause's, says what failed.
+  const text = causeMessages(e);
+  if (/dns error|failed to lookup address/i.test(text)) {
+    return /temporary failure in name resolution/i.test(text);
+  }
+  return TRANSIENT_MESSAGES.test(text);
+}
+
+/** How dropped, refused or cut connections read in Node's and Deno's messages. */
+const TRANSIENT_MESSAGES =
+  /socket hang up|\baborted\b|premature close|connection reset|broken pipe|connection closed before message completed|error reading a body from connection|connection refused|timed out|network is unreachable|host is unreachable/i;
+
+/** The messages of an error and of its causes, joined. */
+function causeMessages(error: unknown): string {
+  const parts: string[] = [];
+  for (let e = error as { message?: string; cause?: unknown } | undefined, i = 0; e && i < 4; i++) {
+    if (typeof e.message === "string") parts.push(e.message);
+    e = typeof e.cause === "object" && e.cause !== null ? e.cause as typeof e : undefined;
+  }
+  return parts.join(": ");
 }
 
 /** Options for {@linkcode withRetries}. */

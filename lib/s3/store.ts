@@ -238,7 +238,7 @@ export class S3Store {
     const declared = response.ContentLength;
     const maxMetadata = this.#options.maxMetadataBytes ?? DEFAULT_MAX_METADATA_BYTES;
     if (isMetadataKey(objectKey) && declared !== undefined && declared > maxMetadata) {
-      body?.destroy?.();
+      discard(body);
       throw new MetadataError(
         `metadata document is ${declared} bytes, more than the ${maxMetadata} accepted; refusing to read it`,
         { source: uri },
@@ -265,7 +265,16 @@ export class S3Store {
 /** The part of a streaming SDK body used here (a Node stream with the SDK's mixin). */
 interface StreamingBody {
   transformToByteArray(): Promise<Uint8Array>;
+  /** A Node stream (the SDK's node:http handler). */
   destroy?(error?: Error): void;
+  /** A web stream (its fetch handler). */
+  cancel?(): Promise<void>;
+}
+
+/** Lets go of a body that will not be read, freeing its connection. */
+function discard(body: StreamingBody | undefined): void {
+  if (body?.destroy) body.destroy();
+  else body?.cancel?.().catch(() => {});
 }
 
 const METADATA_NAMES = new Set([".zattrs", ".zarray", ".zgroup", ".zmetadata", "zarr.json"]);
@@ -284,7 +293,7 @@ async function readBody(body: StreamingBody, signal: AbortSignal): Promise<Uint8
   const aborted = new Promise<never>((_, reject) => {
     onAbort = () => {
       // Headers were in; the body may hang. Destroying the stream frees the socket.
-      body.destroy?.();
+      discard(body);
       reject(signal.reason);
     };
   });

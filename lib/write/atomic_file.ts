@@ -172,10 +172,20 @@ async function createTemp(dir: string, name: string): Promise<{ file: Deno.FsFil
     );
     // The writer's pid in the name lets a later run tell a crashed writer's leftover from a live one.
     const temp = `${dir}/.${name}.${Deno.pid}-${random.join("")}.partial`;
+    // Created under a name other writers' clean-up ignores, and given the temporary name only once locked:
+    // between creating and locking, another process's clean-up would take the file for a dead writer's.
+    const opening = `${temp}-opening`;
     try {
-      const file = await Deno.open(temp, { write: true, createNew: true });
+      const file = await Deno.open(opening, { write: true, createNew: true });
       // Held until the file is closed or the process ends: a later writer tells a live file from a dead one's.
       await file.tryLock(true).catch(() => false);
+      try {
+        await Deno.rename(opening, temp);
+      } catch (cause) {
+        closeQuietly(file);
+        await Deno.remove(opening).catch(() => {});
+        throw cause;
+      }
       return { file, temp };
     } catch (cause) {
       if (cause instanceof Deno.errors.AlreadyExists && attempt < 5) continue;

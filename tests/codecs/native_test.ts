@@ -17,7 +17,7 @@ import { encodeBlosc } from "../../testing/blosc_encoder.ts";
 
 // These tests exercise the native path where Debian's libblosc1 and libisal2 are installed, and say so
 // (they cannot pass vacuously: each asserts that the library loaded before comparing).
-const installed = nativeLibraryPaths().length === 2 && hasNativeBlosc() && hasNativeDeflate();
+const installed = nativeLibraryPaths().length === 3 && hasNativeBlosc() && hasNativeDeflate();
 if (!installed) console.warn("libblosc.so.1 or libisal.so.2 not installed: native-path tests are skipped");
 
 /** Noisy uint16 voxels around `mean` (an LCG, so the bytes are fixed). */
@@ -195,7 +195,7 @@ import { encodeBlosc } from "${root}/testing/blosc_encoder.ts";
 const data = new Uint8Array(new Uint16Array(70000).map((_, i) => (i * 37) % 1009).buffer);
 const chunk = encodeBlosc(data, { typesize: 2, blocksize: 131072, shuffle: 1, split: false, cname: "zstd" });
 const decoded = decodeBloscNative(chunk) ?? decodeBlosc(chunk);
-// Compress with ISA-L where it is used, so that its pointer operations run too.
+// Compress with ISA-L where it is used, so that its FFI calls run too.
 const deflated = deflateSegmentNative(data, { level: 2, final: true });
 const gzipOk = deflated === undefined || inflateRawSync(deflated).equals(data);
 console.log(JSON.stringify({ blosc: hasNativeBlosc(), isal: hasNativeDeflate(), ok: decoded?.every((v, i) => v === data[i]) && gzipOk }));
@@ -203,16 +203,16 @@ console.log(JSON.stringify({ blosc: hasNativeBlosc(), isal: hasNativeDeflate(), 
 
 Deno.test({
   name:
-    "c-blosc needs exactly --allow-ffi=nativeLibraryPaths(), ISA-L FFI for every path (its pointers); without, the pure path",
+    "c-blosc and ISA-L (through the shim) need exactly --allow-ffi=nativeLibraryPaths(); without, the pure path",
   ignore: !installed,
   fn: async () => {
     const root = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
     const read = `--allow-read=${root},${Deno.execPath()},/usr/lib,/lib`;
-    // Exact paths (what the launcher grants): c-blosc; ISA-L's stream struct needs pointer operations, which
-    // Deno allows only with FFI for every path, so gzip stays on node:zlib.
+    // Exact paths (what the launcher grants): c-blosc, and ISA-L through spimfetch's shim, whose API takes
+    // only buffers (no pointer operations, which Deno 2.9 allows only with FFI for every path).
     assertEquals(await runWith([read, `--allow-ffi=${nativeLibraryPaths().join(",")}`], PROBE(root)), {
       blosc: true,
-      isal: false,
+      isal: true,
       ok: true,
     });
     assertEquals(await runWith([read, "--allow-ffi"], PROBE(root)), { blosc: true, isal: true, ok: true });

@@ -17,28 +17,10 @@ import { gunzipSync } from "fflate";
 import zlib from "node:zlib";
 import { deflateSegmentWasm } from "../../lib/codecs/_wasm_deflate.ts";
 import { pythonGunzipSha256, pythonZlibMissing, sha256Hex } from "../../testing/python_zlib.ts";
+import { concat, gzipOfSegments, JOIN_CASES, noise, voxels } from "../../testing/deflate_segments.ts";
+import { commandWorks, requirement } from "../../testing/requirement.ts";
 
 const root = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
-const inCi = Deno.env.get("CI") === "true";
-
-async function commandWorks(command: string, args: string[]): Promise<boolean> {
-  try {
-    return (await new Deno.Command(command, { args, stdout: "null", stderr: "null" }).output()).success;
-  } catch {
-    return false;
-  }
-}
-
-/** What is missing to run a test, or undefined; in CI a missing tool is a failing test, not a skip. */
-function requirement(name: string, missing: string | undefined): { name: string; ignore: boolean } {
-  if (missing && inCi) {
-    Deno.test(`${name} (CI): ${missing}`, () => {
-      throw new Error(`Cannot run "${name}" in CI: ${missing}; .ci/run should have installed it`);
-    });
-  } else if (missing) console.warn(`WARNING: "${name}" SKIPPED: ${missing}; .ci/run installs it.`);
-  return { name: missing ? `${name} (SKIPPED: ${missing})` : name, ignore: missing !== undefined };
-}
-
 const toolchain = (await commandWorks("clang", ["--version"])) &&
     (await commandWorks("wasm-ld", ["--version"])) && (await commandWorks("patch", ["--version"])) &&
     (await Deno.stat("/usr/lib/wasm32-wasi/libc.a").then(() => true, () => false))
@@ -83,83 +65,8 @@ Deno.test("the module imports nothing (it needs no permission) and exports only 
   ]);
 });
 
-/** Deterministic pseudo-random bytes (xorshift32), incompressible. */
-function noise(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let s = seed | 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = s;
-  }
-  return out;
-}
-
-/** uint16 voxels like a light-sheet volume: an offset, a slow texture and noise (compressible, not trivially). */
-function voxels(count: number, seed: number): Uint8Array {
-  const random = noise(count, seed);
-  const out = new Uint16Array(count);
-  for (let i = 0; i < count; i++) out[i] = 100 + 300 * (1 + Math.sin(i / 5000)) + (random[i] & 31);
-  return new Uint8Array(out.buffer);
-}
-
-/** One gzip member from segments: header, the segments as deflated apart, CRC-32 and length of the whole. */
-function gzipOf(segments: Uint8Array[], level: number): Uint8Array {
-  const parts: Uint8Array[] = [new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255])];
-  let crc = 0;
-  let length = 0;
-  segments.forEach((segment, i) => {
-    parts.push(deflateSegmentWasm(segment, { level, final: i === segments.length - 1 }));
-    crc = zlib.crc32(segment, crc);
-    length += segment.length;
-  });
-  const trailer = new Uint8Array(8);
-  new DataView(trailer.buffer).setUint32(0, crc >>> 0, true);
-  new DataView(trailer.buffer).setUint32(4, length % 2 ** 32, true);
-  parts.push(trailer);
-  const file = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((at, p) => (file.set(p, at), at + p.length), 0);
-  return file;
-}
-
-function concat(segments: Uint8Array[]): Uint8Array {
-  const all = new Uint8Array(segments.reduce((n, s) => n + s.length, 0));
-  segments.reduce((at, s) => (all.set(s, at), at + s.length), 0);
-  return all;
-}
-
-// Each case is the segments of one stream. Incompressible data makes libdeflate write stored blocks of
-// at most 65535 bytes, so lengths of 65535 and 2 × 65535 end a segment exactly on a block boundary; short
-// segments (under 56 bytes) take libdeflate's pass-through path; many lengths between cover every count
-// of pending bits before the sync flush.
-const CASES: [string, Uint8Array[]][] = [
-  ["one empty segment", [new Uint8Array(0)]],
-  ["empty segments first, between and last", [
-    new Uint8Array(0),
-    voxels(5000, 1),
-    new Uint8Array(0),
-    voxels(7000, 2),
-    new Uint8Array(0),
-  ]],
-  ["single bytes", [new Uint8Array([7]), new Uint8Array([0]), new Uint8Array([255])]],
-  ["incompressible segments ending on stored-block boundaries", [
-    noise(65535, 3),
-    noise(2 * 65535, 4),
-    noise(65536, 5),
-    noise(1, 6),
-  ]],
-  ["incompressible then compressible", [noise(100000, 7), voxels(100000, 8), noise(3, 9)]],
-  [
-    "segments of 1 to 60 bytes (the pass-through path)",
-    Array.from({ length: 60 }, (_, i) => voxels(i + 1, i)),
-  ],
-  [
-    "80 segments of varied lengths (every pending bit count)",
-    Array.from({ length: 80 }, (_, i) => voxels(997 + i * 613, 100 + i)),
-  ],
-  ["large: 24 MiB in 1 MiB segments", Array.from({ length: 24 }, (_, i) => voxels(1 << 19, 200 + i))],
-];
+const wasm = (level: number) => (segment: Uint8Array, final: boolean) =>
+  deflateSegmentWasm(segment, { level, final });
 
 Deno.test({
   ...requirement(
@@ -168,10 +75,10 @@ Deno.test({
   ),
   fn: async () => {
     for (const level of [1, 6]) {
-      const files = CASES.map(([, segments]) => gzipOf(segments, level));
-      const expected = await Promise.all(CASES.map(([, segments]) => sha256Hex(concat(segments))));
+      const files = JOIN_CASES.map(([, segments]) => gzipOfSegments(segments, wasm(level)));
+      const expected = await Promise.all(JOIN_CASES.map(([, segments]) => sha256Hex(concat(segments))));
       assertEquals(await pythonGunzipSha256(files), expected, `level ${level}: Python's zlib`);
-      for (const [i, [name, segments]] of CASES.entries()) {
+      for (const [i, [name, segments]] of JOIN_CASES.entries()) {
         const data = concat(segments);
         assertEquals(new Uint8Array(zlib.gunzipSync(files[i])), data, `level ${level}, ${name}: node:zlib`);
         assertEquals(gunzipSync(files[i]), data, `level ${level}, ${name}: fflate (first member only)`);
