@@ -139,5 +139,24 @@ export async function show(value: unknown, options: ShowOptions = {}): Promise<v
     // The kernel formats anything else itself: the display protocol, or Deno.inspect as text/plain.
     await jupyter.display(value, { raw: false });
   }
-  await settle();
+  await settle(settleMs(displayable ? value : undefined));
+}
+
+/**
+ * How long to let a display out before the cell may end. The Deno 2.9 kernel resolves `display()` once the
+ * message is queued, and sends the cell's idle status on another path: a multi-megabyte page (a viewer) can
+ * still be queued when idle goes out, and a headless runner (nbclient) stops reading the cell there. The wait
+ * grows with the payload: 0.25 s per MiB (a 3 MB viewer value was measured arriving 0.2 s after idle on the
+ * 2-core machine under load; the margin is for heavier load), at most 5 s.
+ */
+function settleMs(value: unknown): number {
+  if (value === undefined) return 20;
+  let chars = 0;
+  try {
+    const bundle = (value as { [JUPYTER_DISPLAY](): Record<string, unknown> })[JUPYTER_DISPLAY]();
+    for (const data of Object.values(bundle ?? {})) chars += typeof data === "string" ? data.length : 0;
+  } catch {
+    return 20;
+  }
+  return 20 + Math.min(5000, Math.round((chars / 2 ** 20) * 250));
 }
