@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { open } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { join } from "node:path";
 import { readBloscHeader } from "./blosc.ts";
 
@@ -34,10 +34,12 @@ export interface ChunkSpillStats {
   peakBytesOnDisk: number;
 }
 
-/** A chunk's file. */
+/** A chunk's file, open, and where its blocks are. */
 interface SpilledChunk {
   path: string;
+  file: FileHandle;
   bytes: number;
+  layout: BlockLayout | undefined;
 }
 
 /** Options for {@linkcode ChunkSpill}. */
@@ -101,8 +103,8 @@ export class ChunkSpill {
   /**
    * The compressed chunk `key`, holding at least the Blosc blocks of decoded bytes `[start, end)`: the
    * whole chunk when this read fetched it (through `fetch`, once per key however many reads ask at once),
-   * else a buffer of the chunk's full compressed length in which only the header, the block starts and the
-   * blocks around `[start, end)` were read from disk (the rest is zero and, never written, never resident).
+   * else a smaller Blosc chunk made of the blocks around `[start, end)`, read from disk in one range (the
+   * header and the block table were kept in memory when the chunk was written).
    *
    * @param key The chunk's store key.
    * @param range Decoded bytes `[start, end)` wanted.
@@ -122,11 +124,7 @@ export class ChunkSpill {
       const entry = await known;
       if (entry === null) return undefined;
       signal?.throwIfAborted();
-      const part = entry && await this.#readPart(entry.path, range).catch((error) => {
-        // A file gone (removed under us) is fetched again rather than failing the export.
-        if (error?.code === "ENOENT") return undefined;
-        throw error;
-      });
+      const part = entry && await this.#readPart(entry, range);
       if (part) return part;
       if (this.#entries.get(key) === known) this.#entries.delete(key);
     }
@@ -156,6 +154,7 @@ export class ChunkSpill {
       this.#entries.delete(key);
       const entry = await known.catch(() => undefined);
       if (!entry) return;
+      await entry.file.close().catch(() => {});
       await Deno.remove(entry.path).catch(() => {});
       this.stats.bytesOnDisk -= entry.bytes;
     }));
@@ -165,6 +164,10 @@ export class ChunkSpill {
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.allSettled([...this.#writes]);
+    const entries = await Promise.allSettled([...this.#entries.values()]);
+    for (const entry of entries) {
+      if (entry.status === "fulfilled") await entry.value?.file.close().catch(() => {});
+    }
     this.#entries.clear();
     await Deno.remove(this.dir, { recursive: true }).catch((error) => {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
@@ -179,11 +182,20 @@ export class ChunkSpill {
     const writing = (async () => {
       this.#made ??= Deno.mkdir(this.dir, { recursive: true, mode: 0o700 });
       await this.#made;
-      await Deno.writeFile(path, bytes, { createNew: true, mode: 0o600 });
+      // The file stays open for the slabs that read it back (one open per chunk, not per slab).
+      const file = await open(path, "wx+", 0o600);
+      try {
+        await file.writeFile(bytes);
+      } catch (error) {
+        await file.close();
+        throw error;
+      }
+      return file;
     })();
     this.#writes.add(writing);
+    let file: FileHandle;
     try {
-      await writing;
+      file = await writing;
     } finally {
       this.#writes.delete(writing);
     }
@@ -191,55 +203,83 @@ export class ChunkSpill {
     this.stats.bytesOnDisk += bytes.byteLength;
     this.stats.peakBytesOnDisk = Math.max(this.stats.peakBytesOnDisk, this.stats.bytesOnDisk);
     this.#options.onSpilled?.(key);
-    return { path, bytes: bytes.byteLength };
+    return { path, file, bytes: bytes.byteLength, layout: blockLayout(bytes) };
   }
 
-  async #readPart(path: string, [start, end]: [number, number]): Promise<Uint8Array | undefined> {
-    const file = await open(path, "r");
-    try {
-      const read = async (into: Uint8Array, at: number): Promise<void> => {
-        for (let done = 0; done < into.length;) {
-          const { bytesRead } = await file.read(into, done, into.length - done, at + done);
-          if (bytesRead === 0) throw new Error(`${path} ended early: the chunk file is damaged`);
-          done += bytesRead;
-        }
-        this.stats.bytesRead += into.length;
-      };
-      const head = new Uint8Array(HEADER_BYTES);
-      await read(head, 0);
-      const header = readBloscHeader(head);
-      if (!header || header.cbytes < HEADER_BYTES) return undefined;
-      // A fresh buffer is zero pages the kernel maps on first write: only the parts read become resident.
-      const chunk = new Uint8Array(header.cbytes);
-      chunk.set(head);
-      const { nbytes, blocksize, flags } = header;
-      if (flags & FLAG_MEMCPYED || blocksize === 0) {
-        await read(chunk.subarray(HEADER_BYTES), HEADER_BYTES);
-      } else {
-        const blocks = Math.ceil(nbytes / blocksize);
-        const table = chunk.subarray(HEADER_BYTES, HEADER_BYTES + 4 * blocks);
-        await read(table, HEADER_BYTES);
-        const view = new DataView(table.buffer, table.byteOffset, table.byteLength);
-        const starts = Array.from({ length: blocks }, (_, b) => view.getInt32(4 * b, true));
-        // Blocks may be stored out of order (c-blosc's threads write them as they finish): a block ends
-        // where the next stored one starts. One block more on each side covers the slicer's short-block rule.
-        const sorted = [...starts, header.cbytes].sort((a, b) => a - b);
-        const endOf = (s: number): number => sorted.find((t) => t > s) ?? header.cbytes;
-        const first = Math.max(0, Math.floor(start / blocksize) - 1);
-        const last = Math.min(blocks, Math.ceil(end / blocksize) + 1);
-        let lo = header.cbytes;
-        let hi = 0;
-        for (let b = first; b < last; b++) {
-          lo = Math.min(lo, starts[b]);
-          hi = Math.max(hi, endOf(starts[b]));
-        }
-        if (!(lo >= HEADER_BYTES + 4 * blocks && hi <= header.cbytes && lo < hi)) return undefined;
-        await read(chunk.subarray(lo, hi), lo);
+  async #readPart(entry: SpilledChunk, [start, end]: [number, number]): Promise<Uint8Array | undefined> {
+    const read = async (into: Uint8Array, at: number): Promise<void> => {
+      for (let done = 0; done < into.length;) {
+        const { bytesRead } = await entry.file.read(into, done, into.length - done, at + done);
+        if (bytesRead === 0) throw new Error(`${entry.path} ended early: the chunk file is damaged`);
+        done += bytesRead;
       }
+      this.stats.bytesRead += into.length;
+    };
+    const { layout } = entry;
+    if (!layout) {
+      // Not a Blosc chunk cut into blocks (stored raw, or unreadable): the whole file.
+      const whole = new Uint8Array(entry.bytes);
+      await read(whole, 0);
       this.stats.reads++;
-      return chunk;
-    } finally {
-      await file.close();
+      return whole;
     }
+    const { head, starts, ends, blocksize } = layout;
+    const blocks = starts.length;
+    // One block more on each side covers the slicer's rule for a short last block.
+    const first = Math.max(0, Math.floor(start / blocksize) - 1);
+    const last = Math.min(blocks, Math.ceil(end / blocksize) + 1);
+    let lo = Infinity;
+    let hi = 0;
+    for (let b = first; b < last; b++) {
+      lo = Math.min(lo, starts[b]);
+      hi = Math.max(hi, ends[b]);
+    }
+    // A smaller Blosc chunk: the header, the block table (starts moved to where the blocks now sit; the
+    // blocks not read keep 0 and are never looked at) and the stored bytes of the blocks read.
+    const table = HEADER_BYTES + 4 * blocks;
+    const chunk = new Uint8Array(table + hi - lo);
+    chunk.set(head);
+    const view = new DataView(chunk.buffer);
+    view.setUint32(12, chunk.length, true);
+    for (let b = first; b < last; b++) view.setInt32(HEADER_BYTES + 4 * b, starts[b] - lo + table, true);
+    await read(chunk.subarray(table), lo);
+    this.stats.reads++;
+    return chunk;
   }
+}
+
+/** Where a Blosc chunk's blocks are stored, read once when it is spilled. */
+interface BlockLayout {
+  /** The 16-byte header. */
+  head: Uint8Array;
+  /** Each block's first stored byte. */
+  starts: number[];
+  /** Each block's end: where the next stored block starts, or the chunk's end. */
+  ends: number[];
+  /** Decoded bytes per block. */
+  blocksize: number;
+}
+
+/** The block layout of a Blosc chunk, or `undefined` when it is stored raw or does not add up. */
+function blockLayout(bytes: Uint8Array): BlockLayout | undefined {
+  const header = readBloscHeader(bytes);
+  if (!header || header.cbytes !== bytes.length || header.flags & FLAG_MEMCPYED || header.blocksize === 0) {
+    return undefined;
+  }
+  const blocks = Math.ceil(header.nbytes / header.blocksize);
+  const table = HEADER_BYTES + 4 * blocks;
+  if (table > bytes.length) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const starts = Array.from({ length: blocks }, (_, b) => view.getInt32(HEADER_BYTES + 4 * b, true));
+  if (starts.some((at) => at < table || at >= bytes.length)) return undefined;
+  // Blocks may be stored out of order (c-blosc's threads write them as they finish): a block ends where
+  // the next stored one starts.
+  const sorted = [...new Set(starts)].sort((a, b) => a - b);
+  const next = new Map(sorted.map((at, i) => [at, sorted[i + 1] ?? bytes.length]));
+  return {
+    head: bytes.slice(0, HEADER_BYTES),
+    starts,
+    ends: starts.map((at) => next.get(at)!),
+    blocksize: header.blocksize,
+  };
 }
