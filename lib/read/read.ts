@@ -55,7 +55,7 @@ export interface ReadLevelOptions {
    * Most bytes in one slab. Slabs are one chunk row thick by default; a
    * smaller budget makes thinner slabs, bounding memory at the cost of decoding
    * each chunk once per slab it spans (its compressed bytes come from the
-   * chunk cache, which should hold a chunk row). @default {Infinity}
+   * chunk cache, which should hold a chunk row, or from `spillDir`). @default {Infinity}
    */
   maxSlabBytes?: number;
   /**
