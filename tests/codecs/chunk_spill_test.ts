@@ -130,3 +130,30 @@ Deno.test("blocks stored out of order (as c-blosc's threads may write them) are 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a part in a short last block is read back with the block before, as the slicer takes it", async () => {
+  // 33 planes in blocks of 2: the last block holds one plane.
+  const short = new Uint8Array(new Uint16Array(33 * 64 * 64).map((_, i) => (i * 5 + (i >> 8)) % 3001).buffer);
+  const encoded = encodeBlosc(short, {
+    typesize: 2,
+    blocksize: 2 * PLANE,
+    shuffle: 1,
+    split: false,
+    cname: "zstd",
+  });
+  const dir = await Deno.makeTempDir();
+  const spill = new ChunkSpill(`${dir}/spill`);
+  try {
+    await spill.read("/s", [0, PLANE], () => Promise.resolve(encoded));
+    for (const [start, stop] of [[32, 33], [31, 33], [30, 31]]) {
+      const bytes = (await spill.read("/s", [start * PLANE, stop * PLANE], () =>
+        Promise.reject(new Error("refetch"))))!;
+      const part = sliceBloscBlocks(bytes, start * PLANE, stop * PLANE);
+      assert(part, `planes ${start} to ${stop}`);
+      assertEquals(decodeBlosc(part.chunk), short.slice(part.offset, part.offset + part.bytes));
+    }
+  } finally {
+    await spill.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
