@@ -581,8 +581,9 @@ try {
         `${dir}/l2.ome.zarr`,
       ]],
       // A level-2 chunk row, compressed (about 460 MB), does not fit the default chunk cache, so the
-      // defaults read whole chunk rows (1.2 GB slabs); with a cache that holds one, slabs stay thin. A
-      // 512 MiB cache did not keep a row (chunks were fetched again: 3× the CPU); 1 GiB did.
+      // defaults spill the row's chunks to disk beside the output and keep thin slabs (before: whole chunk
+      // rows, 1.2 GB slabs); this row keeps the row in a cache instead, for comparison. A 512 MiB cache did
+      // not keep a row (chunks were fetched again: 3× the CPU); 1 GiB did.
       [
         `level 2 export .nii.gz uint16 (${mode2}, 24 MiB slabs, 1 GiB cache)`,
         `export .nii.gz uint16 (${mode2}, defaults)`,

@@ -95,11 +95,12 @@ stays bounded whatever the level.
   --cache-dir DIR     keep fetched chunks in DIR (verified, written atomically): a re-run after
                       an interruption (Ctrl-C, a crash, a lost network) fetches only what is missing
   --concurrency N     chunks fetched at once (default: 16)
-  --max-slab-mb N     hold at most N MiB of voxels per z-slab (default: 24 where a compressed chunk
-                      row fits the cache, else one chunk row); each slab decodes only the Blosc
-                      blocks it needs
-  --tmp-dir DIR       where the temporary file of a reorientation that moves z goes (default: beside
-                      the output; it is the output's uncompressed size, checked before starting)
+  --max-slab-mb N     hold at most N MiB of voxels per z-slab (default: 24); each slab decodes only
+                      the Blosc blocks it needs; a compressed chunk row too large for the cache is
+                      kept on disk (beside the output, or in --tmp-dir) while its slabs are cut
+  --tmp-dir DIR       where temporary files go (default: beside the output; free space checked before
+                      starting): a reorientation that moves z (the output's uncompressed size), and
+                      the compressed chunk row of a level too large for the cache (one row)
   --quiet             no progress output
 
 OME-Zarr output (.ome.zarr):

@@ -147,10 +147,6 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
     "tests/export/export_image_test.ts",
     "every reorientation of the combination test; memory in tests/e2e/reorient_memory_test.ts",
   ],
-  "lib/export/export_slabs.ts": [
-    "tests/export/export_image_test.ts",
-    "the read, resample and reorient steps of every combination",
-  ],
   "lib/export/sidecar.ts": ["tests/export/export_image_test.ts", "the sidecar of every combination"],
   "lib/export/temp_space.ts": ["tests/e2e/export_failures_test.ts", "disk full, Ctrl-C, temporary files"],
   "lib/orient/place_region.ts": [

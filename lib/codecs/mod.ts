@@ -8,6 +8,7 @@
  * @module
  */
 export { type BloscHeader, decodeBlosc, readBloscHeader } from "./blosc.ts";
+export { ChunkSpill, type ChunkSpillOptions, type ChunkSpillStats } from "./chunk_spill.ts";
 export {
   type ByteWriter,
   createParallelGzip,

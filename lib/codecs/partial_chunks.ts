@@ -17,6 +17,7 @@ import type { VoxelArray, VoxelType } from "../core/volume.ts";
 import { type PlaceRequest, sharedWorkerPool, type WorkerPool } from "./worker_pool.ts";
 import { sliceBloscBlocks } from "./blosc_blocks.ts";
 import { NUMPY_ARRAYS } from "./place_worker.ts";
+import type { ChunkSpill } from "./chunk_spill.ts";
 
 /** A C-order chunk of which only items `[offset, offset + data.length)` were decoded. */
 export interface ChunkPart {
@@ -182,6 +183,11 @@ export function allocateSharedVoxels(dtype: VoxelType, length: number): VoxelArr
 export interface PlaceChunkPartOptions extends ReadChunkPartOptions {
   /** The slab's voxel ranges along (z, y, x), in level coordinates. */
   slabRanges: [number, number][];
+  /**
+   * Where compressed chunks are kept on disk between the slabs cut from them (chunk rows too large for
+   * the in-memory cache): each chunk is fetched once, later slabs read only their blocks back.
+   */
+  spill?: ChunkSpill;
 }
 
 /**
@@ -234,7 +240,11 @@ export async function placeChunkPart(
   const last = base + (hi[0] - 1 - origin[0]) * stride[sz] + (hi[1] - 1 - origin[1]) * stride[sy] +
     (hi[2] - 1 - origin[2]) + 1;
   const key = `${array.path.replace(/\/$/, "")}/${coords.join(layout.separator)}` as `/${string}`;
-  const bytes = await array.store.get(key, { signal: options.signal });
+  const { spill, signal } = options;
+  const fetch = (): Promise<Uint8Array | undefined> => array.store.get(key, { signal });
+  const bytes = spill
+    ? await spill.read(key, [first * layout.typesize, last * layout.typesize], fetch, signal)
+    : await fetch();
   if (!bytes) return false;
   const part = sliceBloscBlocks(bytes, first * layout.typesize, last * layout.typesize);
   if (!part || part.offset % layout.typesize !== 0 || part.bytes % layout.typesize !== 0) return false;
@@ -276,16 +286,20 @@ export async function placeChunkPart(
  * @param array The zarrita array of the level.
  * @param cache The cache its store reads through.
  * @param coords The chunks' coordinates.
+ * @param spill The disk spill their compressed bytes are kept in, if any: their files are deleted.
  */
 export async function forgetChunks(
   array: zarr.Array<zarr.DataType, zarr.AsyncReadable>,
   cache: { delete(key: string): boolean },
   coords: number[][],
+  spill?: ChunkSpill,
 ): Promise<void> {
   if (!layouts.has(array)) layouts.set(array, layoutOf(array));
   const layout = await layouts.get(array);
   if (!layout) return;
-  for (const c of coords) cache.delete(`${array.path.replace(/\/$/, "")}/${c.join(layout.separator)}`);
+  const keys = coords.map((c) => `${array.path.replace(/\/$/, "")}/${c.join(layout.separator)}`);
+  for (const key of keys) cache.delete(key);
+  await spill?.drop(keys);
 }
 
 /**

@@ -1,7 +1,9 @@
 /**
  * The default slab size of an export: thin slabs, so that memory stays
  * bounded (a level-3 export in about 400 MiB instead of 1.1 GB), wherever the
- * compressed chunk row they are cut from fits the chunk cache. Each chunk is
+ * compressed chunk row they are cut from fits the chunk cache (where it does
+ * not, an export still cuts thin slabs, from the row's chunks kept on disk:
+ * `chunk_spill.ts`). Each chunk is
  * then fetched once and only its needed Blosc blocks are decoded per slab
  * (`partial_chunks.ts`), so thin slabs cost no more CPU than whole rows.
  *
@@ -35,4 +37,24 @@ const ASSUMED_RATIO = 2;
  */
 export function defaultMaxSlabBytes(rowBytes: number, cacheBytes: number): number | undefined {
   return rowBytes / ASSUMED_RATIO <= cacheBytes && rowBytes > THIN_SLAB_BYTES ? THIN_SLAB_BYTES : undefined;
+}
+
+/**
+ * Whether a chunk row of `rowBytes` decoded bytes likely fits, compressed, in a chunk cache of
+ * `cacheBytes`. Where it does not, thin slabs keep the row's compressed chunks on disk instead
+ * (`ChunkSpill`), so that each chunk is still fetched once.
+ *
+ * @example Level 2 of SmartSPIM 652506 does not fit the default cache
+ * ```ts
+ * import { assert } from "@std/assert";
+ * import { compressedRowFits, THIN_SLAB_CACHE_BYTES } from "./slab_budget.ts";
+ * assert(compressedRowFits(128 * 1280 * 925 * 2, THIN_SLAB_CACHE_BYTES));
+ * assert(!compressedRowFits(128 * 2560 * 1850 * 2, THIN_SLAB_CACHE_BYTES));
+ * ```
+ * @param rowBytes Decoded bytes of one chunk row of the region read.
+ * @param cacheBytes The chunk cache's budget.
+ * @returns True when the compressed row is expected to fit.
+ */
+export function compressedRowFits(rowBytes: number, cacheBytes: number): boolean {
+  return rowBytes / ASSUMED_RATIO <= cacheBytes;
 }

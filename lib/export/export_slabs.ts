@@ -5,18 +5,20 @@
  *
  * @module
  */
-import { defaultMaxSlabBytes } from "../codecs/slab_budget.ts";
+import { compressedRowFits, defaultMaxSlabBytes, THIN_SLAB_BYTES } from "../codecs/slab_budget.ts";
 import { supportsChunkParts } from "../codecs/partial_chunks.ts";
 import type { ProgressEvent } from "../core/progress_event.ts";
 import { levelArrays } from "../metadata/level_arrays.ts";
 import { checkReadMemory } from "../read/memory.ts";
+import { formatBytes } from "../core/bytes.ts";
+import { bytesPerVoxel } from "../core/volume.ts";
 import { streamLevel } from "../read/read.ts";
 import type { OpenedSource } from "../source/open_source.ts";
 import type { VolumeSlabs } from "../write/nifti.ts";
 import type { ExportPlan } from "./plan.ts";
 import { reorientSlabs } from "./reorient_slabs.ts";
 import { resampleSlabs } from "./resample.ts";
-import { tempPathFor } from "./temp_space.ts";
+import { checkFreeSpace, tempPathFor } from "./temp_space.ts";
 
 /** Options for {@linkcode exportSlabs}: those of `exportImage` that shape the slabs. */
 export interface ExportSlabsOptions {
@@ -28,6 +30,8 @@ export interface ExportSlabsOptions {
   concurrency?: number;
   /** Progress of the fetch. */
   onProgress?: (event: ProgressEvent) => void;
+  /** One line per step (which road the read takes). */
+  log?: (line: string) => void;
   /** Cancels the reads; the temporary file is removed. */
   signal: AbortSignal;
 }
@@ -48,8 +52,23 @@ async function readSlabs(
       : 2);
   // Thin slabs only where each slab can decode just its part of a chunk (see codecs/slab_budget.ts).
   const partial = await supportsChunkParts(levelArrays.get(plan.level)!, options.signal);
-  const maxSlabBytes = options.maxSlabBytes ??
+  let maxSlabBytes = options.maxSlabBytes ??
     (partial ? defaultMaxSlabBytes(rowBytes, image.cache.maxBytes) : undefined);
+  // A compressed row too large for the cache: thin slabs all the same (whole-row slabs are 1.2 GB each at
+  // level 2 of a SmartSPIM brain, ~19 GB at level 0), cut from the row's chunks kept on disk.
+  if (maxSlabBytes === undefined && partial && rowBytes > THIN_SLAB_BYTES) maxSlabBytes = THIN_SLAB_BYTES;
+  let spillDir: string | undefined;
+  if (
+    partial && maxSlabBytes !== undefined && maxSlabBytes < rowBytes &&
+    !compressedRowFits(rowBytes, image.cache.maxBytes)
+  ) {
+    spillDir = tempPathFor(plan.output.path, plan.temp.directory).replace(/\.scratch$/, ".chunks");
+    const [sz, sy, sx] = image.multiscales.spatialAxes;
+    const { chunks } = plan.level;
+    const needed = compressedRowBound(plan, [chunks[sx], chunks[sy], chunks[sz]]);
+    checkFreeSpace(plan.temp.directory, needed, "the compressed chunk rows spilled to disk");
+    options.log?.(`Compressed chunk rows spilled to ${spillDir} (thin slabs; up to ${formatBytes(needed)})`);
+  }
   const readOptions = {
     dtype: options.dtype,
     roi: plan.region,
@@ -61,9 +80,23 @@ async function readSlabs(
   checkReadMemory(image, plan.level.index, { ...sizes, region });
   return streamLevel(image, plan.level.index, {
     ...readOptions,
+    ...(spillDir === undefined ? {} : { spillDir }),
     onProgress: options.onProgress,
     signal: options.signal,
   });
+}
+
+/**
+ * Disk the spilled chunks may take: one chunk row of the region, decoded. Blosc never stores a chunk much
+ * larger than its voxels, and at SmartSPIM's ratio (about 2) this covers the two rows on disk at once when
+ * the next row's first slab is fetched while the last slab of a row is read.
+ */
+function compressedRowBound(plan: ExportPlan, [cx, cy, cz]: [number, number, number]): number {
+  const chunksAlong = ([start, stop]: readonly [number, number], size: number): number =>
+    Math.floor((stop - 1) / size) - Math.floor(start / size) + 1;
+  const region = plan.region;
+  return cz * chunksAlong(region.y, cy) * cy * chunksAlong(region.x, cx) * cx *
+    bytesPerVoxel(plan.level.dtype);
 }
 
 /**

@@ -22,6 +22,7 @@ import {
   type VoxelType,
 } from "../core/volume.ts";
 import { allocateSharedVoxels, forgetChunks, placeChunkPart } from "../codecs/partial_chunks.ts";
+import { ChunkSpill } from "../codecs/chunk_spill.ts";
 import { type PlannedSlab, planSlabs, type SlabPlan } from "./_slab_plan.ts";
 import { placeChunk } from "./_place_chunk.ts";
 
@@ -54,9 +55,16 @@ export interface ReadLevelOptions {
    * Most bytes in one slab. Slabs are one chunk row thick by default; a
    * smaller budget makes thinner slabs, bounding memory at the cost of decoding
    * each chunk once per slab it spans (its compressed bytes come from the
-   * chunk cache, which should hold a chunk row). @default {Infinity}
+   * chunk cache, which should hold a chunk row, or from `spillDir`). @default {Infinity}
    */
   maxSlabBytes?: number;
+  /**
+   * A directory (not existing yet) where, with slabs thinner than a chunk row, the compressed chunks of
+   * the current row are kept instead of in the chunk cache: for rows too large for the cache. Each chunk
+   * is fetched once; a row's files are deleted after its last slab, the directory when the stream ends,
+   * fails or is abandoned. @default {none: chunks are kept in the chunk cache only}
+   */
+  spillDir?: string;
   /** Called as chunks arrive. */
   onProgress?: (event: ProgressEvent) => void;
   /** Cancels the read. */
@@ -71,6 +79,7 @@ const READ_LEVEL_OPTION_KEYS: OptionKeys<ReadLevelOptions> = {
   channelIndex: true,
   concurrency: true,
   maxSlabBytes: true,
+  spillDir: true,
   onProgress: true,
   signal: true,
 };
@@ -134,6 +143,8 @@ function fixedIndices(image: OmeZarrImage, level: ImageLevel, options: ReadLevel
 interface SlabReader {
   read(slab: PlannedSlab): Promise<VoxelArray>;
   recycle(buffer: VoxelArray): void;
+  /** Waits for reads in flight and removes what they left on disk. */
+  close(): Promise<void>;
 }
 
 /** What {@linkcode slabReader} reads from and how. */
@@ -173,6 +184,12 @@ function slabReader(source: SlabSource, options: ReadLevelOptions): SlabReader {
   // Fresh memory costs a page fault per 4 KiB (on this machine ~1 s per 300 MB slab): buffers of slabs
   // the consumer is done with are used again.
   const spares: VoxelArray[] = [];
+  // Thin slabs only: a whole-row slab decodes each chunk once and needs no chunk kept for the next slab.
+  const spill = options.spillDir !== undefined && plan.planesPerSlab < level.chunks[spatial[0]]
+    ? new ChunkSpill(options.spillDir, { onSpilled: (key) => image.cache.delete(key) })
+    : undefined;
+  // A row's chunks are forgotten only once every slab before its last one has been read too.
+  let previousRead: Promise<unknown> = Promise.resolve();
   const readChunk = async (slab: VoxelArray, coords: number[], ranges: VoxelRange[]): Promise<void> => {
     signal?.throwIfAborted();
     // A worker decodes only the Blosc blocks the slab needs and places them into the (shared) slab;
@@ -182,6 +199,7 @@ function slabReader(source: SlabSource, options: ReadLevelOptions): SlabReader {
       fixed,
       slabRanges: ranges,
       signal,
+      spill,
     });
     if (!placed) {
       const chunk = await array.getChunk(coords, { signal });
@@ -189,13 +207,27 @@ function slabReader(source: SlabSource, options: ReadLevelOptions): SlabReader {
     }
     onChunk();
   };
-  const read = async ({ ranges, chunks, endsChunkRow }: PlannedSlab): Promise<VoxelArray> => {
-    const slab = takeBuffer(spares, dtype, (ranges[0][1] - ranges[0][0]) * plan.shape[1] * plan.shape[2]);
-    await Promise.all(chunks.map((coords) => limiter.run(() => readChunk(slab, coords, ranges))));
-    if (endsChunkRow) await forgetChunks(array, image.cache, chunks);
-    return slab;
+  const read = ({ ranges, chunks, endsChunkRow }: PlannedSlab): Promise<VoxelArray> => {
+    const before = previousRead;
+    const reading = (async () => {
+      const slab = takeBuffer(spares, dtype, (ranges[0][1] - ranges[0][0]) * plan.shape[1] * plan.shape[2]);
+      await Promise.all(chunks.map((coords) => limiter.run(() => readChunk(slab, coords, ranges))));
+      if (endsChunkRow) {
+        await before.catch(() => {});
+        await forgetChunks(array, image.cache, chunks, spill);
+      }
+      return slab;
+    })();
+    previousRead = reading;
+    return reading;
   };
-  return { read, recycle: (buffer) => spares.push(buffer) };
+  const close = async (): Promise<void> => {
+    if (!spill) return;
+    // A slab still being read may be writing a chunk file: the directory goes once it has settled.
+    await previousRead.catch(() => {});
+    await spill.close();
+  };
+  return { read, recycle: (buffer) => spares.push(buffer), close };
 }
 
 /** The slabs in order, the next one fetched while the consumer handles the current one. */
@@ -218,6 +250,8 @@ async function* prefetchedSlabs(plan: SlabPlan, reader: SlabReader): AsyncGenera
     }
   } finally {
     release();
+    // Nothing is left on disk, whether the slabs ended, failed or were abandoned (Ctrl-C, a writer's error).
+    await reader.close();
   }
 }
 
