@@ -64,6 +64,18 @@ interface BlockRow {
   placed: number;
 }
 
+type Vec3 = [number, number, number];
+
+/** A chunk's mean for the next level: what the worker averages, the level it feeds and where it goes there. */
+interface ChunkMean {
+  /** The next level. */
+  next: LevelState;
+  /** The worker's part: voxel type, chunk shape, real extent, a buffer to reuse. */
+  downsample: ChunkDownsample;
+  /** Where the mean's first voxel goes in the next level (z, y, x). */
+  origin: Vec3;
+}
+
 /** One level's row of planes, and the downsampler feeding the next level. */
 interface LevelState {
   level: PyramidLevel;
@@ -316,6 +328,64 @@ export class PyramidWriter {
     return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   }
 
+  /**
+   * What to average for the next level from the chunk at (zs, ys, xs) of row `row` (`depth` planes), and
+   * where its mean goes there; `undefined` when the next level is not fed by chunk means.
+   */
+  #meanOf(state: LevelState, row: number, depth: number, [zs, ys, xs]: Vec3): ChunkMean | undefined {
+    const next = this.#states[this.#states.indexOf(state) + 1];
+    if (!next?.fedByChunks) return undefined;
+    const { level, block } = state;
+    const valid = this.#validPart(state, depth, [zs, ys, xs]);
+    const size = valid.reduce((n, v) => n * Math.ceil(v / 2), this.#itemBytes);
+    const reuse = this.#meanSpares.get(size)?.pop();
+    return {
+      next,
+      downsample: { type: this.#o.dtype, shape: level.chunkShape, valid, ...(reuse ? { reuse } : {}) },
+      origin: [(row * block[0] + zs) / 2, ys / 2, xs / 2],
+    };
+  }
+
+  /** The real (not padding) extent of the chunk at (zs, ys, xs) of a row `depth` planes deep. */
+  #validPart(state: LevelState, depth: number, [zs, ys, xs]: Vec3): Vec3 {
+    const [, ny, nx] = state.level.shape;
+    const [cz, cy, cx] = state.level.chunkShape;
+    return [Math.min(cz, depth - zs), Math.min(cy, ny - ys), Math.min(cx, nx - xs)];
+  }
+
+  /** The voxels of the chunk at (zs, ys, xs) to count for the display window (level 0 only, exact windows). */
+  #countOf(state: LevelState, depth: number, at: Vec3): ValueCount | undefined {
+    if (state !== this.#states[0] || !this.#o.window.exact) return undefined;
+    return {
+      type: this.#o.dtype as ValueCount["type"],
+      shape: state.level.chunkShape,
+      valid: this.#validPart(state, depth, at),
+    };
+  }
+
+  /** Encodes one chunk on a worker, with its histogram and its mean for the next level; returns its bytes. */
+  async #encode(
+    raw: Uint8Array,
+    count: ValueCount | undefined,
+    mean: ChunkMean | undefined,
+  ): Promise<Uint8Array> {
+    const done = await encodeChunkOnWorker(raw, this.#o.codec, {
+      pool: this.#pool,
+      ...(count ? { count } : {}),
+      ...(mean ? { downsample: mean.downsample } : {}),
+    });
+    if (done.counts) this.#o.window.addCounts(done.counts);
+    if (mean && done.downsampled) {
+      const bytes = done.downsampled;
+      this.#placeMean(mean.next, mean.origin, mean.downsample.valid.map((v) => Math.ceil(v / 2)), bytes);
+      const list = this.#meanSpares.get(bytes.byteLength) ?? [];
+      list.push(bytes.buffer as ArrayBuffer);
+      this.#meanSpares.set(bytes.byteLength, list);
+    }
+    this.#giveBack(done.raw);
+    return done.bytes;
+  }
+
   /** Encodes and writes row `row` of a level (`depth` planes in `chunks`), averaging it for the next level. */
   async #flushRow(
     state: LevelState,
@@ -325,114 +395,70 @@ export class PyramidWriter {
   ): Promise<void> {
     const { level, block } = state;
     const [, ny, nx] = level.shape;
-    const [cz, cy, cx] = level.chunkShape;
-    const window = this.#o.window;
-    const next = this.#states[this.#states.indexOf(state) + 1];
-    // The chunk at (z, y, x) of the row: what to average for the next level, and where its mean goes.
-    const mean = (
-      zs: number,
-      ys: number,
-      xs: number,
-    ): [ChunkDownsample, [number, number, number]] | undefined => {
-      if (!next?.fedByChunks) return undefined;
-      const valid: [number, number, number] = [
-        Math.min(cz, depth - zs),
-        Math.min(cy, ny - ys),
-        Math.min(cx, nx - xs),
-      ];
-      const size = valid.reduce((n, v) => n * Math.ceil(v / 2), this.#itemBytes);
-      const reuse = this.#meanSpares.get(size)?.pop();
-      return [
-        { type: this.#o.dtype, shape: level.chunkShape, valid, ...(reuse ? { reuse } : {}) },
-        [(row * block[0] + zs) / 2, ys / 2, xs / 2],
-      ];
-    };
-    const placeMean = (
-      downsample: [ChunkDownsample, [number, number, number]] | undefined,
-      bytes: Uint8Array | undefined,
-    ): void => {
-      if (!downsample || !bytes) return;
-      const [{ valid }, origin] = downsample;
-      this.#placeMean(next, origin, valid.map((v) => Math.ceil(v / 2)), bytes);
-      const list = this.#meanSpares.get(bytes.byteLength) ?? [];
-      list.push(bytes.buffer as ArrayBuffer);
-      this.#meanSpares.set(bytes.byteLength, list);
-    };
-    const countType = state === this.#states[0] && window.exact
-      ? this.#o.dtype as ValueCount["type"]
-      : undefined;
-    // The real voxels of the chunk at (z, y, x) of the level, for the window's histogram (level 0 only).
-    const count = (zs: number, ys: number, xs: number): ValueCount | undefined =>
-      countType && {
-        type: countType,
-        shape: level.chunkShape,
-        valid: [Math.min(cz, depth - zs), Math.min(cy, ny - ys), Math.min(cx, nx - xs)],
-      };
-    const z0 = row;
-    const prefix = this.#o.version === "0.4" ? `${level.path}/${z0}` : `${level.path}/c/${z0}`;
+    const [cy, cx] = [level.chunkShape[1], level.chunkShape[2]];
+    const prefix = this.#o.version === "0.4" ? `${level.path}/${row}` : `${level.path}/c/${row}`;
     for (let by = 0; by * block[1] < ny; by++) {
       for (let bx = 0; bx * block[2] < nx; bx++) {
         const key = `${prefix}/${by}/${bx}`;
         if (!this.#o.shard) {
+          const at: Vec3 = [0, by * cy, bx * cx];
           const raw = this.#handOver(state, chunks, by * state.grid[2] + bx, depth);
-          const what = count(0, by * cy, bx * cx);
-          const down = mean(0, by * cy, bx * cx);
-          await this.#submit(async () => {
-            const encoded = await encodeChunkOnWorker(raw, this.#o.codec, {
-              pool: this.#pool,
-              ...(what ? { count: what } : {}),
-              ...(down ? { downsample: down[0] } : {}),
-            });
-            if (encoded.counts) window.addCounts(encoded.counts);
-            placeMean(down, encoded.downsampled);
-            this.#giveBack(encoded.raw);
-            await this.#writeFile(key, encoded.bytes);
-          });
+          const count = this.#countOf(state, depth, at);
+          const mean = this.#meanOf(state, row, depth, at);
+          await this.#submit(async () => await this.#writeFile(key, await this.#encode(raw, count, mean)));
           continue;
         }
-        // Inner chunks in C order within the shard; those wholly outside the array are absent.
-        const inner: Promise<Uint8Array | undefined>[] = [];
-        for (let iz = 0; iz < block[0] / cz; iz++) {
-          for (let iy = 0; iy < block[1] / cy; iy++) {
-            for (let ix = 0; ix < block[2] / cx; ix++) {
-              const zs = iz * cz, ys = by * block[1] + iy * cy, xs = bx * block[2] + ix * cx;
-              if (zs >= depth || ys >= ny || xs >= nx) {
-                inner.push(Promise.resolve(undefined));
-                continue;
-              }
-              const index = (iz * state.grid[1] + ys / cy) * state.grid[2] + xs / cx;
-              const raw = this.#handOver(state, chunks, index, Math.min(cz, depth - zs));
-              const what = count(zs, ys, xs);
-              const down = mean(zs, ys, xs);
-              const encoded = Promise.withResolvers<Uint8Array>();
-              // Awaited by the shard's task below; this keeps a failure from being reported as unhandled meanwhile.
-              encoded.promise.catch(() => {});
-              inner.push(encoded.promise);
-              await this.#submit(async () => {
-                try {
-                  const done = await encodeChunkOnWorker(raw, this.#o.codec, {
-                    pool: this.#pool,
-                    ...(what ? { count: what } : {}),
-                    ...(down ? { downsample: down[0] } : {}),
-                  });
-                  if (done.counts) window.addCounts(done.counts);
-                  placeMean(down, done.downsampled);
-                  this.#giveBack(done.raw);
-                  encoded.resolve(done.bytes);
-                } catch (error) {
-                  encoded.reject(error);
-                  throw error;
-                }
-              });
-            }
-          }
-        }
-        await this.#submit(async () => {
-          const chunks = await Promise.all(inner);
-          await this.#writeFile(key, assembleShard(chunks));
-        });
+        await this.#flushShard(state, row, chunks, depth, [by, bx], key);
       }
     }
+  }
+
+  /** Encodes the inner chunks of the shard at (by, bx) of a row, in C order, and writes the shard. */
+  async #flushShard(
+    state: LevelState,
+    row: number,
+    chunks: (VoxelArray | undefined)[],
+    depth: number,
+    [by, bx]: [number, number],
+    key: string,
+  ): Promise<void> {
+    const { level, block } = state;
+    const [, ny, nx] = level.shape;
+    const [cz, cy, cx] = level.chunkShape;
+    // Inner chunks wholly outside the array are absent.
+    const inner: Promise<Uint8Array | undefined>[] = [];
+    for (let iz = 0; iz < block[0] / cz; iz++) {
+      for (let iy = 0; iy < block[1] / cy; iy++) {
+        for (let ix = 0; ix < block[2] / cx; ix++) {
+          const at: Vec3 = [iz * cz, by * block[1] + iy * cy, bx * block[2] + ix * cx];
+          const [zs, ys, xs] = at;
+          if (zs >= depth || ys >= ny || xs >= nx) {
+            inner.push(Promise.resolve(undefined));
+            continue;
+          }
+          const index = (iz * state.grid[1] + ys / cy) * state.grid[2] + xs / cx;
+          const raw = this.#handOver(state, chunks, index, Math.min(cz, depth - zs));
+          const count = this.#countOf(state, depth, at);
+          const mean = this.#meanOf(state, row, depth, at);
+          const encoded = Promise.withResolvers<Uint8Array>();
+          // Awaited by the shard's task below; this keeps a failure from being reported as unhandled meanwhile.
+          encoded.promise.catch(() => {});
+          inner.push(encoded.promise);
+          await this.#submit(async () => {
+            try {
+              encoded.resolve(await this.#encode(raw, count, mean));
+            } catch (error) {
+              encoded.reject(error);
+              throw error;
+            }
+          });
+        }
+      }
+    }
+    await this.#submit(async () => {
+      const parts = await Promise.all(inner);
+      await this.#writeFile(key, assembleShard(parts));
+    });
   }
 
   #giveBack(raw: ArrayBuffer | undefined): void {
