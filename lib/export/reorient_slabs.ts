@@ -281,15 +281,14 @@ function stagePlane(
     }
     return;
   }
-  // axis 0: each row splits into runs, one per block.
-  for (let y = 0; y < ny; y++) {
-    const row = (p * ny + y) * nx;
-    for (let j = 0; j < count; j++) {
-      const length = blockLength(layout, j);
-      const start = blockStart(layout, j);
-      let to = capacity * ny * start + (zl * ny + y) * length;
-      const end = row + start + length;
-      for (let from = row + start; from < end; from++) staged[to++] = slab[from];
+  // axis 0: each row splits into runs, one per block; block by block, the staged side is written in order.
+  for (let j = 0; j < count; j++) {
+    const length = blockLength(layout, j);
+    const start = blockStart(layout, j);
+    let to = capacity * ny * start + zl * ny * length;
+    for (let y = 0; y < ny; y++) {
+      const from = (p * ny + y) * nx + start;
+      for (let x = 0; x < length; x++) staged[to++] = slab[from + x];
     }
   }
 }
