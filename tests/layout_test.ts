@@ -143,10 +143,6 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
   "lib/cohort/subject_info.ts": ["tests/e2e/cohort_channels_test.ts", "the summary's subject columns"],
   "lib/core/did_you_mean.ts": ["tests/cli/flags_test.ts", "the CLI's did-you-mean for flags and commands"],
   "lib/export/plan.ts": ["tests/export/export_image_test.ts", "every combination of the plan's choices"],
-  "lib/export/reorient_slabs.ts": [
-    "tests/export/export_image_test.ts",
-    "every reorientation of the combination test; memory in tests/e2e/reorient_memory_test.ts",
-  ],
   "lib/export/sidecar.ts": ["tests/export/export_image_test.ts", "the sidecar of every combination"],
   "lib/export/temp_space.ts": ["tests/e2e/export_failures_test.ts", "disk full, Ctrl-C, temporary files"],
   "lib/orient/place_region.ts": [

@@ -1,10 +1,11 @@
 /**
  * Reorientation in bounded memory. A permutation that keeps z as the slowest axis (flips and swaps of x and
  * y) turns each input slab into an output slab directly. Any other moves input z planes across the output's
- * planes, so the output cannot be produced in order from z-slabs: each input slab, reoriented in memory, is
- * a box of the output that is written with positioned writes into an uncompressed temporary file, which is
- * then read back in output order. Memory is one batch of input planes plus one output slab; disk is the
- * output's uncompressed size, checked beforehand by the caller.
+ * planes, so the output cannot be produced in order from z-slabs: batches of input planes are written into
+ * an uncompressed temporary file cut into blocks of whole output planes (one long positioned write per
+ * block), which are then read back in output order and reoriented one block at a time. Memory is one
+ * staging buffer of a batch of input planes and one output slab; disk is the output's uncompressed size,
+ * checked beforehand by the caller.
  *
  * @module
  */
@@ -26,7 +27,7 @@ export interface ReorientSlabsOptions {
   orientation: AnatomicalAxes | string;
   /** The temporary file, used only when z moves; created when the slabs are read, removed when they end. */
   tempPath: string;
-  /** Most bytes of input batched before a positioned write (and of each output slab, at most 8 MiB). @default {33554432} */
+  /** Most bytes of input batched before the positioned writes (output slabs are at most this and 8 MiB). @default {16777216} */
   maxSlabBytes?: number;
   /** Cancels between slabs. */
   signal?: AbortSignal;
@@ -38,9 +39,9 @@ export type ReorientedSlabs = ReorientedGrid & VolumeSlabs & {
   tempBytes: number;
 };
 
-// Thicker batches make longer positioned writes when z becomes the output's x; 32 MiB keeps the peak
-// (batch, its reoriented copy, the slabs in flight) near 100 MiB beyond the reader's.
-const DEFAULT_BATCH_BYTES = 32 * 2 ** 20;
+// Each block gets one write per batch, as long as the batch is thick: 16 MiB (7 planes of the benchmark's
+// level 3) makes writes of about 100 KiB there.
+const DEFAULT_BATCH_BYTES = 16 * 2 ** 20;
 // Output slabs are read back sequentially: small ones cost nothing and keep the writer's queue small.
 const GATHER_BYTES = 8 * 2 ** 20;
 
@@ -135,28 +136,50 @@ async function* reorientEachSlab(
   }
 }
 
-async function* batches(image: VolumeSlabs, batchBytes: number): AsyncGenerator<VoxelArray> {
-  const [, ny, nx] = image.shape;
-  const plane = nx * ny;
-  const planes = Math.max(1, Math.floor(batchBytes / (plane * bytesPerVoxel(image.dtype))));
-  let pending: VoxelArray[] = [];
-  let held = 0;
-  const flush = (): VoxelArray => {
-    const batch = pending.length === 1 ? pending[0] : allocateVoxels(image.dtype, held);
-    if (pending.length > 1) {
-      let offset = 0;
-      for (const part of pending) (batch.set(part as never, offset), offset += part.length);
-    }
-    pending = [];
-    held = 0;
-    return batch;
-  };
-  for await (const slab of image.slabs) {
-    pending.push(slab);
-    held += slab.length;
-    if (held >= planes * plane) yield flush();
-  }
-  if (held > 0) yield flush();
+/**
+ * Where the temporary file keeps the voxels: the input cut into blocks of whole planes of the output (each
+ * block is a run of the input axis that becomes the output's z), each block in the input's own (z, y, x)
+ * order. A batch of input planes is then one long positioned write per block, and each output slab is one
+ * contiguous read, reoriented in memory. (Laid out in output order instead, a run along the output's x
+ * would be as short as the batch is thin when input z becomes output x: millions of tiny writes.)
+ */
+interface BlockLayout {
+  /** The input axis (ITK: 0 x, 1 y, 2 z) that becomes the output's z. */
+  axis: number;
+  /** Input planes (z, y, x) of the input. */
+  size: Vec3;
+  /** Positions along `axis` per block (the last may hold fewer). */
+  block: number;
+  /** Blocks. */
+  count: number;
+  /** Positions in the first block: when the output's z runs against the axis, the short block is the
+   * first in the file, so that output slabs (read from the last block back) are cut as if in output order. */
+  first: number;
+  /** Voxels of one output plane (the input's voxels across one position of `axis`). */
+  plane: number;
+}
+
+function blockLayout(
+  size: Vec3,
+  axis: number,
+  flip: boolean,
+  width: number,
+  gatherBytes: number,
+): BlockLayout {
+  const plane = (size[0] * size[1] * size[2]) / size[axis];
+  const block = Math.max(1, Math.min(size[axis], Math.floor(gatherBytes / (plane * width))));
+  const first = flip ? size[axis] % block || block : block;
+  return { axis, size, block, count: Math.ceil(size[axis] / block), plane, first };
+}
+
+/** The first position along the layout's axis in block `j`. */
+function blockStart(layout: BlockLayout, j: number): number {
+  return j === 0 ? 0 : layout.first + (j - 1) * layout.block;
+}
+
+/** Positions along the layout's axis in block `j`. */
+function blockLength(layout: BlockLayout, j: number): number {
+  return j === 0 ? layout.first : Math.min(layout.block, layout.size[layout.axis] - blockStart(layout, j));
 }
 
 async function* throughTempFile(
@@ -165,72 +188,160 @@ async function* throughTempFile(
   options: ReorientSlabsOptions,
 ): AsyncGenerator<VoxelArray> {
   const batchBytes = options.maxSlabBytes ?? DEFAULT_BATCH_BYTES;
+  const [nz, ny, nx] = image.shape;
+  const width = bytesPerVoxel(image.dtype);
+  const gatherBytes = Math.min(batchBytes, GATHER_BYTES);
+  const { sourceAxis, flip } = grid.transform;
+  const layout = blockLayout([nx, ny, nz], sourceAxis[2], flip[2], width, gatherBytes);
   const fd = openSync(options.tempPath, "wx+", 0o600);
   try {
-    await scatter(fd, image, grid, options, batchBytes);
-    yield* gather(fd, image, grid, options.signal, Math.min(batchBytes, GATHER_BYTES));
+    await scatter(fd, image, layout, options.signal, batchBytes);
+    yield* gather(fd, image, grid, layout, options);
   } finally {
     closeSync(fd);
     await Deno.remove(options.tempPath).catch(() => {});
   }
 }
 
-/** Writes each batch of input planes, reoriented, as the box of the output it is. */
+/**
+ * Writes batches of input planes into the blocks of the temporary file. Each slab is copied as it arrives
+ * into one reused staging buffer laid out block by block (the reader hands a slab's buffer back for reuse
+ * once the next slab is asked for, so slabs are never held), and a full buffer is one write per block.
+ */
 async function scatter(
   fd: number,
   image: VolumeSlabs,
-  grid: ReorientedGrid,
-  options: ReorientSlabsOptions,
+  layout: BlockLayout,
+  signal: AbortSignal | undefined,
   batchBytes: number,
 ): Promise<void> {
   const [nz, ny, nx] = image.shape;
-  const [ox, oy, oz] = grid.size;
+  const plane = nx * ny;
   const width = bytesPerVoxel(image.dtype);
-  const { sourceAxis, flip } = grid.transform;
-  const zAxis = sourceAxis.indexOf(2);
+  // The staging buffer's planes: block j's region starts at capacity × (voxels of a block's input plane).
+  const capacity = Math.max(1, Math.min(nz, Math.floor(batchBytes / (plane * width))));
+  const staged = layout.axis === 2 ? undefined : allocateVoxels(image.dtype, capacity * plane);
+  const across = layout.plane / nz;
   let z0 = 0;
-  for await (const batch of batches(image, batchBytes)) {
-    options.signal?.throwIfAborted();
-    const t = batch.length / (nx * ny);
-    const volume = { data: batch, shape: [t, ny, nx] as Vec3, dtype: image.dtype };
-    const box = reorientVolume({ volume, geometry: options.geometry }, options.orientation).volume.data;
-    const bytes = new Uint8Array(box.buffer, box.byteOffset, box.byteLength);
-    const start = flip[zAxis] ? nz - z0 - t : z0;
-    const put = (from: number, length: number, at: number): void => {
-      writeFully(fd, bytes.subarray(from * width, (from + length) * width), at * width);
-    };
-    if (zAxis === 2) put(0, box.length, start * ox * oy);
-    else if (zAxis === 1) { for (let k = 0; k < oz; k++) put(k * t * ox, t * ox, (k * oy + start) * ox); }
-    else for (let row = 0; row < oz * oy; row++) put(row * t, t, row * ox + start);
+  let t = 0;
+  const flush = (): void => {
+    // Block j's part of this batch: t planes of its sub-box, contiguous in the file and in `staged`.
+    for (let j = 0; j < layout.count; j++) {
+      const length = blockLength(layout, j);
+      const start = blockStart(layout, j);
+      writeVoxels(
+        fd,
+        staged!,
+        capacity * across * start,
+        t * across * length,
+        start * layout.plane + z0 * across * length,
+        width,
+      );
+    }
     z0 += t;
+    t = 0;
+  };
+  for await (const slab of image.slabs) {
+    signal?.throwIfAborted();
+    const depth = slab.length / plane;
+    if (z0 + t + depth > nz) throw new RangeError(`Cannot reorient: the slabs hold more than ${nz} z planes`);
+    if (!staged) {
+      // Blocks of input planes: the file is the input in order.
+      writeVoxels(fd, slab, 0, slab.length, z0 * plane, width);
+      z0 += depth;
+      continue;
+    }
+    for (let p = 0; p < depth; p++) {
+      stagePlane(slab, p, staged, t++, capacity, layout);
+      if (t === capacity) flush();
+    }
   }
+  if (t > 0) flush();
   if (z0 !== nz) throw new RangeError(`Cannot reorient: the slabs ended after ${z0} of ${nz} z planes`);
 }
 
-/** Reads the temporary file back in output order, a slab of whole planes at a time. */
+/** Copies plane `p` of `slab` into plane `zl` of each block's region of `staged` (regions of `capacity` planes). */
+function stagePlane(
+  slab: VoxelArray,
+  p: number,
+  staged: VoxelArray,
+  zl: number,
+  capacity: number,
+  layout: BlockLayout,
+): void {
+  const [nx, ny] = layout.size;
+  const { count } = layout;
+  if (layout.axis === 1) {
+    // Rows of a block are contiguous in a plane: one copy per block.
+    for (let j = 0; j < count; j++) {
+      const rows = blockLength(layout, j);
+      const start = blockStart(layout, j);
+      const from = (p * ny + start) * nx;
+      staged.set(slab.subarray(from, from + rows * nx) as never, capacity * nx * start + zl * rows * nx);
+    }
+    return;
+  }
+  // axis 0: each row splits into runs, one per block; block by block, the staged side is written in order.
+  for (let j = 0; j < count; j++) {
+    const length = blockLength(layout, j);
+    const start = blockStart(layout, j);
+    let to = capacity * ny * start + zl * ny * length;
+    for (let y = 0; y < ny; y++) {
+      const from = (p * ny + y) * nx + start;
+      for (let x = 0; x < length; x++) staged[to++] = slab[from + x];
+    }
+  }
+}
+
+/** Reads the blocks back in output order and reorients each into a slab of whole output planes. */
 async function* gather(
   fd: number,
   image: VolumeSlabs,
   grid: ReorientedGrid,
-  signal: AbortSignal | undefined,
-  batchBytes: number,
+  layout: BlockLayout,
+  options: ReorientSlabsOptions,
 ): AsyncGenerator<VoxelArray> {
-  const [ox, oy, oz] = grid.size;
+  const [nz, ny, nx] = image.shape;
   const width = bytesPerVoxel(image.dtype);
-  const planes = Math.max(1, Math.floor(batchBytes / (ox * oy * width)));
-  for (let k = 0; k < oz; k += planes) {
-    signal?.throwIfAborted();
-    const slab = allocateVoxels(image.dtype, Math.min(planes, oz - k) * ox * oy);
-    const bytes = new Uint8Array(slab.buffer, slab.byteOffset, slab.byteLength);
-    for (let done = 0; done < bytes.length;) {
-      const read = readSync(fd, bytes, done, bytes.length - done, k * ox * oy * width + done);
-      if (read === 0) throw new Error("Cannot reorient: the temporary file ended early");
-      done += read;
+  const read = allocateVoxels(image.dtype, layout.block * layout.plane);
+  const bytes = new Uint8Array(read.buffer, read.byteOffset, read.byteLength);
+  const flip = grid.transform.flip[2];
+  for (let n = 0; n < layout.count; n++) {
+    options.signal?.throwIfAborted();
+    // A flipped output z starts from the last block (each block's own flip is the reorientation's).
+    const j = flip ? layout.count - 1 - n : n;
+    const length = blockLength(layout, j);
+    const size = length * layout.plane * width;
+    const at = blockStart(layout, j) * layout.plane * width;
+    for (let done = 0; done < size;) {
+      const got = readSync(fd, bytes, done, size - done, at + done);
+      if (got === 0) throw new Error("Cannot reorient: the temporary file ended early");
+      done += got;
     }
-    yield slab;
+    const shape: Vec3 = layout.axis === 0
+      ? [nz, ny, length]
+      : layout.axis === 1
+      ? [nz, length, nx]
+      : [length, ny, nx];
+    const volume = { data: read.subarray(0, length * layout.plane), shape, dtype: image.dtype };
+    const out = reorientVolume({ volume, geometry: options.geometry }, options.orientation).volume.data;
+    // The read buffer is reused: never hand it out.
+    yield out === volume.data ? out.slice() : out;
     // Let the writer's compressors and the fetches in flight run between slabs.
     await Promise.resolve();
   }
+}
+
+function writeVoxels(
+  fd: number,
+  voxels: VoxelArray,
+  from: number,
+  length: number,
+  at: number,
+  width: number,
+): void {
+  const bytes = new Uint8Array(voxels.buffer, voxels.byteOffset + from * width, length * width);
+  writeFully(fd, bytes, at * width);
 }
 
 function writeFully(fd: number, bytes: Uint8Array, position: number): void {
