@@ -1,7 +1,8 @@
 /**
  * One stream of z-slabs read by several writers at once (several outputs of the same voxels in one pass, so
  * S3 is read once). A slab is kept until every writer still reading has taken it, and the fastest writer
- * waits when it is `maxAhead` slabs ahead of the slowest: memory stays a few slabs whatever the level.
+ * waits when it is `maxAhead` slabs ahead of the slowest: memory stays a few slabs whatever the level. With
+ * several readers each slab is copied as it is pulled, since the source may reuse its buffer once asked again.
  *
  * @module
  */
@@ -61,7 +62,9 @@ export function teeSlabs(
   };
   const pull = (): Promise<void> =>
     pulling ??= source.next().then(
-      (r) => void (r.done ? (ended = true) : held.push(r.value)),
+      // A copy: the level reader refills a slab's buffer once the next slab is asked for, and a slab held here
+      // for a slower reader outlives that request. One reader takes the slab before the next request.
+      (r) => void (r.done ? (ended = true) : held.push(count > 1 ? r.value.slice() : r.value)),
       (error) => void (failure = { error }),
     ).finally(() => {
       pulling = undefined;

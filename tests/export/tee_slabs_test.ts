@@ -110,3 +110,29 @@ Deno.test("teeSlabs(): cancelling wakes a waiting reader with the reason", async
   await fast.return!();
   assertStrictEquals(source.closed(), true);
 });
+
+Deno.test("teeSlabs(): a slab held for a slow reader survives the source reusing its buffer", async () => {
+  // Like the level reader: asking for the next slab hands the previous slab's buffer back to be refilled.
+  async function* recycling(n: number): AsyncGenerator<VoxelArray> {
+    const buffers = [new Uint16Array(4), new Uint16Array(4)];
+    for (let i = 0; i < n; i++) {
+      const buffer = buffers[i % 2];
+      buffer.fill(i);
+      yield buffer;
+    }
+  }
+  const { readers } = teeSlabs(recycling(6), 2, { maxAhead: 2 });
+  const read = async (slabs: AsyncIterable<VoxelArray>, delayMs: number): Promise<number[][]> => {
+    const seen: number[][] = [];
+    for await (const slab of slabs) {
+      // The slow reader looks at each slab only after the fast one has pulled ahead.
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      seen.push(Array.from(slab));
+    }
+    return seen;
+  };
+  const [fast, slow] = await Promise.all([read(readers[0], 0), read(readers[1], 5)]);
+  const expected = [0, 1, 2, 3, 4, 5].map((i) => [i, i, i, i]);
+  assertEquals(fast, expected);
+  assertEquals(slow, expected);
+});
