@@ -86,6 +86,33 @@ export function findOutputs(notebook: string, cells: readonly NotebookCell[]): N
   );
 }
 
+/**
+ * Whether `deno fmt` would leave the notebook as it is: a copy is formatted and compared byte for byte.
+ * (`deno fmt --check` on a fresh checkout reports notebooks as unformatted with an empty diff, Deno 2.9.6,
+ * while formatting them changes nothing; `deno task ok` therefore checks notebooks here instead.)
+ */
+async function checkFormatted(path: string, config: string, tmp: string): Promise<NotebookProblem[]> {
+  const name = basename(path);
+  const copy = join(tmp, `fmt-${name}`);
+  const original = await Deno.readFile(path);
+  await Deno.writeFile(copy, original);
+  const result = await new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "--quiet", "--config", config, copy],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  if (!result.success) {
+    return [{
+      notebook: name,
+      message: `deno fmt failed:\n${new TextDecoder().decode(result.stderr).trim()}`,
+    }];
+  }
+  const formatted = await Deno.readFile(copy);
+  const same = formatted.length === original.length && formatted.every((b, i) => b === original[i]);
+  return same ? [] : [{ notebook: name, message: `not formatted: run deno fmt notebooks/${name}` }];
+}
+
 async function checkNotebook(path: string, config: string, tmp: string): Promise<NotebookProblem[]> {
   const name = basename(path);
   const notebook = JSON.parse(await Deno.readTextFile(path));
@@ -96,6 +123,7 @@ async function checkNotebook(path: string, config: string, tmp: string): Promise
       message: `kernelspec is ${notebook.metadata?.kernelspec?.name}, not deno`,
     });
   }
+  problems.push(...await checkFormatted(path, config, tmp));
   const module = join(tmp, name.replace(/\.ipynb$/, ".ts"));
   const last = await lastExpressions(notebook.cells, join(tmp, name.replace(/\.ipynb$/, "")));
   await Deno.writeTextFile(
