@@ -193,13 +193,37 @@ async function* throughTempFile(
   const gatherBytes = Math.min(batchBytes, GATHER_BYTES);
   const { sourceAxis, flip } = grid.transform;
   const layout = blockLayout([nx, ny, nz], sourceAxis[2], flip[2], width, gatherBytes);
-  const fd = openSync(options.tempPath, "wx+", 0o600);
+  const { fd, lock } = await createLockedTemp(options.tempPath);
   try {
     await scatter(fd, image, layout, options.signal, batchBytes);
     yield* gather(fd, image, grid, layout, options);
   } finally {
     closeSync(fd);
+    lock.close();
     await Deno.remove(options.tempPath).catch(() => {});
+  }
+}
+
+/**
+ * Creates the temporary file, locked for as long as this process uses it: a writer killed outright (SIGKILL,
+ * a job over its memory limit) leaves it unlocked, and the next write into that folder removes it (see
+ * `write/atomic_file.ts`). It is created under another name and renamed once locked, so that no other
+ * process's clean-up can take it for a dead writer's in between.
+ */
+async function createLockedTemp(path: string): Promise<{ fd: number; lock: Deno.FsFile }> {
+  const opening = `${path}-opening`;
+  const fd = openSync(opening, "wx+", 0o600);
+  let lock: Deno.FsFile | undefined;
+  try {
+    lock = await Deno.open(opening, { read: true });
+    await lock.tryLock(true).catch(() => false);
+    await Deno.rename(opening, path);
+    return { fd, lock };
+  } catch (cause) {
+    closeSync(fd);
+    lock?.close();
+    await Deno.remove(opening).catch(() => {});
+    throw cause;
   }
 }
 

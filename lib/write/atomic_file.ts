@@ -133,8 +133,12 @@ async function checkDirectory(dir: string): Promise<void> {
   if (!info.isDirectory) throw new Error(`Cannot write to directory ${where}: it is not a directory`);
 }
 
-/** A temporary file's name: `.<name>.<pid>-<hex>.partial`, with the writer's pid. */
-const TEMP_NAME = /^\..+\.(\d+)-[0-9a-f]+\.partial$/;
+/**
+ * A temporary file's name, with its writer's pid: `.<name>.<pid>-<hex>.partial` (an output being written) or
+ * `.<name>.<pid>-<hex>.scratch` (a reorientation's temporary file, `export/temp_space.ts`). Both are locked
+ * by their writer for as long as it lives.
+ */
+const TEMP_NAME = /^\..+\.(\d+)-[0-9a-f]+\.(?:partial|scratch)$/;
 
 /**
  * Removes the temporary files that writers killed outright (SIGKILL, a crash, the power) left in `dir`,

@@ -100,7 +100,7 @@ Deno.test({
       }
 
       await t.step(
-        "the next write in a folder removes a killed writer's .partial, of any output",
+        "the next write in a folder removes a killed writer's .partial and .scratch files, of any output",
         async () => {
           const dir = `${work}/stale`;
           await Deno.mkdir(dir);
@@ -108,10 +108,16 @@ Deno.test({
           const stale = ".other_L0.nii.gz.4194999-0a1b2c3d4e5f.partial";
           // A running writer's file, locked as writers lock it, stays.
           const live = `.running.nii.${Deno.pid}-0a1b2c3d4e5f.partial`;
-          await Deno.writeTextFile(`${dir}/${stale}`, "half a file");
-          await Deno.writeTextFile(`${dir}/${live}`, "being written");
+          // The same for a reorientation's temporary file (a job killed over its memory limit leaves one).
+          const staleScratch = ".other_L0.nii.gz.4194999-0a1b2c3d.scratch";
+          const liveScratch = `.running.nii.${Deno.pid}-0a1b2c3d.scratch`;
+          for (const name of [stale, live, staleScratch, liveScratch]) {
+            await Deno.writeTextFile(`${dir}/${name}`, "being written, or half written");
+          }
           using writer = await Deno.open(`${dir}/${live}`, { write: true });
           assert(await writer.tryLock(true), "the test holds the live file's lock");
+          using reorienting = await Deno.open(`${dir}/${liveScratch}`, { read: true });
+          assert(await reorienting.tryLock(true), "the test holds the live scratch file's lock");
           const child = startLauncher(
             [...FETCH, "--endpoint", fixture.s3.endpoint, "--out", `${dir}/b.nii`],
             dir,
@@ -119,7 +125,7 @@ Deno.test({
           const output = await child.output();
           assertEquals(output.code, 0, new TextDecoder().decode(output.stderr));
           // The export wrote its sidecar (b.json) beside its output.
-          assertEquals(await names(dir), [live, "b.json", "b.nii"].sort());
+          assertEquals(await names(dir), [live, liveScratch, "b.json", "b.nii"].sort());
         },
       );
     } finally {
