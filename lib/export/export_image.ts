@@ -21,7 +21,7 @@ import { pathExists } from "../write/atomic_file.ts";
 import { createOutputFolder } from "../write/output_folder.ts";
 import type { VolumeSlabs } from "../write/nifti.ts";
 import type { NrrdSpace } from "../write/nrrd.ts";
-import { type ExportPlan, type ExportPlanOptions, planExport } from "./plan.ts";
+import { EXPORT_PLAN_OPTION_KEYS, type ExportPlan, type ExportPlanOptions, planExport } from "./plan.ts";
 import { type OmeZarrOutputOptions, sidecarOf } from "./formats.ts";
 import { type SidecarFile, writeExportSidecar } from "./sidecar.ts";
 import { teeSlabs } from "./_tee_slabs.ts";
@@ -55,15 +55,7 @@ export interface ExportImageOptions extends ExportPlanOptions {
 
 /** The keys of {@linkcode ExportImageOptions}, checked at run time (scripts run without type checks). */
 export const EXPORT_IMAGE_OPTION_KEYS: OptionKeys<ExportImageOptions> = {
-  level: true,
-  roi: true,
-  roiMm: true,
-  spacing: true,
-  orientation: true,
-  aindOrientationFix: true,
-  dtype: true,
-  out: true,
-  tmpDir: true,
+  ...EXPORT_PLAN_OPTION_KEYS,
   gzipLevel: true,
   omeZarr: true,
   nrrdSpace: true,

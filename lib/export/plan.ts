@@ -133,7 +133,7 @@ export type PlanSource = Pick<OpenedSource, "asset" | "channel" | "image" | "acq
 type Source = PlanSource;
 
 /** The keys of {@linkcode ExportPlanOptions}, checked at run time. */
-const EXPORT_PLAN_OPTION_KEYS: OptionKeys<ExportPlanOptions> = {
+export const EXPORT_PLAN_OPTION_KEYS: OptionKeys<ExportPlanOptions> = {
   level: true,
   roi: true,
   roiMm: true,

@@ -266,17 +266,7 @@ export interface WriteViewerPageOptions extends ViewOptions {
 
 /** The keys of {@linkcode WriteViewerPageOptions}, checked at run time. */
 const WRITE_VIEWER_PAGE_OPTION_KEYS: OptionKeys<WriteViewerPageOptions> = {
-  overlay: true,
-  overlayOpacity: true,
-  overlayColormap: true,
-  labels: true,
-  points: true,
-  pointsColumns: true,
-  colormap: true,
-  budgetBytes: true,
-  title: true,
-  height: true,
-  signal: true,
+  ...VIEW_OPTION_KEYS,
   force: true,
 };
 
