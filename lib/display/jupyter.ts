@@ -135,11 +135,17 @@ export async function show(value: unknown, options: ShowOptions = {}): Promise<v
   if (typeof value === "string") {
     // As text, not as a quoted string literal (what the kernel's own formatting would show).
     await jupyter.display({ "text/plain": value }, { raw: true });
+    await settle();
+  } else if (displayable) {
+    // The bundle is made once, here, so that its size can set the wait; the kernel would make it again.
+    const bundle = (value as { [JUPYTER_DISPLAY](): Record<string, unknown> })[JUPYTER_DISPLAY]();
+    await jupyter.display(bundle, { raw: true });
+    await settle(settleMs(bundle));
   } else {
-    // The kernel formats anything else itself: the display protocol, or Deno.inspect as text/plain.
+    // The kernel formats anything else itself: Deno.inspect as text/plain.
     await jupyter.display(value, { raw: false });
+    await settle();
   }
-  await settle(settleMs(displayable ? value : undefined));
 }
 
 /**
@@ -149,14 +155,8 @@ export async function show(value: unknown, options: ShowOptions = {}): Promise<v
  * grows with the payload: 0.25 s per MiB (a 3 MB viewer value was measured arriving 0.2 s after idle on the
  * 2-core machine under load; the margin is for heavier load), at most 5 s.
  */
-function settleMs(value: unknown): number {
-  if (value === undefined) return 20;
+function settleMs(bundle: Record<string, unknown>): number {
   let chars = 0;
-  try {
-    const bundle = (value as { [JUPYTER_DISPLAY](): Record<string, unknown> })[JUPYTER_DISPLAY]();
-    for (const data of Object.values(bundle ?? {})) chars += typeof data === "string" ? data.length : 0;
-  } catch {
-    return 20;
-  }
+  for (const data of Object.values(bundle ?? {})) chars += typeof data === "string" ? data.length : 0;
   return 20 + Math.min(5000, Math.round((chars / 2 ** 20) * 250));
 }
