@@ -56,10 +56,11 @@ const SUBJECTS = [
   },
 ];
 // Well below what a job's processes take (Snakemake's Python inside the job, the launcher's Deno and the
-// CLI's Deno: about 200 MB sampled here), so the first attempt is killed at SLURM's first 1 s sample even
-// when the export itself is lean (150 MB was sometimes not exceeded once the reorientation used less);
-// attempts ask 90 × attempt MB.
-const TIGHT_MB = 90;
+// CLI's Deno: 170 MB at SLURM's first 1 s sample, up to 285 MB later, sampled here), so the first attempt is
+// always killed (150 MB was sometimes not exceeded once the reorientation used less); attempts ask
+// 120 × attempt MB, so the shipped profile's last attempt (the third) has 360 MB: 90 × attempt left the
+// third 270 MB, which a job once exceeded (285 MB), failing the workflow.
+const TIGHT_MB = 120;
 
 function config(endpoint: string): string {
   return JSON.stringify(
