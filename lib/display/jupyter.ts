@@ -144,7 +144,7 @@ export async function show(value: unknown, options: ShowOptions = {}): Promise<v
   } else {
     // The kernel formats anything else itself: Deno.inspect as text/plain.
     await jupyter.display(value, { raw: false });
-    await settle();
+    await settle(200);
   }
 }
 
@@ -153,10 +153,11 @@ export async function show(value: unknown, options: ShowOptions = {}): Promise<v
  * message is queued, and sends the cell's idle status on another path: a multi-megabyte page (a viewer) can
  * still be queued when idle goes out, and a headless runner (nbclient) stops reading the cell there. The wait
  * grows with the payload: 0.25 s per MiB (a 3 MB viewer value was measured arriving 0.2 s after idle on the
- * 2-core machine under load; the margin is for heavier load), at most 5 s.
+ * 2-core machine under load; the margin is for heavier load), at most 5 s, on top of 0.2 s for any display (a
+ * small table was lost after a 20 ms wait while the full test suite ran beside the notebooks).
  */
 function settleMs(bundle: Record<string, unknown>): number {
   let chars = 0;
   for (const data of Object.values(bundle ?? {})) chars += typeof data === "string" ? data.length : 0;
-  return 20 + Math.min(5000, Math.round((chars / 2 ** 20) * 250));
+  return 200 + Math.min(5000, Math.round((chars / 2 ** 20) * 250));
 }
