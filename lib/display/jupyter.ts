@@ -144,9 +144,12 @@ export async function show(value: unknown, options: ShowOptions = {}): Promise<v
   } else {
     // The kernel formats anything else itself: Deno.inspect as text/plain.
     await jupyter.display(value, { raw: false });
-    await settle(200);
+    await settle(MIN_SETTLE_MS);
   }
 }
+
+/** The least wait after any display (see {@linkcode settleMs}). */
+const MIN_SETTLE_MS = 200;
 
 /**
  * How long to let a display out before the cell may end. The Deno 2.9 kernel resolves `display()` once the
@@ -159,5 +162,5 @@ export async function show(value: unknown, options: ShowOptions = {}): Promise<v
 function settleMs(bundle: Record<string, unknown>): number {
   let chars = 0;
   for (const data of Object.values(bundle ?? {})) chars += typeof data === "string" ? data.length : 0;
-  return 200 + Math.min(5000, Math.round((chars / 2 ** 20) * 250));
+  return MIN_SETTLE_MS + Math.min(5000, Math.round((chars / 2 ** 20) * 250));
 }
