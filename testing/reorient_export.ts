@@ -5,7 +5,7 @@ import { openImage } from "../lib/metadata/image.ts";
 import { streamLevel } from "../lib/read/read.ts";
 import { writeNifti } from "../lib/write/nifti.ts";
 import { reorientSlabs } from "../lib/export/reorient_slabs.ts";
-import { tempPathFor } from "../lib/export/temp_space.ts";
+import { tempPathFor } from "../lib/core/temp_space.ts";
 import { syntheticStore } from "./synthetic_store.ts";
 
 const [out, z, y, x, slabMiB] = Deno.args;

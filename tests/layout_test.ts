@@ -144,7 +144,7 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
   "lib/core/did_you_mean.ts": ["tests/cli/flags_test.ts", "the CLI's did-you-mean for flags and commands"],
   "lib/export/plan.ts": ["tests/export/export_image_test.ts", "every combination of the plan's choices"],
   "lib/export/sidecar.ts": ["tests/export/export_image_test.ts", "the sidecar of every combination"],
-  "lib/export/temp_space.ts": ["tests/e2e/export_failures_test.ts", "disk full, Ctrl-C, temporary files"],
+  "lib/core/temp_space.ts": ["tests/e2e/export_failures_test.ts", "disk full, Ctrl-C, temporary files"],
   "lib/orient/place_region.ts": [
     "tests/export/export_image_test.ts",
     "the geometry of every region exported",
@@ -161,6 +161,10 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
   "lib/write/_ome_zarr_metadata.ts": ["tests/write/ome_zarr_test.ts", "metadata read back by zarr-python"],
   "lib/write/_pyramid.ts": ["tests/write/ome_zarr_test.ts", "every level against numpy's averaging"],
   "lib/write/_pyramid_writer.ts": ["tests/write/ome_zarr_test.ts", "the streaming core of writeOmeZarr"],
+  "lib/write/_chunk_rows.ts": [
+    "tests/write/ome_zarr_test.ts",
+    "the rows on disk, seen in tmpDir as they fill",
+  ],
   "lib/write/_shard.ts": ["tests/write/ome_zarr_test.ts", "sharded stores read by the Zarr v3 reader"],
   "lib/cells/_files.ts": [
     "tests/cells/stream_test.ts",

@@ -25,7 +25,7 @@ import { EXPORT_PLAN_OPTION_KEYS, type ExportPlan, type ExportPlanOptions, planE
 import { type OmeZarrOutputOptions, sidecarOf } from "./formats.ts";
 import { type SidecarFile, writeExportSidecar } from "./sidecar.ts";
 import { teeSlabs } from "./_tee_slabs.ts";
-import { checkFreeSpace } from "./temp_space.ts";
+import { checkFreeSpace } from "../core/temp_space.ts";
 import { exportSlabs } from "./export_slabs.ts";
 import { checkOptions, type OptionKeys } from "../core/options.ts";
 
@@ -318,6 +318,7 @@ async function writeOutput(
     outputType: plan.output.dtype,
     gzipLevel: options.gzipLevel,
     omeZarr: options.omeZarr,
+    tmpDir: plan.temp.directory,
     nrrdSpace: options.nrrdSpace,
     force: options.force,
     signal: options.signal,

@@ -18,7 +18,7 @@ import type { VolumeSlabs } from "../write/nifti.ts";
 import type { ExportPlan } from "./plan.ts";
 import { reorientSlabs } from "./reorient_slabs.ts";
 import { resampleSlabs } from "./resample.ts";
-import { checkFreeSpace, tempPathFor } from "./temp_space.ts";
+import { checkFreeSpace, tempPathFor } from "../core/temp_space.ts";
 
 /** Options for {@linkcode exportSlabs}: those of `exportImage` that shape the slabs. */
 export interface ExportSlabsOptions {

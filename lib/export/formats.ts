@@ -35,6 +35,8 @@ export interface FormatWriteOptions {
   nrrdSpace?: NrrdSpace;
   /** OME-Zarr only: NGFF version, chunk and shard shapes, codec. @default {NGFF 0.4, Blosc zstd} */
   omeZarr?: OmeZarrOutputOptions;
+  /** Where a writer that keeps temporary files puts them (OME-Zarr: its rows of chunks). @default {beside the output} */
+  tmpDir?: string;
   /** Cancels the write; nothing is left behind. */
   signal?: AbortSignal;
   /** Voxel bytes written so far, of all. */
@@ -128,6 +130,7 @@ export const OUTPUT_FORMATS: readonly OutputFormat[] = [
         ...options.omeZarr,
         geometry: options.geometry,
         outputType: options.outputType,
+        tmpDir: options.tmpDir,
         force: options.force,
         signal: options.signal,
         onProgress: options.onProgress,

@@ -55,5 +55,5 @@ export {
   type SidecarSource,
   writeExportSidecar,
 } from "./sidecar.ts";
-export { checkFreeSpace, DiskSpaceError, freeBytes, tempPathFor } from "./temp_space.ts";
+export { checkFreeSpace, DiskSpaceError, freeBytes, tempPathFor } from "../core/temp_space.ts";
 export { placeRegion } from "../orient/place_region.ts";

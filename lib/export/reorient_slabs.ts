@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { closeSync, openSync, readSync, writeSync } from "node:fs";
+import { createScratchFile, type ScratchFile } from "../core/temp_space.ts";
 import { allocateVoxels, bytesPerVoxel, type ImageGeometry, type VoxelArray } from "../core/volume.ts";
 import type { AnatomicalAxes } from "../orient/codes.ts";
 import { isIdentityTransform } from "../orient/transform.ts";
@@ -193,37 +193,12 @@ async function* throughTempFile(
   const gatherBytes = Math.min(batchBytes, GATHER_BYTES);
   const { sourceAxis, flip } = grid.transform;
   const layout = blockLayout([nx, ny, nz], sourceAxis[2], flip[2], width, gatherBytes);
-  const { fd, lock } = await createLockedTemp(options.tempPath);
+  const file = await createScratchFile(options.tempPath);
   try {
-    await scatter(fd, image, layout, options.signal, batchBytes);
-    yield* gather(fd, image, grid, layout, options);
+    await scatter(file, image, layout, options.signal, batchBytes);
+    yield* gather(file, image, grid, layout, options);
   } finally {
-    closeSync(fd);
-    lock.close();
-    await Deno.remove(options.tempPath).catch(() => {});
-  }
-}
-
-/**
- * Creates the temporary file, locked for as long as this process uses it: a writer killed outright (SIGKILL,
- * a job over its memory limit) leaves it unlocked, and the next write into that folder removes it (see
- * `write/atomic_file.ts`). It is created under another name and renamed once locked, so that no other
- * process's clean-up can take it for a dead writer's in between.
- */
-async function createLockedTemp(path: string): Promise<{ fd: number; lock: Deno.FsFile }> {
-  const opening = `${path}-opening`;
-  const fd = openSync(opening, "wx+", 0o600);
-  let lock: Deno.FsFile | undefined;
-  try {
-    lock = await Deno.open(opening, { read: true });
-    await lock.tryLock(true).catch(() => false);
-    await Deno.rename(opening, path);
-    return { fd, lock };
-  } catch (cause) {
-    closeSync(fd);
-    lock?.close();
-    await Deno.remove(opening).catch(() => {});
-    throw cause;
+    await file.remove();
   }
 }
 
@@ -233,7 +208,7 @@ async function createLockedTemp(path: string): Promise<{ fd: number; lock: Deno.
  * once the next slab is asked for, so slabs are never held), and a full buffer is one write per block.
  */
 async function scatter(
-  fd: number,
+  file: ScratchFile,
   image: VolumeSlabs,
   layout: BlockLayout,
   signal: AbortSignal | undefined,
@@ -254,7 +229,7 @@ async function scatter(
       const length = blockLength(layout, j);
       const start = blockStart(layout, j);
       writeVoxels(
-        fd,
+        file,
         staged!,
         capacity * across * start,
         t * across * length,
@@ -271,7 +246,7 @@ async function scatter(
     if (z0 + t + depth > nz) throw new RangeError(`Cannot reorient: the slabs hold more than ${nz} z planes`);
     if (!staged) {
       // Blocks of input planes: the file is the input in order.
-      writeVoxels(fd, slab, 0, slab.length, z0 * plane, width);
+      writeVoxels(file, slab, 0, slab.length, z0 * plane, width);
       z0 += depth;
       continue;
     }
@@ -319,7 +294,7 @@ function stagePlane(
 
 /** Reads the blocks back in output order and reorients each into a slab of whole output planes. */
 async function* gather(
-  fd: number,
+  file: ScratchFile,
   image: VolumeSlabs,
   grid: ReorientedGrid,
   layout: BlockLayout,
@@ -337,10 +312,8 @@ async function* gather(
     const length = blockLength(layout, j);
     const size = length * layout.plane * width;
     const at = blockStart(layout, j) * layout.plane * width;
-    for (let done = 0; done < size;) {
-      const got = readSync(fd, bytes, done, size - done, at + done);
-      if (got === 0) throw new Error("Cannot reorient: the temporary file ended early");
-      done += got;
+    if (file.read(bytes.subarray(0, size), at) < size) {
+      throw new Error("Cannot reorient: the temporary file ended early");
     }
     const shape: Vec3 = layout.axis === 0
       ? [nz, ny, length]
@@ -357,7 +330,7 @@ async function* gather(
 }
 
 function writeVoxels(
-  fd: number,
+  file: ScratchFile,
   voxels: VoxelArray,
   from: number,
   length: number,
@@ -365,11 +338,5 @@ function writeVoxels(
   width: number,
 ): void {
   const bytes = new Uint8Array(voxels.buffer, voxels.byteOffset + from * width, length * width);
-  writeFully(fd, bytes, at * width);
-}
-
-function writeFully(fd: number, bytes: Uint8Array, position: number): void {
-  for (let done = 0; done < bytes.length;) {
-    done += writeSync(fd, bytes, done, bytes.length - done, position + done);
-  }
+  file.write(bytes, at * width);
 }

@@ -3,13 +3,15 @@
  * sharding and the worker hand-over, and read best beside each other.)
  *
  * Internal: the streaming core of the OME-Zarr writer. Level-0 planes go into
- * a row buffer (one chunk or shard deep), cut into chunks (or shards) that the
- * worker pool compresses while the next planes arrive. The worker that
- * encodes a chunk also averages it 2×2×2 (where chunks hold whole 2×2×2
- * blocks: even chunk edges), and the small block it returns is placed into
- * the next level's row, which is flushed the same way once complete: the main
- * thread only copies. Odd chunk shapes fall back to averaging planes here
- * through a {@linkcode PlaneDownsampler}.
+ * a row of chunks (one chunk or shard deep) kept in a temporary file (see
+ * `_chunk_rows.ts`: memory does not grow with the image), read back chunk by
+ * chunk once the row is complete and compressed by the worker pool while the
+ * next planes arrive. The worker that encodes a chunk also averages it 2×2×2
+ * (where chunks hold whole 2×2×2 blocks: even chunk edges), and the small
+ * block it returns is written into the next level's row on disk, which is
+ * read back and written the same way once complete: the main thread only
+ * copies. Odd chunk shapes fall back to averaging planes here through a
+ * {@linkcode PlaneDownsampler}.
  *
  * @module
  */
@@ -25,6 +27,8 @@ import {
   type VoxelType,
 } from "../core/volume.ts";
 import { PlaneDownsampler } from "./_pyramid.ts";
+import { ChunkRows } from "./_chunk_rows.ts";
+import { checkFreeSpace, createScratchFile, tempPathFor } from "../core/temp_space.ts";
 import { assembleShard } from "./_shard.ts";
 import type { WindowEstimator } from "./_display_window.ts";
 import { codecsV3, type LevelLayout, shardingCodecV3, zarrayV2 } from "./_ome_zarr_metadata.ts";
@@ -55,11 +59,14 @@ export interface PyramidWriterOptions {
   signal: AbortSignal | undefined;
   /** The contrast window of level 0; exact (8/16-bit) histograms are counted by the workers, chunk by chunk. */
   window: WindowEstimator;
+  /** The rows of chunks waiting for their last planes: the directory of their temporary files, and the store they are named after. */
+  scratch: { directory: string; store: string };
 }
 
 /** A row of a level fed by its upper level's chunk means: they complete it in any order. */
 interface BlockRow {
-  chunks: (VoxelArray | undefined)[];
+  /** The extent (z, y, x) of each mean block written, 3 numbers per block slot (0 where none is). */
+  extents: Int32Array;
   /** Voxels placed so far. */
   placed: number;
 }
@@ -76,21 +83,87 @@ interface ChunkMean {
   origin: Vec3;
 }
 
-/** One level's row of planes, and the downsampler feeding the next level. */
-interface LevelState {
-  level: PyramidLevel;
+/** Where a level's rows lie: the cells its files hold, a row's chunk grid, each chunk's region on disk. */
+interface LevelLayoutOnDisk {
   /** The chunk-grid cell a file holds: the shard when sharded, else the chunk. */
-  block: [number, number, number];
+  block: Vec3;
   /** Chunks per row along z (more than one only within a shard), y and x. */
-  grid: [number, number, number];
-  /** The row's chunks, (z, y, x) C order over `grid`, filled plane by plane; undefined until touched. */
-  chunks: (VoxelArray | undefined)[];
+  grid: Vec3;
+  /** Whether this level is fed its upper level's chunk means, not planes. */
+  fedByChunks: boolean;
+  /**
+   * A level fed chunk means: the extent of the mean of one chunk of the level above, the slot each such
+   * block has in a chunk's region (an upper chunk's mean never straddles two chunks here).
+   */
+  half: Vec3;
+  /** Block slots per chunk along z, y and x (1 for a level fed planes). */
+  per: Vec3;
+  /** Bytes of one chunk's region on disk: the chunk, or its block slots. */
+  regionBytes: number;
+}
+
+/** The on-disk layout of every level. */
+function layoutOnDisk(
+  levels: readonly PyramidLevel[],
+  shard: Vec3 | undefined,
+  dtype: VoxelType,
+): LevelLayoutOnDisk[] {
+  // Where every chunk edge is even (or one chunk spans the axis), a chunk's 2×2×2 blocks are the level's
+  // blocks: the workers that encode the chunks average them too. The clipped chunks of smaller levels
+  // keep the property (an axis over one chunk long has the full, even edge).
+  const byChunks = levels.length > 1 &&
+    levels[0].chunkShape.every((c, a) => c % 2 === 0 || levels[0].shape[a] <= c);
+  const item = bytesPerVoxel(dtype);
+  const product = (v: readonly number[]): number => v.reduce((n, x) => n * x, 1);
+  return levels.map((level, l) => {
+    const block = shard
+      ? level.shape.map((n, a) =>
+        Math.min(shard[a], Math.ceil(n / level.chunkShape[a]) * level.chunkShape[a])
+      ) as Vec3
+      : level.chunkShape;
+    const grid: Vec3 = [
+      block[0] / level.chunkShape[0],
+      Math.ceil(level.shape[1] / level.chunkShape[1]),
+      Math.ceil(level.shape[2] / level.chunkShape[2]),
+    ];
+    const fedByChunks = byChunks && l > 0;
+    const half = (fedByChunks ? levels[l - 1].chunkShape.map((c) => Math.ceil(c / 2)) : [1, 1, 1]) as Vec3;
+    const per = (fedByChunks ? level.chunkShape.map((c, a) => Math.ceil(c / half[a])) : [1, 1, 1]) as Vec3;
+    const regionBytes = fedByChunks ? product(per) * product(half) * item : product(level.chunkShape) * item;
+    return { block, grid, fedByChunks, half, per, regionBytes };
+  });
+}
+
+/**
+ * The temporary disk a pyramid's rows may take: one row of each level fed planes (it is read back before
+ * the next is written), two of each level fed chunk means (the next row's means arrive while a row is read
+ * back).
+ */
+export function scratchBytes(
+  levels: readonly PyramidLevel[],
+  shard: Vec3 | undefined,
+  dtype: VoxelType,
+): number {
+  return layoutOnDisk(levels, shard, dtype).reduce(
+    (sum, { grid, regionBytes, fedByChunks }) =>
+      sum + (fedByChunks ? 2 : 1) * grid[0] * grid[1] * grid[2] * regionBytes,
+    0,
+  );
+}
+
+/** One level's row of planes, and the downsampler feeding the next level. */
+interface LevelState extends LevelLayoutOnDisk {
+  level: PyramidLevel;
+  /** The rows on disk, (z, y, x) C order over `grid`; set by `open()`. */
+  disk: ChunkRows | undefined;
+  /** A level fed planes: the buffer a slab's part of one chunk is gathered in before it is written. */
+  part: VoxelArray | undefined;
+  /** A level fed chunk means: the buffer a chunk's mean blocks are read into. */
+  blocks: Uint8Array | undefined;
   filled: number;
   row: number;
   /** Averages this level's planes for the next level, when the next level is fed planes. */
   down: PlaneDownsampler | undefined;
-  /** Whether this level is fed its upper level's chunk means (in `rows`), not planes. */
-  fedByChunks: boolean;
   /** Rows being completed by chunk means, by row index. */
   rows: Map<number, BlockRow>;
   /** Rows written so far (of a level fed by chunk means). */
@@ -118,40 +191,44 @@ export class PyramidWriter {
 
   constructor(options: PyramidWriterOptions) {
     this.#o = options;
-    // Where every chunk edge is even (or one chunk spans the axis), a chunk's 2×2×2 blocks are the level's
-    // blocks: the workers that encode the chunks average them too. The clipped chunks of smaller levels
-    // keep the property (an axis over one chunk long has the full, even edge).
-    const byChunks = options.levels.length > 1 &&
-      options.levels[0].chunkShape.every((c, a) => c % 2 === 0 || options.levels[0].shape[a] <= c);
-    this.#states = options.levels.map((level, l) => {
-      const block = options.shard
-        ? level.shape.map((n, a) =>
-          Math.min(options.shard![a], Math.ceil(n / level.chunkShape[a]) * level.chunkShape[a])
-        ) as [number, number, number]
-        : level.chunkShape;
-      const grid: [number, number, number] = [
-        block[0] / level.chunkShape[0],
-        Math.ceil(level.shape[1] / level.chunkShape[1]),
-        Math.ceil(level.shape[2] / level.chunkShape[2]),
-      ];
-      return {
-        level,
-        block,
-        grid,
-        chunks: new Array(grid[0] * grid[1] * grid[2]),
-        filled: 0,
-        row: 0,
-        down: !byChunks && l + 1 < options.levels.length
-          ? new PlaneDownsampler(level.shape, options.dtype)
-          : undefined,
-        fedByChunks: byChunks && l > 0,
-        rows: new Map(),
-        flushed: 0,
-      };
-    });
+    const layouts = layoutOnDisk(options.levels, options.shard, options.dtype);
+    const byChunks = layouts[1]?.fedByChunks ?? false;
+    this.#states = layouts.map((layout, l) => ({
+      ...layout,
+      level: options.levels[l],
+      disk: undefined,
+      part: undefined,
+      blocks: undefined,
+      filled: 0,
+      row: 0,
+      down: !byChunks && l + 1 < options.levels.length
+        ? new PlaneDownsampler(options.levels[l].shape, options.dtype)
+        : undefined,
+      rows: new Map(),
+      flushed: 0,
+    }));
     this.#maxInFlight = 2 * this.#pool.size + 1;
     this.#itemBytes = bytesPerVoxel(options.dtype);
     this.#release = this.#pool.hold();
+  }
+
+  /**
+   * Creates the temporary files the rows wait in, once their free space is checked.
+   * @throws {DiskSpaceError} If their directory's disk has too little free space.
+   */
+  async open(): Promise<void> {
+    const { levels, shard, dtype, scratch } = this.#o;
+    checkFreeSpace(
+      scratch.directory,
+      scratchBytes(levels, shard, dtype),
+      "the OME-Zarr writer's rows of chunks",
+    );
+    for (const state of this.#states) {
+      const file = await createScratchFile(
+        tempPathFor(`${scratch.store}.${state.level.path}`, scratch.directory),
+      );
+      state.disk = new ChunkRows(file, state.grid[0] * state.grid[1] * state.grid[2], state.regionBytes);
+    }
   }
 
   async writeArrayMetadata(): Promise<void> {
@@ -200,9 +277,8 @@ export class PyramidWriter {
   async #flushReady(): Promise<void> {
     for (let next = this.#ready.shift(); next; next = this.#ready.shift()) {
       const { state, row } = next;
-      const rowState = state.rows.get(row)!;
+      await this.#flushRow(state, row, this.#rowDepth(state, row));
       state.rows.delete(row);
-      await this.#flushRow(state, row, rowState.chunks, this.#rowDepth(state, row));
       state.flushed++;
     }
   }
@@ -213,45 +289,37 @@ export class PyramidWriter {
   }
 
   /**
-   * Places a chunk's mean (a tight block at (z0, y0, x0) of the level below it, `extent` voxels) into that
-   * level's rows; a row it completes waits in `#ready`.
+   * Writes a chunk's mean (a tight block at (z0, y0, x0) of the level below it, `extent` voxels) into its
+   * slot in that level's row on disk; a row it completes waits in `#ready`.
    */
-  #placeMean(state: LevelState, origin: [number, number, number], extent: number[], bytes: Uint8Array): void {
-    const [, ny, nx] = state.level.shape;
+  #placeMean(state: LevelState, [z0, y0, x0]: Vec3, extent: Vec3, bytes: Uint8Array): void {
     const [cz, cy, cx] = state.level.chunkShape;
     const [, gy, gx] = state.grid;
+    const [hz, hy, hx] = state.half;
+    const [, py, px] = state.per;
     const depth = state.block[0];
-    const mean = new VOXEL_ARRAYS[this.#o.dtype](
-      bytes.buffer as ArrayBuffer,
-      bytes.byteOffset,
-      bytes.byteLength / this.#itemBytes,
-    );
-    const [z0, y0, x0] = origin;
+    const row = Math.floor(z0 / depth), inRow = z0 - row * depth;
+    const iz = Math.floor(inRow / cz), yc = Math.floor(y0 / cy), xc = Math.floor(x0 / cx);
+    const [sz, sy, sx] = [(inRow % cz) / hz, (y0 % cy) / hy, (x0 % cx) / hx];
     const [bz, by, bx] = extent;
-    for (let z = 0; z < bz; z++) {
-      const row = Math.floor((z0 + z) / depth), inRow = z0 + z - row * depth;
-      let rowState = state.rows.get(row);
-      if (!rowState) state.rows.set(row, rowState = { chunks: new Array(state.chunks.length), placed: 0 });
-      const iz = Math.floor(inRow / cz), dz = inRow % cz;
-      for (let y = 0; y < by; y++) {
-        const yc = Math.floor((y0 + y) / cy), dy = (y0 + y) % cy;
-        const h = Math.min(cy, ny - yc * cy);
-        for (let x = 0; x < bx;) {
-          const xc = Math.floor((x0 + x) / cx), dx = (x0 + x) % cx;
-          const w = Math.min(bx - x, cx - dx);
-          const chunk = rowState.chunks[(iz * gy + yc) * gx + xc] ??= this.#takeChunk(
-            state,
-            h < cy || Math.min(cx, nx - xc * cx) < cx,
-          );
-          // Runs of a few dozen voxels: a loop beats a subarray and set() per run.
-          const to = (dz * cy + dy) * cx + dx, from = (z * by + y) * bx + x;
-          for (let k = 0; k < w; k++) chunk[to + k] = mean[from + k];
-          x += w;
-        }
-      }
-      rowState.placed += by * bx;
-      if (rowState.placed === this.#rowDepth(state, row) * ny * nx) this.#ready.push({ state, row });
+    if (!Number.isInteger(sz + sy + sx) || inRow + bz > depth || bz > hz || by > hy || bx > hx) {
+      throw new Error(
+        `Internal error: a chunk's mean at ${[z0, y0, x0]} does not fit a slot of ${state.level.path}`,
+      );
     }
+    const index = (iz * gy + yc) * gx + xc;
+    const slot = (sz * py + sy) * px + sx;
+    const slots = state.per[0] * py * px;
+    let rowState = state.rows.get(row);
+    if (!rowState) {
+      rowState = { extents: new Int32Array(state.grid[0] * gy * gx * slots * 3), placed: 0 };
+      state.rows.set(row, rowState);
+    }
+    state.disk!.write(row, index, slot * hz * hy * hx * this.#itemBytes, bytes);
+    rowState.extents.set(extent, (index * slots + slot) * 3);
+    rowState.placed += bz * by * bx;
+    const [, ny, nx] = state.level.shape;
+    if (rowState.placed === this.#rowDepth(state, row) * ny * nx) this.#ready.push({ state, row });
   }
 
   /** Scatters planes (of the output type) into the row's chunks and feeds the next level. */
@@ -263,7 +331,7 @@ export class PyramidWriter {
     for (let from = 0; from < count;) {
       this.#check();
       const take = Math.min(count - from, state.block[0] - state.filled);
-      for (let p = 0; p < take; p++) this.#scatter(state, planes, (from + p) * plane, state.filled + p);
+      this.#scatter(state, planes, from, take);
       state.filled += take;
       const down = state.down;
       const planeAt = (p: number): VoxelArray => planes.subarray((from + p) * plane, (from + p + 1) * plane);
@@ -281,30 +349,45 @@ export class PyramidWriter {
       }
       from += take;
       if (state.filled === state.block[0] || state.row * state.block[0] + state.filled === nz) {
-        await this.#flushRow(state, state.row, state.chunks, state.filled);
+        await this.#flushRow(state, state.row, state.filled);
         state.row++;
         state.filled = 0;
+        // Rows of smaller levels that this row's means completed: written now, so that few rows wait on disk.
+        await this.#flushReady();
       }
     }
   }
 
-  /** Copies one plane's rows into the chunks of the row that hold them (plane `z` of the row). */
-  #scatter(state: LevelState, planes: VoxelArray, start: number, z: number): void {
+  /**
+   * Writes planes `first` to `first + take` of `planes` (the row's next planes) into their chunks' regions on
+   * disk: each chunk's part is gathered (its padding zeroed) and written at once.
+   */
+  #scatter(state: LevelState, planes: VoxelArray, first: number, take: number): void {
     const [, ny, nx] = state.level.shape;
     const [cz, cy, cx] = state.level.chunkShape;
     const [, gy, gx] = state.grid;
-    const iz = Math.floor(z / cz), dz = z % cz;
-    for (let yc = 0; yc < gy; yc++) {
-      const h = Math.min(cy, ny - yc * cy);
-      for (let xc = 0; xc < gx; xc++) {
-        const w = Math.min(cx, nx - xc * cx);
-        const index = (iz * gy + yc) * gx + xc;
-        const chunk = state.chunks[index] ??= this.#takeChunk(state, h < cy || w < cx);
-        for (let y = 0; y < h; y++) {
-          const from = start + (yc * cy + y) * nx + xc * cx;
-          chunk.set(planes.subarray(from, from + w) as unknown as ArrayLike<number>, (dz * cy + y) * cx);
+    const part = state.part ??= allocateVoxels(this.#o.dtype, cz * cy * cx);
+    for (let done = 0; done < take;) {
+      const z = state.filled + done, iz = Math.floor(z / cz), dz = z % cz;
+      const k = Math.min(take - done, cz - dz);
+      const used = part.subarray(0, k * cy * cx);
+      const bytes = new Uint8Array(used.buffer, used.byteOffset, used.byteLength);
+      for (let yc = 0; yc < gy; yc++) {
+        const h = Math.min(cy, ny - yc * cy);
+        for (let xc = 0; xc < gx; xc++) {
+          const w = Math.min(cx, nx - xc * cx);
+          if (h < cy || w < cx) used.fill(0);
+          for (let p = 0; p < k; p++) {
+            const start = (first + done + p) * ny * nx;
+            for (let y = 0; y < h; y++) {
+              const from = start + (yc * cy + y) * nx + xc * cx;
+              used.set(planes.subarray(from, from + w) as unknown as ArrayLike<number>, (p * cy + y) * cx);
+            }
+          }
+          state.disk!.write(state.row, (iz * gy + yc) * gx + xc, dz * cy * cx * this.#itemBytes, bytes);
         }
       }
+      done += k;
     }
   }
 
@@ -319,13 +402,58 @@ export class PyramidWriter {
     return chunk;
   }
 
-  /** Hands a chunk of the row over for encoding, its z padding (in the last row) set to the fill value. */
-  #handOver(state: LevelState, chunks: (VoxelArray | undefined)[], index: number, depth: number): Uint8Array {
-    const chunk = chunks[index]!;
-    chunks[index] = undefined;
+  /**
+   * Reads chunk `index` of row `row` back from disk for encoding (a level fed means assembles it from its
+   * blocks), its z padding (past `depth` planes, in the last row) set to the fill value.
+   */
+  #readChunk(state: LevelState, row: number, index: number, depth: number): Uint8Array {
     const [cz, cy, cx] = state.level.chunkShape;
+    let chunk: VoxelArray;
+    if (state.fedByChunks) {
+      const [, ny, nx] = state.level.shape;
+      const [, gy, gx] = state.grid;
+      const yc = Math.floor(index / gx) % gy, xc = index % gx;
+      chunk = this.#takeChunk(state, (yc + 1) * cy > ny || (xc + 1) * cx > nx);
+      this.#assemble(state, row, index, chunk);
+    } else {
+      // The regions were written whole, padding included.
+      chunk = this.#takeChunk(state, false);
+      state.disk!.read(row, index, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    }
     if (depth < cz) chunk.fill(0, depth * cy * cx);
     return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  }
+
+  /** Reads a chunk's mean blocks (written by `#placeMean`) and places each in the chunk. */
+  #assemble(state: LevelState, row: number, index: number, chunk: VoxelArray): void {
+    const [, cy, cx] = state.level.chunkShape;
+    const [hz, hy, hx] = state.half;
+    const [pz, py, px] = state.per;
+    const bytes = state.blocks ??= new Uint8Array(state.regionBytes);
+    state.disk!.read(row, index, bytes);
+    const blocks = new VOXEL_ARRAYS[this.#o.dtype](
+      bytes.buffer as ArrayBuffer,
+      0,
+      bytes.byteLength / this.#itemBytes,
+    );
+    const extents = state.rows.get(row)!.extents;
+    const slots = pz * py * px;
+    for (let slot = 0; slot < slots; slot++) {
+      const at = (index * slots + slot) * 3;
+      const bz = extents[at], by = extents[at + 1], bx = extents[at + 2];
+      if (bz === 0) continue;
+      const oz = Math.floor(slot / (py * px)) * hz,
+        oy = (Math.floor(slot / px) % py) * hy,
+        ox = (slot % px) * hx;
+      const base = slot * hz * hy * hx;
+      for (let z = 0; z < bz; z++) {
+        for (let y = 0; y < by; y++) {
+          // Runs of a few dozen voxels: a loop beats a subarray and set() per run.
+          const to = ((oz + z) * cy + oy + y) * cx + ox, from = base + (z * by + y) * bx;
+          for (let k = 0; k < bx; k++) chunk[to + k] = blocks[from + k];
+        }
+      }
+    }
   }
 
   /**
@@ -377,7 +505,12 @@ export class PyramidWriter {
     if (done.counts) this.#o.window.addCounts(done.counts);
     if (mean && done.downsampled) {
       const bytes = done.downsampled;
-      this.#placeMean(mean.next, mean.origin, mean.downsample.valid.map((v) => Math.ceil(v / 2)), bytes);
+      this.#placeMean(
+        mean.next,
+        mean.origin,
+        mean.downsample.valid.map((v) => Math.ceil(v / 2)) as Vec3,
+        bytes,
+      );
       const list = this.#meanSpares.get(bytes.byteLength) ?? [];
       list.push(bytes.buffer as ArrayBuffer);
       this.#meanSpares.set(bytes.byteLength, list);
@@ -386,13 +519,11 @@ export class PyramidWriter {
     return done.bytes;
   }
 
-  /** Encodes and writes row `row` of a level (`depth` planes in `chunks`), averaging it for the next level. */
-  async #flushRow(
-    state: LevelState,
-    row: number,
-    chunks: (VoxelArray | undefined)[],
-    depth: number,
-  ): Promise<void> {
+  /**
+   * Encodes and writes row `row` of a level (`depth` planes), read back from disk chunk by chunk, averaging
+   * it for the next level; its slot on disk is free once every chunk is read.
+   */
+  async #flushRow(state: LevelState, row: number, depth: number): Promise<void> {
     const { level, block } = state;
     const [, ny, nx] = level.shape;
     const [cy, cx] = [level.chunkShape[1], level.chunkShape[2]];
@@ -402,22 +533,22 @@ export class PyramidWriter {
         const key = `${prefix}/${by}/${bx}`;
         if (!this.#o.shard) {
           const at: Vec3 = [0, by * cy, bx * cx];
-          const raw = this.#handOver(state, chunks, by * state.grid[2] + bx, depth);
+          const raw = this.#readChunk(state, row, by * state.grid[2] + bx, depth);
           const count = this.#countOf(state, depth, at);
           const mean = this.#meanOf(state, row, depth, at);
           await this.#submit(async () => await this.#writeFile(key, await this.#encode(raw, count, mean)));
           continue;
         }
-        await this.#flushShard(state, row, chunks, depth, [by, bx], key);
+        await this.#flushShard(state, row, depth, [by, bx], key);
       }
     }
+    state.disk!.release(row);
   }
 
   /** Encodes the inner chunks of the shard at (by, bx) of a row, in C order, and writes the shard. */
   async #flushShard(
     state: LevelState,
     row: number,
-    chunks: (VoxelArray | undefined)[],
     depth: number,
     [by, bx]: [number, number],
     key: string,
@@ -437,7 +568,7 @@ export class PyramidWriter {
             continue;
           }
           const index = (iz * state.grid[1] + ys / cy) * state.grid[2] + xs / cx;
-          const raw = this.#handOver(state, chunks, index, Math.min(cz, depth - zs));
+          const raw = this.#readChunk(state, row, index, Math.min(cz, depth - zs));
           const count = this.#countOf(state, depth, at);
           const mean = this.#meanOf(state, row, depth, at);
           const encoded = Promise.withResolvers<Uint8Array>();
@@ -464,8 +595,8 @@ export class PyramidWriter {
   #giveBack(raw: ArrayBuffer | undefined): void {
     if (!raw) return;
     const list = this.#spares.get(raw.byteLength) ?? [];
-    // Every one is kept: the next row needs as many chunks as this one had, and no more buffers exist than
-    // a row and the chunks in flight, so keeping them holds no memory the write did not already need.
+    // Every one is kept: no more buffers exist than chunks in flight at once, so keeping them holds no
+    // memory the write did not already need.
     list.push(raw);
     this.#spares.set(raw.byteLength, list);
   }
@@ -504,9 +635,13 @@ export class PyramidWriter {
     }
   }
 
-  /** Waits for every running task (so nothing writes into a staging folder being removed) and lets the pool go. */
+  /**
+   * Waits for every running task (so nothing writes into a staging folder being removed), removes the
+   * temporary files and lets the pool go.
+   */
   async settle(): Promise<void> {
     await Promise.allSettled(this.#inFlight);
+    for (const state of this.#states) await state.disk?.remove();
     this.#release();
   }
 

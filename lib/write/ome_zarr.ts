@@ -21,6 +21,7 @@ import { WindowEstimator } from "./_display_window.ts";
 import { omeAttributes, type OmeroWindow } from "./_ome_zarr_metadata.ts";
 import { checkSlab, type OmeZarrPlan, planOmeZarr } from "./_ome_zarr_plan.ts";
 import { checkOptions, type OptionKeys } from "../core/options.ts";
+import { dirname } from "node:path";
 
 export type { OmeroWindow };
 
@@ -72,6 +73,12 @@ export interface WriteOmeZarrOptions {
   name?: string;
   /** Percentiles of level 0 that become the `omero` contrast window. @default {[0.1, 99.9]} */
   windowPercentiles?: [number, number];
+  /**
+   * Where the rows of chunks wait for their last z planes, uncompressed, in temporary files (about one
+   * chunk row of level 0 and two of each smaller level; their free space is checked first, and they are
+   * removed whatever happens). @default {the store's directory}
+   */
+  tmpDir?: string;
   /** Replace an existing store, only once the new one is complete. @default {false} */
   force?: boolean;
   /** Cancels the write; nothing is left behind. */
@@ -123,6 +130,7 @@ const WRITE_OME_ZARR_OPTION_KEYS: OptionKeys<WriteOmeZarrOptions> = {
   outputType: true,
   name: true,
   windowPercentiles: true,
+  tmpDir: true,
   force: true,
   signal: true,
   onProgress: true,
@@ -132,9 +140,11 @@ const WRITE_OME_ZARR_OPTION_KEYS: OptionKeys<WriteOmeZarrOptions> = {
  * Writes an image as an OME-Zarr store (an OME-NGFF multiscale image): level
  * 0 holds the voxels as given, each further level the 2×2×2 mean of the one
  * above (at an odd edge, the mean of the voxels present), until a level fits
- * in one chunk. The pyramid is built while the z-slabs stream past: beyond the
- * input, memory holds one row of chunks (or shards) of z planes per level.
- * Chunks are compressed on the worker pool (c-blosc where it loads).
+ * in one chunk. The pyramid is built while the z-slabs stream past: the rows
+ * of chunks (or shards) waiting for their last z planes are kept on disk, in
+ * temporary files beside the store (or in `tmpDir`), so memory holds only the
+ * chunks being compressed, whatever the image's size. Chunks are compressed
+ * on the worker pool (c-blosc where it loads).
  *
  * Geometry: NGFF has no direction matrix, so the direction must be axis
  * aligned; each NGFF axis (z, y, x) then carries its anatomical direction
@@ -172,6 +182,7 @@ const WRITE_OME_ZARR_OPTION_KEYS: OptionKeys<WriteOmeZarrOptions> = {
  * @throws {RangeError} For a bad shape, chunk or shard shape, level, percentiles or geometry (an oblique
  * direction included), or data (or slabs) that do not fill the shape exactly.
  * @throws {OutputExistsError} If the store exists and `force` is not set.
+ * @throws {DiskSpaceError} If the temporary files' disk has too little free space (before any voxel is read).
  * @throws {Error} If the output directory is missing or not writable.
  */
 export async function writeOmeZarr(
@@ -209,8 +220,10 @@ async function writeStore(
     shard: plan.shard,
     signal: options.signal,
     window,
+    scratch: { directory: options.tmpDir ?? dirname(plan.store), store: plan.store },
   });
   try {
+    await writer.open();
     await writer.writeArrayMetadata();
     await pushSlabs(writer, image, plan, options);
     await writer.finish();

@@ -8,7 +8,7 @@
  */
 import { assert, assertEquals, assertNotEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import { exportNifti } from "../../lib/export/export_nifti.ts";
-import { DiskSpaceError } from "../../lib/export/temp_space.ts";
+import { DiskSpaceError } from "../../lib/core/temp_space.ts";
 import { OutputExistsError } from "../../lib/core/errors.ts";
 import { serveDataset } from "../../testing/fixture.ts";
 import { startFaultProxy } from "../../testing/fault_proxy.ts";
@@ -107,6 +107,26 @@ Deno.test("too little disk for the temporary file is refused before any voxel is
   assertEquals(await listDir(disk.dir), []);
 });
 
+Deno.test("too little disk for the OME-Zarr writer's rows of chunks is refused before any voxel is fetched", async () => {
+  await using disk = await tinyDisk(128 * 1024);
+  if (!disk) return console.warn("cannot mount a tmpfs (not root?): the free-space check is not tested here");
+  await using fixture = await serveDataset(SPEC);
+  await using proxy = await startFaultProxy(fixture.server.endpoint, { rate: 0 });
+  const error = await assertRejects(
+    () =>
+      exportNifti({ subject: "652506", channel: CHANNEL, level: 0 }, {
+        endpoint: proxy.endpoint,
+        out: `${disk.dir}/brain.ome.zarr`,
+      }),
+    DiskSpaceError,
+    "rows of chunks",
+  );
+  // The default 128³ chunk clipped to level 0's shape is one chunk: one row, the whole level uncompressed.
+  assertEquals((error as DiskSpaceError).needed, LEVEL0_BYTES);
+  assert(proxy.stats.log.every((r) => !/\.zarr\/0\/\d/.test(r.path)), "a chunk was fetched");
+  assertEquals(await listDir(disk.dir), []);
+});
+
 Deno.test("a disk that fills up mid-write keeps the previous output and leaves no temporary file", async () => {
   // Level 0 of 1.6 MiB: the temporary file fits (the check passes); the output's first 1 MiB piece does not.
   await using disk = await tinyDisk(2.5 * 2 ** 20);
@@ -132,8 +152,14 @@ Deno.test("a disk that fills up mid-write keeps the previous output and leaves n
   assertEquals(await Deno.readTextFile(`${disk.dir}/brain.json`), "{}");
 });
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  Deno.test(`${signal} during a reoriented export leaves nothing behind`, async () => {
+for (
+  const [signal, out, what] of [
+    ["SIGINT", "brain.nii.gz", "a reoriented export"],
+    ["SIGTERM", "brain.nii.gz", "a reoriented export"],
+    ["SIGINT", "brain.ome.zarr", "a reoriented OME-Zarr export"],
+  ] as const
+) {
+  Deno.test(`${signal} during ${what} leaves nothing behind`, async () => {
     await using fixture = await serveDataset(SPEC);
     // Chunks of level 0 are held: the export waits, mid-way, with its temporary files open.
     await using proxy = await startFaultProxy(fixture.server.endpoint, {
@@ -159,7 +185,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
           "--orientation",
           "PIR",
           "--out",
-          `${dir}/brain.nii.gz`,
+          `${dir}/${out}`,
           "--quiet",
         ],
         stdout: "piped",

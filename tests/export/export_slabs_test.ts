@@ -1,7 +1,7 @@
 import { assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import { exportSlabs } from "../../lib/export/export_slabs.ts";
 import { planExport } from "../../lib/export/plan.ts";
-import { DiskSpaceError, freeBytes } from "../../lib/export/temp_space.ts";
+import { DiskSpaceError, freeBytes } from "../../lib/core/temp_space.ts";
 import { openImage } from "../../lib/metadata/image.ts";
 import { openSource } from "../../lib/source/open_source.ts";
 import { serveDataset } from "../../testing/fixture.ts";

@@ -9,6 +9,7 @@
  * them they are skipped locally, saying so in their name, and fail in CI.
  */
 import { assert, assertEquals, assertRejects } from "@std/assert";
+import * as zarr from "zarrita";
 import { OutputExistsError } from "../../lib/core/errors.ts";
 import type { ImageGeometry, VoxelArray, VoxelType } from "../../lib/core/volume.ts";
 import { writeOmeZarr, type WriteOmeZarrOptions } from "../../lib/write/ome_zarr.ts";
@@ -552,6 +553,54 @@ Deno.test("writeOmeZarr() aborted mid-stream leaves nothing, not even the stagin
     assertEquals(await listDir(dir), []);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("writeOmeZarr() keeps the rows waiting for their planes on disk in tmpDir, one row of level 0, and removes them", async () => {
+  const dir = await Deno.makeTempDir();
+  const tmp = await Deno.makeTempDir();
+  try {
+    const shape: [number, number, number] = [16, 32, 32];
+    const data = voxels("uint16", shape);
+    // What tmpDir holds each time the writer has taken a slab in (the generator resumes when it asks for more).
+    const seen: Map<string, number>[] = [];
+    const watched = async function* (): AsyncGenerator<VoxelArray> {
+      for await (const slab of inSlabs(data, 32 * 32, [2])) {
+        yield slab;
+        const sizes = new Map<string, number>();
+        for (const name of await listDir(tmp)) sizes.set(name, (await Deno.stat(`${tmp}/${name}`)).size);
+        seen.push(sizes);
+      }
+    };
+    const result = await writeOmeZarr(`${dir}/brain.ome.zarr`, { slabs: watched(), shape, dtype: "uint16" }, {
+      geometry: RAI,
+      chunkShape: [4, 8, 8],
+      tmpDir: tmp,
+    });
+    assertEquals(result.levels.map((l) => l.shape), [[16, 32, 32], [8, 16, 16], [4, 8, 8]]);
+    // One temporary file per level, named after the store, in tmpDir and not beside the store.
+    const names = [...seen[0].keys()];
+    assertEquals(names.map((n) => /^\.brain\.ome\.zarr\.(\d)\.\d+-[0-9a-f]+\.scratch$/.exec(n)?.[1]), [
+      "0",
+      "1",
+      "2",
+    ]);
+    // Level 0's row is 4 planes deep: 4 × 4 chunks of 4 × 8 × 8 uint16 (512 bytes each) = 8192 bytes. After 2
+    // planes, the last chunk's region holds its first 2 planes (15 × 512 + 256 bytes); from then on the file
+    // never holds more than that one row, though the image is four rows deep.
+    const level0 = seen.map((sizes) => sizes.get(names[0]));
+    assertEquals(level0[0], 15 * 512 + 256);
+    assertEquals(level0.slice(1), new Array(seen.length - 1).fill(8192));
+    assertEquals(await listDir(tmp), []);
+    assertEquals(await listDir(dir), ["brain.ome.zarr"]);
+    const store = {
+      get: async (key: string) => await Deno.readFile(`${dir}/brain.ome.zarr${key}`).catch(() => undefined),
+    };
+    const level = await zarr.open.v2(zarr.root(store).resolve("0"), { kind: "array", attrs: false });
+    assertEquals((await zarr.get(level)).data, data);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(tmp, { recursive: true });
   }
 });
 

@@ -1,13 +1,13 @@
 /**
- * Scratch space for the steps that cannot stream in output order (reorientation across z): a temporary file
- * beside the output (or in a directory the user names), its free space checked before any work, and removed
- * whatever happens.
+ * Scratch space for the steps that cannot stream in output order (reorientation across z, an OME-Zarr
+ * store's rows of chunks): a temporary file beside the output (or in a directory the user names), its free
+ * space checked before any work, locked while in use, and removed whatever happens.
  *
  * @module
  */
-import { statfsSync } from "node:fs";
+import { closeSync, openSync, readSync, statfsSync, writeSync } from "node:fs";
 import { basename, join } from "node:path";
-import { formatBytes } from "../core/bytes.ts";
+import { formatBytes } from "./bytes.ts";
 
 /**
  * The disk holding a directory has less free space than an export needs. Thrown before any voxel is
@@ -110,4 +110,87 @@ export function tempPathFor(output: string, directory: string): string {
     "",
   );
   return join(directory, `.${basename(output.replace(/\/+$/, ""))}.${Deno.pid}-${random}.scratch`);
+}
+
+/** A temporary file open for positioned reads and writes, locked while this process uses it. */
+export interface ScratchFile {
+  /** Its path. */
+  readonly path: string;
+  /** Writes all of `bytes` at byte `position`. */
+  write(bytes: Uint8Array, position: number): void;
+  /**
+   * Fills `into` from byte `position`; what lies past the end of the file (never written) reads as zeros.
+   * Returns the bytes that were in the file.
+   */
+  read(into: Uint8Array, position: number): number;
+  /** Closes and removes the file (never throws). */
+  remove(): Promise<void>;
+}
+
+/**
+ * Creates a temporary file, locked for as long as this process uses it: a writer killed outright (SIGKILL,
+ * a job over its memory limit) leaves it unlocked, and the next write into that folder removes it (see
+ * `write/atomic_file.ts`). It is created under another name and renamed once locked, so that no other
+ * process's clean-up can take it for a dead writer's in between. Reads and writes are synchronous and
+ * positioned: callers interleave them with other work without sharing a file offset.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { createScratchFile, tempPathFor } from "./temp_space.ts";
+ * const dir = await Deno.makeTempDir();
+ * const file = await createScratchFile(tempPathFor(`${dir}/brain.nii`, dir));
+ * file.write(new Uint8Array([1, 2]), 4);
+ * const back = new Uint8Array(8);
+ * file.read(back, 0);
+ * await file.remove();
+ * assertEquals([...back], [0, 0, 0, 0, 1, 2, 0, 0]);
+ * assertEquals([...Deno.readDirSync(dir)], []);
+ * await Deno.remove(dir);
+ * ```
+ * @param path The file to create (it must not exist).
+ * @returns The open file.
+ * @throws {Error} If it exists or cannot be created.
+ */
+export async function createScratchFile(path: string): Promise<ScratchFile> {
+  const opening = `${path}-opening`;
+  const fd = openSync(opening, "wx+", 0o600);
+  let lock: Deno.FsFile | undefined;
+  try {
+    lock = await Deno.open(opening, { read: true });
+    await lock.tryLock(true).catch(() => false);
+    await Deno.rename(opening, path);
+  } catch (cause) {
+    closeSync(fd);
+    lock?.close();
+    await Deno.remove(opening).catch(() => {});
+    throw cause;
+  }
+  let open = true;
+  return {
+    path,
+    write(bytes: Uint8Array, position: number): void {
+      for (let done = 0; done < bytes.length;) {
+        done += writeSync(fd, bytes, done, bytes.length - done, position + done);
+      }
+    },
+    read(into: Uint8Array, position: number): number {
+      for (let done = 0; done < into.length;) {
+        const got = readSync(fd, into, done, into.length - done, position + done);
+        if (got === 0) {
+          into.fill(0, done);
+          return done;
+        }
+        done += got;
+      }
+      return into.length;
+    },
+    async remove(): Promise<void> {
+      if (!open) return;
+      open = false;
+      closeSync(fd);
+      lock!.close();
+      await Deno.remove(path).catch(() => {});
+    },
+  };
 }
