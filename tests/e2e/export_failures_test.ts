@@ -1,8 +1,8 @@
 /**
  * Bad input and bad luck leave the user's files as they were: an existing output is refused before any
- * request; too little disk for the reorientation's temporary file is refused before any voxel is fetched;
- * a disk that fills up mid-write leaves the previous output untouched and no temporary file; Ctrl-C
- * (SIGINT) and SIGTERM leave nothing behind.
+ * request; too little disk for the reorientation's temporary file or the OME-Zarr writer's rows is refused
+ * before any voxel is fetched; a disk that fills up mid-write leaves the previous output (a file or an
+ * OME-Zarr store) untouched and no temporary file; Ctrl-C (SIGINT) and SIGTERM leave nothing behind.
  *
  * @module
  */
@@ -149,6 +149,32 @@ Deno.test("a disk that fills up mid-write keeps the previous output and leaves n
   );
   assertEquals(await listDir(disk.dir), ["brain.json", "brain.nii"]);
   assertEquals(await Deno.readTextFile(`${disk.dir}/brain.nii`), "previous output");
+  assertEquals(await Deno.readTextFile(`${disk.dir}/brain.json`), "{}");
+});
+
+Deno.test("a disk that fills up mid-write of an OME-Zarr store keeps the previous store and leaves no temporary file", async () => {
+  // Uncompressed 16³ chunks: the rows on disk (about 0.6 MiB) pass the free-space check; the store (about
+  // 2 MiB) does not fit.
+  await using disk = await tinyDisk(1.5 * 2 ** 20);
+  if (!disk) return console.warn("cannot mount a tmpfs (not root?): a full disk is not tested here");
+  await using fixture = await serveDataset({ ...SPEC, shape: [80, 112, 96], chunks: [32, 32, 32] });
+  await Deno.mkdir(`${disk.dir}/brain.ome.zarr`);
+  await Deno.writeTextFile(`${disk.dir}/brain.ome.zarr/.zgroup`, "previous store");
+  await Deno.writeTextFile(`${disk.dir}/brain.json`, "{}");
+  await assertRejects(
+    () =>
+      exportNifti({ subject: "652506", channel: CHANNEL, level: 0 }, {
+        ...fixture.s3,
+        out: `${disk.dir}/brain.ome.zarr`,
+        omeZarr: { codec: "none", chunkShape: [16, 16, 16] },
+        force: true,
+      }),
+    Error,
+    "No space left on device",
+  );
+  assertEquals(await listDir(disk.dir), ["brain.json", "brain.ome.zarr"]);
+  assertEquals(await listDir(`${disk.dir}/brain.ome.zarr`), [".zgroup"]);
+  assertEquals(await Deno.readTextFile(`${disk.dir}/brain.ome.zarr/.zgroup`), "previous store");
   assertEquals(await Deno.readTextFile(`${disk.dir}/brain.json`), "{}");
 });
 
