@@ -99,8 +99,9 @@ stays bounded whatever the level.
                       the Blosc blocks it needs; a compressed chunk row too large for the cache is
                       kept on disk (beside the output, or in --tmp-dir) while its slabs are cut
   --tmp-dir DIR       where temporary files go (default: beside the output; free space checked before
-                      starting): a reorientation that moves z (the output's uncompressed size), and
-                      the compressed chunk row of a level too large for the cache (one row)
+                      starting): a reorientation that moves z (the output's uncompressed size),
+                      the compressed chunk row of a level too large for the cache (one row), and an
+                      OME-Zarr output's rows of chunks waiting for their planes (about 3 rows)
   --quiet             no progress output
 
 OME-Zarr output (.ome.zarr):

@@ -182,10 +182,6 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
     "tests/cells/detections_test.ts",
     "the readers of every era, axis order included",
   ],
-  "lib/codecs/_value_counts.ts": [
-    "tests/write/ome_zarr_test.ts",
-    "the omero window against numpy's percentiles",
-  ],
   "lib/codecs/_chunk_downsample.ts": [
     "tests/write/ome_zarr_test.ts",
     "every pyramid level against numpy's and a triple loop's 2×2×2 mean, odd edges included",

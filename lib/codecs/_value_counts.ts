@@ -8,8 +8,8 @@
 import type { ValueCount } from "./worker_pool.ts";
 
 /**
- * Counts the real voxels of a raw chunk by value: `counts[value + offset]`, the offset 128 for int8 and 32768
- * for int16 (0 otherwise), as the window's histogram is indexed.
+ * Counts the real voxels of a raw chunk by value (all of them, or one in `stride`): `counts[value + offset]`,
+ * the offset 128 for int8 and 32768 for int16 (0 otherwise), as the window's histogram is indexed.
  *
  * @example
  * ```ts
@@ -37,10 +37,19 @@ export function countValues(bytes: Uint8Array, count: ValueCount): Uint32Array {
     : bytes;
   const [, cy, cx] = count.shape;
   const [d, h, w] = count.valid;
+  const stride = count.stride ?? 1;
   for (let z = 0; z < d; z++) {
     for (let y = 0; y < h; y++) {
       const row = (z * cy + y) * cx;
-      for (let i = row; i < row + w; i++) counts[voxels[i] + offset]++;
+      if (stride === 1) {
+        for (let i = row; i < row + w; i++) counts[voxels[i] + offset]++;
+        continue;
+      }
+      // The row's first index that is a multiple of the stride: with an odd stride the sampled columns
+      // shift from row to row, so no column of a chunk is always skipped.
+      for (let i = row + (stride - (row % stride)) % stride; i < row + w; i += stride) {
+        counts[voxels[i] + offset]++;
+      }
     }
   }
   return counts;

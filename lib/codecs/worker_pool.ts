@@ -84,6 +84,8 @@ export interface ValueCount {
   shape: [number, number, number];
   /** The (z, y, x) extent of real voxels from the chunk's origin. */
   valid: [number, number, number];
+  /** Count one voxel in `stride` (those whose index in the chunk is a multiple of it). @default {1} */
+  stride?: number;
 }
 
 /**

@@ -1,7 +1,9 @@
 /**
  * Internal: a contrast window from percentiles, computed while voxels stream
- * past: an exact histogram for 8- and 16-bit types, a regular sample (every
- * n-th voxel, about a million in all) plus the exact extremes otherwise.
+ * past: a histogram for 8- and 16-bit types (of every voxel up to 2^24 of
+ * them, of one voxel in an odd n above, so that about 2^24 are counted), a
+ * regular sample (every n-th voxel, about a million in all) plus the exact
+ * extremes otherwise.
  *
  * @module
  */
@@ -9,6 +11,12 @@ import type { VoxelArray, VoxelType } from "../core/volume.ts";
 import type { OmeroWindow } from "./_ome_zarr_metadata.ts";
 
 const SAMPLE_SIZE = 1 << 20;
+/**
+ * Most 8/16-bit voxels counted one by one. Counting costs about 1 ns a voxel (2-3 ms a 128³ chunk, 0.7-1 CPU-s
+ * for SmartSPIM's level 3 on this machine, as much as the rest of the pyramid); a sample of 2^24 voxels puts
+ * the 0.1th and 99.9th percentiles within a few thousandths of a percentile of the exact ones.
+ */
+const EXACT_COUNT = 1 << 24;
 
 /**
  * Collects voxel statistics and answers percentiles by nearest rank: the
@@ -23,6 +31,12 @@ export class WindowEstimator {
   #counted = 0;
   readonly #offset: number;
   readonly #stride: number;
+  /**
+   * One voxel in this many goes into the window (1: every voxel). For 8/16-bit voxels, what
+   * {@linkcode addCounts}'s callers count (odd, so that the sampled columns of a chunk shift from row to row);
+   * otherwise the sample's stride.
+   */
+  readonly countStride: number;
   readonly #sample: Float64Array | undefined;
   #sampled = 0;
   #seen = 0;
@@ -44,13 +58,18 @@ export class WindowEstimator {
       this.#histogram = new Float64Array(bins);
       this.#counts = new Uint32Array(bins);
       this.#stride = 1;
+      this.countStride = total > EXACT_COUNT ? Math.floor(total / EXACT_COUNT) | 1 : 1;
     } else {
       this.#stride = Math.max(1, Math.ceil(total / SAMPLE_SIZE));
+      this.countStride = this.#stride;
       this.#sample = new Float64Array(Math.ceil(total / this.#stride));
     }
   }
 
-  /** Whether the window comes from an exact histogram (8- and 16-bit voxels), which {@linkcode addCounts} feeds. */
+  /**
+   * Whether the window comes from a histogram (8- and 16-bit voxels), which {@linkcode addCounts} feeds: of
+   * every voxel, or of one in {@linkcode countStride} for more than 2^24 voxels.
+   */
   get exact(): boolean {
     return this.#histogram !== undefined;
   }

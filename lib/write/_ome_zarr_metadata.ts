@@ -134,6 +134,8 @@ export interface MultiscalesSpec {
   geometry: ImageGeometry;
   /** Percentiles the window comes from. */
   percentiles: [number, number];
+  /** One voxel of level 0 in this many was counted for the window (1: all). */
+  windowCountedEvery: number;
 }
 
 /**
@@ -185,6 +187,7 @@ export function omeAttributes(spec: MultiscalesSpec): Record<string, unknown> {
     geometry: spec.geometry,
     geometryConvention: "ITK LPS, millimetre; index axes (x, y, z) = NGFF axes reversed",
     windowPercentiles: spec.percentiles,
+    windowCountedEvery: spec.windowCountedEvery,
   };
   return spec.version === "0.4"
     ? { multiscales: [multiscale], omero, spimfetch }

@@ -57,7 +57,7 @@ export interface PyramidWriterOptions {
   shard: [number, number, number] | undefined;
   /** Stops the write. */
   signal: AbortSignal | undefined;
-  /** The contrast window of level 0; exact (8/16-bit) histograms are counted by the workers, chunk by chunk. */
+  /** The contrast window of level 0; 8/16-bit histograms are counted by the workers, chunk by chunk. */
   window: WindowEstimator;
   /** The rows of chunks waiting for their last planes: the directory of their temporary files, and the store they are named after. */
   scratch: { directory: string; store: string };
@@ -267,7 +267,7 @@ export class PyramidWriter {
       converted = allocateVoxels(this.#o.dtype, planes.length);
       converted.set(planes as unknown as ArrayLike<number>);
     }
-    // An exact histogram is counted from the level-0 chunks on the workers (see #flushRow), not here.
+    // An 8/16-bit histogram is counted from the level-0 chunks on the workers (see #flushRow), not here.
     if (!this.#o.window.exact) this.#o.window.add(converted);
     await this.#push(0, converted);
     await this.#flushReady();
@@ -488,6 +488,7 @@ export class PyramidWriter {
       type: this.#o.dtype as ValueCount["type"],
       shape: state.level.chunkShape,
       valid: this.#validPart(state, depth, at),
+      stride: this.#o.window.countStride,
     };
   }
 

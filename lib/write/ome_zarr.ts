@@ -236,6 +236,7 @@ async function writeStore(
       window: displayWindow,
       geometry: options.geometry,
       percentiles: plan.percentiles,
+      windowCountedEvery: window.countStride,
     });
     await writer.writeRootMetadata(attributes);
     options.signal?.throwIfAborted();

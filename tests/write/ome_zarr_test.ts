@@ -604,6 +604,40 @@ Deno.test("writeOmeZarr() keeps the rows waiting for their planes on disk in tmp
   }
 });
 
+Deno.test("writeOmeZarr() counts one voxel in an odd n for the window above 2^24 voxels, and says so", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // 64 × 512 × 1040 = 34,078,720 voxels: floor(34,078,720 / 2^24) = 2, made odd: one voxel in 3 is counted.
+    const shape: [number, number, number] = [64, 512, 1040];
+    const n = shape[0] * shape[1] * shape[2];
+    const data = new Uint16Array(n);
+    for (let i = 0; i < n; i++) data[i] = 1000 + (Math.imul(i ^ 0x5bd1e995, 0x27d4eb2d) >>> 0) % 10000;
+    // The exact window, by nearest rank (numpy's inverted_cdf) over a histogram of every voxel.
+    const histogram = new Float64Array(65536);
+    for (let i = 0; i < n; i++) histogram[data[i]]++;
+    const rank = (p: number): number => {
+      const wanted = Math.max(1, Math.ceil((p / 100) * n));
+      let cumulative = 0;
+      for (let v = 0; v < histogram.length; v++) if ((cumulative += histogram[v]) >= wanted) return v;
+      return 65535;
+    };
+    const result = await writeOmeZarr(`${dir}/big.ome.zarr`, { data, shape, dtype: "uint16" }, {
+      geometry: RAI,
+    });
+    const attrs = JSON.parse(await Deno.readTextFile(`${dir}/big.ome.zarr/.zattrs`));
+    assertEquals(attrs.spimfetch.windowCountedEvery, 3);
+    // Each of the 10,000 values holds about 3,400 voxels (1,100 sampled): the sampled percentiles land on the
+    // exact value or next to it, and the extremes are found.
+    const { start, end, min, max } = result.window;
+    assertEquals([min, max], [rank(0), rank(100)]);
+    assert(Math.abs(start - rank(0.1)) <= 1, `start ${start}, exact ${rank(0.1)}`);
+    assert(Math.abs(end - rank(99.9)) <= 1, `end ${end}, exact ${rank(99.9)}`);
+    assertEquals(attrs.omero.channels[0].window, result.window);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("writeOmeZarr() refuses an existing store; force replaces it only once the new one is complete", async () => {
   const dir = await Deno.makeTempDir();
   try {
