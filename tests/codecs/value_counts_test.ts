@@ -16,7 +16,9 @@ function expectedCounts(
 ): Map<number, number> {
   const counts = new Map<number, number>();
   for (let k = 0; k < voxels.length; k++) {
-    const z = Math.floor(k / (shape[1] * shape[2])), y = Math.floor(k / shape[2]) % shape[1], x = k % shape[2];
+    const z = Math.floor(k / (shape[1] * shape[2])),
+      y = Math.floor(k / shape[2]) % shape[1],
+      x = k % shape[2];
     if (z >= valid[0] || y >= valid[1] || x >= valid[2] || k % stride !== 0) continue;
     counts.set(voxels[k], (counts.get(voxels[k]) ?? 0) + 1);
   }
