@@ -8,12 +8,16 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { fileURLToPath } from "node:url";
 import { serveDataset } from "../../testing/fixture.ts";
+import { networkEnv } from "../../testing/network_env.ts";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 /** A PATH with no deno on it (nor anything else: the command's script needs only /bin/sh). */
 const NO_DENO_PATH = "/nonexistent-spimfetch-test";
 
-/** Runs a program with only HOME, DENO_DIR and the given PATH in its environment, without a terminal. */
+/**
+ * Runs a program with only HOME, DENO_DIR, the network settings (a proxy's certificate authority) and the
+ * given PATH in its environment, without a terminal.
+ */
 async function run(
   command: string,
   args: string[],
@@ -27,7 +31,7 @@ async function run(
     cwd,
     stdin: "null",
     clearEnv: true,
-    env: { ...env, PATH: path, NO_COLOR: "1" },
+    env: { ...env, ...networkEnv(), PATH: path, NO_COLOR: "1" },
   }).output();
   const text = new TextDecoder();
   return { code: output.code, stdout: text.decode(output.stdout), stderr: text.decode(output.stderr) };

@@ -4,6 +4,7 @@ import { gunzipSync } from "fflate";
 import { fileURLToPath } from "node:url";
 import { planPermissions } from "../../cli/permissions.ts";
 import { serveDataset } from "../../testing/fixture.ts";
+import { networkEnv } from "../../testing/network_env.ts";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 const SPEC = {
@@ -97,7 +98,7 @@ async function run(
     cwd,
     stdin: "null",
     clearEnv: true,
-    env: { ...base, NO_COLOR: "1", ...env },
+    env: { ...base, ...networkEnv(), NO_COLOR: "1", ...env },
   }).output();
   const text = new TextDecoder();
   return { code: output.code, stdout: text.decode(output.stdout), stderr: text.decode(output.stderr) };
