@@ -346,9 +346,9 @@ export interface FetchPlan {
 
 /**
  * The memory for compressed chunks when `--cache-mb` is not given, in MiB, the same for both fetch paths:
- * about one compressed chunk row (192), which the export's default thin slabs are cut from, so that each
- * chunk is fetched once (`THIN_SLAB_CACHE_BYTES`); 256 (the `LRUStoreCache` of the reference notebook)
- * with `--max-slab-mb`.
+ * 128 (`THIN_SLAB_CACHE_BYTES`): the export's default thin slabs are cut from a compressed chunk row held in
+ * it where the row fits, else kept on disk, so that each chunk is fetched once; 256 (the `LRUStoreCache` of
+ * the reference notebook) with `--max-slab-mb`.
  */
 function defaultCacheMb(maxSlabBytes: number | undefined): number {
   return maxSlabBytes === undefined ? THIN_SLAB_CACHE_BYTES / 2 ** 20 : 256;
@@ -364,7 +364,7 @@ function defaultCacheMb(maxSlabBytes: number | undefined): number {
  * import { assertEquals } from "@std/assert";
  * import { fetchPlan } from "./args.ts";
  * const plan = fetchPlan({ subject: "652506", channel: "Ex_561_Em_593", quiet: true });
- * assertEquals([plan.level, plan.options.cacheBytes, plan.registration], [3, 192 * 2 ** 20, undefined]);
+ * assertEquals([plan.level, plan.options.cacheBytes, plan.registration], [3, 128 * 2 ** 20, undefined]);
  * ```
  * @param values The parsed flags.
  * @returns The request and the options.

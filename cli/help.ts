@@ -90,8 +90,9 @@ stays bounded whatever the level.
   --dtype T           native (as stored, default) or float32 (as the reference notebook writes)
   --gzip-level N      gzip level 0-9 for .nii.gz (default: 1; SmartSPIM noise makes 6 only ~2% smaller)
   --force             replace an existing output, once the new file is complete
-  --cache-mb N        memory for compressed chunks, MiB (default: 192, about one compressed chunk
-                      row, which thin slabs are cut from; 256 with --max-slab-mb)
+  --cache-mb N        memory for compressed chunks, MiB (default: 128: a compressed chunk row that
+                      fits is cut into thin slabs from memory, a larger one from disk; 256 with
+                      --max-slab-mb)
   --cache-dir DIR     keep fetched chunks in DIR (verified, written atomically): a re-run after
                       an interruption (Ctrl-C, a crash, a lost network) fetches only what is missing
   --concurrency N     chunks fetched at once (default: 16)

@@ -31,7 +31,7 @@ Deno.test("fetchPlan() gives the plain and the registration-ready fetch the same
     dtype: "native",
     gzipLevel: undefined,
     force: false,
-    cacheBytes: 192 * MiB,
+    cacheBytes: 128 * MiB,
     concurrency: 16,
     log: undefined,
     onProgress: undefined,
