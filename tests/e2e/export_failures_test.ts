@@ -86,46 +86,37 @@ Deno.test("an existing output or sidecar is refused before any request, and kept
   }
 });
 
-Deno.test("too little disk for the temporary file is refused before any voxel is fetched", async () => {
-  await using disk = await tinyDisk(128 * 1024);
-  if (!disk) return console.warn("cannot mount a tmpfs (not root?): the free-space check is not tested here");
-  await using fixture = await serveDataset(SPEC);
-  await using proxy = await startFaultProxy(fixture.server.endpoint, { rate: 0 });
-  const error = await assertRejects(
-    () =>
-      exportNifti({ subject: "652506", channel: CHANNEL, level: 0 }, {
-        endpoint: proxy.endpoint,
-        orientation: "PIR",
-        out: `${disk.dir}/brain.nii.gz`,
-      }),
-    DiskSpaceError,
-    "temporary file",
-  );
-  assertEquals((error as DiskSpaceError).needed, LEVEL0_BYTES);
-  // Metadata only: no chunk of level 0 was asked for.
-  assert(proxy.stats.log.every((r) => !/\.zarr\/0\/\d/.test(r.path)), "a chunk was fetched");
-  assertEquals(await listDir(disk.dir), []);
-});
-
-Deno.test("too little disk for the OME-Zarr writer's rows of chunks is refused before any voxel is fetched", async () => {
-  await using disk = await tinyDisk(128 * 1024);
-  if (!disk) return console.warn("cannot mount a tmpfs (not root?): the free-space check is not tested here");
-  await using fixture = await serveDataset(SPEC);
-  await using proxy = await startFaultProxy(fixture.server.endpoint, { rate: 0 });
-  const error = await assertRejects(
-    () =>
-      exportNifti({ subject: "652506", channel: CHANNEL, level: 0 }, {
-        endpoint: proxy.endpoint,
-        out: `${disk.dir}/brain.ome.zarr`,
-      }),
-    DiskSpaceError,
-    "rows of chunks",
-  );
-  // The default 128³ chunk clipped to level 0's shape is one chunk: one row, the whole level uncompressed.
-  assertEquals((error as DiskSpaceError).needed, LEVEL0_BYTES);
-  assert(proxy.stats.log.every((r) => !/\.zarr\/0\/\d/.test(r.path)), "a chunk was fetched");
-  assertEquals(await listDir(disk.dir), []);
-});
+// Both need level 0 uncompressed: the reorientation's temporary file is the level, and the default 128³
+// OME-Zarr chunk clipped to level 0's shape is one chunk, so the writer's one row is the whole level.
+for (
+  const [what, out, options, message] of [
+    ["the reorientation's temporary file", "brain.nii.gz", { orientation: "PIR" }, "temporary file"],
+    ["the OME-Zarr writer's rows of chunks", "brain.ome.zarr", {}, "rows of chunks"],
+  ] as const
+) {
+  Deno.test(`too little disk for ${what} is refused before any voxel is fetched`, async () => {
+    await using disk = await tinyDisk(128 * 1024);
+    if (!disk) {
+      return console.warn("cannot mount a tmpfs (not root?): the free-space check is not tested here");
+    }
+    await using fixture = await serveDataset(SPEC);
+    await using proxy = await startFaultProxy(fixture.server.endpoint, { rate: 0 });
+    const error = await assertRejects(
+      () =>
+        exportNifti({ subject: "652506", channel: CHANNEL, level: 0 }, {
+          endpoint: proxy.endpoint,
+          ...options,
+          out: `${disk.dir}/${out}`,
+        }),
+      DiskSpaceError,
+      message,
+    );
+    assertEquals((error as DiskSpaceError).needed, LEVEL0_BYTES);
+    // Metadata only: no chunk of level 0 was asked for.
+    assert(proxy.stats.log.every((r) => !/\.zarr\/0\/\d/.test(r.path)), "a chunk was fetched");
+    assertEquals(await listDir(disk.dir), []);
+  });
+}
 
 Deno.test("a disk that fills up mid-write keeps the previous output and leaves no temporary file", async () => {
   // Level 0 of 1.6 MiB: the temporary file fits (the check passes); the output's first 1 MiB piece does not.
