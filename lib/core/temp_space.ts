@@ -6,7 +6,7 @@
  * @module
  */
 import { closeSync, openSync, readSync, statfsSync, writeSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { formatBytes } from "./bytes.ts";
 
 /**
@@ -130,7 +130,7 @@ export interface ScratchFile {
 /**
  * Creates a temporary file, locked for as long as this process uses it: a writer killed outright (SIGKILL,
  * a job over its memory limit) leaves it unlocked, and the next write into that folder removes it (see
- * `write/atomic_file.ts`). It is created under another name and renamed once locked, so that no other
+ * {@linkcode removeDeadWritersFiles}, which this calls first). It is created under another name and renamed once locked, so that no other
  * process's clean-up can take it for a dead writer's in between. Reads and writes are synchronous and
  * positioned: callers interleave them with other work without sharing a file offset.
  *
@@ -153,6 +153,7 @@ export interface ScratchFile {
  * @throws {Error} If it exists or cannot be created.
  */
 export async function createScratchFile(path: string): Promise<ScratchFile> {
+  await removeDeadWritersFiles(dirname(path));
   const opening = `${path}-opening`;
   const fd = openSync(opening, "wx+", 0o600);
   let lock: Deno.FsFile | undefined;
@@ -193,4 +194,52 @@ export async function createScratchFile(path: string): Promise<ScratchFile> {
       await Deno.remove(path).catch(() => {});
     },
   };
+}
+
+/**
+ * A temporary file's name, with its writer's pid: `.<name>.<pid>-<hex>.partial` (an output being written) or
+ * `.<name>.<pid>-<hex>.scratch` (a reorientation's temporary file, an OME-Zarr writer's rows of chunks). Both
+ * are locked by their writer for as long as it lives.
+ */
+const TEMP_NAME = /^\..+\.(\d+)-[0-9a-f]+\.(?:partial|scratch)$/;
+
+/**
+ * Removes the temporary files that writers killed outright (SIGKILL, a crash, the power, a job over its
+ * memory limit) left in `dir`, whatever output they were writing. A live writer holds a lock on its
+ * temporary file for as long as it writes, and the system drops the lock when the process ends: a file
+ * nobody holds is a dead writer's. (Deno grants no reading of `/proc` short of all permissions, so the pid
+ * alone cannot tell.) Every writer calls it on the folder it is about to write in.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { removeDeadWritersFiles } from "./temp_space.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/.brain.nii.4194999-0a1b2c3d.scratch`, "left by a killed writer");
+ * await Deno.writeTextFile(`${dir}/notes.txt`, "the user's");
+ * await removeDeadWritersFiles(dir);
+ * assertEquals([...Deno.readDirSync(dir)].map((e) => e.name), ["notes.txt"]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ * @param dir The folder.
+ */
+export async function removeDeadWritersFiles(dir: string): Promise<void> {
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      const pid = entry.isFile ? TEMP_NAME.exec(entry.name)?.[1] : undefined;
+      if (pid === undefined || Number(pid) === Deno.pid) continue;
+      const path = `${dir}/${entry.name}`;
+      const file = await Deno.open(path, { read: true }).catch(() => undefined);
+      if (!file) continue;
+      let stale = false;
+      try {
+        stale = await file.tryLock(true);
+      } finally {
+        file.close();
+      }
+      if (stale) await Deno.remove(path).catch(() => {});
+    }
+  } catch {
+    // Cleaning up is a courtesy: an unreadable directory is reported by the write itself.
+  }
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { removeDeadWritersFiles } from "../core/temp_space.ts";
 import { basename, dirname, resolve } from "node:path";
 import { OutputExistsError } from "../core/errors.ts";
 import { checkOptions, type OptionKeys } from "../core/options.ts";
@@ -67,6 +68,8 @@ export async function withAtomicDirectory<T>(
   if (await exists(trimmed) && !options.force) throw new OutputExistsError(path);
 
   await removeStale(parent, name);
+  // A killed writer's temporary files (an OME-Zarr writer's rows of chunks among them) go too.
+  await removeDeadWritersFiles(parent);
   const staging = `${parent}/.${name}.${Deno.pid}-${randomHex()}.partial`;
   try {
     await Deno.mkdir(staging);

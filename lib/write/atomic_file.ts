@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { removeDeadWritersFiles } from "../core/temp_space.ts";
 import { basename, dirname, resolve } from "node:path";
 import { OutputExistsError } from "../core/errors.ts";
 import { checkOptions, type OptionKeys } from "../core/options.ts";
@@ -133,42 +134,8 @@ async function checkDirectory(dir: string): Promise<void> {
   if (!info.isDirectory) throw new Error(`Cannot write to directory ${where}: it is not a directory`);
 }
 
-/**
- * A temporary file's name, with its writer's pid: `.<name>.<pid>-<hex>.partial` (an output being written) or
- * `.<name>.<pid>-<hex>.scratch` (a reorientation's temporary file, `export/temp_space.ts`). Both are locked
- * by their writer for as long as it lives.
- */
-const TEMP_NAME = /^\..+\.(\d+)-[0-9a-f]+\.(?:partial|scratch)$/;
-
-/**
- * Removes the temporary files that writers killed outright (SIGKILL, a crash, the power) left in `dir`,
- * whatever output they were writing. A live writer holds a lock on its temporary file for as long as it
- * writes, and the system drops the lock when the process ends: a file nobody holds is a dead writer's.
- * (Deno grants no reading of `/proc` short of all permissions, so the pid alone cannot tell.)
- */
-async function removeStaleTemps(dir: string): Promise<void> {
-  try {
-    for await (const entry of Deno.readDir(dir)) {
-      const pid = entry.isFile ? TEMP_NAME.exec(entry.name)?.[1] : undefined;
-      if (pid === undefined || Number(pid) === Deno.pid) continue;
-      const path = `${dir}/${entry.name}`;
-      let stale = false;
-      const file = await Deno.open(path, { read: true }).catch(() => undefined);
-      if (!file) continue;
-      try {
-        stale = await file.tryLock(true);
-      } finally {
-        closeQuietly(file);
-      }
-      if (stale) await Deno.remove(path).catch(() => {});
-    }
-  } catch {
-    // Cleaning up is a courtesy: an unreadable directory is reported by the write itself.
-  }
-}
-
 async function createTemp(dir: string, name: string): Promise<{ file: Deno.FsFile; temp: string }> {
-  await removeStaleTemps(dir);
+  await removeDeadWritersFiles(dir);
   for (let attempt = 0;; attempt++) {
     const random = Array.from(
       crypto.getRandomValues(new Uint8Array(6)),

@@ -1,8 +1,8 @@
 /**
  * Stop signals sent to the launcher (`spimfetch.ts`), as `kill`, SLURM and `timeout` send them to the
  * process they started: the export stops, no output and no `.partial` file is left, and the exit code is
- * 128 + the signal's number. A `.partial` that a killed writer (SIGKILL) left is removed by the next
- * write of any output in its folder.
+ * 128 + the signal's number. A `.partial` or `.scratch` file that a killed writer (SIGKILL) left is removed
+ * by the next write of any output in its folder, a file or an OME-Zarr store.
  *
  * The export is stopped at a known point: a proxy in front of the test S3 server holds every chunk
  * request past the first z-chunk row, so the output's temporary file exists and the export waits.
@@ -126,6 +126,18 @@ Deno.test({
           assertEquals(output.code, 0, new TextDecoder().decode(output.stderr));
           // The export wrote its sidecar (b.json) beside its output.
           assertEquals(await names(dir), [live, liveScratch, "b.json", "b.nii"].sort());
+          // An OME-Zarr export cleans up the same way: a killed OME-Zarr writer's rows of chunks go.
+          const staleRows = ".c.ome.zarr.0.4194999-0a1b2c3d.scratch";
+          await Deno.writeTextFile(`${dir}/${staleRows}`, "a row of chunks, half written");
+          const zarr = await startLauncher(
+            [...FETCH, "--endpoint", fixture.s3.endpoint, "--out", `${dir}/c.ome.zarr`],
+            dir,
+          ).output();
+          assertEquals(zarr.code, 0, new TextDecoder().decode(zarr.stderr));
+          assertEquals(
+            await names(dir),
+            [live, liveScratch, "b.json", "b.nii", "c.json", "c.ome.zarr"].sort(),
+          );
         },
       );
     } finally {
