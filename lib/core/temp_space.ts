@@ -114,8 +114,6 @@ export function tempPathFor(output: string, directory: string): string {
 
 /** A temporary file open for positioned reads and writes, locked while this process uses it. */
 export interface ScratchFile {
-  /** Its path. */
-  readonly path: string;
   /** Writes all of `bytes` at byte `position`. */
   write(bytes: Uint8Array, position: number): void;
   /**
@@ -130,8 +128,8 @@ export interface ScratchFile {
 /**
  * Creates a temporary file, locked for as long as this process uses it: a writer killed outright (SIGKILL,
  * a job over its memory limit) leaves it unlocked, and the next write into that folder removes it (see
- * {@linkcode removeDeadWritersFiles}, which this calls first). It is created under another name and renamed once locked, so that no other
- * process's clean-up can take it for a dead writer's in between. Reads and writes are synchronous and
+ * {@linkcode removeDeadWritersFiles}, which this calls first). It is created under another name and renamed
+ * once locked, so that no other process's clean-up can take it for a dead writer's in between. Reads and writes are synchronous and
  * positioned: callers interleave them with other work without sharing a file offset.
  *
  * @example
@@ -169,7 +167,6 @@ export async function createScratchFile(path: string): Promise<ScratchFile> {
   }
   let open = true;
   return {
-    path,
     write(bytes: Uint8Array, position: number): void {
       for (let done = 0; done < bytes.length;) {
         done += writeSync(fd, bytes, done, bytes.length - done, position + done);

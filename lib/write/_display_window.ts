@@ -30,7 +30,6 @@ export class WindowEstimator {
   readonly #counts: Uint32Array | undefined;
   #counted = 0;
   readonly #offset: number;
-  readonly #stride: number;
   /**
    * One voxel in this many goes into the window (1: every voxel). For 8/16-bit voxels, what
    * {@linkcode addCounts}'s callers count (odd, so that the sampled columns of a chunk shift from row to row);
@@ -57,12 +56,10 @@ export class WindowEstimator {
     if (bins > 0) {
       this.#histogram = new Float64Array(bins);
       this.#counts = new Uint32Array(bins);
-      this.#stride = 1;
       this.countStride = total > EXACT_COUNT ? Math.floor(total / EXACT_COUNT) | 1 : 1;
     } else {
-      this.#stride = Math.max(1, Math.ceil(total / SAMPLE_SIZE));
-      this.countStride = this.#stride;
-      this.#sample = new Float64Array(Math.ceil(total / this.#stride));
+      this.countStride = Math.max(1, Math.ceil(total / SAMPLE_SIZE));
+      this.#sample = new Float64Array(Math.ceil(total / this.countStride));
     }
   }
 
@@ -104,7 +101,7 @@ export class WindowEstimator {
     }
     this.#min = min;
     this.#max = max;
-    const sample = this.#sample!, stride = this.#stride;
+    const sample = this.#sample!, stride = this.countStride;
     // The first sampled voxel of this batch: the next multiple of the stride in stream order.
     for (let i = (stride - (this.#seen % stride)) % stride; i < voxels.length; i += stride) {
       const v = voxels[i];

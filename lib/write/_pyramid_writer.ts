@@ -134,23 +134,6 @@ function layoutOnDisk(
   });
 }
 
-/**
- * The temporary disk a pyramid's rows may take: one row of each level fed planes (it is read back before
- * the next is written), two of each level fed chunk means (the next row's means arrive while a row is read
- * back).
- */
-export function scratchBytes(
-  levels: readonly PyramidLevel[],
-  shard: Vec3 | undefined,
-  dtype: VoxelType,
-): number {
-  return layoutOnDisk(levels, shard, dtype).reduce(
-    (sum, { grid, regionBytes, fedByChunks }) =>
-      sum + (fedByChunks ? 2 : 1) * grid[0] * grid[1] * grid[2] * regionBytes,
-    0,
-  );
-}
-
 /** One level's row of planes, and the downsampler feeding the next level. */
 interface LevelState extends LevelLayoutOnDisk {
   level: PyramidLevel;
@@ -217,12 +200,15 @@ export class PyramidWriter {
    * @throws {DiskSpaceError} If their directory's disk has too little free space.
    */
   async open(): Promise<void> {
-    const { levels, shard, dtype, scratch } = this.#o;
-    checkFreeSpace(
-      scratch.directory,
-      scratchBytes(levels, shard, dtype),
-      "the OME-Zarr writer's rows of chunks",
+    const { scratch } = this.#o;
+    // One row of each level fed planes (read back before the next is written), two of each level fed chunk
+    // means (the next row's means arrive while a row is read back).
+    const needed = this.#states.reduce(
+      (sum, { grid, regionBytes, fedByChunks }) =>
+        sum + (fedByChunks ? 2 : 1) * grid[0] * grid[1] * grid[2] * regionBytes,
+      0,
     );
+    checkFreeSpace(scratch.directory, needed, "the OME-Zarr writer's rows of chunks");
     for (const state of this.#states) {
       const file = await createScratchFile(
         tempPathFor(`${scratch.store}.${state.level.path}`, scratch.directory),
@@ -302,7 +288,7 @@ export class PyramidWriter {
     const iz = Math.floor(inRow / cz), yc = Math.floor(y0 / cy), xc = Math.floor(x0 / cx);
     const [sz, sy, sx] = [(inRow % cz) / hz, (y0 % cy) / hy, (x0 % cx) / hx];
     const [bz, by, bx] = extent;
-    if (!Number.isInteger(sz + sy + sx) || inRow + bz > depth || bz > hz || by > hy || bx > hx) {
+    if (![sz, sy, sx].every(Number.isInteger) || inRow + bz > depth || bz > hz || by > hy || bx > hx) {
       throw new Error(
         `Internal error: a chunk's mean at ${[z0, y0, x0]} does not fit a slot of ${state.level.path}`,
       );
