@@ -54,9 +54,10 @@ export class DiskSpaceError extends Error {
  *
  * @example
  * ```ts
- * import { assert } from "@std/assert";
+ * import { assert, assertThrows } from "@std/assert";
  * import { freeBytes } from "@spimfetch/spimfetch/export";
  * assert(freeBytes(Deno.cwd()) > 0);
+ * assertThrows(() => freeBytes("/nonexistent/tmp"), Error, "/nonexistent/tmp does not exist");
  * ```
  * @param directory An existing directory.
  * @returns The free bytes.
@@ -67,6 +68,13 @@ export function freeBytes(directory: string): number {
     const stats = statfsSync(directory);
     return Number(stats.bavail) * Number(stats.bsize);
   } catch (cause) {
+    if (cause instanceof Deno.errors.NotFound || (cause as { code?: string }).code === "ENOENT") {
+      throw new Error(
+        `Cannot use ${directory} for temporary files: ${directory} does not exist (create it, or choose ` +
+          `another place with --tmp-dir or --out)`,
+        { cause },
+      );
+    }
     throw new Error(`Cannot check the free space in ${directory}: ${(cause as Error).message}`, { cause });
   }
 }
