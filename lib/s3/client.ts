@@ -117,7 +117,22 @@ export function createS3Client(options: S3Options = {}): S3ClientLike {
   // A no-op signer alone still makes the SDK resolve credentials; removing the
   // signing step is what makes requests truly anonymous.
   if (anonymous) client.middlewareStack.remove("httpSigningMiddleware");
+  madeHere.set(client, options.endpoint ?? "https://s3.amazonaws.com");
   return client;
+}
+
+/** The endpoint each client made by {@linkcode createS3Client} talks to (AWS's are HTTPS). */
+const madeHere = new WeakMap<S3ClientLike, string>();
+
+/**
+ * Whether `client` talks HTTPS: `true` or `false` for a client {@linkcode createS3Client} made, `undefined`
+ * for a caller's own (its transport is not known here).
+ * @param client The client.
+ * @returns Whether its endpoint is HTTPS, if known.
+ */
+export function usesTls(client: S3ClientLike): boolean | undefined {
+  const endpoint = madeHere.get(client);
+  return endpoint === undefined ? undefined : /^https:/i.test(endpoint);
 }
 
 /** A bucket and a key prefix, parsed from `s3://bucket/prefix`. */

@@ -5,7 +5,8 @@
  *
  * Every body is checked before it is returned: its length against
  * `Content-Length` (and the range asked for), and, for whole objects whose
- * ETag is the MD5 of the content, against that MD5. A body that fails the
+ * ETag is the MD5 of the content, against that MD5 where TLS does not already
+ * check every byte (plain HTTP; see `verifyEtag`). A body that fails the
  * check is retried like any transient failure, never handed to a decoder.
  *
  * @module
@@ -22,8 +23,9 @@ import {
   parseS3Uri,
   type S3ClientLike,
   type S3Options,
+  usesTls,
 } from "./client.ts";
-import { checkEtag, checkLength, checkRange, type RangeQuery } from "./_body_checks.ts";
+import { checkEtag, checkLength, checkRange, etagCheckedByDefault, type RangeQuery } from "./_body_checks.ts";
 import { htmlAnswer, type SdkError, toRequestError } from "./errors.ts";
 import { checkRetryOptions, withRetries } from "./retry.ts";
 
@@ -49,7 +51,10 @@ export interface S3StoreOptions extends S3Options {
    * @default {16777216}
    */
   maxMetadataBytes?: number;
-  /** Check whole objects against an ETag that is their MD5. @default {true} */
+  /**
+   * Check whole objects against an ETag that is their MD5: `true` always, `false` never.
+   * @default {over plain HTTP only: over HTTPS, AWS's endpoints among them, TLS already authenticates every byte}
+   */
   verifyEtag?: boolean;
 }
 
@@ -100,6 +105,7 @@ export class S3Store {
   #ownsClient: boolean;
   #options: S3StoreOptions;
   #origin: string;
+  #verifyEtag: boolean;
 
   /**
    * Creates the store.
@@ -122,6 +128,7 @@ export class S3Store {
     this.#ownsClient = options.client === undefined;
     this.#limiter = new Limiter(options.maxConcurrency ?? 16);
     this.#options = options;
+    this.#verifyEtag = options.verifyEtag ?? etagCheckedByDefault(usesTls(this.client));
     // The same bucket name on another endpoint is another bucket: the cache keeps them apart.
     this.#origin = options.endpoint ?? `aws:${options.region ?? DEFAULT_REGION}`;
     this.diskCache = options.cacheDir === undefined ? undefined : new DiskCache(options.cacheDir);
@@ -257,7 +264,7 @@ export class S3Store {
     }
     checkLength(bytes, declared, uri);
     const checked = range ? checkRange(bytes, range, response.ContentRange, uri) : bytes;
-    if (!range && (this.#options.verifyEtag ?? true)) checkEtag(checked, response, uri);
+    if (!range && this.#verifyEtag) checkEtag(checked, response, uri);
     return { body: checked, etag: response.ETag };
   }
 }

@@ -7,8 +7,10 @@ import {
   assertThrows,
 } from "@std/assert";
 import { MetadataError, S3RequestError } from "../../lib/core/errors.ts";
-import { createS3Client, parseS3Uri } from "../../lib/s3/client.ts";
+import { createS3Client, parseS3Uri, type S3Options, usesTls } from "../../lib/s3/client.ts";
+import { S3Client } from "@aws-sdk/client-s3";
 import { S3Store, type S3StoreOptions } from "../../lib/s3/store.ts";
+import { etagCheckedByDefault } from "../../lib/s3/_body_checks.ts";
 import { type FaultKind, type FaultProxy, startFaultProxy } from "../../testing/fault_proxy.ts";
 import { startS3Server } from "../../testing/s3_server.ts";
 
@@ -152,6 +154,31 @@ for (const kind of ["error500", "error503", "reset", "truncate", "corrupt", "sta
     }
   });
 }
+
+Deno.test("an MD5 ETag is checked over plain HTTP unless turned off, and by default not over HTTPS", async () => {
+  // Over HTTP the flipped byte is caught and fetched again; with the check off it is handed on as sent.
+  await using checked = await faultyStore((r) => (r.repeat === 0 ? "corrupt" : undefined));
+  assertEquals(await checked.store.get("/k"), OBJECT);
+  assertStrictEquals(checked.store.stats.retries, 1);
+  await using unchecked = await faultyStore((r) => (r.repeat === 0 ? "corrupt" : undefined), {
+    verifyEtag: false,
+  });
+  const body = (await unchecked.store.get("/k"))!;
+  assertStrictEquals(unchecked.store.stats.retries, 0);
+  assertStrictEquals(body.length, OBJECT.length);
+  assert(body.some((byte, i) => byte !== OBJECT[i]), "the corrupted byte was handed on");
+  // The default by transport: TLS authenticates every byte; a caller's own client of unknown transport is
+  // checked.
+  const tls = (options: S3Options): boolean | undefined => usesTls(createS3Client(options));
+  const own = new S3Client({ region: "us-west-2" });
+  assertEquals(
+    [tls({ endpoint: "http://127.0.0.1:4568" }), tls({ endpoint: "https://minio.example.org" }), tls({})],
+    [false, true, true],
+  );
+  assertEquals([tls({ client: own }), etagCheckedByDefault(undefined)], [undefined, true]);
+  assertEquals([etagCheckedByDefault(false), etagCheckedByDefault(true)], [true, false]);
+  own.destroy();
+});
 
 Deno.test("S3Store gives up after maxAttempts, saying so, with the last status", async () => {
   await using f = await faultyStore(() => "error503", { maxAttempts: 3 });
