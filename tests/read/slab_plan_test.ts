@@ -46,24 +46,42 @@ Deno.test("planSlabs() cuts a region at chunk rows and lists only the chunks und
   assertEquals(plan.chunkCount, 3 * 2 * 4);
 });
 
-Deno.test("planSlabs() makes thinner slabs under a byte budget and marks the last of each chunk row", () => {
-  // A plane is 45 × 51 × 2 = 4590 bytes; 30000 bytes hold 6 planes. Rows: 0-6, 6-12, 12-16 | 16-22, 22-28,
-  // 28-32 | 32-37.
+Deno.test("planSlabs() makes thinner slabs under a byte budget, a divisor of the chunk depth thick", () => {
+  // A plane is 45 × 51 × 2 = 4590 bytes; 30000 bytes hold 6 planes, and the largest divisor of 16 up to 6 is
+  // 4. Rows: 0-4, 4-8, 8-12, 12-16 | 16-20, ..., 28-32 | 32-36, 36-37.
   const plan = planSlabs({ ...LEVEL, maxSlabBytes: 30_000 });
-  assertEquals(plan.planesPerSlab, 6);
+  assertEquals(plan.planesPerSlab, 4);
   assertEquals(plan.slabs.map((s) => s.ranges[0]), [
-    [0, 6],
-    [6, 12],
+    [0, 4],
+    [4, 8],
+    [8, 12],
     [12, 16],
-    [16, 22],
-    [22, 28],
+    [16, 20],
+    [20, 24],
+    [24, 28],
     [28, 32],
-    [32, 37],
+    [32, 36],
+    [36, 37],
   ]);
-  assertEquals(plan.slabs.map((s) => s.endsChunkRow), [false, false, true, false, false, true, true]);
-  // Each slab needs its whole chunk row: 7 slabs × 12 chunks.
+  assertEquals(
+    plan.slabs.map((s) => s.endsChunkRow),
+    [false, false, false, true, false, false, false, true, false, true],
+  );
+  // Each slab needs its whole chunk row: 10 slabs × 12 chunks.
   assertEquals(plan.slabs[1].chunks, grid([0], [0, 1, 2], [0, 1, 2, 3]));
-  assertEquals(plan.chunkCount, 7 * 12);
+  assertEquals(plan.chunkCount, 10 * 12);
+});
+
+Deno.test("planSlabs() starts thin slabs at multiples of their thickness, so a region from mid-row lines up", () => {
+  // 20000 bytes hold 4 planes (a divisor of 16): from z = 5, the first slab ends at 8, then every 4 planes.
+  const plan = planSlabs({ ...LEVEL, region: { z: [5, 19], y: [0, 45], x: [0, 51] }, maxSlabBytes: 20_000 });
+  assertEquals(plan.planesPerSlab, 4);
+  assertEquals(plan.slabs.map((s) => s.ranges[0]), [[5, 8], [8, 12], [12, 16], [16, 19]]);
+  // A budget of 3 planes: 3 does not divide 16, 2 does.
+  assertEquals(planSlabs({ ...LEVEL, maxSlabBytes: 3 * 4590 }).planesPerSlab, 2);
+  // A chunk depth with no divisor under the budget but 1 (a prime): one plane.
+  const prime = planSlabs({ ...LEVEL, chunks: [13, 16, 16], maxSlabBytes: 5 * 4590 });
+  assertEquals([prime.planesPerSlab, prime.slabs.length], [1, 37]);
 });
 
 Deno.test("planSlabs() keeps at least one plane when a plane alone is over the budget", () => {
