@@ -63,7 +63,19 @@ export async function stageVoxels(
     options.signal?.throwIfAborted();
     options.check?.(slab, index++);
     voxels += slab.length;
+    // A slab already of the output type hands whole pieces over in place, skipping a copy of every voxel
+    // (1.1 GB for a level 3): the same pieces, cut at the same bytes, as staging would make.
+    const inPlace = slab.constructor === staging.constructor;
     for (let from = 0; from < slab.length;) {
+      if (inPlace && staged === 0 && slab.length - from >= staging.length) {
+        const piece = slab.subarray(from, from + staging.length);
+        await options.write(new Uint8Array(piece.buffer, piece.byteOffset, piece.byteLength));
+        written += piece.byteLength;
+        from += staging.length;
+        options.onPiece?.(written);
+        options.signal?.throwIfAborted();
+        continue;
+      }
       const count = Math.min(slab.length - from, staging.length - staged);
       (staging as Float64Array).set(
         slab.subarray(from, from + count) as unknown as ArrayLike<number>,
