@@ -46,6 +46,11 @@ export interface OpenSourceOptions extends SelectOptions {
   concurrency?: number;
   /** One line per step. */
   log?: (line: string) => void;
+  /**
+   * Check whole objects against an ETag that is their MD5: `true` always, `false` never (see
+   * `S3StoreOptions.verifyEtag`). @default {over plain HTTP only: over HTTPS, TLS already checks every byte}
+   */
+  verifyEtag?: boolean;
 }
 
 /** The keys of {@linkcode OpenSourceOptions}, checked at run time. */
@@ -55,6 +60,7 @@ export const OPEN_SOURCE_OPTION_KEYS: OptionKeys<OpenSourceOptions> = {
   cacheDir: true,
   concurrency: true,
   log: true,
+  verifyEtag: true,
 };
 
 /**

@@ -12,6 +12,7 @@ import { selectAsset, selectChannel } from "../../lib/select/select.ts";
 import { isOpenedSource, openSource } from "../../lib/source/open_source.ts";
 import { AIND_BUCKET } from "../../lib/s3/client.ts";
 import { serveDataset } from "../../testing/fixture.ts";
+import { startFaultProxy } from "../../testing/fault_proxy.ts";
 import { startS3Server } from "../../testing/s3_server.ts";
 import { buildSmartSpimDataset } from "../../testing/smartspim_dataset.ts";
 
@@ -81,6 +82,40 @@ Deno.test("openSource() opens the newest stitched asset, its channel, image and 
       assertEquals(volume.data, expected.data);
     }
   });
+});
+
+Deno.test("openSource() checks bodies against their MD5 ETag over HTTP, and not with verifyEtag: false", async () => {
+  await using fixture = await serveDataset(SPEC);
+  // One byte flipped in one answer for each level-1 chunk (keys `….zarr/1/…`): the first answer while the
+  // check is on, the third (after the first source's retry) while it is off.
+  let flipped = 0;
+  await using proxy = await startFaultProxy(fixture.s3.endpoint, {
+    plan: (r) =>
+      r.method === "GET" && /\.zarr\/1\/\d/.test(r.path) && r.repeat === flipped ? "corrupt" : undefined,
+  });
+  const newer = fixture.dataset.stitchedNames[1];
+  const expected = fixture.dataset.voxels(newer, CHANNEL, 1);
+  {
+    using source = await openSource({ subject: "652506", channel: CHANNEL }, { endpoint: proxy.endpoint });
+    assertEquals((await readLevel(source, 1)).data, expected.data);
+    // Every damaged body was caught and fetched again.
+    assert(proxy.stats.faults.corrupt > 0);
+    assertStrictEquals(source.retries, proxy.stats.faults.corrupt);
+  }
+  flipped = 2;
+  using unchecked = await openSource({ subject: "652506", channel: CHANNEL }, {
+    endpoint: proxy.endpoint,
+    verifyEtag: false,
+  });
+  const before = proxy.stats.faults.corrupt;
+  // Unchecked, a flipped byte reaches the decoder: a refused chunk or wrong voxels, and no retry either way.
+  const read = await readLevel(unchecked, 1).then((volume) => volume.data, (error: Error) => error);
+  assertStrictEquals(unchecked.retries, 0);
+  assert(
+    read instanceof Error || read.some((v, i) => v !== expected.data[i]),
+    "a damaged body went unnoticed",
+  );
+  assert(proxy.stats.faults.corrupt > before);
 });
 
 Deno.test("openSource() names what is missing: subject, channel, acquisition.json", async (t) => {
