@@ -17,6 +17,7 @@ const { values } = parseArgs({
     "max-slab-mb": { type: "string" },
     "cache-mb": { type: "string" },
     orientation: { type: "string" },
+    "verify-etag": { type: "string" },
   },
 });
 const started = performance.now();
@@ -28,6 +29,7 @@ const result = await exportNifti({ subject: values.asset!, channel: "Ex_561_Em_5
   maxSlabBytes: values["max-slab-mb"] ? Number(values["max-slab-mb"]) * 2 ** 20 : undefined,
   cacheBytes: values["cache-mb"] ? Number(values["cache-mb"]) * 2 ** 20 : undefined,
   orientation: values.orientation,
+  verifyEtag: values["verify-etag"] === undefined ? undefined : values["verify-etag"] === "true",
 });
 const seconds = (performance.now() - started) / 1000;
 const status = await Deno.readTextFile("/proc/self/status");
