@@ -78,7 +78,6 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
     "the native Blosc binding, compared with numcodecs",
   ],
   "lib/codecs/worker_pool.ts": ["tests/codecs/native_test.ts", "the pool that runs the native codecs"],
-  "lib/codecs/place_worker.ts": ["tests/codecs/partial_chunks_test.ts", "the worker side of placeChunkPart"],
   "lib/codecs/worker_blosc.ts": ["tests/read/read_test.ts", "reads from S3 decode through it"],
   "lib/codecs/slab_budget.ts": ["tests/export/export_nifti_test.ts", "a default of exportNifti"],
   "lib/cohort/streaming_projections.ts": ["tests/cohort/summary_test.ts", "summaries draw these projections"],
@@ -130,7 +129,6 @@ export const TESTED_ELSEWHERE: Record<string, [test: string, reason: string]> = 
   "lib/s3/client.ts": ["tests/s3/store_test.ts", "parseS3Uri and createS3Client"],
   "lib/s3/disk_cache.ts": ["tests/e2e/reliability_test.ts", "resuming from the disk cache"],
   "lib/s3/retry.ts": ["tests/s3/store_test.ts", "retries after faults"],
-  "lib/write/_stage_voxels.ts": ["tests/write/nifti_test.ts", "the writers' inner loop"],
   "lib/write/atomic_file.ts": ["tests/write/nifti_test.ts", "outputs appear complete or not at all"],
   "lib/codecs/chunk_encoder.ts": [
     "tests/write/ome_zarr_test.ts",
