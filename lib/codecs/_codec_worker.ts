@@ -37,8 +37,6 @@ async function wasmDecode(bytes: Uint8Array): Promise<Uint8Array> {
 async function handle(request: WorkerRequest): Promise<{ value: unknown; transfer: ArrayBuffer[] }> {
   if (request.op === "place") {
     await placeDecoded(request.bytes, request.place, wasmDecode);
-    // A part in shared memory stays where it is: the caller uses it again.
-    if (request.bytes.buffer instanceof SharedArrayBuffer) return { value: undefined, transfer: [] };
     // The compressed part goes back to be freed there: this thread allocates little, so it would seldom
     // collect it, and such garbage held hundreds of MB of memory across an export.
     return { value: request.bytes, transfer: [request.bytes.buffer as ArrayBuffer] };

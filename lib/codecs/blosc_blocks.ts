@@ -45,15 +45,9 @@ export interface BloscBlocks {
  * @param bytes A compressed chunk.
  * @param start First decoded byte needed.
  * @param end One past the last decoded byte needed.
- * @param allocate Makes the new chunk's memory (every byte of it is written). @default {a new Uint8Array}
  * @returns The blocks, as a chunk, with where they sit in the whole.
  */
-export function sliceBloscBlocks(
-  bytes: Uint8Array,
-  start: number,
-  end: number,
-  allocate: (length: number) => Uint8Array = (length) => new Uint8Array(length),
-): BloscBlocks | undefined {
+export function sliceBloscBlocks(bytes: Uint8Array, start: number, end: number): BloscBlocks | undefined {
   const header = readBloscHeader(bytes);
   if (!header) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -95,8 +89,8 @@ export function sliceBloscBlocks(
   }
   const count = last - first;
   const body = extents.reduce((n, [a, b]) => n + (b - a), 0);
-  const chunk = allocate(HEADER_BYTES + 4 * count + body);
-  const out = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  const chunk = new Uint8Array(HEADER_BYTES + 4 * count + body);
+  const out = new DataView(chunk.buffer);
   chunk.set(bytes.subarray(0, HEADER_BYTES));
   out.setUint32(4, size, true);
   out.setUint32(12, chunk.byteLength, true);

@@ -16,7 +16,6 @@ import type * as zarr from "zarrita";
 import type { VoxelArray, VoxelType } from "../core/volume.ts";
 import { type PlaceRequest, sharedWorkerPool, type WorkerPool } from "./worker_pool.ts";
 import { sliceBloscBlocks } from "./blosc_blocks.ts";
-import { stagingBuffers as staging } from "./_staging.ts";
 import { NUMPY_ARRAYS } from "./place_worker.ts";
 import type { ChunkSpill } from "./chunk_spill.ts";
 
@@ -247,17 +246,8 @@ export async function placeChunkPart(
     ? await spill.read(key, [first * layout.typesize, last * layout.typesize], fetch, signal)
     : await fetch();
   if (!bytes) return false;
-  // The part is built in shared memory, which the worker reads in place (see _staging.ts).
-  const part = sliceBloscBlocks(
-    bytes,
-    first * layout.typesize,
-    last * layout.typesize,
-    (n) => staging.take(n),
-  );
-  if (!part || part.offset % layout.typesize !== 0 || part.bytes % layout.typesize !== 0) {
-    if (part && !part.raw) staging.give(part.chunk);
-    return false;
-  }
+  const part = sliceBloscBlocks(bytes, first * layout.typesize, last * layout.typesize);
+  if (!part || part.offset % layout.typesize !== 0 || part.bytes % layout.typesize !== 0) return false;
   const [ny, nx] = [ranges[1][1] - ranges[1][0], ranges[2][1] - ranges[2][0]];
   const place: PlaceRequest = {
     target: slab as unknown as Uint8Array,
@@ -277,15 +267,10 @@ export async function placeChunkPart(
     toY: nx,
   };
   // A raw (uncompressed) part is a view of the cached body: the worker gets a copy.
-  let chunk = part.chunk;
-  if (part.raw) (chunk = staging.take(part.chunk.byteLength)).set(part.chunk);
-  try {
-    await (options.pool ?? sharedWorkerPool()).run({ op: "place", bytes: chunk, place }, [], {
-      shared: true,
-    });
-  } finally {
-    staging.give(chunk);
-  }
+  const chunk = part.raw ? part.chunk.slice() : part.chunk;
+  await (options.pool ?? sharedWorkerPool()).run({ op: "place", bytes: chunk, place }, [
+    chunk.buffer as ArrayBuffer,
+  ]);
   return true;
 }
 

@@ -182,18 +182,11 @@ export class WorkerPool {
    * Runs one request on the next free worker.
    * @param request The request.
    * @param transfer Buffers to move to the worker instead of copying (the caller must not use them after).
-   * @param options `shared`: `request.bytes` is in shared memory that the caller leaves alone until the
-   * answer, so the worker reads it in place instead of getting a copy.
    * @returns The worker's answer.
    */
-  run<T>(
-    request: WorkerRequest,
-    transfer: ArrayBuffer[] = [],
-    options: { shared?: boolean } = {},
-  ): Promise<T> {
+  run<T>(request: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<T> {
     const { bytes } = request;
-    const inPlace = options.shared === true && bytes.buffer instanceof SharedArrayBuffer;
-    if (!inPlace && !transfer.includes(bytes.buffer as ArrayBuffer)) {
+    if (!transfer.includes(bytes.buffer as ArrayBuffer)) {
       // Copying here means only the bytes in view cross, and the copy can be moved rather than cloned.
       request = { ...request, bytes: bytes.slice() };
       transfer = [...transfer, request.bytes.buffer as ArrayBuffer];
