@@ -96,9 +96,10 @@ stays bounded whatever the level.
   --cache-dir DIR     keep fetched chunks in DIR (verified, written atomically): a re-run after
                       an interruption (Ctrl-C, a crash, a lost network) fetches only what is missing
   --concurrency N     chunks fetched at once (default: 16)
-  --max-slab-mb N     hold at most N MiB of voxels per z-slab (default: 24); each slab decodes only
-                      the Blosc blocks it needs; a compressed chunk row too large for the cache is
-                      kept on disk (beside the output, or in --tmp-dir) while its slabs are cut
+  --max-slab-mb N     hold at most N MiB of voxels per z-slab (default: 40); slabs are a divisor of
+                      the chunk depth thick and each decodes only the Blosc blocks it needs; a
+                      compressed chunk row too large for the cache is kept on disk (beside the
+                      output, or in --tmp-dir) while its slabs are cut
   --tmp-dir DIR       where temporary files go (default: beside the output; free space checked before
                       starting): a reorientation that moves z (the output's uncompressed size),
                       the compressed chunk row of a level too large for the cache (one row), and an
