@@ -51,12 +51,17 @@ export async function stageVoxels(
   let staged = 0;
   let written = 0;
   let voxels = 0;
-  const flush = async (): Promise<void> => {
-    await options.write(stagingBytes.subarray(0, staged * staging.BYTES_PER_ELEMENT));
-    written += staged * staging.BYTES_PER_ELEMENT;
-    staged = 0;
+  // Hands one piece on: the staging buffer's filled part, or a whole piece of a slab in place.
+  const hand = async (piece: Uint8Array): Promise<void> => {
+    await options.write(piece);
+    written += piece.byteLength;
     options.onPiece?.(written);
     options.signal?.throwIfAborted();
+  };
+  const flush = async (): Promise<void> => {
+    const piece = stagingBytes.subarray(0, staged * staging.BYTES_PER_ELEMENT);
+    staged = 0;
+    await hand(piece);
   };
   let index = 0;
   for await (const slab of slabs) {
@@ -69,11 +74,8 @@ export async function stageVoxels(
     for (let from = 0; from < slab.length;) {
       if (inPlace && staged === 0 && slab.length - from >= staging.length) {
         const piece = slab.subarray(from, from + staging.length);
-        await options.write(new Uint8Array(piece.buffer, piece.byteOffset, piece.byteLength));
-        written += piece.byteLength;
+        await hand(new Uint8Array(piece.buffer, piece.byteOffset, piece.byteLength));
         from += staging.length;
-        options.onPiece?.(written);
-        options.signal?.throwIfAborted();
         continue;
       }
       const count = Math.min(slab.length - from, staging.length - staged);
