@@ -336,25 +336,26 @@ async function readWhole(body: StreamingBody, declared: number | undefined): Pro
   const length = declared!;
   let buffer = new Uint8Array(length);
   let filled = 0;
-  const extra: Uint8Array[] = [];
-  for (;;) {
-    // Once the announced length is in, a one-byte read sees the end (or a body longer than announced).
-    const view = filled < length ? new Uint8Array(buffer.buffer, filled, length - filled) : new Uint8Array(1);
-    const { value, done } = await reader.read(view);
+  while (filled < length) {
+    const { value, done } = await reader.read(new Uint8Array(buffer.buffer, filled));
+    // A BYOB read hands back the same memory, moved to a new ArrayBuffer (the old one is detached), at the
+    // end too (a body shorter than announced).
+    if (value) buffer = new Uint8Array(value.buffer);
     if (done) break;
-    if (filled < length) {
-      // A BYOB read hands back the same memory, moved to a new ArrayBuffer (the old one is detached).
-      buffer = new Uint8Array(value.buffer, 0, length);
-      filled += value.byteLength;
-    } else extra.push(value.slice());
+    filled += value!.byteLength;
+  }
+  // Once the announced length is in, a further read sees the end, or a body longer than announced: that is
+  // kept whole, for the length check to name both figures.
+  const parts = [buffer.subarray(0, filled)];
+  for (let more = filled === length; more;) {
+    const { value, done } = await reader.read(new Uint8Array(64 * 1024));
+    if (!done) parts.push(value);
+    more = !done;
   }
   reader.releaseLock();
-  if (extra.length === 0) return filled === length ? buffer : buffer.subarray(0, filled);
-  // Longer than announced: returned whole, for the length check to name both figures.
-  const whole = new Uint8Array(filled + extra.reduce((sum, part) => sum + part.byteLength, 0));
-  whole.set(buffer);
-  let at = filled;
-  for (const part of extra) whole.set(part, (at += part.byteLength) - part.byteLength);
+  if (parts.length === 1) return parts[0];
+  const whole = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+  parts.reduce((at, part) => (whole.set(part, at), at + part.byteLength), 0);
   return whole;
 }
 

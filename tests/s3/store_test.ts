@@ -7,7 +7,13 @@ import {
   assertThrows,
 } from "@std/assert";
 import { MetadataError, S3RequestError } from "../../lib/core/errors.ts";
-import { createS3Client, parseS3Uri, type S3Options, usesTls } from "../../lib/s3/client.ts";
+import {
+  createS3Client,
+  parseS3Uri,
+  type S3ClientLike,
+  type S3Options,
+  usesTls,
+} from "../../lib/s3/client.ts";
 import { S3Client } from "@aws-sdk/client-s3";
 import { S3Store, type S3StoreOptions } from "../../lib/s3/store.ts";
 import { etagCheckedByDefault } from "../../lib/s3/_body_checks.ts";
@@ -178,6 +184,35 @@ Deno.test("an MD5 ETag is checked over plain HTTP unless turned off, and by defa
   assertEquals([tls({ client: own }), etagCheckedByDefault(undefined)], [undefined, true]);
   assertEquals([etagCheckedByDefault(false), etagCheckedByDefault(true)], [true, false]);
   own.destroy();
+});
+
+Deno.test("a body read into its announced length is whole; one shorter or longer is refused with both figures", async () => {
+  // A client answering every GET with `sent` bytes in pieces of 3 while announcing `announced`: the fetch
+  // handler's byte stream, read into one buffer.
+  const answering = (sent: number, announced: number): S3ClientLike =>
+    ({
+      send: () => {
+        const bytes = new Uint8Array(sent).map((_, i) => i + 1);
+        let at = 0;
+        const Body = new ReadableStream({
+          type: "bytes",
+          pull(controller): void {
+            if (at < bytes.length) return controller.enqueue(bytes.slice(at, at += 3));
+            // A pending BYOB read learns of the end from respond(0) after close().
+            controller.close();
+            controller.byobRequest?.respond(0);
+          },
+        });
+        return Promise.resolve({ Body, ContentLength: announced, $metadata: { requestId: "r" } });
+      },
+      destroy: () => {},
+    }) as unknown as S3ClientLike;
+  const read = (sent: number, announced: number): Promise<Uint8Array | undefined> =>
+    new S3Store("s3://bucket/p", { client: answering(sent, announced), maxAttempts: 1, verifyEtag: false })
+      .getRange("/k", { offset: 0, length: announced });
+  assertEquals(await read(10, 10), new Uint8Array(10).map((_, i) => i + 1));
+  await assertRejects(() => read(10, 8), S3RequestError, "S3 sent 10 of the 8 bytes it announced");
+  await assertRejects(() => read(6, 8), S3RequestError, "S3 sent 6 of the 8 bytes it announced");
 });
 
 Deno.test("S3Store gives up after maxAttempts, saying so, with the last status", async () => {
