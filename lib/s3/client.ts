@@ -117,12 +117,12 @@ export function createS3Client(options: S3Options = {}): S3ClientLike {
   // A no-op signer alone still makes the SDK resolve credentials; removing the
   // signing step is what makes requests truly anonymous.
   if (anonymous) client.middlewareStack.remove("httpSigningMiddleware");
-  madeHere.set(client, options.endpoint ?? "https://s3.amazonaws.com");
+  madeHere.set(client, options.endpoint === undefined || /^https:/i.test(options.endpoint));
   return client;
 }
 
-/** The endpoint each client made by {@linkcode createS3Client} talks to (AWS's are HTTPS). */
-const madeHere = new WeakMap<S3ClientLike, string>();
+/** Whether each client made by {@linkcode createS3Client} talks HTTPS (AWS's endpoints do). */
+const madeHere = new WeakMap<S3ClientLike, boolean>();
 
 /**
  * Whether `client` talks HTTPS: `true` or `false` for a client {@linkcode createS3Client} made, `undefined`
@@ -131,8 +131,7 @@ const madeHere = new WeakMap<S3ClientLike, string>();
  * @returns Whether its endpoint is HTTPS, if known.
  */
 export function usesTls(client: S3ClientLike): boolean | undefined {
-  const endpoint = madeHere.get(client);
-  return endpoint === undefined ? undefined : /^https:/i.test(endpoint);
+  return madeHere.get(client);
 }
 
 /** A bucket and a key prefix, parsed from `s3://bucket/prefix`. */
